@@ -1,0 +1,17 @@
+from django.db import models
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    LIVE = "live", "Live"
+    CLOSED = "closed", "Closed"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Sent by us for you"
+    MAILTO = "mailto", "Your own email app"
+    WEB_FORM = "web_form", "Their web form"
+    POST = "post", "By post"
+
+
+CHANNEL_ORDER = [Channel.MAILTO, Channel.EMAIL, Channel.WEB_FORM, Channel.POST]

@@ -1,0 +1,128 @@
+"""Campaigns, their recipients and letter templates."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+
+from undersigned.core.models import TimeStampedModel
+from undersigned.organisations.models import Organisation
+
+from .enums import CHANNEL_ORDER, CampaignStatus, Channel
+
+
+class Recipient(TimeStampedModel):
+    """A decision-maker or office a letter goes to. Owned by one organisation, reusable across campaigns."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="recipients")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, blank=True)
+    organisation_name = models.CharField("organisation", max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    web_form_url = models.URLField("web form URL", blank=True, max_length=500)
+    postal_address = models.TextField(blank=True, help_text="One line per line of the envelope.")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. GB.")
+    language = models.CharField(max_length=10, blank=True)
+    # Set when mail to this address bounced, for organisers to fix.
+    email_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.role}" if self.role else self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line.strip() for line in self.postal_address.splitlines() if line.strip()]
+
+
+class RecipientGroup(TimeStampedModel):
+    """Recipients who decide together (e.g. national sections), each with a vote weight."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="recipient_groups")
+    name = models.CharField(max_length=200)
+    decision_date = models.DateField(null=True, blank=True)
+    members = models.ManyToManyField(Recipient, through="RecipientGroupMember", related_name="groups")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecipientGroupMember(models.Model):
+    group = models.ForeignKey(RecipientGroup, on_delete=models.CASCADE)
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE)
+    vote_weight = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "recipient"], name="one_membership_per_recipient")]
+
+
+class Campaign(TimeStampedModel):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="campaigns")
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=1000, blank=True)
+    background = models.TextField(blank=True, help_text="Markdown. Raw HTML is not allowed.")
+    status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    deadline = models.DateTimeField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    author_name = models.CharField(max_length=200, blank=True)
+    author_role = models.CharField(max_length=200, blank=True)
+    author_place = models.CharField(max_length=200, blank=True)
+    min_uniqueness = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text="Percent of a letter that must be in the supporter's own words before it can be sent.",
+    )
+    recipients = models.ManyToManyField(Recipient, through="CampaignRecipient", related_name="campaigns")
+    # Kept counter: letters with at least one delivery. Never recomputed per request.
+    letters_sent = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        if self.status != CampaignStatus.LIVE:
+            return False
+        return self.deadline is None or self.deadline > timezone.now()
+
+
+class CampaignRecipient(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE)
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "recipient"], name="recipient_once_per_campaign")]
+
+
+def default_channels() -> list[str]:
+    return [str(c) for c in CHANNEL_ORDER]
+
+
+class LetterTemplate(TimeStampedModel):
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="template")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Placeholders: {{ supporter.name }}, {{ recipient.name }}, …")
+    prompts = models.JSONField(default=list, blank=True, help_text="Writing prompts, a list of questions.")
+    channels = models.JSONField(default=default_channels)
+    language = models.CharField(max_length=10, blank=True)
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def allowed_channels(self) -> list[Channel]:
+        wanted = set(self.channels)
+        return [c for c in CHANNEL_ORDER if c in wanted]

@@ -1,0 +1,74 @@
+"""Placeholders in letter templates: ``{{ supporter.name }}`` and friends.
+
+Pure functions over plain data. Rendering never evaluates anything: a placeholder is a
+fixed name looked up in a dict, so a template (or a supporter's letter) cannot reach
+code or data beyond the names listed here. Unknown names are refused by
+``unknown_placeholders`` at import and when a supporter saves a letter, so they are never
+printed into a letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+KNOWN: dict[str, str] = {
+    "supporter.name": "your name",
+    "supporter.first_name": "your first name",
+    "supporter.town": "your town",
+    "supporter.country": "your country",
+    "recipient.name": "the recipient's name",
+    "recipient.role": "the recipient's role",
+    "recipient.organisation": "the recipient's organisation",
+    "campaign.title": "the campaign's title",
+}
+
+
+def placeholders_in(text: str) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    seen: list[str] = []
+    for name in placeholders_in(text):
+        if name not in KNOWN and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    """Replace each known placeholder by its value; a missing value shows as ``[your town]``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name, "")
+        if value:
+            return value
+        return f"[{KNOWN.get(name, name)}]"
+
+    return PLACEHOLDER.sub(substitute, text)
+
+
+def values_for(
+    *,
+    supporter_name: str = "",
+    supporter_town: str = "",
+    supporter_country: str = "",
+    recipient_name: str = "",
+    recipient_role: str = "",
+    recipient_organisation: str = "",
+    campaign_title: str = "",
+) -> dict[str, str]:
+    first = supporter_name.split()[0] if supporter_name.split() else ""
+    return {
+        "supporter.name": supporter_name,
+        "supporter.first_name": first,
+        "supporter.town": supporter_town,
+        "supporter.country": supporter_country,
+        "recipient.name": recipient_name,
+        "recipient.role": recipient_role,
+        "recipient.organisation": recipient_organisation,
+        "campaign.title": campaign_title,
+    }

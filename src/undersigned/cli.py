@@ -1,0 +1,123 @@
+"""The ``undersigned`` command: one entry point for people, CI and deployment.
+
+    undersigned demo                 run everything on the embedded default (SQLite in ./var/)
+    undersigned serve                the web server (gunicorn + whitenoise), for production
+    undersigned worker               a task worker (sends email, builds print jobs)
+    undersigned import FILE          create or update a campaign from a campaign file
+    undersigned export SLUG          write a campaign file to standard output
+    undersigned print SLUG --out F   every letter chosen for post, as one print-ready PDF
+    undersigned <django command>     any of Django's management commands (migrate, …)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+ALIASES = {"import": "import_campaign", "export": "export_campaign", "print": "print_letters"}
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(argv: Sequence[str]) -> None:
+    _django_setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["undersigned", *argv])
+
+
+def _serve_command(bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "undersigned.wsgi:application",
+        "--bind", bind, "--workers", str(workers), "--worker-class", "sync",
+        "--access-logfile", "-", "--access-logformat", '%(m)s %(s)s %(L)ss',  # no paths, no IPs
+        "--max-requests", "5000", "--max-requests-jitter", "500",
+    ]
+
+
+def serve(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="undersigned serve")
+    parser.add_argument("--bind", default=os.environ.get("UNDERSIGNED_BIND", "127.0.0.1:8000"))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("UNDERSIGNED_WEB_WORKERS", "0")) or None)
+    args = parser.parse_args(argv)
+    _django_setup()  # fail here, with a clear message, on bad configuration
+    workers = args.workers or 2 * (os.cpu_count() or 1)
+    os.execv(sys.executable, _serve_command(args.bind, workers))
+
+
+def worker(argv: Sequence[str]) -> None:
+    _manage(["run_worker", *argv])
+
+
+def demo(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="undersigned demo")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-serve", action="store_true", help="set up the database and demo data, then exit")
+    args = parser.parse_args(argv)
+    os.environ["UNDERSIGNED_DEMO"] = "1"
+    os.environ.setdefault("UNDERSIGNED_BASE_URL", f"http://127.0.0.1:{args.port}")
+    _django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("load_demo")
+    if args.no_serve:
+        return
+    env = dict(os.environ)
+    processes = [
+        subprocess.Popen(_serve_command(f"127.0.0.1:{args.port}", 2), env=env),
+        subprocess.Popen([sys.executable, "-m", "undersigned.cli", "worker"], env=env),
+    ]
+    print(f"\nUndersigned is running at {settings.BASE_URL}/  (Ctrl-C stops it)\n", flush=True)
+
+    def stop(*_: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return
+    command, rest = args[0], args[1:]
+    if command == "demo":
+        demo(rest)
+    elif command == "serve":
+        serve(rest)
+    elif command == "worker":
+        worker(rest)
+    else:
+        _manage([ALIASES.get(command, command), *rest])
+
+
+if __name__ == "__main__":
+    main()

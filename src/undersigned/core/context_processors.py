@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    return {"BASE_URL": settings.BASE_URL, "DEMO_MODE": settings.DEMO_MODE}

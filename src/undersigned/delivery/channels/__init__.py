@@ -1,0 +1,1 @@
+"""One module per channel: how a letter leaves the platform (email, mailto, web_form, post)."""

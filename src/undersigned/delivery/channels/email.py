@@ -1,0 +1,59 @@
+"""The email channel: the platform sends the letter for the supporter.
+
+From is the platform's own address with the supporter's name ("Ana Ruiz via Org
+<letters@domain>"), never the supporter's address (that would fail DMARC); Reply-To is
+the supporter, so the recipient's answer goes to them. Names are made single-line
+before they reach a header, and Django's message class refuses any header value with
+a line break, so no user text can add a header.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils.html import escape, linebreaks
+
+from undersigned.core.sanitising import single_line
+
+
+def message_id_for(delivery_id: int) -> str:
+    # Fixed per delivery: a retry re-sends the same Message-ID, so receiving servers and
+    # mail programs can recognise a repeat.
+    return f"<delivery-{delivery_id}@{settings.MAIL_DOMAIN}>"
+
+
+def from_address(*, sender_name: str, organisation: str) -> str:
+    display = single_line(f"{sender_name} via {organisation}")[:150]
+    return str(Address(display_name=display, addr_spec=f"letters@{settings.MAIL_DOMAIN}"))
+
+
+def build_message(
+    *,
+    delivery_id: int,
+    sender_name: str,
+    sender_email: str,
+    organisation: str,
+    recipient_name: str,
+    recipient_email: str,
+    subject: str,
+    body: str,
+    copy_to_sender: bool = False,
+) -> EmailMultiAlternatives:
+    to = str(Address(display_name=single_line(recipient_name)[:150], addr_spec=recipient_email))
+    reply_to = str(Address(display_name=single_line(sender_name)[:150], addr_spec=sender_email))
+    message = EmailMultiAlternatives(
+        subject=single_line(subject),
+        body=body,
+        from_email=from_address(sender_name=sender_name, organisation=organisation),
+        to=[to],
+        cc=[reply_to] if copy_to_sender else [],
+        reply_to=[reply_to],
+        headers={"Message-ID": message_id_for(delivery_id)},
+    )
+    message.attach_alternative(
+        f'<!doctype html><html><body><div dir="auto">{linebreaks(escape(body))}</div></body></html>',
+        "text/html",
+    )
+    return message

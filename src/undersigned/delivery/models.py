@@ -1,0 +1,53 @@
+"""Deliveries: one letter to one recipient through one channel, with its evidence."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.models import Recipient
+from undersigned.core.models import TimeStampedModel
+from undersigned.letters.models import Letter
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    RETRY = "retry", "Retry scheduled"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+    REPORTED = "reported", "Reported by the supporter"
+
+
+class Evidence(models.IntegerChoices):
+    """How sure we are that a delivery happened; a delivery only ever climbs this ladder."""
+
+    NONE = 0, "None yet"
+    SELF_REPORTED = 10, "Self-reported"
+    VERIFIED_COPY = 20, "Verified copy"
+    PLATFORM_DELIVERED = 30, "Platform delivered"
+    REPLY_RECEIVED = 40, "Reply received"
+
+
+class Delivery(TimeStampedModel):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    evidence = models.PositiveSmallIntegerField(choices=Evidence.choices, default=Evidence.NONE)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "recipient", "channel"], name="one_delivery_per_channel"),
+        ]
+        indexes = [models.Index(fields=["channel", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient_id}: {self.status}"

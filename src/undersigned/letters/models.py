@@ -1,0 +1,50 @@
+"""Letters: one supporter's personalised letter in one campaign."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+
+from undersigned.campaigns.models import Campaign
+from undersigned.core.models import TimeStampedModel
+from undersigned.supporters.models import Supporter
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Letter(TimeStampedModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="letters")
+    # The sender as written on this letter. Kept on the letter, not only on the
+    # Supporter, so that a letter reads the same later and nobody who types another
+    # person's email address can change that person's details.
+    sender_name = models.CharField(max_length=120)
+    sender_town = models.CharField(max_length=120, blank=True)
+    sender_country = models.CharField(max_length=2, blank=True)
+    sender_address = models.TextField(blank=True, max_length=500)
+    subject = models.CharField(max_length=200)
+    # Kept with its placeholders: each recipient gets their own salutation.
+    body = models.TextField()
+    uniqueness = models.PositiveSmallIntegerField(default=0, help_text="Percent in the supporter's own words.")
+    # One per composer page load: a double click, reload or back-button resubmit of the
+    # same form finds this key and updates the letter instead of creating a second one.
+    submission_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    # The secret part of the supporter's own link to come back to the letter.
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="First delivery recorded.")
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["campaign", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"Letter {self.pk} in {self.campaign_id}"
+
+    @property
+    def sender_address_lines(self) -> list[str]:
+        return [line.strip() for line in self.sender_address.splitlines() if line.strip()]

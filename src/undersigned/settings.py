@@ -1,0 +1,312 @@
+"""Settings for Undersigned: one module, configured only through environment variables.
+
+Every variable is documented in the README with its default. A bad value stops
+start-up with an ``ImproperlyConfigured`` error that names the variable, so a typo in
+production fails loudly instead of running with a surprising default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# ./var/ beside where the command runs holds the embedded database, demo secrets and
+# mail written to files; UNDERSIGNED_VAR_DIR moves it (tests point it at a temp dir).
+VAR_DIR = Path(os.environ.get("UNDERSIGNED_VAR_DIR", "var")).resolve()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no), not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+    raw = os.environ.get(name) or default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.netloc:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {allowed}, not {raw!r}.")
+    return raw.rstrip("/")
+
+
+DEMO_MODE = env_bool("UNDERSIGNED_DEMO", False)
+DEBUG = env_bool("UNDERSIGNED_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = os.environ.get("UNDERSIGNED_SECRET_KEY", "")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("UNDERSIGNED_SECRET_KEY must be at least 32 characters long.")
+        return key
+    if not DEMO_MODE:
+        raise ImproperlyConfigured(
+            "UNDERSIGNED_SECRET_KEY is required (generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'). "
+            "Only `undersigned demo` runs without it."
+        )
+    # Demo mode keeps a generated key in ./var/ so sessions and signed draft links
+    # survive a restart of the demo.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+BASE_URL = env_url(
+    "UNDERSIGNED_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+)
+_base = urlsplit(BASE_URL)
+ALLOWED_HOSTS = [_base.hostname or "localhost", "127.0.0.1", "localhost", "[::1]"]
+CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
+if _base.scheme == "https":
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks_db",
+    "undersigned.core",
+    "undersigned.organisations",
+    "undersigned.campaigns",
+    "undersigned.supporters",
+    "undersigned.letters",
+    "undersigned.delivery",
+    "undersigned.public",
+    "undersigned.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "undersigned.urls"
+WSGI_APPLICATION = "undersigned.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "undersigned.core.context_processors.site",
+            ],
+            "builtins": ["django.templatetags.static"],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------
+_default_db = f"sqlite:///{VAR_DIR / 'undersigned.sqlite3'}"
+_db_url = os.environ.get("DATABASE_URL") or _default_db
+try:
+    _db = dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)
+except (ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db_url == _default_db:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL plus IMMEDIATE transactions let the web server and the worker write to the
+    # same file without "database is locked" errors (see docs/architecture.md).
+    _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = False
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    pass
+else:
+    raise ImproperlyConfigured("DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL (postgres://).")
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits need a cache shared by all web workers) -----------------------
+_cache_url = os.environ.get("UNDERSIGNED_CACHE_URL", "")
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+elif _cache_url in ("", "db://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "undersigned_cache",
+        }
+    }
+elif _cache_url == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("UNDERSIGNED_CACHE_URL must be redis://…, db:// or locmem://.")
+
+# --- Tasks ----------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("UNDERSIGNED_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# --- Email ----------------------------------------------------------------------
+MAIL_DOMAIN = os.environ.get("UNDERSIGNED_MAIL_DOMAIN") or (_base.hostname or "localhost")
+DEFAULT_FROM_EMAIL = f"Undersigned <letters@{MAIL_DOMAIN}>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAIL_DIR = VAR_DIR / "mail"
+
+
+def _mailers() -> dict[str, dict[str, object]]:
+    raw = os.environ.get("UNDERSIGNED_SMTP_URL", "")
+    if not raw:
+        # No SMTP server configured: write each message to a file in ./var/mail/,
+        # which organisers can read on the demo mailbox page.
+        return {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                            "OPTIONS": {"file_path": str(MAIL_DIR)}}}
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ImproperlyConfigured(
+            "UNDERSIGNED_SMTP_URL must look like smtp://user:pass@host:587?starttls=1 "
+            f"or smtps://user:pass@host:465, not {raw!r}."
+        )
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise ImproperlyConfigured("UNDERSIGNED_SMTP_URL has an invalid port.") from None
+    starttls = query.get("starttls", "0").lower() in {"1", "true", "yes"}
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": parts.hostname,
+                "port": port,
+                "username": unquote(parts.username or ""),
+                "password": unquote(parts.password or ""),
+                "use_tls": starttls,
+                "use_ssl": parts.scheme == "smtps",
+                "timeout": 30,
+            },
+        }
+    }
+
+
+MAILERS = _mailers()
+
+# --- Security -------------------------------------------------------------------
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Salt for hashing IP addresses; only hashes are ever stored (privacy rule 5).
+IP_HASH_SALT = os.environ.get("UNDERSIGNED_IP_SALT", "") or SECRET_KEY
+PASSWORD_HASHERS = [
+    # Argon2 is not installed on purpose: PBKDF2 keeps organiser logins cheap enough
+    # for a small server, and supporters never log in to act.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Internationalisation ---------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = os.environ.get("UNDERSIGNED_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve static files straight from the package: `undersigned serve` then needs no
+# collectstatic step, and whitenoise still sets cache headers.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Logging: never personal data; only our own messages with ids -----------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("UNDERSIGNED_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request logs would carry query strings (draft tokens); we log none of them.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+# --- Product limits ---------------------------------------------------------------
+LETTER_BODY_MAX_CHARS = 20_000
+LETTER_SUBJECT_MAX_CHARS = 200
+DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)

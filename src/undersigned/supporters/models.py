@@ -1,0 +1,49 @@
+"""Supporters and what they agreed to."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from undersigned.core.models import TimeStampedModel
+
+
+class Supporter(TimeStampedModel):
+    """A person who acts. One row per normalised email address."""
+
+    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    name = models.CharField(max_length=120)
+    town = models.CharField(max_length=120, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    postal_address = models.TextField(blank=True, max_length=500)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line.strip() for line in self.postal_address.splitlines() if line.strip()]
+
+
+class ConsentPurpose(models.TextChoices):
+    CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
+
+
+class ConsentRecord(models.Model):
+    """Append-only: a new row for every grant or withdrawal, with the exact wording shown."""
+
+    supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=40, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    wording = models.TextField()
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=80, help_text="Where it was given, e.g. thank-you page.")
+    ip_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {'granted' if self.granted else 'withdrawn'}"

@@ -1,0 +1,67 @@
+"""Writes for supporters and their consent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from undersigned.campaigns.models import Campaign
+from undersigned.core.models import log_action
+
+from .models import ConsentPurpose, ConsentRecord, Supporter
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_or_create_supporter(*, email: str, name: str, town: str = "", country: str = "") -> Supporter:
+    """The supporter for this address. Existing details are not overwritten by whoever types it."""
+    supporter, _ = Supporter.objects.get_or_create(
+        email=normalise_email(email),
+        defaults={"name": name, "town": town, "country": country},
+    )
+    return supporter
+
+
+CAMPAIGN_UPDATES_WORDING = (
+    "Yes, {organisation} may email me updates about “{campaign}”. "
+    "I can unsubscribe at any time with the link in every update."
+)
+
+
+def campaign_updates_wording(campaign: Campaign) -> str:
+    return CAMPAIGN_UPDATES_WORDING.format(organisation=campaign.organisation.name, campaign=campaign.title)
+
+
+def record_consent(
+    *,
+    supporter: Supporter,
+    purpose: ConsentPurpose,
+    granted: bool,
+    wording: str,
+    source: str,
+    campaign: Campaign | None = None,
+    ip_hash: str = "",
+) -> ConsentRecord:
+    """Append one consent row with the exact wording shown. Never updates an earlier row."""
+    with transaction.atomic():
+        record = ConsentRecord.objects.create(
+            supporter=supporter,
+            purpose=purpose,
+            granted=granted,
+            wording=wording,
+            campaign=campaign,
+            source=source,
+            ip_hash=ip_hash,
+        )
+        log_action("consent.recorded", record, purpose=str(purpose), granted=granted)
+    return record
+
+
+def has_consent(*, supporter: Supporter, purpose: ConsentPurpose, campaign: Campaign | None) -> bool:
+    latest = (
+        ConsentRecord.objects.filter(supporter=supporter, purpose=purpose, campaign=campaign)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return bool(latest and latest.granted)

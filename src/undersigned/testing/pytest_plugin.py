@@ -1,0 +1,16 @@
+"""Loaded by pytest (see ``addopts`` in pyproject.toml) before Django reads its settings.
+
+Gives the test run its own secret key and a temporary ./var/, so tests never touch a
+developer's demo database or mail folder. Outside a pytest run this module is unused.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("UNDERSIGNED_SECRET_KEY", "test-only-secret-key-" + "x" * 32)
+os.environ.setdefault("UNDERSIGNED_VAR_DIR", tempfile.mkdtemp(prefix="undersigned-test-"))
+os.environ.setdefault("UNDERSIGNED_CACHE_URL", "locmem://")
+os.environ.setdefault("UNDERSIGNED_MAIL_DOMAIN", "undersigned.test")
+os.environ.setdefault("UNDERSIGNED_BASE_URL", "http://testserver")
