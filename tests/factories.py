@@ -18,6 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
@@ -70,6 +71,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     class Meta:
         model = Campaign
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
     slug = factory.Sequence(lambda n: f"keep-the-riverside-path-open-{n}")

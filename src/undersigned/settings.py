@@ -146,7 +146,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "undersigned.core.context_processors.site",
             ],
-            "builtins": ["django.templatetags.static"],
+            "builtins": ["django.templatetags.static", "django.contrib.humanize.templatetags.humanize"],
         },
     }
 ]
@@ -281,7 +281,9 @@ USE_TZ = True
 
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Static files are served from the package through whitenoise's finders, so no
+# collectstatic step is needed; set UNDERSIGNED_STATIC_ROOT to collect them for a CDN.
+STATIC_ROOT = os.environ.get("UNDERSIGNED_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},

@@ -1,4 +1,8 @@
 from django.urls import path
 
+from . import views
+
 app_name = "dashboard"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("mail/", views.mailbox, name="mailbox"),
+]

@@ -1,4 +1,15 @@
 from django.urls import path
 
+from . import views
+
 app_name = "public"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("c/<slug:slug>/", views.campaign_page, name="campaign"),
+    path("c/<slug:slug>/write/", views.compose, name="compose"),
+    path("l/<str:link>/", views.letter_page, name="letter"),
+    path("l/<str:link>/address/", views.letter_address, name="letter_address"),
+    path("l/<str:link>/letter.pdf", views.letter_pdf, name="letter_pdf"),
+    path("l/<str:link>/send/", views.letter_send, name="letter_send"),
+    path("l/<str:link>/thanks/", views.thanks, name="thanks"),
+]

@@ -1,0 +1,61 @@
+"""The post channel: a letter printed for a window envelope.
+
+Turns database rows into the plain ``PrintableLetter`` the PDF renderer takes. The
+date is written in the letter's language ("23. November 2026" in German).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import formats, translation
+from django_countries import countries
+
+from undersigned.campaigns.models import Recipient
+from undersigned.letters.models import Letter
+from undersigned.letters.personalisation import personalise
+
+from ..printing import Paper, PrintableLetter
+
+# Django's own DATE_FORMAT per language is right for most languages; English needs
+# a choice, and letters in Britain and most of the world write "23 November 2026".
+_DATE_FORMATS = {"en": "j F Y", "en-us": "F j, Y"}
+
+
+def letter_date(day: datetime.date, language: str) -> str:
+    language = (language or "en").lower()
+    with translation.override(language):
+        fmt = _DATE_FORMATS.get(language) or _DATE_FORMATS.get(language.split("-")[0])
+        return formats.date_format(day, fmt or "DATE_FORMAT")
+
+
+def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> PrintableLetter:
+    campaign = letter.campaign
+    language = campaign.template.language or campaign.language or "en"
+    text = personalise(
+        subject=letter.subject,
+        body=letter.body,
+        sender_name=letter.sender_name,
+        sender_town=letter.sender_town,
+        sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
+        recipient_name=recipient.name,
+        recipient_role=recipient.role,
+        recipient_organisation=recipient.organisation_name,
+        campaign_title=campaign.title,
+    )
+    return PrintableLetter(
+        sender_name=letter.sender_name,
+        sender_address=letter.sender_address_lines,
+        recipient_name=recipient.name,
+        recipient_address=recipient.address_lines,
+        date_text=letter_date(day, language),
+        place=letter.sender_town,
+        subject=text.subject,
+        body=text.body,
+        signature=letter.sender_name,
+        language=language,
+    )
+
+
+def pdf_filename(letter: Letter, recipient: Recipient, paper: Paper) -> str:
+    return f"letter-{letter.campaign.slug}-{recipient.pk}-{paper}.pdf"

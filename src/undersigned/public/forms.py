@@ -1,0 +1,138 @@
+"""Forms for the supporter's journey. They validate and clean; services do the writing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from undersigned.campaigns import placeholders
+from undersigned.campaigns.models import Campaign
+from undersigned.letters.uniqueness import own_words_percent
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+def _length_message(what: str, limit: int) -> dict[str, str]:
+    return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
+
+
+class SingleLineField(forms.CharField):
+    """Names and subjects end up in email headers and on envelopes: one line only."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and (_LINE_BREAK.search(value) or _CONTROL.search(value)):
+            raise forms.ValidationError(_("Please keep this on one line, without special control characters."))
+
+
+class MultiLineField(forms.CharField):
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        # Browsers send CRLF; we store LF so lengths and comparisons are stable.
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and _CONTROL.search(value):
+            raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return [("", "Choose your country"), *((str(code), str(name)) for code, name in countries)]
+
+
+class ComposerForm(forms.Form):
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    name = SingleLineField(
+        label="Your name", max_length=120, error_messages=_length_message("Your name", 120),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text="So you can come back to your letter. Never shown to anyone; recipients see it only "
+        "if we send the email for you, as the address to reply to.",
+        error_messages={"invalid": "Enter an email address like name@example.org."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    town = SingleLineField(
+        label="Your town or city", max_length=120, error_messages=_length_message("Your town", 120),
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    country = forms.ChoiceField(label="Your country", choices=country_choices,
+                                widget=forms.Select(attrs={"autocomplete": "country"}))
+    postal_address = MultiLineField(
+        label="Your postal address (only if you will send it by post)",
+        required=False,
+        max_length=500,
+        error_messages=_length_message("Your address", 500),
+        help_text="Printed as the sender's address on a posted letter. Street, town and postcode, one per line.",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    subject = SingleLineField(
+        label="Subject",
+        max_length=settings.LETTER_SUBJECT_MAX_CHARS,
+        error_messages=_length_message("The subject", settings.LETTER_SUBJECT_MAX_CHARS),
+    )
+    body = MultiLineField(
+        label="Your letter",
+        max_length=settings.LETTER_BODY_MAX_CHARS,
+        error_messages=_length_message("Your letter", settings.LETTER_BODY_MAX_CHARS),
+        widget=forms.Textarea(attrs={"rows": 18}),
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["body"].help_text = (
+            "Change anything you like. Words in {{ double braces }} are filled in for each recipient "
+            "from your details."
+        )
+
+    def _check_placeholders(self, field: str) -> None:
+        value = self.cleaned_data.get(field)
+        if not value:
+            return
+        unknown = placeholders.unknown_placeholders(value)
+        if unknown:
+            known = ", ".join("{{ " + name + " }}" for name in placeholders.KNOWN)
+            names = ", ".join("{{ " + name + " }}" for name in unknown)
+            self.add_error(field, f"We can't fill in {names}. Remove it, or use one of: {known}.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._check_placeholders("subject")
+        self._check_placeholders("body")
+        body = cleaned.get("body")
+        minimum = self.campaign.min_uniqueness
+        if body and minimum and "body" not in self.errors:
+            score = own_words_percent(body, self.campaign.template.body)
+            if score < minimum:
+                self.add_error(
+                    "body",
+                    f"Your letter is {score} % in your own words; this campaign asks for at least {minimum} %. "
+                    "Recipients set aside identical letters: add a few sentences about your own experience.",
+                )
+        return cleaned
+
+
+class SenderAddressForm(forms.Form):
+    postal_address = MultiLineField(
+        label="Your postal address",
+        max_length=500,
+        error_messages={"required": "A posted letter needs a sender's address.",
+                        **_length_message("Your address", 500)},
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
+        help_text="Street, town and postcode, one per line.",
+    )
+
+
+class UpdatesOptInForm(forms.Form):
+    agree = forms.BooleanField(required=True, error_messages={
+        "required": "Tick the box if you would like updates; otherwise there is nothing to save."})

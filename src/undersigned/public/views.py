@@ -1,0 +1,344 @@
+"""The supporter's journey: campaign page, composer, sending, thanks.
+
+Views only translate HTTP into calls to services and queries of the data apps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries import countries
+
+from undersigned.campaigns import queries as campaign_queries
+from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.sanitising import markdown_to_html
+from undersigned.core.security import client_ip, hash_ip
+from undersigned.delivery import services as delivery_services
+from undersigned.delivery.channels import mailto
+from undersigned.delivery.channels.post import pdf_filename, printable
+from undersigned.delivery.models import Delivery
+from undersigned.delivery.printing import PAPERS, Paper
+from undersigned.delivery.queries import deliveries_by_recipient_channel
+from undersigned.letters import services as letter_services
+from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
+from undersigned.letters.models import Letter
+from undersigned.letters.personalisation import Personalised, personalise
+from undersigned.letters.queries import letter_from_link
+from undersigned.letters.uniqueness import own_words_percent
+from undersigned.supporters import services as supporter_services
+from undersigned.supporters.models import ConsentPurpose
+
+from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    campaign = campaign_queries.campaign_for_page(slug)
+    if campaign is None:
+        raise Http404("No such campaign")
+    return campaign
+
+
+def _absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+@dataclass(frozen=True)
+class ShareLinks:
+    url: str
+    email: str
+    mastodon: str
+    bluesky: str
+    whatsapp: str
+
+
+def share_links(campaign: Campaign) -> ShareLinks:
+    url = _absolute(reverse("public:campaign", args=[campaign.slug]))
+    text = f"{campaign.title} — write a letter: {url}"
+    return ShareLinks(
+        url=url,
+        email=mailto.mailto_uri(to=[], subject=campaign.title, body=f"{campaign.summary}\n\n{url}"),
+        mastodon="https://mastodon.social/share?text=" + quote(text, safe=""),
+        bluesky="https://bsky.app/intent/compose?text=" + quote(text, safe=""),
+        whatsapp="https://wa.me/?text=" + quote(text, safe=""),
+    )
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    campaigns = list(campaign_queries.public_campaigns()[:50])
+    return render(request, "public/home.html", {"campaigns": campaigns})
+
+
+@require_GET
+def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(slug)
+    return render(
+        request,
+        "public/campaign.html",
+        {
+            "campaign": campaign,
+            "background_html": markdown_to_html(campaign.background),
+            "recipients": campaign_queries.campaign_recipients(campaign),
+            "share": share_links(campaign),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
+    body = str(data.get("body", "")).replace("\r\n", "\n")
+    subject = str(data.get("subject", ""))
+    country = str(data.get("country", ""))
+    text = personalise(
+        subject=subject[: settings.LETTER_SUBJECT_MAX_CHARS],
+        body=body[: settings.LETTER_BODY_MAX_CHARS],
+        sender_name=str(data.get("name", ""))[:120],
+        sender_town=str(data.get("town", ""))[:120],
+        sender_country=str(countries.name(country)) if country in dict(countries) else "",
+        recipient_name=recipient.name if recipient else "",
+        recipient_role=recipient.role if recipient else "",
+        recipient_organisation=recipient.organisation_name if recipient else "",
+        campaign_title=campaign.title,
+    )
+    score = own_words_percent(body[: settings.LETTER_BODY_MAX_CHARS], campaign.template.body)
+    return text, score
+
+
+@require_http_methods(["GET", "POST"])
+def compose(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(slug)
+    recipients = campaign_queries.campaign_recipients(campaign)
+    template = campaign.template
+    draft: Letter | None = None
+    draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
+    if draft_link:
+        try:
+            draft = letter_from_link(draft_link)
+        except (LinkExpired, LinkInvalid):
+            draft = None
+        if draft is None or draft.campaign_id != campaign.pk:
+            return render(request, "public/link_problem.html", {"campaign": campaign}, status=404)
+        if draft.sent_at is not None:
+            return HttpResponseRedirect(reverse("public:letter", args=[draft_link]))
+
+    if not campaign.is_open:
+        return render(request, "public/closed.html", {"campaign": campaign})
+
+    if request.method == "POST" and request.POST.get("action") != "continue":
+        # A preview keeps what was typed but shows no errors: the person is still writing.
+        form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
+    elif request.method == "POST":
+        form = ComposerForm(request.POST, campaign=campaign)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                letter = letter_services.save_letter(
+                    campaign=campaign,
+                    submission_key=data["submission_key"],
+                    data=letter_services.LetterInput(
+                        name=data["name"], email=data["email"], town=data["town"], country=data["country"],
+                        postal_address=data["postal_address"], subject=data["subject"], body=data["body"],
+                    ),
+                    ip_hash=hash_ip(client_ip(request)),
+                )
+            except letter_services.LetterAlreadySent:
+                form.add_error(None, "This letter has already been sent, so it can't change any more. "
+                                     "Reload the page to write a new one.")
+            else:
+                return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
+    else:
+        if draft is not None:
+            initial = {
+                "submission_key": draft.submission_key, "name": draft.sender_name,
+                "email": draft.supporter.email, "town": draft.sender_town, "country": draft.sender_country,
+                "postal_address": draft.sender_address, "subject": draft.subject, "body": draft.body,
+            }
+        else:
+            initial = {"submission_key": uuid.uuid4(), "subject": template.subject, "body": template.body}
+        form = ComposerForm(initial=initial, campaign=campaign)
+
+    preview_data = form.data if form.is_bound else form.initial
+    preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
+    context = {
+        "campaign": campaign,
+        "template": template,
+        "recipients": recipients,
+        "form": form,
+        "preview": preview,
+        "score": score,
+        "draft_link": draft_link,
+    }
+    if request.htmx:
+        return render(request, "public/compose.html#preview-area", context)
+    return render(request, "public/compose.html", context)
+
+
+@dataclass
+class ChannelOption:
+    channel: str
+    available: bool
+    reason: str
+    delivery: Delivery | None
+
+
+@dataclass
+class RecipientCard:
+    recipient: Recipient
+    text: Personalised
+    compose: mailto.ComposeLinks | None
+    options: list[ChannelOption]
+
+
+def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse:
+    try:
+        letter = letter_from_link(link)
+    except LinkExpired:
+        return render(request, "public/link_problem.html", {"expired": True}, status=410)
+    except LinkInvalid:
+        letter = None
+    if letter is None:
+        return render(request, "public/link_problem.html", {}, status=404)
+    return letter
+
+
+def _cards(letter: Letter) -> list[RecipientCard]:
+    campaign = letter.campaign
+    deliveries = deliveries_by_recipient_channel(letter)
+    cards = []
+    for recipient in campaign_queries.campaign_recipients(campaign):
+        text = personalise(
+            subject=letter.subject, body=letter.body, sender_name=letter.sender_name,
+            sender_town=letter.sender_town,
+            sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
+            recipient_name=recipient.name, recipient_role=recipient.role,
+            recipient_organisation=recipient.organisation_name, campaign_title=campaign.title,
+        )
+        options = []
+        for channel in campaign.template.allowed_channels:
+            try:
+                delivery_services.check_channel(letter=letter, recipient=recipient, channel=channel)
+                available, reason = True, ""
+            except delivery_services.ChannelUnavailable as exc:
+                available, reason = False, str(exc)
+            options.append(ChannelOption(str(channel), available, reason, deliveries.get((recipient.pk, channel))))
+        links = (
+            mailto.compose_links(to=recipient.email, subject=text.subject, body=text.body)
+            if recipient.email else None
+        )
+        cards.append(RecipientCard(recipient, text, links, options))
+    return cards
+
+
+@require_GET
+def letter_page(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    return render(request, "public/letter.html", {
+        "letter": letter, "campaign": letter.campaign, "link": link, "cards": _cards(letter),
+        "address_form": SenderAddressForm(initial={"postal_address": letter.sender_address}),
+        "letter_url": _absolute(reverse("public:letter", args=[link])),
+    })
+
+
+@require_POST
+def letter_address(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    form = SenderAddressForm(request.POST)
+    if not form.is_valid():
+        return render(request, "public/letter.html", {
+            "letter": letter, "campaign": letter.campaign, "link": link, "cards": _cards(letter),
+            "address_form": form, "letter_url": _absolute(reverse("public:letter", args=[link])),
+        }, status=400)
+    letter_services.set_sender_address(letter=letter, postal_address=form.cleaned_data["postal_address"])
+    return HttpResponseRedirect(reverse("public:letter", args=[link]) + "#post")
+
+
+def _recipient_of(letter: Letter, raw: str | None) -> Recipient | None:
+    try:
+        recipient_id = int(raw or "")
+    except ValueError:
+        return None
+    return letter.campaign.recipients.filter(pk=recipient_id).first()
+
+
+@require_GET
+def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    recipient = _recipient_of(letter, request.GET.get("recipient"))
+    paper_raw = request.GET.get("paper", "a4")
+    if recipient is None or paper_raw not in PAPERS:
+        raise Http404("No such letter")
+    paper: Paper = "us-letter" if paper_raw == "us-letter" else "a4"
+    try:
+        delivery_services.check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
+    except delivery_services.ChannelUnavailable as exc:
+        return render(request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)},
+                      status=409)
+    # Imported here: typst's native library is large, and most requests never print.
+    from undersigned.delivery import pdf
+
+    data = pdf.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def letter_send(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    recipient = _recipient_of(letter, request.POST.get("recipient"))
+    channel_raw = request.POST.get("channel", "")
+    if recipient is None or channel_raw not in Channel.values:
+        return render(request, "public/letter_problem.html",
+                      {"letter": letter, "link": link, "message": "We couldn't tell which recipient or way of "
+                       "sending you chose. Please go back and try again."}, status=400)
+    try:
+        delivery_services.record_delivery(letter=letter, recipient=recipient, channel=Channel(channel_raw))
+    except delivery_services.ChannelUnavailable as exc:
+        return render(request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)},
+                      status=409)
+    return HttpResponseRedirect(reverse("public:thanks", args=[link]))
+
+
+@require_http_methods(["GET", "POST"])
+def thanks(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    campaign = letter.campaign
+    wording = supporter_services.campaign_updates_wording(campaign)
+    form = UpdatesOptInForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not supporter_services.has_consent(supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES,
+                                              campaign=campaign):
+            supporter_services.record_consent(
+                supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, granted=True, wording=wording,
+                source="thank-you page", campaign=campaign, ip_hash=hash_ip(client_ip(request)),
+            )
+        return HttpResponseRedirect(reverse("public:thanks", args=[link]) + "?subscribed=1")
+    subscribed = supporter_services.has_consent(
+        supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign)
+    return render(request, "public/thanks.html", {
+        "letter": letter, "campaign": campaign, "link": link, "form": form, "wording": wording,
+        "subscribed": subscribed, "share": share_links(campaign),
+        "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
+    })
