@@ -1,12 +1,12 @@
 """The ``undersigned`` command: one entry point for people, CI and deployment.
 
-    undersigned demo                 run everything on the embedded default (SQLite in ./var/)
-    undersigned serve                the web server (gunicorn + whitenoise), for production
-    undersigned worker               a task worker (sends email, builds print jobs)
-    undersigned import FILE          create or update a campaign from a campaign file
-    undersigned export SLUG          write a campaign file to standard output
-    undersigned print SLUG --out F   every letter chosen for post, as one print-ready PDF
-    undersigned <django command>     any of Django's management commands (migrate, …)
+undersigned demo                 run everything on the embedded default (SQLite in ./var/)
+undersigned serve                the web server (gunicorn + whitenoise), for production
+undersigned worker               a task worker (sends email, builds print jobs)
+undersigned import FILE          create or update a campaign from a campaign file
+undersigned export SLUG          write a campaign file to standard output
+undersigned print SLUG --out F   every letter chosen for post, as one print-ready PDF
+undersigned <django command>     any of Django's management commands (migrate, …)
 """
 
 from __future__ import annotations
@@ -38,10 +38,24 @@ def _manage(argv: Sequence[str]) -> None:
 
 def _serve_command(bind: str, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "undersigned.wsgi:application",
-        "--bind", bind, "--workers", str(workers), "--worker-class", "sync",
-        "--access-logfile", "-", "--access-logformat", '%(m)s %(s)s %(L)ss',  # no paths, no IPs
-        "--max-requests", "5000", "--max-requests-jitter", "500",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "undersigned.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        "%(m)s %(s)s %(L)ss",  # no paths, no IPs
+        "--max-requests",
+        "5000",
+        "--max-requests-jitter",
+        "500",
     ]
 
 
@@ -108,7 +122,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help", "help"):
         print(__doc__)
         return
-    command, rest = args[0], args[1:]
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _run(args[0], args[1:])
+    except ImproperlyConfigured as exc:
+        # A bad environment variable: say which, without a traceback.
+        print(f"undersigned: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _run(command: str, rest: list[str]) -> None:
     if command == "demo":
         demo(rest)
     elif command == "serve":

@@ -1,0 +1,92 @@
+"""The email channel against a real SMTP server started by the test."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import LetterFactory
+from undersigned.campaigns.enums import Channel
+from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
+from undersigned.delivery.services import record_delivery
+
+pytestmark = pytest.mark.django_db
+
+
+def _queue_and_work(letter: Any, capture: Any) -> Delivery:
+    recipient = letter.campaign.recipients.first()
+    with capture(execute=True):
+        delivery = record_delivery(letter=letter, recipient=recipient, channel=Channel.EMAIL)
+    call_command("run_worker", "--batch", stdout=io.StringIO())
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_the_letter_arrives_with_the_right_headers(
+    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    letter = LetterFactory(campaign=campaign, sender_name="Siobhán O'Brien", supporter__email="siobhan@example.net")
+    delivery = _queue_and_work(letter, django_capture_on_commit_callbacks)
+    recipient = campaign.recipients.first()
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.evidence == Evidence.PLATFORM_DELIVERED
+    assert delivery.attempts == 1
+    [envelope] = smtp_sink.messages
+    assert envelope.rcpt_tos == [recipient.email]
+    [message] = smtp_sink.parsed()
+    assert str(message["From"]) == "Siobhán O'Brien via Friends of the Wend <letters@undersigned.test>"
+    assert str(message["Reply-To"]) == "Siobhán O'Brien <siobhan@example.net>"
+    assert str(message["To"]) == f"{recipient.name} <{recipient.email}>"
+    assert str(message["Message-ID"]) == f"<delivery-{delivery.pk}@undersigned.test>"
+    assert delivery.message_id == f"<delivery-{delivery.pk}@undersigned.test>"
+    assert str(message["Subject"]) == "Please keep the riverside path open"
+    plain = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert plain.startswith(f"Dear {recipient.name},\n\nI live in Wendmouth and I am writing")
+    assert "Yours sincerely,\nSiobhán O'Brien" in plain
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "My children walk this path every day." in html
+
+
+def test_line_breaks_in_names_and_subject_never_add_a_header(
+    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    letter = LetterFactory(
+        campaign=campaign,
+        sender_name="Eve\r\nBcc: victim@example.org",
+        subject="Hello\nX-Injected: yes",
+        body="<script>alert(1)</script>",
+    )
+    _queue_and_work(letter, django_capture_on_commit_callbacks)
+    [envelope] = smtp_sink.messages
+    assert envelope.rcpt_tos == [campaign.recipients.first().email]
+    [message] = smtp_sink.parsed()
+    assert message["Bcc"] is None
+    assert message["X-Injected"] is None
+    assert str(message["Subject"]) == "Hello X-Injected: yes"
+    assert str(message["From"]) == '"Eve Bcc: victim@example.org via Friends of the Wend" <letters@undersigned.test>'
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+
+
+def test_a_permanent_refusal_fails_with_the_servers_reason(
+    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    smtp_sink.answer = "550 5.1.1 Mailbox unavailable"
+    delivery = _queue_and_work(LetterFactory(campaign=campaign), django_capture_on_commit_callbacks)
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_error == "550 b'5.1.1 Mailbox unavailable'"
+    assert delivery.evidence == Evidence.NONE
+
+
+def test_a_temporary_refusal_leaves_the_delivery_to_retry(
+    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    smtp_sink.answer = "451 4.3.0 Try again later"
+    delivery = _queue_and_work(LetterFactory(campaign=campaign), django_capture_on_commit_callbacks)
+    assert delivery.status == DeliveryStatus.RETRY
+    assert delivery.last_error.startswith("451")
+    assert smtp_sink.messages == []

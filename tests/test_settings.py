@@ -1,0 +1,57 @@
+"""Configuration: bad environment variables stop start-up with a message naming them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GOOD_KEY = "a-long-enough-secret-key-for-the-settings-tests"
+
+
+def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
+    base.update({"UNDERSIGNED_VAR_DIR": str(tmp_path / "var"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "undersigned.cli", "check"], env=base, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "UNDERSIGNED_SECRET_KEY is required"),
+        ({"UNDERSIGNED_SECRET_KEY": "short"}, "UNDERSIGNED_SECRET_KEY must be at least 32 characters long."),
+        ({"UNDERSIGNED_DEBUG": "maybe"}, "UNDERSIGNED_DEBUG must be a boolean (1/0, true/false, yes/no), not 'maybe'."),
+        ({"UNDERSIGNED_BASE_URL": "example.org"}, "UNDERSIGNED_BASE_URL must be a URL starting with http://, https://"),
+        ({"UNDERSIGNED_SMTP_URL": "mail.example.org"}, "UNDERSIGNED_SMTP_URL must look like smtp://"),
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL"),
+        ({"UNDERSIGNED_DRAFT_DAYS": "soon"}, "UNDERSIGNED_DRAFT_DAYS must be a whole number, not 'soon'."),
+    ],
+)
+def test_a_bad_value_names_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    env = {"UNDERSIGNED_SECRET_KEY": GOOD_KEY, **env} if "UNDERSIGNED_SECRET_KEY" not in env and env else env
+    result = _check(tmp_path, **env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_good_settings_start(tmp_path: Path) -> None:
+    result = _check(tmp_path, UNDERSIGNED_SECRET_KEY=GOOD_KEY, UNDERSIGNED_SMTP_URL="smtp://u:p%40ss@mail.example:587?starttls=1")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_demo_mode_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
+    first = _check(tmp_path, UNDERSIGNED_DEMO="1")
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "var" / "secret_key"
+    key = key_file.read_text()
+    assert len(key) >= 50
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    _check(tmp_path, UNDERSIGNED_DEMO="1")
+    assert key_file.read_text() == key
