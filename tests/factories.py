@@ -14,7 +14,7 @@ from undersigned.organisations.models import Membership, Organisation, Role
 from undersigned.supporters.models import Supporter
 
 
-class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -25,7 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     password = factory.django.Password("correct horse battery staple")
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
         django_get_or_create = ("slug",)
@@ -35,7 +35,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):  # type: ignore[mi
     short_name = "Friends of the Wend"
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
 
@@ -44,7 +44,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):  # type: ignore[misc
     role = Role.ORGANISER
 
 
-class RecipientFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class RecipientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Recipient
 
@@ -67,7 +67,7 @@ TEMPLATE_BODY = (
 )
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class CampaignFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Campaign
         django_get_or_create = ("slug",)
@@ -85,7 +85,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     author_role = "Parent governor"
     author_place = "Wendmouth"
 
-    @factory.post_generation  # type: ignore[untyped-decorator]
+    @factory.post_generation
     def with_template(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create or extracted is False:
             return
@@ -97,7 +97,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
             channels=["mailto", "email", "web_form", "post"],
         )
 
-    @factory.post_generation  # type: ignore[untyped-decorator]
+    @factory.post_generation
     def recipients(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create:
             return
@@ -106,7 +106,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
             CampaignRecipient.objects.create(campaign=self, recipient=recipient, position=position)
 
 
-class SupporterFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class SupporterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Supporter
 
@@ -116,7 +116,7 @@ class SupporterFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
     country = "GB"
 
 
-class LetterFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class LetterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Letter
 

@@ -66,7 +66,7 @@ def serve(argv: Sequence[str]) -> None:
     args = parser.parse_args(argv)
     _django_setup()  # fail here, with a clear message, on bad configuration
     workers = args.workers or 2 * (os.cpu_count() or 1)
-    os.execv(sys.executable, _serve_command(args.bind, workers))
+    os.execv(sys.executable, _serve_command(args.bind, workers))  # noqa: S606 (replace this process by gunicorn)
 
 
 def worker(argv: Sequence[str]) -> None:

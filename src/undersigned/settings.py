@@ -84,9 +84,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-BASE_URL = env_url(
-    "UNDERSIGNED_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
-)
+BASE_URL = env_url("UNDERSIGNED_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
 _base = urlsplit(BASE_URL)
 ALLOWED_HOSTS = [_base.hostname or "localhost", "127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
@@ -212,8 +210,12 @@ def _mailers() -> dict[str, dict[str, object]]:
     if not raw:
         # No SMTP server configured: write each message to a file in ./var/mail/,
         # which organisers can read on the demo mailbox page.
-        return {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                            "OPTIONS": {"file_path": str(MAIL_DIR)}}}
+        return {
+            "default": {
+                "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "OPTIONS": {"file_path": str(MAIL_DIR)},
+            }
+        }
     parts = urlsplit(raw)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ImproperlyConfigured(
@@ -285,8 +287,10 @@ STATIC_URL = "/static/"
 # collectstatic step is needed; set UNDERSIGNED_STATIC_ROOT to collect them for a CDN.
 STATIC_ROOT = os.environ.get("UNDERSIGNED_STATIC_ROOT") or None
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve static files straight from the package: `undersigned serve` then needs no

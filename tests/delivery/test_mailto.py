@@ -25,7 +25,9 @@ def test_line_breaks_are_crlf_percent_encoded_and_nothing_is_left_raw() -> None:
     uri = mailto_uri(to=["a@b.example"], subject="Hi", body="one\ntwo\r\nthree")
     assert uri == "mailto:a@b.example?subject=Hi&body=one%0D%0Atwo%0D%0Athree"
     query = uri.split("?", 1)[1]
-    assert " " not in query and "\n" not in query and "+" not in query
+    assert " " not in query
+    assert "\n" not in query
+    assert "+" not in query
 
 
 def test_utf8_is_percent_encoded() -> None:

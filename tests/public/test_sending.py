@@ -39,8 +39,9 @@ def _page(client: Client, letter: Any) -> str:
 
 def _report(client: Client, letter: Any, channel: str, recipient: Any = None) -> Any:
     recipient = recipient or letter.campaign.recipients.first()
-    return client.post(reverse("public:letter_send", args=[_link(letter)]),
-                       {"recipient": recipient.pk, "channel": channel})
+    return client.post(
+        reverse("public:letter_send", args=[_link(letter)]), {"recipient": recipient.pk, "channel": channel}
+    )
 
 
 def test_the_mailto_link_carries_the_personalised_letter(client: Client, letter: Any) -> None:
@@ -111,16 +112,19 @@ def test_post_needs_the_senders_address_first(client: Client, campaign: Any) -> 
     assert "A posted letter needs a sender&#x27;s address." in empty.content.decode()
     too_long = client.post(reverse("public:letter_address", args=[_link(letter)]), {"postal_address": "x" * 501})
     assert "Your address is too long: 501 characters, the limit is 500." in too_long.content.decode()
-    saved = client.post(reverse("public:letter_address", args=[_link(letter)]),
-                        {"postal_address": "3 Mill Lane\r\nWendmouth\r\nWM3 4CC"})
+    saved = client.post(
+        reverse("public:letter_address", args=[_link(letter)]),
+        {"postal_address": "3 Mill Lane\r\nWendmouth\r\nWM3 4CC"},
+    )
     assert saved.status_code == 302
     assert "Download PDF (A4)" in _page(client, letter)
 
 
 def test_the_pdf_download_is_the_printed_letter(client: Client, letter: Any, tmp_path: Any) -> None:
     recipient = letter.campaign.recipients.first()
-    response = client.get(reverse("public:letter_pdf", args=[_link(letter)]),
-                          {"recipient": recipient.pk, "paper": "a4"})
+    response = client.get(
+        reverse("public:letter_pdf", args=[_link(letter)]), {"recipient": recipient.pk, "paper": "a4"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="letter-keep-the-riverside-path-open-')
@@ -163,8 +167,10 @@ def test_the_thanks_page_records_consent_with_its_wording_once(client: Client, l
     _report(client, letter, "web_form")
     url = reverse("public:thanks", args=[_link(letter)])
     page = client.get(url).content.decode()
-    wording = ("Yes, Friends of the River Wend may email me updates about “Keep the riverside path open”. "
-               "I can unsubscribe at any time with the link in every update.")
+    wording = (
+        "Yes, Friends of the River Wend may email me updates about “Keep the riverside path open”. "
+        "I can unsubscribe at any time with the link in every update."
+    )
     assert wording in page
     refused = client.post(url, {})
     assert "Tick the box if you would like updates" in refused.content.decode()

@@ -61,6 +61,9 @@ class RecipientGroupMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "recipient"], name="one_membership_per_recipient")]
 
+    def __str__(self) -> str:
+        return f"{self.recipient_id} in {self.group_id} ({self.vote_weight})"
+
 
 class Campaign(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="campaigns")
@@ -105,6 +108,9 @@ class CampaignRecipient(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "recipient"], name="recipient_once_per_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} in {self.campaign_id}"
 
 
 def default_channels() -> list[str]:

@@ -61,7 +61,7 @@ def values_for(
     recipient_organisation: str = "",
     campaign_title: str = "",
 ) -> dict[str, str]:
-    first = supporter_name.split()[0] if supporter_name.split() else ""
+    first = supporter_name.split(maxsplit=1)[0] if supporter_name.split() else ""
     return {
         "supporter.name": supporter_name,
         "supporter.first_name": first,

@@ -36,9 +36,7 @@ class ActionLog(models.Model):
         return f"{self.action} {self.object_type}:{self.object_id}"
 
 
-def log_action(
-    action: str, obj: models.Model, *, actor: Any = None, **data: Any
-) -> ActionLog:
+def log_action(action: str, obj: models.Model, *, actor: Any = None, **data: Any) -> ActionLog:
     """Write one audit row. Callers pass ids and enum values, never personal text."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     return ActionLog.objects.create(

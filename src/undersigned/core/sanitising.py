@@ -16,8 +16,27 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 _md.enable("table")
 
 _TAGS = {
-    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre",
-    "h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 }
 _ATTRIBUTES = {"a": {"href", "title"}}
 

@@ -43,12 +43,18 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[MailboxMessage]:
         chunks = [c for c in path.read_bytes().split(_SEPARATOR) if c.strip()]
         for chunk in reversed(chunks):
             parsed = parser.parsebytes(chunk.lstrip(b"\n"))
-            assert isinstance(parsed, EmailMessage)
-            messages.append(MailboxMessage(
-                subject=str(parsed.get("Subject", "")), sender=str(parsed.get("From", "")),
-                to=str(parsed.get("To", "")), reply_to=str(parsed.get("Reply-To", "")),
-                date=str(parsed.get("Date", "")), body=_text_of(parsed),
-            ))
+            if not isinstance(parsed, EmailMessage):  # always true with policy.default
+                continue
+            messages.append(
+                MailboxMessage(
+                    subject=str(parsed.get("Subject", "")),
+                    sender=str(parsed.get("From", "")),
+                    to=str(parsed.get("To", "")),
+                    reply_to=str(parsed.get("Reply-To", "")),
+                    date=str(parsed.get("Date", "")),
+                    body=_text_of(parsed),
+                )
+            )
             if len(messages) >= limit:
                 return messages
     return messages

@@ -27,14 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 def send_one(*, delivery_id: int) -> str:
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY]
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now())
+    claimed = Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY]).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
     if not claimed:
         return "not claimed"
-    delivery = Delivery.objects.select_related(
-        "letter__campaign__organisation", "letter__supporter", "recipient"
-    ).get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient").get(
+        pk=delivery_id
+    )
     letter = delivery.letter
     recipient = delivery.recipient
     text = personalise(

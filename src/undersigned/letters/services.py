@@ -30,9 +30,7 @@ class LetterAlreadySent(Exception):
     """The letter has deliveries: its text is what they received and can no longer change."""
 
 
-def save_letter(
-    *, campaign: Campaign, submission_key: uuid.UUID, data: LetterInput, ip_hash: str = ""
-) -> Letter:
+def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterInput, ip_hash: str = "") -> Letter:
     """Create the letter for this submission key, or update it if the same form comes back.
 
     A double click, a reload or the back button resubmits the same key, so the supporter
@@ -51,14 +49,10 @@ def save_letter(
     }
     try:
         with transaction.atomic():
-            letter = (
-                Letter.objects.select_for_update().filter(submission_key=submission_key, campaign=campaign).first()
-            )
+            letter = Letter.objects.select_for_update().filter(submission_key=submission_key, campaign=campaign).first()
             if letter is not None and letter.sent_at is not None:
                 raise LetterAlreadySent
-            supporter = get_or_create_supporter(
-                email=data.email, name=data.name, town=data.town, country=data.country
-            )
+            supporter = get_or_create_supporter(email=data.email, name=data.name, town=data.town, country=data.country)
             if letter is not None:
                 for key, value in fields.items():
                     setattr(letter, key, value)

@@ -50,7 +50,9 @@ def country_choices() -> list[tuple[str, str]]:
 class ComposerForm(forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(
-        label="Your name", max_length=120, error_messages=_length_message("Your name", 120),
+        label="Your name",
+        max_length=120,
+        error_messages=_length_message("Your name", 120),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -62,11 +64,14 @@ class ComposerForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     town = SingleLineField(
-        label="Your town or city", max_length=120, error_messages=_length_message("Your town", 120),
+        label="Your town or city",
+        max_length=120,
+        error_messages=_length_message("Your town", 120),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    country = forms.ChoiceField(label="Your country", choices=country_choices,
-                                widget=forms.Select(attrs={"autocomplete": "country"}))
+    country = forms.ChoiceField(
+        label="Your country", choices=country_choices, widget=forms.Select(attrs={"autocomplete": "country"})
+    )
     postal_address = MultiLineField(
         label="Your postal address (only if you will send it by post)",
         required=False,
@@ -91,8 +96,7 @@ class ComposerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.fields["body"].help_text = (
-            "Change anything you like. Words in {{ double braces }} are filled in for each recipient "
-            "from your details."
+            "Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."
         )
 
     def _check_placeholders(self, field: str) -> None:
@@ -126,13 +130,17 @@ class SenderAddressForm(forms.Form):
     postal_address = MultiLineField(
         label="Your postal address",
         max_length=500,
-        error_messages={"required": "A posted letter needs a sender's address.",
-                        **_length_message("Your address", 500)},
+        error_messages={
+            "required": "A posted letter needs a sender's address.",
+            **_length_message("Your address", 500),
+        },
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
         help_text="Street, town and postcode, one per line.",
     )
 
 
 class UpdatesOptInForm(forms.Form):
-    agree = forms.BooleanField(required=True, error_messages={
-        "required": "Tick the box if you would like updates; otherwise there is nothing to save."})
+    agree = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Tick the box if you would like updates; otherwise there is nothing to save."},
+    )

@@ -105,7 +105,7 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
         body=body[: settings.LETTER_BODY_MAX_CHARS],
         sender_name=str(data.get("name", ""))[:120],
         sender_town=str(data.get("town", ""))[:120],
-        sender_country=str(countries.name(country)) if country in dict(countries) else "",
+        sender_country=str(countries.name(country)) if country else "",
         recipient_name=recipient.name if recipient else "",
         recipient_role=recipient.role if recipient else "",
         recipient_organisation=recipient.organisation_name if recipient else "",
@@ -115,71 +115,87 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
     return text, score
 
 
+def _initial(draft: Letter | None, campaign: Campaign) -> dict[str, Any]:
+    if draft is None:
+        return {"submission_key": uuid.uuid4(), "subject": campaign.template.subject, "body": campaign.template.body}
+    return {
+        "submission_key": draft.submission_key,
+        "name": draft.sender_name,
+        "email": draft.supporter.email,
+        "town": draft.sender_town,
+        "country": draft.sender_country,
+        "postal_address": draft.sender_address,
+        "subject": draft.subject,
+        "body": draft.body,
+    }
+
+
+def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpResponse | None:
+    data = form.cleaned_data
+    try:
+        letter = letter_services.save_letter(
+            campaign=campaign,
+            submission_key=data["submission_key"],
+            data=letter_services.LetterInput(
+                name=data["name"],
+                email=data["email"],
+                town=data["town"],
+                country=data["country"],
+                postal_address=data["postal_address"],
+                subject=data["subject"],
+                body=data["body"],
+            ),
+            ip_hash=hash_ip(client_ip(request)),
+        )
+    except letter_services.LetterAlreadySent:
+        form.add_error(
+            None, "This letter has already been sent, so it can't change any more. Reload the page to write a new one."
+        )
+        return None
+    return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
+
+
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign_or_404(slug)
     recipients = campaign_queries.campaign_recipients(campaign)
-    template = campaign.template
     draft: Letter | None = None
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     if draft_link:
-        try:
-            draft = letter_from_link(draft_link)
-        except (LinkExpired, LinkInvalid):
-            draft = None
-        if draft is None or draft.campaign_id != campaign.pk:
-            return render(request, "public/link_problem.html", {"campaign": campaign}, status=404)
-        if draft.sent_at is not None:
+        found = _letter_or_problem(request, draft_link)
+        if isinstance(found, HttpResponse):
+            return found
+        if found.campaign_id != campaign.pk:
+            return render(request, "public/link_problem.html", {}, status=404)
+        if found.sent_at is not None:
             return HttpResponseRedirect(reverse("public:letter", args=[draft_link]))
+        draft = found
 
     if not campaign.is_open:
         return render(request, "public/closed.html", {"campaign": campaign})
 
-    if request.method == "POST" and request.POST.get("action") != "continue":
+    if request.method != "POST":
+        form = ComposerForm(initial=_initial(draft, campaign), campaign=campaign)
+    elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
-    elif request.method == "POST":
-        form = ComposerForm(request.POST, campaign=campaign)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                letter = letter_services.save_letter(
-                    campaign=campaign,
-                    submission_key=data["submission_key"],
-                    data=letter_services.LetterInput(
-                        name=data["name"], email=data["email"], town=data["town"], country=data["country"],
-                        postal_address=data["postal_address"], subject=data["subject"], body=data["body"],
-                    ),
-                    ip_hash=hash_ip(client_ip(request)),
-                )
-            except letter_services.LetterAlreadySent:
-                form.add_error(None, "This letter has already been sent, so it can't change any more. "
-                                     "Reload the page to write a new one.")
-            else:
-                return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
     else:
-        if draft is not None:
-            initial = {
-                "submission_key": draft.submission_key, "name": draft.sender_name,
-                "email": draft.supporter.email, "town": draft.sender_town, "country": draft.sender_country,
-                "postal_address": draft.sender_address, "subject": draft.subject, "body": draft.body,
-            }
-        else:
-            initial = {"submission_key": uuid.uuid4(), "subject": template.subject, "body": template.body}
-        form = ComposerForm(initial=initial, campaign=campaign)
+        form = ComposerForm(request.POST, campaign=campaign)
+        if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
+            return saved
 
     preview_data = form.data if form.is_bound else form.initial
     preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
     context = {
         "campaign": campaign,
-        "template": template,
+        "template": campaign.template,
         "recipients": recipients,
         "form": form,
         "preview": preview,
         "score": score,
         "draft_link": draft_link,
     }
-    if request.htmx:
+    if getattr(request, "htmx", False):  # set by django_htmx's middleware
         return render(request, "public/compose.html#preview-area", context)
     return render(request, "public/compose.html", context)
 
@@ -218,11 +234,15 @@ def _cards(letter: Letter) -> list[RecipientCard]:
     cards = []
     for recipient in campaign_queries.campaign_recipients(campaign):
         text = personalise(
-            subject=letter.subject, body=letter.body, sender_name=letter.sender_name,
+            subject=letter.subject,
+            body=letter.body,
+            sender_name=letter.sender_name,
             sender_town=letter.sender_town,
             sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
-            recipient_name=recipient.name, recipient_role=recipient.role,
-            recipient_organisation=recipient.organisation_name, campaign_title=campaign.title,
+            recipient_name=recipient.name,
+            recipient_role=recipient.role,
+            recipient_organisation=recipient.organisation_name,
+            campaign_title=campaign.title,
         )
         options = []
         for channel in campaign.template.allowed_channels:
@@ -233,8 +253,7 @@ def _cards(letter: Letter) -> list[RecipientCard]:
                 available, reason = False, str(exc)
             options.append(ChannelOption(str(channel), available, reason, deliveries.get((recipient.pk, channel))))
         links = (
-            mailto.compose_links(to=recipient.email, subject=text.subject, body=text.body)
-            if recipient.email else None
+            mailto.compose_links(to=recipient.email, subject=text.subject, body=text.body) if recipient.email else None
         )
         cards.append(RecipientCard(recipient, text, links, options))
     return cards
@@ -245,11 +264,18 @@ def letter_page(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
     if isinstance(letter, HttpResponse):
         return letter
-    return render(request, "public/letter.html", {
-        "letter": letter, "campaign": letter.campaign, "link": link, "cards": _cards(letter),
-        "address_form": SenderAddressForm(initial={"postal_address": letter.sender_address}),
-        "letter_url": _absolute(reverse("public:letter", args=[link])),
-    })
+    return render(
+        request,
+        "public/letter.html",
+        {
+            "letter": letter,
+            "campaign": letter.campaign,
+            "link": link,
+            "cards": _cards(letter),
+            "address_form": SenderAddressForm(initial={"postal_address": letter.sender_address}),
+            "letter_url": _absolute(reverse("public:letter", args=[link])),
+        },
+    )
 
 
 @require_POST
@@ -259,10 +285,19 @@ def letter_address(request: HttpRequest, link: str) -> HttpResponse:
         return letter
     form = SenderAddressForm(request.POST)
     if not form.is_valid():
-        return render(request, "public/letter.html", {
-            "letter": letter, "campaign": letter.campaign, "link": link, "cards": _cards(letter),
-            "address_form": form, "letter_url": _absolute(reverse("public:letter", args=[link])),
-        }, status=400)
+        return render(
+            request,
+            "public/letter.html",
+            {
+                "letter": letter,
+                "campaign": letter.campaign,
+                "link": link,
+                "cards": _cards(letter),
+                "address_form": form,
+                "letter_url": _absolute(reverse("public:letter", args=[link])),
+            },
+            status=400,
+        )
     letter_services.set_sender_address(letter=letter, postal_address=form.cleaned_data["postal_address"])
     return HttpResponseRedirect(reverse("public:letter", args=[link]) + "#post")
 
@@ -288,8 +323,9 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     try:
         delivery_services.check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
     except delivery_services.ChannelUnavailable as exc:
-        return render(request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)},
-                      status=409)
+        return render(
+            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
+        )
     # Imported here: typst's native library is large, and most requests never print.
     from undersigned.delivery import pdf
 
@@ -308,14 +344,23 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     recipient = _recipient_of(letter, request.POST.get("recipient"))
     channel_raw = request.POST.get("channel", "")
     if recipient is None or channel_raw not in Channel.values:
-        return render(request, "public/letter_problem.html",
-                      {"letter": letter, "link": link, "message": "We couldn't tell which recipient or way of "
-                       "sending you chose. Please go back and try again."}, status=400)
+        return render(
+            request,
+            "public/letter_problem.html",
+            {
+                "letter": letter,
+                "link": link,
+                "message": "We couldn't tell which recipient or way of "
+                "sending you chose. Please go back and try again.",
+            },
+            status=400,
+        )
     try:
         delivery_services.record_delivery(letter=letter, recipient=recipient, channel=Channel(channel_raw))
     except delivery_services.ChannelUnavailable as exc:
-        return render(request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)},
-                      status=409)
+        return render(
+            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
+        )
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
@@ -328,17 +373,33 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
     wording = supporter_services.campaign_updates_wording(campaign)
     form = UpdatesOptInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if not supporter_services.has_consent(supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES,
-                                              campaign=campaign):
+        if not supporter_services.has_consent(
+            supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign
+        ):
             supporter_services.record_consent(
-                supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, granted=True, wording=wording,
-                source="thank-you page", campaign=campaign, ip_hash=hash_ip(client_ip(request)),
+                supporter=letter.supporter,
+                purpose=ConsentPurpose.CAMPAIGN_UPDATES,
+                granted=True,
+                wording=wording,
+                source="thank-you page",
+                campaign=campaign,
+                ip_hash=hash_ip(client_ip(request)),
             )
         return HttpResponseRedirect(reverse("public:thanks", args=[link]) + "?subscribed=1")
     subscribed = supporter_services.has_consent(
-        supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign)
-    return render(request, "public/thanks.html", {
-        "letter": letter, "campaign": campaign, "link": link, "form": form, "wording": wording,
-        "subscribed": subscribed, "share": share_links(campaign),
-        "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
-    })
+        supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign
+    )
+    return render(
+        request,
+        "public/thanks.html",
+        {
+            "letter": letter,
+            "campaign": campaign,
+            "link": link,
+            "form": form,
+            "wording": wording,
+            "subscribed": subscribed,
+            "share": share_links(campaign),
+            "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
+        },
+    )

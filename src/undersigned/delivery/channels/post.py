@@ -12,10 +12,9 @@ from django.utils import formats, translation
 from django_countries import countries
 
 from undersigned.campaigns.models import Recipient
+from undersigned.delivery.printing import Paper, PrintableLetter
 from undersigned.letters.models import Letter
 from undersigned.letters.personalisation import personalise
-
-from ..printing import Paper, PrintableLetter
 
 # Django's own DATE_FORMAT per language is right for most languages; English needs
 # a choice, and letters in Britain and most of the world write "23 November 2026".

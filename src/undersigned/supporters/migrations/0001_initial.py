@@ -5,45 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ("campaigns", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Supporter',
+            name="Supporter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('email', models.EmailField(help_text='Stored lower-cased.', max_length=254, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('town', models.CharField(blank=True, max_length=120)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('postal_address', models.TextField(blank=True, max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("email", models.EmailField(help_text="Stored lower-cased.", max_length=254, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("town", models.CharField(blank=True, max_length=120)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("postal_address", models.TextField(blank=True, max_length=500)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('campaign_updates', 'Updates about this campaign')], max_length=40)),
-                ('granted', models.BooleanField()),
-                ('wording', models.TextField()),
-                ('source', models.CharField(help_text='Where it was given, e.g. thank-you page.', max_length=80)),
-                ('ip_hash', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.campaign')),
-                ('supporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='supporters.supporter')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "purpose",
+                    models.CharField(choices=[("campaign_updates", "Updates about this campaign")], max_length=40),
+                ),
+                ("granted", models.BooleanField()),
+                ("wording", models.TextField()),
+                ("source", models.CharField(help_text="Where it was given, e.g. thank-you page.", max_length=80)),
+                ("ip_hash", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "supporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="consents", to="supporters.supporter"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
     ]
