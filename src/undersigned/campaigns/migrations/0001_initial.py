@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import undersigned.campaigns.models
 from django.db import migrations, models
+
+import undersigned.campaigns.models
 
 
 class Migration(migrations.Migration):
