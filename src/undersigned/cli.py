@@ -86,7 +86,6 @@ def demo(argv: Sequence[str]) -> None:
 
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("load_demo")
     if args.no_serve:
         return

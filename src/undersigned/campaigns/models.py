@@ -83,6 +83,11 @@ class Campaign(TimeStampedModel):
         validators=[MaxValueValidator(100)],
         help_text="Percent of a letter that must be in the supporter's own words before it can be sent.",
     )
+    posts_for_supporters = models.BooleanField(
+        default=False,
+        help_text="Supporters may ask the organisation to print and post their letter; "
+        "organisers print them in bulk with `undersigned print`.",
+    )
     recipients = models.ManyToManyField(Recipient, through="CampaignRecipient", related_name="campaigns")
     # Kept counter: letters with at least one delivery. Never recomputed per request.
     letters_sent = models.PositiveIntegerField(default=0, editable=False)

@@ -1,0 +1,96 @@
+"""``load_demo``: the demo organisation, its two campaigns and an organiser login.
+
+Safe to run on every start of ``undersigned demo``: what exists is left alone, so
+organisers' edits to the demo campaigns survive, and the login keeps its password.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from undersigned import demo
+from undersigned.campaigns.campaign_files import parse
+from undersigned.campaigns.models import Campaign
+from undersigned.campaigns.services import import_campaign
+from undersigned.core.models import log_action
+from undersigned.organisations.models import Membership, Organisation, Role
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisation, its campaigns and an organiser login. Keeps whatever already exists."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organisation, created = Organisation.objects.get_or_create(
+            slug=demo.ORGANISATION_SLUG,
+            defaults={"name": demo.ORGANISATION_NAME, "short_name": demo.ORGANISATION_SHORT_NAME},
+        )
+        if created:
+            log_action("organisation.created", organisation)
+        for _name, text in demo.campaign_file_texts():
+            # The demo files are checked by the tests, so a CampaignFileError here is a
+            # bug worth a traceback, not a message.
+            data = parse(text)
+            campaign = Campaign.objects.filter(slug=data.slug).first()
+            if campaign is None:
+                campaign, _ = import_campaign(organisation=organisation, data=data)
+                verb = "Created"
+            else:
+                verb = "Kept"
+            page = reverse("public:campaign", kwargs={"slug": campaign.slug})
+            self.stdout.write(f'{verb} campaign "{campaign.title}": {settings.BASE_URL}{page}')
+        self.stdout.write(self.organiser_login(organisation))
+
+    def organiser_login(self, organisation: Organisation) -> str:
+        """Make sure the organiser login exists and return the line that tells people how to use it."""
+        username = demo.ORGANISER_USERNAME
+        where = f"{settings.BASE_URL}/admin/"
+        path = settings.VAR_DIR / "demo_login"
+        password = _read_password(path)
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            if password is None:
+                password = _new_password(path)
+            user = user_model.objects.create_superuser(
+                username=username, email="organiser@open-footpaths.example", password=password
+            )
+            log_action("user.created", user)
+        membership, created = Membership.objects.get_or_create(
+            organisation=organisation, user=user, defaults={"role": Role.OWNER}
+        )
+        if created:
+            log_action("membership.created", membership, role=membership.role)
+        # Someone may have changed the password since, or made this account by hand;
+        # printing a password that does not work would only confuse.
+        if password is None or not user.check_password(password):
+            return (
+                f"Organiser login: {username} (password unchanged; set one with: undersigned changepassword {username})"
+            )
+        return f"Organiser login: {username} / {password} at {where}"
+
+
+def _read_password(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _new_password(path: Path) -> str:
+    """Create the demo password file, readable by its owner only (mode 600)."""
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: never overwrite a password another run has just written. The mode is given
+    # at creation so the file is never readable by others, not even for a moment.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(password + "\n")
+    return password
