@@ -304,11 +304,13 @@ def test_slug_status_and_percent_are_checked() -> None:
     text = replace(VALID, 'slug = "keep-the-riverside-path-open"', 'slug = "keep the path/open"')
     text = replace(text, 'status = "live"', 'status = "open"')
     text = replace(text, "min_uniqueness = 30", "min_uniqueness = 101")
+    text = replace(text, "min_uniqueness = 101", 'min_uniqueness = 101\nposts_for_supporters = "yes"')
     assert problems(text) == [
         'line 2: campaign.slug "keep the path/open" may only contain letters, digits, hyphens and underscores, '
         'e.g. "keep-the-path-open"',
         'line 14: campaign.status must be one of draft, live, closed, not "open"',
         "line 15: campaign.min_uniqueness must be a whole number from 0 to 100",
+        "line 16: campaign.posts_for_supporters must be true or false",
     ]
 
 
@@ -463,7 +465,7 @@ def test_keys_in_inline_tables_use_the_line_of_their_table() -> None:
         "recipients is required: add at least one [[recipients]] table with a name",
         "line 4: unknown key campaign.author.rank; known keys: name, role, place",
         "line 5: unknown key campaign.recipients; known keys: slug, title, summary, background, deadline, tags, "
-        "language, status, min_uniqueness, author",
+        "language, status, min_uniqueness, posts_for_supporters, author",
     ]
     top_level = textwrap.dedent(
         """\
@@ -559,6 +561,7 @@ def test_dump_writes_every_key_in_a_fixed_layout() -> None:
         language = "en"
         status = "draft"
         min_uniqueness = 0
+        posts_for_supporters = false
 
         [campaign.author]
         name = ""
@@ -786,8 +789,8 @@ def test_a_campaign_without_template_exports_an_empty_letter(organisation: Any) 
     letter = export_campaign(campaign).letter
     assert letter == LetterTemplateData(subject="", body="", prompts=(), channels=CHANNELS, language="")
     assert problems(dump(export_campaign(campaign)))[-2:] == [
-        "line 33: letter.subject is required",
-        "line 34: letter.body is required",
+        "line 34: letter.subject is required",
+        "line 35: letter.body is required",
     ]
 
 
@@ -815,3 +818,17 @@ def _with_recipient(data: CampaignFile, index: int, **changes: Any) -> CampaignF
     recipients = list(data.recipients)
     recipients[index] = replace_fields(recipients[index], **changes)
     return _with(data, recipients=tuple(recipients))
+
+
+@pytest.mark.django_db
+def test_posting_for_supporters_round_trips(organisation: Any) -> None:
+    text = replace(VALID, "min_uniqueness = 30", "min_uniqueness = 30\nposts_for_supporters = true")
+    data = parse(text)
+    assert data.posts_for_supporters is True
+    assert parse(VALID).posts_for_supporters is False
+    campaign, _ = import_campaign(organisation=organisation, data=data)
+    campaign.refresh_from_db()
+    assert campaign.posts_for_supporters is True
+    exported = dump(export_campaign(campaign))
+    assert "posts_for_supporters = true" in exported
+    assert parse(exported) == data

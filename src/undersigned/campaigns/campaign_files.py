@@ -66,6 +66,7 @@ CAMPAIGN_KEYS = (
     "language",
     "status",
     "min_uniqueness",
+    "posts_for_supporters",
     "author",
 )
 AUTHOR_KEYS = ("name", "role", "place")
@@ -135,6 +136,7 @@ class CampaignFile:
     language: str = "en"
     status: str = DEFAULT_STATUS
     min_uniqueness: int = 0
+    posts_for_supporters: bool = False
     author: Author = field(default_factory=Author)
     recipients: tuple[RecipientData, ...]
     letter: LetterTemplateData
@@ -248,6 +250,7 @@ class _Checker:
             "language": self.language(table, "campaign", default="en"),
             "status": self.choice(table, "campaign", "status", STATUSES, default=DEFAULT_STATUS),
             "min_uniqueness": self.percent(table, "campaign", "min_uniqueness"),
+            "posts_for_supporters": self.flag(table, "campaign", "posts_for_supporters"),
             "author": Author(
                 name=self.text(author_table, "campaign.author", "name"),
                 role=self.text(author_table, "campaign.author", "role"),
@@ -400,6 +403,14 @@ class _Checker:
         if value not in choices:
             self.add(full, f"{full} must be one of {', '.join(choices)}, not {_quoted(value)}")
             return default
+        return value
+
+    def flag(self, table: dict[str, Any], path: str, key: str) -> bool:
+        full = _join(path, key)
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            self.add(full, f"{full} must be true or false")
+            return False
         return value
 
     def percent(self, table: dict[str, Any], path: str, key: str) -> int:
@@ -649,6 +660,7 @@ def dump(campaign_file: CampaignFile) -> str:
         f"language = {_string(c.language)}",
         f"status = {_string(c.status)}",
         f"min_uniqueness = {c.min_uniqueness}",
+        f"posts_for_supporters = {'true' if c.posts_for_supporters else 'false'}",
         "",
         "[campaign.author]",
         f"name = {_string(c.author.name)}",

@@ -27,6 +27,7 @@ DEFAULT_ORGANISATION_NAME = "My organisation"
 # The Campaign fields a campaign file sets; an update saves only these.
 _CAMPAIGN_FILE_FIELDS = [
     "title", "summary", "background", "deadline", "tags", "language", "status", "min_uniqueness",
+    "posts_for_supporters",
     "author_name", "author_role", "author_place",
 ]  # fmt: skip
 
@@ -75,6 +76,7 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
         campaign.language = data.language
         campaign.status = data.status
         campaign.min_uniqueness = data.min_uniqueness
+        campaign.posts_for_supporters = data.posts_for_supporters
         campaign.author_name = data.author.name
         campaign.author_role = data.author.role
         campaign.author_place = data.author.place
@@ -187,6 +189,7 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
         language=campaign.language,
         status=campaign.status,
         min_uniqueness=campaign.min_uniqueness,
+        posts_for_supporters=campaign.posts_for_supporters,
         author=Author(name=campaign.author_name, role=campaign.author_role, place=campaign.author_place),
         recipients=tuple(
             RecipientData(

@@ -9,4 +9,4 @@ import tempfile
 os.environ.setdefault("UNDERSIGNED_SECRET_KEY", "typecheck-only-secret-key-" + "x" * 32)
 os.environ.setdefault("UNDERSIGNED_VAR_DIR", os.path.join(tempfile.gettempdir(), "undersigned-typecheck"))
 
-from undersigned.settings import *  # noqa: E402, F403
+from undersigned.settings import *  # noqa: F403

@@ -8,128 +8,177 @@ import undersigned.campaigns.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True, max_length=1000)),
-                ('background', models.TextField(blank=True, help_text='Markdown. Raw HTML is not allowed.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('live', 'Live'), ('closed', 'Closed')], default='draft', max_length=10)),
-                ('deadline', models.DateTimeField(blank=True, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('language', models.CharField(default='en', max_length=10)),
-                ('author_name', models.CharField(blank=True, max_length=200)),
-                ('author_role', models.CharField(blank=True, max_length=200)),
-                ('author_place', models.CharField(blank=True, max_length=200)),
-                ('min_uniqueness', models.PositiveSmallIntegerField(default=0, help_text="Percent of a letter that must be in the supporter's own words before it can be sent.", validators=[django.core.validators.MaxValueValidator(100)])),
-                ('letters_sent', models.PositiveIntegerField(default=0, editable=False)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaigns', to='organisations.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True, max_length=1000)),
+                ("background", models.TextField(blank=True, help_text="Markdown. Raw HTML is not allowed.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("live", "Live"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("deadline", models.DateTimeField(blank=True, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("language", models.CharField(default="en", max_length=10)),
+                ("author_name", models.CharField(blank=True, max_length=200)),
+                ("author_role", models.CharField(blank=True, max_length=200)),
+                ("author_place", models.CharField(blank=True, max_length=200)),
+                (
+                    "min_uniqueness",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Percent of a letter that must be in the supporter's own words before it can be sent.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                    ),
+                ),
+                ("letters_sent", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaigns",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LetterTemplate',
+            name="LetterTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField(help_text='Placeholders: {{ supporter.name }}, {{ recipient.name }}, …')),
-                ('prompts', models.JSONField(blank=True, default=list, help_text='Writing prompts, a list of questions.')),
-                ('channels', models.JSONField(default=undersigned.campaigns.models.default_channels)),
-                ('language', models.CharField(blank=True, max_length=10)),
-                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='template', to='campaigns.campaign')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField(help_text="Placeholders: {{ supporter.name }}, {{ recipient.name }}, …")),
+                (
+                    "prompts",
+                    models.JSONField(blank=True, default=list, help_text="Writing prompts, a list of questions."),
+                ),
+                ("channels", models.JSONField(default=undersigned.campaigns.models.default_channels)),
+                ("language", models.CharField(blank=True, max_length=10)),
+                (
+                    "campaign",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="template", to="campaigns.campaign"
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Recipient',
+            name="Recipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('role', models.CharField(blank=True, max_length=200)),
-                ('organisation_name', models.CharField(blank=True, max_length=200, verbose_name='organisation')),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('web_form_url', models.URLField(blank=True, max_length=500, verbose_name='web form URL')),
-                ('postal_address', models.TextField(blank=True, help_text='One line per line of the envelope.')),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2 code, e.g. GB.', max_length=2)),
-                ('language', models.CharField(blank=True, max_length=10)),
-                ('email_flagged_at', models.DateTimeField(blank=True, null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipients', to='organisations.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("role", models.CharField(blank=True, max_length=200)),
+                ("organisation_name", models.CharField(blank=True, max_length=200, verbose_name="organisation")),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("web_form_url", models.URLField(blank=True, max_length=500, verbose_name="web form URL")),
+                ("postal_address", models.TextField(blank=True, help_text="One line per line of the envelope.")),
+                ("country", models.CharField(blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. GB.", max_length=2)),
+                ("language", models.CharField(blank=True, max_length=10)),
+                ("email_flagged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recipients",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignRecipient',
+            name="CampaignRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.campaign')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.recipient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("campaign", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.campaign")),
+                ("recipient", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.recipient")),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='recipients',
-            field=models.ManyToManyField(related_name='campaigns', through='campaigns.CampaignRecipient', to='campaigns.recipient'),
+            model_name="campaign",
+            name="recipients",
+            field=models.ManyToManyField(
+                related_name="campaigns", through="campaigns.CampaignRecipient", to="campaigns.recipient"
+            ),
         ),
         migrations.CreateModel(
-            name='RecipientGroup',
+            name="RecipientGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('decision_date', models.DateField(blank=True, null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipient_groups', to='organisations.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("decision_date", models.DateField(blank=True, null=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recipient_groups",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RecipientGroupMember',
+            name="RecipientGroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vote_weight', models.PositiveIntegerField(default=1)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.recipientgroup')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.recipient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("vote_weight", models.PositiveIntegerField(default=1)),
+                (
+                    "group",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.recipientgroup"),
+                ),
+                ("recipient", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.recipient")),
             ],
         ),
         migrations.AddField(
-            model_name='recipientgroup',
-            name='members',
-            field=models.ManyToManyField(related_name='groups', through='campaigns.RecipientGroupMember', to='campaigns.recipient'),
+            model_name="recipientgroup",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="groups", through="campaigns.RecipientGroupMember", to="campaigns.recipient"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaignrecipient',
-            constraint=models.UniqueConstraint(fields=('campaign', 'recipient'), name='recipient_once_per_campaign'),
+            model_name="campaignrecipient",
+            constraint=models.UniqueConstraint(fields=("campaign", "recipient"), name="recipient_once_per_campaign"),
         ),
         migrations.AddConstraint(
-            model_name='recipientgroupmember',
-            constraint=models.UniqueConstraint(fields=('group', 'recipient'), name='one_membership_per_recipient'),
+            model_name="recipientgroupmember",
+            constraint=models.UniqueConstraint(fields=("group", "recipient"), name="one_membership_per_recipient"),
         ),
     ]

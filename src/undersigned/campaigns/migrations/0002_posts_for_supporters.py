@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ("campaigns", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='posts_for_supporters',
-            field=models.BooleanField(default=False, help_text='Supporters may ask the organisation to print and post their letter; organisers print them in bulk with `undersigned print`.'),
+            model_name="campaign",
+            name="posts_for_supporters",
+            field=models.BooleanField(
+                default=False,
+                help_text="Supporters may ask the organisation to print and post their letter; organisers print them in bulk with `undersigned print`.",
+            ),
         ),
     ]
