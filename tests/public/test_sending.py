@@ -184,3 +184,12 @@ def test_the_thanks_page_records_consent_with_its_wording_once(client: Client, l
     assert len(record.ip_hash) == 32
     assert record.ip_hash != "127.0.0.1"
     assert "You'll get updates about this campaign." in client.get(url).content.decode()
+
+
+def test_an_address_too_long_for_the_window_is_explained_not_crashed(client: Client, letter: Any) -> None:
+    recipient = letter.campaign.recipients.first()
+    recipient.postal_address = "\n".join(f"Line {n}" for n in range(12))
+    recipient.save()
+    response = client.get(reverse("public:letter_pdf", args=[_link(letter)]), {"recipient": recipient.pk})
+    assert response.status_code == 409
+    assert "the recipient&#x27;s address is too long for the envelope window" in response.content.decode()

@@ -51,6 +51,25 @@ def _mark_letter_sent(letter: Letter) -> None:
         letter.sent_at = now
 
 
+def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
+    """The supporter asks the organisation to print and post the letter for them.
+
+    The delivery waits as ``queued`` until organisers print the campaign's post in bulk.
+    If the supporter already posted it themselves, nothing changes.
+    """
+    if not letter.campaign.posts_for_supporters:
+        raise ChannelUnavailable("This campaign's organisers don't post letters for supporters.")
+    check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
+    with transaction.atomic():
+        delivery, created = Delivery.objects.select_for_update().get_or_create(
+            letter=letter, recipient=recipient, channel=Channel.POST, defaults={"status": DeliveryStatus.QUEUED}
+        )
+        if created:
+            log_action("delivery.post_requested", delivery)
+        _mark_letter_sent(letter)
+    return delivery
+
+
 def record_delivery(*, letter: Letter, recipient: Recipient, channel: Channel) -> Delivery:
     """Record that the letter went (or should go) to the recipient through the channel.
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("l/<str:link>/address/", views.letter_address, name="letter_address"),
     path("l/<str:link>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("l/<str:link>/send/", views.letter_send, name="letter_send"),
+    path("l/<str:link>/post-for-me/", views.letter_post_for_me, name="letter_post_for_me"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
 ]

@@ -5,6 +5,7 @@ Views only translate HTTP into calls to services and queries of the data apps.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
+
+logger = logging.getLogger(__name__)
 
 
 def _campaign_or_404(slug: str) -> Campaign:
@@ -329,7 +332,15 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     # Imported here: typst's native library is large, and most requests never print.
     from undersigned.delivery import pdf
 
-    data = pdf.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
+    try:
+        data = pdf.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
+    except ValueError:
+        # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
+        logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)
+        message = "We couldn't print this letter: the recipient's address is too long for the envelope window."
+        return render(
+            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": message}, status=409
+        )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
     response["Cache-Control"] = "private, no-store"
@@ -357,6 +368,32 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
         )
     try:
         delivery_services.record_delivery(letter=letter, recipient=recipient, channel=Channel(channel_raw))
+    except delivery_services.ChannelUnavailable as exc:
+        return render(
+            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
+        )
+    return HttpResponseRedirect(reverse("public:thanks", args=[link]))
+
+
+@require_POST
+def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
+    letter = _letter_or_problem(request, link)
+    if isinstance(letter, HttpResponse):
+        return letter
+    recipient = _recipient_of(letter, request.POST.get("recipient"))
+    if recipient is None:
+        return render(
+            request,
+            "public/letter_problem.html",
+            {
+                "letter": letter,
+                "link": link,
+                "message": "We couldn't tell which recipient you chose. Please go back and try again.",
+            },
+            status=400,
+        )
+    try:
+        delivery_services.request_post(letter=letter, recipient=recipient)
     except delivery_services.ChannelUnavailable as exc:
         return render(
             request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409

@@ -5,36 +5,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('letters', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("letters", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.CharField(choices=[('email', 'Sent by us for you'), ('mailto', 'Your own email app'), ('web_form', 'Their web form'), ('post', 'By post')], max_length=10)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('retry', 'Retry scheduled'), ('sent', 'Sent'), ('failed', 'Failed'), ('bounced', 'Bounced'), ('reported', 'Reported by the supporter')], default='queued', max_length=10)),
-                ('evidence', models.PositiveSmallIntegerField(choices=[(0, 'None yet'), (10, 'Self-reported'), (20, 'Verified copy'), (30, 'Platform delivered'), (40, 'Reply received')], default=0)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('message_id', models.CharField(blank=True, max_length=250)),
-                ('reported_at', models.DateTimeField(blank=True, null=True)),
-                ('letter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='letters.letter')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='campaigns.recipient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Sent by us for you"),
+                            ("mailto", "Your own email app"),
+                            ("web_form", "Their web form"),
+                            ("post", "By post"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("retry", "Retry scheduled"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("bounced", "Bounced"),
+                            ("reported", "Reported by the supporter"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "None yet"),
+                            (10, "Self-reported"),
+                            (20, "Verified copy"),
+                            (30, "Platform delivered"),
+                            (40, "Reply received"),
+                        ],
+                        default=0,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("message_id", models.CharField(blank=True, max_length=250)),
+                ("reported_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "letter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="letters.letter"
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="campaigns.recipient"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['channel', 'status'], name='delivery_de_channel_206325_idx')],
-                'constraints': [models.UniqueConstraint(fields=('letter', 'recipient', 'channel'), name='one_delivery_per_channel')],
+                "verbose_name_plural": "deliveries",
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["channel", "status"], name="delivery_de_channel_206325_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("letter", "recipient", "channel"), name="one_delivery_per_channel")
+                ],
             },
         ),
     ]
