@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -41,6 +46,7 @@ class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.answer: str | None = None
+        self.url = ""  # for worker processes: UNDERSIGNED_SMTP_URL
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         if self.answer:
@@ -66,6 +72,7 @@ def smtp_sink(settings: Any) -> Any:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sink = SmtpSink()
+    sink.url = f"smtp://127.0.0.1:{port}"
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     settings.MAILERS = {
@@ -78,3 +85,36 @@ def smtp_sink(settings: Any) -> Any:
         yield sink
     finally:
         controller.stop()
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on, for processes the test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "", safe="") + (":" + quote(db["PASSWORD"], safe="") if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def run_worker(transactional_db: Any) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run a real task worker process (`undersigned worker --batch`) on the test database.
+
+    Tests that use it need committed data, hence ``transactional_db``; pass environment
+    variables such as ``UNDERSIGNED_SMTP_URL=smtp_sink.url`` as keywords.
+    """
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        environment = {**os.environ, "DATABASE_URL": database_url(), **env}
+        return subprocess.run(
+            [sys.executable, "-m", "undersigned.cli", "worker", "--batch"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        )
+
+    return run

@@ -163,6 +163,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # same file without "database is locked" errors (see docs/architecture.md).
     _db["CONN_MAX_AGE"] = 0
     _db["CONN_HEALTH_CHECKS"] = False
+    # Tests use a file, not memory, so worker processes they start see the same data.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from tests.factories import LetterFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 from undersigned.delivery.services import record_delivery
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _queue_and_work(letter: Any, capture: Any) -> Delivery:
-    recipient = letter.campaign.recipients.first()
-    with capture(execute=True):
+@pytest.fixture
+def send(smtp_sink: Any, run_worker: Any) -> Any:
+    """Queue the letter for its campaign's first recipient, then let a worker process send it."""
+
+    def queue_and_work(letter: Any) -> Delivery:
+        recipient = letter.campaign.recipients.first()
         delivery = record_delivery(letter=letter, recipient=recipient, channel=Channel.EMAIL)
-    call_command("run_worker", "--batch", stdout=io.StringIO())
-    delivery.refresh_from_db()
-    return delivery
+        run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+        delivery.refresh_from_db()
+        return delivery
+
+    return queue_and_work
 
 
-def test_the_letter_arrives_with_the_right_headers(
-    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_the_letter_arrives_with_the_right_headers(campaign: Any, smtp_sink: Any, send: Any) -> None:
     letter = LetterFactory(campaign=campaign, sender_name="Siobhán O'Brien", supporter__email="siobhan@example.net")
-    delivery = _queue_and_work(letter, django_capture_on_commit_callbacks)
+    delivery = send(letter)
     recipient = campaign.recipients.first()
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.evidence == Evidence.PLATFORM_DELIVERED
@@ -50,16 +51,14 @@ def test_the_letter_arrives_with_the_right_headers(
     assert "My children walk this path every day." in html
 
 
-def test_line_breaks_in_names_and_subject_never_add_a_header(
-    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_line_breaks_in_names_and_subject_never_add_a_header(campaign: Any, smtp_sink: Any, send: Any) -> None:
     letter = LetterFactory(
         campaign=campaign,
         sender_name="Eve\r\nBcc: victim@example.org",
         subject="Hello\nX-Injected: yes",
         body="<script>alert(1)</script>",
     )
-    _queue_and_work(letter, django_capture_on_commit_callbacks)
+    send(letter)
     [envelope] = smtp_sink.messages
     assert envelope.rcpt_tos == [campaign.recipients.first().email]
     [message] = smtp_sink.parsed()
@@ -72,21 +71,17 @@ def test_line_breaks_in_names_and_subject_never_add_a_header(
     assert "<script>" not in html
 
 
-def test_a_permanent_refusal_fails_with_the_servers_reason(
-    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_permanent_refusal_fails_with_the_servers_reason(campaign: Any, smtp_sink: Any, send: Any) -> None:
     smtp_sink.answer = "550 5.1.1 Mailbox unavailable"
-    delivery = _queue_and_work(LetterFactory(campaign=campaign), django_capture_on_commit_callbacks)
+    delivery = send(LetterFactory(campaign=campaign))
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.last_error == "550 b'5.1.1 Mailbox unavailable'"
     assert delivery.evidence == Evidence.NONE
 
 
-def test_a_temporary_refusal_leaves_the_delivery_to_retry(
-    campaign: Any, smtp_sink: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_a_temporary_refusal_leaves_the_delivery_to_retry(campaign: Any, smtp_sink: Any, send: Any) -> None:
     smtp_sink.answer = "451 4.3.0 Try again later"
-    delivery = _queue_and_work(LetterFactory(campaign=campaign), django_capture_on_commit_callbacks)
+    delivery = send(LetterFactory(campaign=campaign))
     assert delivery.status == DeliveryStatus.RETRY
     assert delivery.last_error.startswith("451")
     assert smtp_sink.messages == []

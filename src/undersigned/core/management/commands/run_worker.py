@@ -16,5 +16,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker_args = ["--no-reload", "--interval", str(options["interval"])]
         if options["batch"]:
-            worker_args.append("--batch")
+            worker_args += ["--batch", "--no-startup-delay"]
         call_command("db_worker", *worker_args)
