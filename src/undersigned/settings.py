@@ -202,6 +202,8 @@ TASKS = {
 
 # --- Email ----------------------------------------------------------------------
 MAIL_DOMAIN = os.environ.get("UNDERSIGNED_MAIL_DOMAIN") or (_base.hostname or "localhost")
+# Where copies (mailto BCC) and bounces come back to `undersigned inbound`.
+INBOUND_DOMAIN = os.environ.get("UNDERSIGNED_INBOUND_DOMAIN") or MAIL_DOMAIN
 DEFAULT_FROM_EMAIL = f"Undersigned <letters@{MAIL_DOMAIN}>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_DIR = VAR_DIR / "mail"

@@ -26,6 +26,13 @@ class Recipient(TimeStampedModel):
     language = models.CharField(max_length=10, blank=True)
     # Set when mail to this address bounced, for organisers to fix.
     email_flagged_at = models.DateTimeField(null=True, blank=True)
+    email_flag_reason = models.CharField(max_length=500, blank=True)
+    # Not flooding recipients: at most this many platform emails a minute (none: no
+    # limit), or one digest a day listing that day's letters.
+    max_emails_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    daily_digest = models.BooleanField(
+        default=False, help_text="Send one email a day listing that day's letters instead of each letter."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -40,6 +40,16 @@ class Delivery(TimeStampedModel):
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=250, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)
+    # Email engine: when to try again, when the current attempt began (a sweeper
+    # returns attempts older than a few minutes to the queue), the server's answer.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    smtp_response = models.CharField(max_length=500, blank=True)
+    # Proof for mailto: the copy that came back to the letter's BCC address.
+    copy_text = models.TextField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
