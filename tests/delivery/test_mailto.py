@@ -57,3 +57,12 @@ def test_a_long_letter_is_flagged_too_long_for_a_link() -> None:
     links = compose_links(to="chair@council.example", subject="s", body="word " * 500)
     assert len(links.mailto) > MAILTO_MAX_LENGTH
     assert links.too_long is True
+
+
+def test_the_copy_address_goes_in_bcc_of_every_link() -> None:
+    copy = "letters+7-0123456789ab@undersigned.test"
+    links = compose_links(to="chair@council.example", subject="s", body="b", bcc=copy)
+    _, fields = _parse(links.mailto)
+    assert fields["bcc"] == copy
+    assert parse_qs(urlsplit(links.gmail).query)["bcc"] == [copy]
+    assert parse_qs(urlsplit(links.outlook).query)["bcc"] == [copy]

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from tests.factories import LetterFactory, RecipientFactory
 from undersigned.campaigns.models import Campaign
+from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.models import Delivery, Evidence
 from undersigned.letters.links import sign_token
 from undersigned.supporters.models import ConsentRecord
@@ -48,6 +49,7 @@ def test_the_mailto_link_carries_the_personalised_letter(client: Client, letter:
     fields = {k: v[0] for k, v in parse_qs(parts.query).items()}
     recipient = letter.campaign.recipients.first()
     assert parts.path == recipient.email
+    assert fields["bcc"] == letter_copy_address(letter.pk)
     assert fields["subject"] == "Please keep the riverside path open"
     assert fields["body"].startswith(f"Dear {recipient.name},\r\n\r\nI live in Wendmouth and")
     assert fields["body"].endswith("My children walk this path every day.")

@@ -26,6 +26,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import services as delivery_services
+from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
 from undersigned.delivery.channels.post import pdf_filename, printable
 from undersigned.delivery.models import Delivery
@@ -256,7 +257,11 @@ def _cards(letter: Letter) -> list[RecipientCard]:
                 available, reason = False, str(exc)
             options.append(ChannelOption(str(channel), available, reason, deliveries.get((recipient.pk, channel))))
         links = (
-            mailto.compose_links(to=recipient.email, subject=text.subject, body=text.body) if recipient.email else None
+            mailto.compose_links(
+                to=recipient.email, subject=text.subject, body=text.body, bcc=letter_copy_address(letter.pk)
+            )
+            if recipient.email
+            else None
         )
         cards.append(RecipientCard(recipient, text, links, options))
     return cards

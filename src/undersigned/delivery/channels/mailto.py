@@ -32,13 +32,17 @@ def mailto_uri(*, to: list[str], subject: str, body: str, bcc: list[str] | None 
     return f"mailto:{address_part}?{query}"
 
 
-def gmail_uri(*, to: list[str], subject: str, body: str) -> str:
+def gmail_uri(*, to: list[str], subject: str, body: str, bcc: list[str] | None = None) -> str:
     params = {"view": "cm", "fs": "1", "to": ",".join(to), "su": subject, "body": body}
+    if bcc:
+        params["bcc"] = ",".join(bcc)
     return "https://mail.google.com/mail/?" + urlencode(params, quote_via=quote)
 
 
-def outlook_uri(*, to: list[str], subject: str, body: str) -> str:
+def outlook_uri(*, to: list[str], subject: str, body: str, bcc: list[str] | None = None) -> str:
     params = {"to": ",".join(to), "subject": subject, "body": body}
+    if bcc:
+        params["bcc"] = ",".join(bcc)
     return "https://outlook.office.com/mail/deeplink/compose?" + urlencode(params, quote_via=quote)
 
 
@@ -50,11 +54,14 @@ class ComposeLinks:
     too_long: bool
 
 
-def compose_links(*, to: str, subject: str, body: str) -> ComposeLinks:
-    uri = mailto_uri(to=[to], subject=subject, body=body)
+def compose_links(*, to: str, subject: str, body: str, bcc: str = "") -> ComposeLinks:
+    """Links for one recipient. ``bcc`` is the letter's copy address: the copy that
+    arrives there proves the letter was sent (evidence ``verified_copy``)."""
+    copies = [bcc] if bcc else None
+    uri = mailto_uri(to=[to], subject=subject, body=body, bcc=copies)
     return ComposeLinks(
         mailto=uri,
-        gmail=gmail_uri(to=[to], subject=subject, body=body),
-        outlook=outlook_uri(to=[to], subject=subject, body=body),
+        gmail=gmail_uri(to=[to], subject=subject, body=body, bcc=copies),
+        outlook=outlook_uri(to=[to], subject=subject, body=body, bcc=copies),
         too_long=len(uri) > MAILTO_MAX_LENGTH,
     )
