@@ -75,7 +75,7 @@ def test_a_permanent_refusal_fails_with_the_servers_reason(campaign: Any, smtp_s
     smtp_sink.answer = "550 5.1.1 Mailbox unavailable"
     delivery = send(LetterFactory(campaign=campaign))
     assert delivery.status == DeliveryStatus.FAILED
-    assert delivery.last_error == "550 b'5.1.1 Mailbox unavailable'"
+    assert delivery.last_error == "550 5.1.1 Mailbox unavailable"
     assert delivery.evidence == Evidence.NONE
 
 

@@ -1,40 +1,98 @@
-"""Sending queued email deliveries.
+"""The email engine: sending queued deliveries, losing none and sending none twice.
 
-The ``Delivery`` row is the truth. A worker claims a delivery with a conditional update
-(queued → sending); only the worker whose update changed the row sends, so a task that
-runs twice sends once. The delivery is marked sent as soon as the server accepted it.
-Retries with backoff, a sweeper for deliveries stuck in ``sending`` and bounces are the
-delivery engine's work (see docs/architecture.md).
+The ``Delivery`` row is the truth; tasks only say "look at the queue".
+
+- **Claiming.** A worker claims a due delivery with a conditional update
+  (``queued|retry`` and due → ``sending``). Only the worker whose update changed the
+  row sends it, so two workers (or a repeated task) never send the same delivery.
+- **One message at a time.** A delivery is marked ``sent`` right after the server
+  accepted it, before the next message of the batch. A worker killed mid-batch can
+  leave at most the message in flight unmarked.
+- **Sweeper.** A delivery left in ``sending`` for longer than ``STALE_AFTER`` (its
+  worker died) returns to the queue. That is the one case where a letter can go out
+  twice: the server had accepted it, the worker died before marking it.
+- **Retries.** Connection errors, timeouts and 4xx answers retry with exponential
+  backoff and jitter, up to ``MAX_ATTEMPTS``; 5xx answers fail at once with the
+  server's reason for organisers to see.
+- **Batches.** One SMTP connection carries up to ``BATCH_SIZE`` messages.
+- **Pace.** A recipient with ``max_emails_per_minute`` gets no more than that; the rest
+  wait, due again when the minute has passed.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import smtplib
+from datetime import datetime, timedelta
 
 from django.core.mail import mailers
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from undersigned.campaigns.enums import Channel
 from undersigned.core.models import log_action
 from undersigned.letters.personalisation import personalise
 
+from .addresses import bounce_address
 from .channels.email import build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 100
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=6)
+STALE_AFTER = timedelta(minutes=5)
 
-def send_one(*, delivery_id: int) -> str:
-    claimed = Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY]).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Delay before attempt ``attempts + 1``: doubling from 30 s, at most 6 h, with ±25 % jitter.
+
+    Jitter spreads retries out, so a mail server that comes back is not hit by every
+    waiting delivery in the same second.
+    """
+    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    factor = (rng or random).uniform(0.75, 1.25)  # noqa: S311 (not for security)
+    return delay * factor
+
+
+def _due(now: datetime) -> Q:
+    return Q(
+        channel=Channel.EMAIL,
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY],
+    ) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    return bool(
+        Delivery.objects.filter(_due(now), pk=delivery_id).update(
+            status=DeliveryStatus.SENDING, sending_started_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
     )
-    if not claimed:
-        return "not claimed"
-    delivery = Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient").get(
-        pk=delivery_id
+
+
+def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
+    """When this recipient may get the next email, if their pace says not now."""
+    limit = delivery.recipient.max_emails_per_minute
+    if not limit:
+        return None
+    window_start = now - timedelta(minutes=1)
+    # At most `limit` rows are read: the check stays cheap however busy the recipient.
+    recent = list(
+        Delivery.objects.filter(recipient_id=delivery.recipient_id, channel=Channel.EMAIL, sent_at__gt=window_start)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)[:limit]
     )
+    if len(recent) < limit:
+        return None
+    oldest = min(t for t in recent if t is not None)
+    return oldest + timedelta(minutes=1)
+
+
+def _message(delivery: Delivery) -> object:
     letter = delivery.letter
     recipient = delivery.recipient
     text = personalise(
@@ -48,8 +106,9 @@ def send_one(*, delivery_id: int) -> str:
         recipient_organisation=recipient.organisation_name,
         campaign_title=letter.campaign.title,
     )
-    message = build_message(
+    return build_message(
         delivery_id=delivery.pk,
+        envelope_sender=bounce_address(delivery.pk),
         sender_name=letter.sender_name,
         sender_email=letter.supporter.email,
         organisation=letter.campaign.organisation.display_short_name,
@@ -58,30 +117,158 @@ def send_one(*, delivery_id: int) -> str:
         subject=text.subject,
         body=text.body,
     )
-    try:
-        mailers.default.send_messages([message])
-    except smtplib.SMTPResponseException as exc:
-        permanent = 500 <= exc.smtp_code < 600
-        _fail(delivery, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=permanent)
-        return "failed" if permanent else "retry"
-    except (OSError, smtplib.SMTPException) as exc:
-        _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
-        return "retry"
+
+
+def _mark_sent(delivery: Delivery, response: str) -> None:
+    now = timezone.now()
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.SENT,
             evidence=Evidence.PLATFORM_DELIVERED,
             message_id=message_id_for(delivery.pk),
+            smtp_response=response[:500],
             last_error="",
-            updated_at=timezone.now(),
+            sent_at=now,
+            next_attempt_at=None,
+            updated_at=now,
         )
         log_action("delivery.sent", delivery, channel=delivery.channel)
-    logger.info("delivery %s sent", delivery.pk)
-    return "sent"
 
 
-def _fail(delivery: Delivery, reason: str, *, permanent: bool) -> None:
-    status = DeliveryStatus.FAILED if permanent else DeliveryStatus.RETRY
-    Delivery.objects.filter(pk=delivery.pk).update(status=status, last_error=reason[:2000], updated_at=timezone.now())
-    log_action("delivery.failed" if permanent else "delivery.retry", delivery)
-    logger.warning("delivery %s %s", delivery.pk, status)
+def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
+    """Record a failed attempt; return when to try again, or None when it has failed for good."""
+    attempts = delivery.attempts
+    if not permanent and attempts >= MAX_ATTEMPTS:
+        permanent = True
+        reason = f"Gave up after {attempts} attempts. Last error: {reason}"
+    retry_at = None if permanent else now + backoff(attempts)
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.FAILED if permanent else DeliveryStatus.RETRY,
+        last_error=reason[:2000],
+        next_attempt_at=retry_at,
+        updated_at=now,
+    )
+    log_action("delivery.failed" if permanent else "delivery.retry", delivery, attempts=attempts)
+    logger.warning("delivery %s attempt %s %s", delivery.pk, attempts, "failed" if permanent else "will retry")
+    return retry_at
+
+
+def _release(delivery: Delivery, until: datetime) -> None:
+    """Give a claimed delivery back without counting an attempt (pace, or an unsent batch rest)."""
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.QUEUED, next_attempt_at=until, attempts=F("attempts") - 1, updated_at=timezone.now()
+    )
+
+
+def _schedule(when: datetime | None) -> None:
+    from .tasks import send_queued
+
+    if when is None:
+        transaction.on_commit(send_queued.enqueue)
+    else:
+        transaction.on_commit(lambda: send_queued.using(run_after=when).enqueue())
+
+
+def send_queued(*, limit: int = BATCH_SIZE) -> int:
+    """Send due email deliveries over one SMTP connection; return how many were accepted."""
+    now = timezone.now()
+    candidates = list(
+        Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True)[: limit * 2]
+    )
+    claimed: list[Delivery] = []
+    for pk in candidates:
+        if len(claimed) >= limit:
+            break
+        if _claim(pk, now):
+            claimed.append(
+                Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient").get(
+                    pk=pk
+                )
+            )
+    if not claimed:
+        return 0
+    return _send_claimed(claimed)
+
+
+def _send_claimed(claimed: list[Delivery]) -> int:
+    sent = 0
+    retry_times: list[datetime] = []
+    connection = mailers.default
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        now = timezone.now()
+        for delivery in claimed:
+            when = _fail(delivery, f"Could not connect: {type(exc).__name__}: {exc}", permanent=False, now=now)
+            if when:
+                retry_times.append(when)
+        if retry_times:
+            _schedule(min(retry_times))
+        return 0
+    try:
+        for delivery in claimed:
+            now = timezone.now()
+            paced = _paced_until(delivery, now)
+            if paced is not None:
+                _release(delivery, paced)
+                retry_times.append(paced)
+                continue
+            message = _message(delivery)
+            try:
+                # One message per call: marked sent before the next one goes.
+                accepted = connection.send_messages([message])  # type: ignore[list-item]
+            except smtplib.SMTPResponseException as exc:
+                permanent = 500 <= exc.smtp_code < 600
+                reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+                when = _fail(delivery, reason, permanent=permanent, now=now)
+                if when:
+                    retry_times.append(when)
+                if exc.smtp_code in (421,) or isinstance(exc, smtplib.SMTPServerDisconnected):
+                    break
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                when = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
+                if when:
+                    retry_times.append(when)
+                break  # the connection is gone; the rest of the batch goes back to the queue
+            if accepted:
+                _mark_sent(delivery, "250 accepted")
+                sent += 1
+            else:
+                _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
+    finally:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            logger.warning("SMTP connection did not close cleanly")
+        now = timezone.now()
+        for delivery in claimed:
+            # Anything still claimed was not attempted (the batch broke off): no attempt counted.
+            _release(delivery, now)
+    if retry_times:
+        _schedule(min(retry_times))
+    if len(claimed) and sent == len(claimed):
+        _schedule(None)  # there may be more in the queue
+    return sent
+
+
+def sweep_stale(*, older_than: timedelta = STALE_AFTER) -> int:
+    """Return deliveries whose worker died mid-send to the queue; return how many."""
+    now = timezone.now()
+    count = Delivery.objects.filter(status=DeliveryStatus.SENDING, sending_started_at__lt=now - older_than).update(
+        status=DeliveryStatus.RETRY, next_attempt_at=now, updated_at=now
+    )
+    if count:
+        logger.warning("returned %s stale deliveries to the queue", count)
+        _schedule(None)
+    return count
+
+
+def schedule_due() -> bool:
+    """Enqueue a send task if due deliveries are waiting (e.g. their task was lost)."""
+    if Delivery.objects.filter(_due(timezone.now())).exists():
+        from .tasks import send_queued as send_queued_task
+
+        send_queued_task.enqueue()
+        return True
+    return False

@@ -1,4 +1,9 @@
-"""Background work for deliveries. Tasks take primary keys and call services."""
+"""Background work for deliveries. Tasks take primary keys (or nothing) and call the engine.
+
+The ``Delivery`` rows are the truth: a task only says "look at the queue now", so a
+lost task delays nothing for long (the next one, or the worker's sweeper, picks the
+delivery up) and a repeated task sends nothing twice.
+"""
 
 from __future__ import annotations
 
@@ -8,5 +13,11 @@ from . import sending
 
 
 @task()
-def send_delivery(delivery_id: int) -> str:
-    return sending.send_one(delivery_id=delivery_id)
+def send_delivery(delivery_id: int) -> int:
+    """Enqueued when a delivery is queued; sends it together with whatever else is due."""
+    return sending.send_queued()
+
+
+@task()
+def send_queued() -> int:
+    return sending.send_queued()

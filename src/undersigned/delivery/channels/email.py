@@ -32,6 +32,7 @@ def from_address(*, sender_name: str, organisation: str) -> str:
 def build_message(
     *,
     delivery_id: int,
+    envelope_sender: str,
     sender_name: str,
     sender_email: str,
     organisation: str,
@@ -46,11 +47,16 @@ def build_message(
     message = EmailMultiAlternatives(
         subject=single_line(subject),
         body=body,
-        from_email=from_address(sender_name=sender_name, organisation=organisation),
+        # The envelope sender (Return-Path) is the delivery's own bounce address (VERP),
+        # so a bounce tells us which delivery failed; the From header is for people.
+        from_email=envelope_sender,
         to=[to],
         cc=[reply_to] if copy_to_sender else [],
         reply_to=[reply_to],
-        headers={"Message-ID": message_id_for(delivery_id)},
+        headers={
+            "From": from_address(sender_name=sender_name, organisation=organisation),
+            "Message-ID": message_id_for(delivery_id),
+        },
     )
     message.attach_alternative(
         f'<!doctype html><html><body><div dir="auto">{linebreaks(escape(body))}</div></body></html>',

@@ -1,9 +1,43 @@
+"""`undersigned worker`: Django's database task worker plus the engine's housekeeping.
+
+django-tasks-db runs tasks but has no periodic jobs. The worker therefore runs a
+small housekeeping loop beside it: every minute it returns deliveries whose worker
+died mid-send to the queue and looks for due work that lost its task. Several workers
+may run it at once; each step is a conditional update, so that does no harm.
+"""
+
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL = 60.0
+
+
+def housekeeping() -> None:
+    from undersigned.delivery import sending
+
+    try:
+        sending.sweep_stale()
+        sending.schedule_due()
+    finally:
+        close_old_connections()
+
+
+def _housekeeping_loop(stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        try:
+            housekeeping()
+        except Exception:
+            # Housekeeping must never stop the worker; the next round tries again.
+            logger.exception("housekeeping failed")
 
 
 class Command(BaseCommand):
@@ -12,9 +46,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit.")
         parser.add_argument("--interval", type=float, default=1.0)
+        parser.add_argument("--housekeeping-interval", type=float, default=HOUSEKEEPING_INTERVAL)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        housekeeping()
         worker_args = ["--no-reload", "--interval", str(options["interval"])]
         if options["batch"]:
-            worker_args += ["--batch", "--no-startup-delay"]
-        call_command("db_worker", *worker_args)
+            call_command("db_worker", *worker_args, "--batch", "--no-startup-delay")
+            return
+        stop = threading.Event()
+        thread = threading.Thread(target=_housekeeping_loop, args=(stop, options["housekeeping_interval"]), daemon=True)
+        thread.start()
+        try:
+            call_command("db_worker", *worker_args)
+        finally:
+            stop.set()
