@@ -207,6 +207,9 @@ INBOUND_DOMAIN = os.environ.get("UNDERSIGNED_INBOUND_DOMAIN") or MAIL_DOMAIN
 DEFAULT_FROM_EMAIL = f"Undersigned <letters@{MAIL_DOMAIN}>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_DIR = VAR_DIR / "mail"
+# A delivery "sending" for longer than this is taken to belong to a worker that died,
+# and goes back to the queue. Longer than any SMTP timeout; short in crash tests.
+SEND_STALE_SECONDS = env_int("UNDERSIGNED_SEND_STALE_SECONDS", 300, minimum=1)
 
 
 def _mailers() -> dict[str, dict[str, object]]:
@@ -287,6 +290,8 @@ USE_TZ = True
 
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
+# The project package is not an installed app, so its static folder is named here.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Static files are served from the package through whitenoise's finders, so no
 # collectstatic step is needed; set UNDERSIGNED_STATIC_ROOT to collect them for a CDN.
 STATIC_ROOT = os.environ.get("UNDERSIGNED_STATIC_ROOT") or None

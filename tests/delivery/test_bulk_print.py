@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.delivery.models import Delivery, DeliveryStatus
@@ -112,3 +113,14 @@ def test_campaigns_that_do_not_post_refuse_the_request(campaign: Any) -> None:
     with pytest.raises(ChannelUnavailable, match="don't post letters for supporters"):
         request_post(letter=letter, recipient=campaign.recipients.first())
     assert not Delivery.objects.exists()
+
+
+def test_a_closing_name_is_printed_once_under_the_signing_space(campaign: Any) -> None:
+    from undersigned.delivery.channels.post import printable
+
+    letter = LetterFactory(campaign=campaign, body="Dear {{ recipient.name }},\n\nPlease.\n\nYours,\nAna Ruiz\n")
+    page = printable(letter, campaign.recipients.first(), day=timezone.localdate())
+    assert page.body.endswith("Please.\n\nYours,")
+    assert page.signature == "Ana Ruiz"
+    other = LetterFactory(campaign=campaign, body="Dear {{ recipient.name }},\n\nPlease.\n\nYours,\nA. R.")
+    assert printable(other, campaign.recipients.first(), day=timezone.localdate()).body.endswith("Yours,\nA. R.")

@@ -24,8 +24,11 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F, Q
@@ -45,7 +48,7 @@ BATCH_SIZE = 100
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=6)
-STALE_AFTER = timedelta(minutes=5)
+STALE_AFTER = timedelta(seconds=settings.SEND_STALE_SECONDS)
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -55,7 +58,7 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     waiting delivery in the same second.
     """
     delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    factor = (rng or random).uniform(0.75, 1.25)  # noqa: S311 (not for security)
+    factor = (rng or random).uniform(0.75, 1.25)  # jitter, not security
     return delay * factor
 
 
@@ -170,86 +173,93 @@ def _schedule(when: datetime | None) -> None:
 
 
 def send_queued(*, limit: int = BATCH_SIZE) -> int:
-    """Send due email deliveries over one SMTP connection; return how many were accepted."""
+    """Send due email deliveries over one SMTP connection; return how many were accepted.
+
+    Deliveries are claimed one at a time, just before each is sent, so a worker that
+    dies holds at most one delivery in ``sending``.
+    """
     now = timezone.now()
     candidates = list(
-        Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True)[: limit * 2]
+        Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
     )
-    claimed: list[Delivery] = []
-    for pk in candidates:
-        if len(claimed) >= limit:
-            break
-        if _claim(pk, now):
-            claimed.append(
-                Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient").get(
-                    pk=pk
-                )
-            )
-    if not claimed:
+    if not candidates:
         return 0
-    return _send_claimed(claimed)
-
-
-def _send_claimed(claimed: list[Delivery]) -> int:
-    sent = 0
-    retry_times: list[datetime] = []
     connection = mailers.default
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as exc:
-        now = timezone.now()
-        for delivery in claimed:
-            when = _fail(delivery, f"Could not connect: {type(exc).__name__}: {exc}", permanent=False, now=now)
-            if when:
-                retry_times.append(when)
-        if retry_times:
-            _schedule(min(retry_times))
-        return 0
+        return _connection_failed(candidates, f"Could not connect: {type(exc).__name__}: {exc}")
+    outcomes: list[_Outcome] = []
     try:
-        for delivery in claimed:
-            now = timezone.now()
-            paced = _paced_until(delivery, now)
-            if paced is not None:
-                _release(delivery, paced)
-                retry_times.append(paced)
-                continue
-            message = _message(delivery)
-            try:
-                # One message per call: marked sent before the next one goes.
-                accepted = connection.send_messages([message])  # type: ignore[list-item]
-            except smtplib.SMTPResponseException as exc:
-                permanent = 500 <= exc.smtp_code < 600
-                reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
-                when = _fail(delivery, reason, permanent=permanent, now=now)
-                if when:
-                    retry_times.append(when)
-                if exc.smtp_code in (421,) or isinstance(exc, smtplib.SMTPServerDisconnected):
-                    break
-                continue
-            except (OSError, smtplib.SMTPException) as exc:
-                when = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
-                if when:
-                    retry_times.append(when)
-                break  # the connection is gone; the rest of the batch goes back to the queue
-            if accepted:
-                _mark_sent(delivery, "250 accepted")
-                sent += 1
-            else:
-                _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
+        for pk in candidates:
+            if not _claim(pk, timezone.now()):
+                continue  # another worker has it
+            delivery = Delivery.objects.select_related(
+                "letter__campaign__organisation", "letter__supporter", "recipient"
+            ).get(pk=pk)
+            outcomes.append(_attempt(connection, delivery))
+            if outcomes[-1].connection_lost:
+                break
     finally:
-        try:
-            connection.close()
-        except (OSError, smtplib.SMTPException):
-            logger.warning("SMTP connection did not close cleanly")
-        now = timezone.now()
-        for delivery in claimed:
-            # Anything still claimed was not attempted (the batch broke off): no attempt counted.
-            _release(delivery, now)
+        _close(connection)
+    retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
     if retry_times:
         _schedule(min(retry_times))
-    if len(claimed) and sent == len(claimed):
-        _schedule(None)  # there may be more in the queue
-    return sent
+    if len(candidates) == limit or (outcomes and outcomes[-1].connection_lost):
+        _schedule(None)  # more may be waiting
+    return sum(1 for o in outcomes if o.sent)
+
+
+def _connection_failed(candidates: list[int], reason: str) -> int:
+    retry_times = []
+    for pk in candidates:
+        now = timezone.now()
+        if _claim(pk, now):
+            retry_at = _fail(Delivery.objects.get(pk=pk), reason, permanent=False, now=now)
+            if retry_at is not None:
+                retry_times.append(retry_at)
+    if retry_times:
+        _schedule(min(retry_times))
+    return 0
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    sent: bool = False
+    retry_at: datetime | None = None
+    connection_lost: bool = False
+
+
+def _attempt(connection: Any, delivery: Delivery) -> _Outcome:
+    """Try one claimed delivery on an open connection and record what happened."""
+    now = timezone.now()
+    paced = _paced_until(delivery, now)
+    if paced is not None:
+        _release(delivery, paced)
+        return _Outcome(retry_at=paced)
+    try:
+        # One message per call: it is marked sent before the next one goes.
+        accepted = connection.send_messages([_message(delivery)])
+    except smtplib.SMTPResponseException as exc:
+        reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        retry_at = _fail(delivery, reason, permanent=500 <= exc.smtp_code < 600, now=now)
+        # 421: the server is closing the connection; the rest of the batch waits.
+        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421)
+    except (OSError, smtplib.SMTPException) as exc:
+        retry_at = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
+        return _Outcome(retry_at=retry_at, connection_lost=True)
+    if not accepted:
+        _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
+        return _Outcome()
+    _mark_sent(delivery, "250 accepted")
+    return _Outcome(sent=True)
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("SMTP connection did not close cleanly")
 
 
 def sweep_stale(*, older_than: timedelta = STALE_AFTER) -> int:

@@ -42,6 +42,7 @@ def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> Pr
         recipient_organisation=recipient.organisation_name,
         campaign_title=campaign.title,
     )
+    body, signature = _split_signature(text.body, letter.sender_name)
     return PrintableLetter(
         sender_name=letter.sender_name,
         sender_address=letter.sender_address_lines,
@@ -50,10 +51,22 @@ def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> Pr
         date_text=letter_date(day, language),
         place=letter.sender_town,
         subject=text.subject,
-        body=text.body,
-        signature=letter.sender_name,
+        body=body,
+        signature=signature,
         language=language,
     )
+
+
+def _split_signature(body: str, name: str) -> tuple[str, str]:
+    """Move a closing name line out of the body: the printout puts it under the signing space.
+
+    Templates end "Yours sincerely,\n{{ supporter.name }}", which reads right in an email;
+    on paper the name belongs below the handwritten signature, printed once.
+    """
+    lines = body.rstrip().split("\n")
+    if name.strip() and lines and lines[-1].strip() == name.strip():
+        return "\n".join(lines[:-1]).rstrip(), name
+    return body, name
 
 
 def pdf_filename(letter: Letter, recipient: Recipient, paper: Paper) -> str:

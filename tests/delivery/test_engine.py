@@ -1,0 +1,194 @@
+"""The email engine with real worker processes and a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import database_url
+from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
+from undersigned.campaigns.enums import Channel
+from undersigned.delivery.addresses import bounce_address
+from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
+from undersigned.delivery.sending import BACKOFF_MAX, backoff
+from undersigned.delivery.services import record_delivery
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _queue(campaign: Any, count: int = 1) -> list[Delivery]:
+    recipient = campaign.recipients.first()
+    return [
+        record_delivery(letter=LetterFactory(campaign=campaign, sender_name=f"Writer {n}"), recipient=recipient,
+                        channel=Channel.EMAIL)
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def _make_due(*deliveries: Delivery) -> None:
+    # Stands in for waiting out the backoff: the worker only takes deliveries that are due.
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(next_attempt_at=timezone.now())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    rng = random.Random(7)
+    first, second, third = (backoff(n, rng=rng) for n in (1, 2, 3))
+    assert timedelta(seconds=22.5) <= first <= timedelta(seconds=37.5)
+    assert timedelta(seconds=45) <= second <= timedelta(seconds=75)
+    assert timedelta(seconds=90) <= third <= timedelta(seconds=150)
+    assert backoff(30, rng=rng) <= BACKOFF_MAX * 1.25
+
+
+def test_the_envelope_sender_is_the_deliverys_bounce_address(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
+    [delivery] = _queue(campaign)
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    [envelope] = smtp_sink.messages
+    assert envelope.mail_from == bounce_address(delivery.pk)
+    assert str(smtp_sink.parsed()[0]["From"]) == "Writer 0 via Friends of the Wend <letters@undersigned.test>"
+
+
+def test_a_temporary_refusal_retries_later_and_then_succeeds(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
+    [delivery] = _queue(campaign)
+    smtp_sink.answer = "451 4.3.0 Try again later"
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRY
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    assert delivery.sent_at is None
+
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # not due yet: nothing happens
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+
+    smtp_sink.answer = None
+    _make_due(delivery)
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.attempts == 2
+    assert delivery.evidence == Evidence.PLATFORM_DELIVERED
+    assert delivery.last_error == ""
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_server_that_is_down_then_back_gets_every_letter_once(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
+    deliveries = _queue(campaign, 5)
+    down = f"smtp://127.0.0.1:{_free_port()}"  # nothing listens there
+    run_worker(UNDERSIGNED_SMTP_URL=down)
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.RETRY
+        assert delivery.sent_at is None  # never marked sent before a server accepted it
+        assert delivery.last_error.startswith("Could not connect: ConnectionRefusedError")
+    _make_due(*deliveries)
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_a_recipient_gets_no_more_than_their_pace(organisation: Any, smtp_sink: Any, run_worker: Any) -> None:
+    recipient = RecipientFactory(organisation=organisation, max_emails_per_minute=2)
+    campaign = CampaignFactory(organisation=organisation, recipients=[recipient])
+    _queue(campaign, 5)
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    assert len(smtp_sink.messages) == 2
+    waiting = Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+    assert waiting.count() == 3
+    assert all(d.attempts == 0 for d in waiting)
+    assert all(d.next_attempt_at and d.next_attempt_at > timezone.now() + timedelta(seconds=30) for d in waiting)
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_is_swept_back(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
+    [delivery] = _queue(campaign)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, attempts=1, sending_started_at=timezone.now() - timedelta(minutes=10)
+    )
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.attempts == 2
+    assert len(smtp_sink.messages) == 1
+
+
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "undersigned.cli", "worker", "--interval", "0.2", "--housekeeping-interval", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _wait_until(condition: Any, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_send_loses_nothing(campaign: Any, smtp_sink: Any, capsys: Any) -> None:
+    total = 300
+    deliveries = _queue(campaign, total)
+    env = {**os.environ, "DATABASE_URL": database_url(), "UNDERSIGNED_SMTP_URL": smtp_sink.url,
+           "UNDERSIGNED_SEND_STALE_SECONDS": "2"}  # fmt: skip
+    first = _worker(env)
+    try:
+        _wait_until(lambda: len(smtp_sink.messages) >= total // 3, timeout=120, what="a third of the letters")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    arrived_before_kill = len(smtp_sink.messages)
+    second = _worker(env)
+    try:
+        _wait_until(
+            lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == total,
+            timeout=180, what="every delivery to be sent",
+        )  # fmt: skip
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert set(ids) == {f"<delivery-{d.pk}@undersigned.test>" for d in deliveries}
+    twice = sum(1 for n in ids.values() if n > 1)
+    with capsys.disabled():
+        print(f"\n[kill test] {arrived_before_kill} arrived before SIGKILL; {twice} of {total} arrived twice")
+    assert twice <= 1  # at most the message in flight when the worker died
+    assert max(ids.values()) <= 2
+
+
+def test_two_workers_on_one_queue_never_send_a_letter_twice(campaign: Any, smtp_sink: Any) -> None:
+    total = 200
+    deliveries = _queue(campaign, total)
+    env = {**os.environ, "DATABASE_URL": database_url(), "UNDERSIGNED_SMTP_URL": smtp_sink.url}
+    workers = [_worker(env), _worker(env)]
+    try:
+        _wait_until(
+            lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == total,
+            timeout=180, what="every delivery to be sent",
+        )  # fmt: skip
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
