@@ -19,7 +19,7 @@ import re
 from django.conf import settings
 
 _SIG_LENGTH = 12
-_PATTERN = re.compile(r"^(letters|bounces)\+(\d{1,18})-([0-9a-f]{%d})@(.+)$" % _SIG_LENGTH)
+_PATTERN = re.compile(rf"^(letters|bounces)\+(\d{{1,18}})-([0-9a-f]{{{_SIG_LENGTH}}})@(.+)$")
 
 
 def _signature(kind: str, number: int) -> str:
