@@ -243,6 +243,38 @@ def test_a_copy_upgrades_what_the_supporter_reported(campaign: Any, inbound: Inb
     assert campaign.letters_sent == 1
 
 
+def test_an_html_only_copy_is_kept_as_text(campaign: Any, inbound: Inbound) -> None:
+    letter = LetterFactory(campaign=campaign)
+    recipient = campaign.recipients.get()
+    message = EmailMessage()
+    message["From"] = SUPPORTER
+    message["To"] = recipient.email
+    message["Subject"] = letter.subject
+    message.set_content(
+        "<div>Dear Councillor,<br>please keep the path open &amp; safe.</div>"
+        "<p>Fatima &#x0641;&#x0627;&#x0637;&#x0645;&#x0629;</p>",
+        subtype="html",
+    )
+
+    inbound.send(message.as_bytes(policy=policy.SMTP), to=[letter_copy_address(letter.pk)])
+
+    assert Delivery.objects.get().copy_text == "Dear Councillor,\nplease keep the path open & safe.\nFatima فاطمة\n\n"
+
+
+def test_a_copy_in_an_unknown_charset_is_kept_as_far_as_it_can_be_read(campaign: Any, inbound: Inbound) -> None:
+    letter = LetterFactory(campaign=campaign)
+    recipient = campaign.recipients.get()
+    message = (
+        f"From: {SUPPORTER}\r\nTo: {recipient.email}\r\nSubject: Path\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=x-no-such-charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "Dear Councillor,\r\nplease keep it open. \u0160\u00e1rka\r\n"
+    ).encode()
+
+    inbound.send(message, to=[letter_copy_address(letter.pk)])
+
+    assert Delivery.objects.get().copy_text == "Dear Councillor,\nplease keep it open. \u0160\u00e1rka\n"
+
+
 def test_a_copy_to_several_recipients_verifies_each_one_named(organisation: Any, inbound: Inbound) -> None:
     to, cc, left_out = (RecipientFactory(organisation=organisation) for _ in range(3))
     campaign = CampaignFactory(organisation=organisation, recipients=[to, cc, left_out])

@@ -57,8 +57,8 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     Jitter spreads retries out, so a mail server that comes back is not hit by every
     waiting delivery in the same second.
     """
-    delay = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
-    factor = (rng or random).uniform(0.75, 1.25)  # jitter, not security
+    delay: timedelta = min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    factor: float = (rng or random.Random()).uniform(0.75, 1.25)  # noqa: S311 (jitter, not security)
     return delay * factor
 
 
@@ -241,7 +241,8 @@ def _attempt(connection: Any, delivery: Delivery) -> _Outcome:
         # One message per call: it is marked sent before the next one goes.
         accepted = connection.send_messages([_message(delivery)])
     except smtplib.SMTPResponseException as exc:
-        reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        error = exc.smtp_error
+        reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
         retry_at = _fail(delivery, reason, permanent=500 <= exc.smtp_code < 600, now=now)
         # 421: the server is closing the connection; the rest of the batch waits.
         return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421)
