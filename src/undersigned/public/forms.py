@@ -87,6 +87,8 @@ class ComposerForm(forms.Form):
     )
     body = MultiLineField(
         label="Your letter",
+        help_text="Change anything you like. Words in {{ double braces }} are filled in for each recipient "
+        "from your details.",
         max_length=settings.LETTER_BODY_MAX_CHARS,
         error_messages=_length_message("Your letter", settings.LETTER_BODY_MAX_CHARS),
         widget=forms.Textarea(attrs={"rows": 18}),
@@ -95,9 +97,6 @@ class ComposerForm(forms.Form):
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.fields["body"].help_text = (
-            "Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."
-        )
 
     def _check_placeholders(self, field: str) -> None:
         value = self.cleaned_data.get(field)
