@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from undersigned.campaigns.enums import Channel
@@ -50,6 +51,8 @@ class Delivery(TimeStampedModel):
     copy_text = models.TextField(blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # For recipients who take a daily digest: the digest that carried this letter.
+    digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -61,3 +64,54 @@ class Delivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient_id}: {self.status}"
+
+
+class Digest(TimeStampedModel):
+    """One day's letters to a recipient who asked for a daily digest, sent as one email."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="digests")
+    day = models.DateField()
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_a_day")]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.recipient_id} on {self.day}"
+
+
+class PrintJobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Printing"
+    DONE = "done", "Ready to download"
+    FAILED = "failed", "Failed"
+
+
+class PrintJob(TimeStampedModel):
+    """A bulk print of a campaign's post, built by a worker in chunks, with progress."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="print_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paper = models.CharField(max_length=10, default="a4")
+    status = models.CharField(max_length=10, choices=PrintJobStatus.choices, default=PrintJobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.CharField(max_length=300, blank=True, help_text="Path of the PDF, relative to the media folder.")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Print job {self.pk} for {self.campaign_id}: {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == PrintJobStatus.DONE else (self.done * 100 // self.total if self.total else 0)
