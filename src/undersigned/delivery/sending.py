@@ -63,9 +63,11 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
 
 
 def _due(now: datetime) -> Q:
+    # Recipients who take a daily digest get their letters in it (delivery/digests.py).
     return Q(
         channel=Channel.EMAIL,
         status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY],
+        recipient__daily_digest=False,
     ) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
 

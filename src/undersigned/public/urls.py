@@ -12,5 +12,6 @@ urlpatterns = [
     path("l/<str:link>/letter.pdf", views.letter_pdf, name="letter_pdf"),
     path("l/<str:link>/send/", views.letter_send, name="letter_send"),
     path("l/<str:link>/post-for-me/", views.letter_post_for_me, name="letter_post_for_me"),
+    path("r/<str:token>/", views.read_letter, name="read_letter"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
 ]

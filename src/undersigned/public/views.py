@@ -445,3 +445,24 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
             "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
         },
     )
+
+
+@require_GET
+def read_letter(request: HttpRequest, token: str) -> HttpResponse:
+    """A recipient reads one letter in full, from the link in their daily digest."""
+    from undersigned.delivery import digests
+
+    delivery_id = digests.delivery_from_read_token(token)
+    delivery = (
+        Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient")
+        .filter(pk=delivery_id, channel=Channel.EMAIL)
+        .first()
+        if delivery_id is not None
+        else None
+    )
+    if delivery is None:
+        return render(request, "public/link_problem.html", {}, status=404)
+    response = render(request, "public/read_letter.html", {"delivery": delivery, "text": digests.text_for(delivery)})
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "private, no-store"
+    return response

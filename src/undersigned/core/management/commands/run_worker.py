@@ -22,11 +22,12 @@ HOUSEKEEPING_INTERVAL = 60.0
 
 
 def housekeeping() -> None:
-    from undersigned.delivery import sending
+    from undersigned.delivery import digests, sending
 
     try:
         sending.sweep_stale()
         sending.schedule_due()
+        digests.send_due_digests()
     finally:
         close_old_connections()
 
