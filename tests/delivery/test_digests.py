@@ -77,3 +77,20 @@ def test_digest_recipients_never_get_letters_one_by_one(digest_campaign: Any, sm
     run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
     assert smtp_sink.messages == []
     assert Delivery.objects.get().status == DeliveryStatus.QUEUED
+
+
+def test_the_send_page_says_when_a_letter_waits_for_the_digest(digest_campaign: Any, client: Client) -> None:
+    from django.urls import reverse
+
+    from undersigned.letters.links import sign_token
+
+    letter = LetterFactory(campaign=digest_campaign)
+    link = sign_token(letter.token)
+    assert (
+        "asked to receive letters as one email a day"
+        in client.get(reverse("public:letter", args=[link])).content.decode()
+    )
+    client.post(reverse("public:letter_send", args=[link]),
+                {"recipient": digest_campaign.recipients.first().pk, "channel": "email"})  # fmt: skip
+    page = client.get(reverse("public:letter", args=[link])).content.decode()
+    assert "so yours goes in tomorrow's digest." in page
