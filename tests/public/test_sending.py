@@ -192,3 +192,21 @@ def test_an_address_too_long_for_the_window_is_explained_not_crashed(client: Cli
     response = client.get(reverse("public:letter_pdf", args=[_link(letter)]), {"recipient": recipient.pk})
     assert response.status_code == 409
     assert "the recipient&#x27;s address is too long for the envelope window" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_supporter_can_ask_for_a_copy(
+    client: Client, letter: Any, campaign: Any, smtp_sink: Any, run_worker: Any
+) -> None:
+    recipient = campaign.recipients.first()
+    assert "Send me a copy" in _page(client, letter)
+    client.post(
+        reverse("public:letter_send", args=[_link(letter)]),
+        {"recipient": recipient.pk, "channel": "email", "copy": "on"},
+    )
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    [envelope] = smtp_sink.messages
+    assert sorted(envelope.rcpt_tos) == sorted([recipient.email, "ana.ruiz@example.net"])
+    [message] = smtp_sink.parsed()
+    assert str(message["Cc"]) == "Ana Ruiz <ana.ruiz@example.net>"
+    assert str(message["To"]) == f"{recipient.name} <{recipient.email}>"

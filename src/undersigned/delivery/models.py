@@ -41,6 +41,8 @@ class Delivery(TimeStampedModel):
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=250, blank=True)
     reported_at = models.DateTimeField(null=True, blank=True)
+    # Email channel: the supporter asked for a copy of what we send (Cc).
+    copy_to_sender = models.BooleanField(default=False)
     # Email engine: when to try again, when the current attempt began (a sweeper
     # returns attempts older than a few minutes to the queue), the server's answer.
     next_attempt_at = models.DateTimeField(null=True, blank=True)

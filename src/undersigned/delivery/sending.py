@@ -121,6 +121,7 @@ def _message(delivery: Delivery) -> object:
         recipient_email=recipient.email,
         subject=text.subject,
         body=text.body,
+        copy_to_sender=delivery.copy_to_sender,
     )
 
 

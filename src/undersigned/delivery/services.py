@@ -83,11 +83,14 @@ def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
     return delivery
 
 
-def record_delivery(*, letter: Letter, recipient: Recipient, channel: Channel) -> Delivery:
+def record_delivery(
+    *, letter: Letter, recipient: Recipient, channel: Channel, copy_to_sender: bool = False
+) -> Delivery:
     """Record that the letter went (or should go) to the recipient through the channel.
 
     Idempotent: asking twice for the same letter, recipient and channel returns the same
-    delivery and counts the letter once.
+    delivery and counts the letter once. ``copy_to_sender`` (email only) copies the
+    supporter on the message we send.
     """
     check_channel(letter=letter, recipient=recipient, channel=channel)
     with transaction.atomic():
@@ -95,7 +98,7 @@ def record_delivery(*, letter: Letter, recipient: Recipient, channel: Channel) -
             letter=letter,
             recipient=recipient,
             channel=channel,
-            defaults={"status": DeliveryStatus.QUEUED},
+            defaults={"status": DeliveryStatus.QUEUED, "copy_to_sender": copy_to_sender and channel == Channel.EMAIL},
         )
         if channel == Channel.EMAIL:
             if created:

@@ -372,7 +372,12 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
             status=400,
         )
     try:
-        delivery_services.record_delivery(letter=letter, recipient=recipient, channel=Channel(channel_raw))
+        delivery_services.record_delivery(
+            letter=letter,
+            recipient=recipient,
+            channel=Channel(channel_raw),
+            copy_to_sender=request.POST.get("copy") == "on",
+        )
     except delivery_services.ChannelUnavailable as exc:
         return render(
             request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
