@@ -26,8 +26,8 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
 
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin[Recipient]):
-    list_display = ["name", "role", "organisation_name", "country", "email", "email_flagged_at"]
-    list_filter = ["organisation", "country"]
+    list_display = ["name", "role", "organisation_name", "country", "email", "email_flagged_at", "email_flag_reason"]
+    list_filter = ["organisation", "country", "daily_digest"]
     search_fields = ["name", "role", "organisation_name", "email"]
 
 
