@@ -27,7 +27,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
-from undersigned.letters.personalisation import Personalised, personalise
+from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
 from .models import Delivery, DeliveryStatus, Digest, Evidence
@@ -49,16 +49,6 @@ def delivery_from_read_token(token: str) -> int | None:
         return int(signing.TimestampSigner(salt=_READ_SALT).unsign(token, max_age=READ_LINK_MAX_AGE))
     except (signing.BadSignature, ValueError):
         return None
-
-
-def text_for(delivery: Delivery) -> Personalised:
-    letter = delivery.letter
-    recipient = delivery.recipient
-    return personalise(
-        subject=letter.subject, body=letter.body, sender_name=letter.sender_name, sender_town=letter.sender_town,
-        sender_country=letter.sender_country, recipient_name=recipient.name, recipient_role=recipient.role,
-        recipient_organisation=recipient.organisation_name, campaign_title=letter.campaign.title,
-    )  # fmt: skip
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -96,8 +86,9 @@ def gather(*, today: datetime.date | None = None) -> list[Digest]:
 def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlternatives:
     recipient: Recipient = digest.recipient
     items = [
-        {"delivery": d, "text": text_for(d), "link": read_link(d.pk), "excerpt": _excerpt(text_for(d).body)}
+        {"delivery": d, "text": text, "link": read_link(d.pk), "excerpt": _excerpt(text.body)}
         for d in deliveries
+        for text in [text_for(d.letter, d.recipient)]
     ]
     context = {"recipient": recipient, "digest": digest, "items": items, "count": len(items)}
     organisations = sorted({d.letter.campaign.organisation.display_short_name for d in deliveries})

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.enums import Channel
 from undersigned.core.models import log_action
-from undersigned.letters.personalisation import personalise
+from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
 from .channels.email import build_message, message_id_for
@@ -100,17 +100,7 @@ def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
 def _message(delivery: Delivery) -> object:
     letter = delivery.letter
     recipient = delivery.recipient
-    text = personalise(
-        subject=letter.subject,
-        body=letter.body,
-        sender_name=letter.sender_name,
-        sender_town=letter.sender_town,
-        sender_country=letter.sender_country,
-        recipient_name=recipient.name,
-        recipient_role=recipient.role,
-        recipient_organisation=recipient.organisation_name,
-        campaign_title=letter.campaign.title,
-    )
+    text = text_for(letter, recipient)
     return build_message(
         delivery_id=delivery.pk,
         envelope_sender=bounce_address(delivery.pk),

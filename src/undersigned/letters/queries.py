@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from django_countries import countries
+
+from undersigned.campaigns.models import Recipient
+
 from .links import unsign_token
 from .models import Letter
+from .personalisation import Personalised, personalise
 
 
 def letter_from_link(value: str) -> Letter | None:
@@ -13,4 +18,23 @@ def letter_from_link(value: str) -> Letter | None:
         Letter.objects.select_related("campaign__organisation", "campaign__template", "supporter")
         .filter(token=token)
         .first()
+    )
+
+
+def text_for(letter: Letter, recipient: Recipient) -> Personalised:
+    """The letter as this recipient reads it: placeholders filled with the sender's and their details.
+
+    Every channel (the send page, email, digest, print) goes through here, so a letter
+    reads the same wherever it arrives.
+    """
+    return personalise(
+        subject=letter.subject,
+        body=letter.body,
+        sender_name=letter.sender_name,
+        sender_town=letter.sender_town,
+        sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
+        recipient_name=recipient.name,
+        recipient_role=recipient.role,
+        recipient_organisation=recipient.organisation_name,
+        campaign_title=letter.campaign.title,
     )

@@ -36,7 +36,7 @@ from undersigned.letters import services as letter_services
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
 from undersigned.letters.personalisation import Personalised, personalise
-from undersigned.letters.queries import letter_from_link
+from undersigned.letters.queries import letter_from_link, text_for
 from undersigned.letters.uniqueness import own_words_percent
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
@@ -237,17 +237,7 @@ def _cards(letter: Letter) -> list[RecipientCard]:
     deliveries = deliveries_by_recipient_channel(letter)
     cards = []
     for recipient in campaign_queries.campaign_recipients(campaign):
-        text = personalise(
-            subject=letter.subject,
-            body=letter.body,
-            sender_name=letter.sender_name,
-            sender_town=letter.sender_town,
-            sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
-            recipient_name=recipient.name,
-            recipient_role=recipient.role,
-            recipient_organisation=recipient.organisation_name,
-            campaign_title=campaign.title,
-        )
+        text = text_for(letter, recipient)
         options = []
         for channel in campaign.template.allowed_channels:
             try:
@@ -310,6 +300,11 @@ def letter_address(request: HttpRequest, link: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:letter", args=[link]) + "#post")
 
 
+def _problem(request: HttpRequest, link: str, message: str, *, status: int) -> HttpResponse:
+    """Why a send-page action could not be done, with a way back to the letter."""
+    return render(request, "public/letter_problem.html", {"link": link, "message": message}, status=status)
+
+
 def _recipient_of(letter: Letter, raw: str | None) -> Recipient | None:
     try:
         recipient_id = int(raw or "")
@@ -331,9 +326,7 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     try:
         delivery_services.check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
     except delivery_services.ChannelUnavailable as exc:
-        return render(
-            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
-        )
+        return _problem(request, link, str(exc), status=409)
     # Imported here: typst's native library is large, and most requests never print.
     from undersigned.delivery import pdf
 
@@ -343,9 +336,7 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
         # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
         logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)
         message = "We couldn't print this letter: the recipient's address is too long for the envelope window."
-        return render(
-            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": message}, status=409
-        )
+        return _problem(request, link, message, status=409)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
     response["Cache-Control"] = "private, no-store"
@@ -360,15 +351,10 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     recipient = _recipient_of(letter, request.POST.get("recipient"))
     channel_raw = request.POST.get("channel", "")
     if recipient is None or channel_raw not in Channel.values:
-        return render(
+        return _problem(
             request,
-            "public/letter_problem.html",
-            {
-                "letter": letter,
-                "link": link,
-                "message": "We couldn't tell which recipient or way of "
-                "sending you chose. Please go back and try again.",
-            },
+            link,
+            "We couldn't tell which recipient or way of sending you chose. Please go back and try again.",
             status=400,
         )
     try:
@@ -379,9 +365,7 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
             copy_to_sender=request.POST.get("copy") == "on",
         )
     except delivery_services.ChannelUnavailable as exc:
-        return render(
-            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
-        )
+        return _problem(request, link, str(exc), status=409)
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
@@ -392,22 +376,13 @@ def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
         return letter
     recipient = _recipient_of(letter, request.POST.get("recipient"))
     if recipient is None:
-        return render(
-            request,
-            "public/letter_problem.html",
-            {
-                "letter": letter,
-                "link": link,
-                "message": "We couldn't tell which recipient you chose. Please go back and try again.",
-            },
-            status=400,
+        return _problem(
+            request, link, "We couldn't tell which recipient you chose. Please go back and try again.", status=400
         )
     try:
         delivery_services.request_post(letter=letter, recipient=recipient)
     except delivery_services.ChannelUnavailable as exc:
-        return render(
-            request, "public/letter_problem.html", {"letter": letter, "link": link, "message": str(exc)}, status=409
-        )
+        return _problem(request, link, str(exc), status=409)
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
@@ -467,7 +442,11 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     )
     if delivery is None:
         return render(request, "public/link_problem.html", {}, status=404)
-    response = render(request, "public/read_letter.html", {"delivery": delivery, "text": digests.text_for(delivery)})
+    response = render(
+        request,
+        "public/read_letter.html",
+        {"delivery": delivery, "text": text_for(delivery.letter, delivery.recipient)},
+    )
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "private, no-store"
     return response

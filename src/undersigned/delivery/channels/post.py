@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime
 
 from django.utils import formats, translation
-from django_countries import countries
 
 from undersigned.campaigns.models import Recipient
 from undersigned.delivery.printing import Paper, PrintableLetter
 from undersigned.letters.models import Letter
-from undersigned.letters.personalisation import personalise
+from undersigned.letters.queries import text_for
 
 # Django's own DATE_FORMAT per language is right for most languages; English needs
 # a choice, and letters in Britain and most of the world write "23 November 2026".
@@ -31,17 +30,7 @@ def letter_date(day: datetime.date, language: str) -> str:
 def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> PrintableLetter:
     campaign = letter.campaign
     language = campaign.template.language or campaign.language or "en"
-    text = personalise(
-        subject=letter.subject,
-        body=letter.body,
-        sender_name=letter.sender_name,
-        sender_town=letter.sender_town,
-        sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
-        recipient_name=recipient.name,
-        recipient_role=recipient.role,
-        recipient_organisation=recipient.organisation_name,
-        campaign_title=campaign.title,
-    )
+    text = text_for(letter, recipient)
     body, signature = _split_signature(text.body, letter.sender_name)
     return PrintableLetter(
         sender_name=letter.sender_name,
