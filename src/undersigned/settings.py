@@ -161,8 +161,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL plus IMMEDIATE transactions let the web server and the worker write to the
     # same file without "database is locked" errors (see docs/architecture.md).
-    _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = False
+    # Persistent connections: opening the file and applying the PRAGMAs on each request
+    # cost about 1 ms (bench/README.md). gunicorn's sync workers use one thread each.
+    _db["CONN_MAX_AGE"] = 600
+    _db["CONN_HEALTH_CHECKS"] = True
     # Tests use a file, not memory, so worker processes they start see the same data.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     _db["OPTIONS"] = {

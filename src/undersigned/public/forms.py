@@ -8,11 +8,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
 from undersigned.letters.uniqueness import own_words_percent
+
+from .countries import CountryField, CountrySelect
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -43,10 +44,6 @@ class MultiLineField(forms.CharField):
             raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return [("", "Choose your country"), *((str(code), str(name)) for code, name in countries)]
-
-
 class ComposerForm(forms.Form):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(
@@ -69,9 +66,7 @@ class ComposerForm(forms.Form):
         error_messages=_length_message("Your town", 120),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    country = forms.ChoiceField(
-        label="Your country", choices=country_choices, widget=forms.Select(attrs={"autocomplete": "country"})
-    )
+    country = CountryField(label="Your country", widget=CountrySelect(attrs={"autocomplete": "country"}))
     postal_address = MultiLineField(
         label="Your postal address (only if you will send it by post)",
         required=False,

@@ -9,6 +9,8 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -44,6 +46,12 @@ from undersigned.supporters.models import ConsentPurpose
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
 
 logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=256)
+def background_html(campaign_id: int, updated_at: datetime, background: str) -> str:
+    """A campaign's background as HTML, rendered once per edit rather than per request."""
+    return markdown_to_html(background)
 
 
 def _campaign_or_404(slug: str) -> Campaign:
@@ -92,7 +100,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         "public/campaign.html",
         {
             "campaign": campaign,
-            "background_html": markdown_to_html(campaign.background),
+            "background_html": background_html(campaign.pk, campaign.updated_at, campaign.background),
             "recipients": campaign_queries.campaign_recipients(campaign),
             "share": share_links(campaign),
             "now": timezone.now(),
@@ -162,7 +170,6 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign_or_404(slug)
-    recipients = campaign_queries.campaign_recipients(campaign)
     draft: Letter | None = None
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     if draft_link:
@@ -188,6 +195,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
             return saved
 
+    # Read only when the page is shown: an accepted letter redirects without them.
+    recipients = campaign_queries.campaign_recipients(campaign)
     preview_data = form.data if form.is_bound else form.initial
     preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
     context = {
