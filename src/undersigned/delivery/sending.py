@@ -62,18 +62,24 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     return delay * factor
 
 
-def _due(now: datetime) -> Q:
-    # Recipients who take a daily digest get their letters in it (delivery/digests.py).
+def _claimable(now: datetime) -> Q:
+    # Only columns of the delivery row itself: the claim's UPDATE must re-check these on
+    # the row it locks. A condition through a join becomes a subquery, which PostgreSQL
+    # evaluates on an old snapshot, so two workers could both claim (and send) a letter.
     return Q(
         channel=Channel.EMAIL,
         status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY],
-        recipient__daily_digest=False,
     ) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def _due(now: datetime) -> Q:
+    # Recipients who take a daily digest get their letters in it (delivery/digests.py).
+    return _claimable(now) & Q(recipient__daily_digest=False)
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
     return bool(
-        Delivery.objects.filter(_due(now), pk=delivery_id).update(
+        Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
             status=DeliveryStatus.SENDING, sending_started_at=now, attempts=F("attempts") + 1, updated_at=now
         )
     )
