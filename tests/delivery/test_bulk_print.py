@@ -124,3 +124,271 @@ def test_a_closing_name_is_printed_once_under_the_signing_space(campaign: Any) -
     assert page.signature == "Ana Ruiz"
     other = LetterFactory(campaign=campaign, body="Dear {{ recipient.name }},\n\nPlease.\n\nYours,\nA. R.")
     assert printable(other, campaign.recipients.first(), day=timezone.localdate()).body.endswith("Yours,\nA. R.")
+
+
+# --- Print jobs: the same path, built by a worker in chunks --------------------------
+
+
+def _pdfinfo_pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def _media(name: str) -> Path:
+    from django.core.files.storage import default_storage
+
+    return Path(default_storage.path(name))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_print_job_of_300_letters_built_by_a_worker(
+    organisation: Any, organiser: Any, run_worker: Any, tmp_path: Path
+) -> None:
+    from undersigned.delivery.models import PrintJob
+    from undersigned.delivery.services import start_print_job
+
+    # Campaign order differs from creation order, so the covers must follow the campaign's.
+    ashby = RecipientFactory(organisation=organisation, name="Councillor Rowan Ashby")
+    haddad = RecipientFactory(organisation=organisation, name="Dr Amal Haddad")
+    wang = RecipientFactory(organisation=organisation, name="Wang Xiuying")
+    campaign = CampaignFactory(
+        organisation=organisation, slug="bulk-300", posts_for_supporters=True, recipients=[wang, ashby, haddad]
+    )
+    plan = [(ashby, 40), (wang, 200), (haddad, 60)]  # 303 documents: more than one chunk holds
+    for recipient, count in plan:
+        for n in range(count):
+            letter = LetterFactory(campaign=campaign, sender_name=f"Writer {recipient.pk}-{n}")
+            request_post(letter=letter, recipient=recipient)
+
+    job = start_print_job(campaign=campaign, paper="a4", actor=organiser)
+    assert (job.status, job.total) == ("queued", 300)
+    worker = run_worker(UNDERSIGNED_VAR_DIR=str(tmp_path))  # its media folder: tmp_path / "media"
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.error) == ("done", 300, 300, ""), worker.stderr
+    assert job.started_at is not None
+    assert job.finished_at is not None
+    assert job.file == f"print-jobs/{job.pk}-bulk-300-a4.pdf"
+    path = tmp_path / "media" / job.file
+    assert _pdfinfo_pages(path) == 303  # 300 one-page letters and three cover sheets
+    pages = _pages(path)
+    covers = [number for number, page in enumerate(pages) if "Dear " not in page]
+    assert covers == [0, 201, 242]
+    expected = [(wang, 200), (ashby, 40), (haddad, 60)]
+    for start, (recipient, count) in zip(covers, expected, strict=True):
+        assert recipient.name in pages[start]
+        assert f"{count} letters" in pages[start]  # the whole count, though Wang's letters span two chunks
+        letters = pages[start + 1 : start + 1 + count]
+        assert all(f"Dear {recipient.name}," in page for page in letters)
+        assert [f"Writer {recipient.pk}-{n}" in page for n, page in enumerate(letters)] == [True] * count
+    assert PrintJob.objects.count() == 1
+
+
+def _job(campaign: Any, **fields: Any) -> Any:
+    from undersigned.delivery.models import PrintJob
+
+    return PrintJob.objects.create(campaign=campaign, paper=fields.pop("paper", "a4"), **fields)
+
+
+def test_a_job_reports_progress_after_each_chunk(posting_campaign: Any, monkeypatch: Any) -> None:
+    from undersigned.delivery import bulk_print
+
+    monkeypatch.setattr("undersigned.delivery.pdf.MAX_LETTERS", 3)  # a cover and two letters, then three letters
+    recipient = posting_campaign.recipients.first()
+    for n in range(5):
+        request_post(letter=LetterFactory(campaign=posting_campaign, sender_name=f"Writer {n}"), recipient=recipient)
+    job = _job(posting_campaign, total=5)
+    seen: list[int] = []
+    touch = bulk_print._touch
+
+    def record(job_id: int, **fields: Any) -> None:
+        touch(job_id, **fields)
+        if "done" in fields:
+            seen.append(int(fields["done"]))
+
+    monkeypatch.setattr(bulk_print, "_touch", record)
+    assert bulk_print.build_print_job(job.pk) == "done"
+    assert seen == [0, 2, 5]
+    job.refresh_from_db()
+    assert (job.done, job.total) == (5, 5)
+    assert _pdfinfo_pages(_media(job.file)) == 6
+
+    # A repeated task finds nothing waiting and changes nothing.
+    assert bulk_print.build_print_job(job.pk) == "done"
+    assert seen == [0, 2, 5]
+
+
+def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkeypatch: Any, caplog: Any) -> None:
+    from undersigned.delivery import bulk_print
+
+    recipient = posting_campaign.recipients.first()
+    request_post(letter=LetterFactory(campaign=posting_campaign, sender_name="Ana Ruiz"), recipient=recipient)
+
+    def refuse(*args: Any, **kwargs: Any) -> bytes:
+        raise ValueError("letter body is longer than 24000 characters")
+
+    monkeypatch.setattr("undersigned.delivery.pdf.render_cover_and_letters", refuse)
+    job = _job(posting_campaign, total=1)
+    assert bulk_print.build_print_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error == (
+        "Printing stopped after 0 of 1 letters: a letter could not be laid out for printing "
+        "(letter body is longer than 24000 characters)."
+    )
+    assert job.finished_at is not None
+
+    # As if an error's message carried personal data. (Built here, not written in the
+    # raise, because the logged traceback quotes the raising line of code.)
+    personal = ", ".join(["Councillor Rowan Ashby", "1 Market Square"])
+
+    def crash(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError(personal)
+
+    monkeypatch.setattr("undersigned.delivery.pdf.render_cover_and_letters", crash)
+    caplog.clear()
+    job = _job(posting_campaign, total=1)
+    assert bulk_print.build_print_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error == (
+        "Printing stopped after 0 of 1 letters because of an error on the server. Start the print again; "
+        f"if it fails again, your administrator will find the details in the worker's log under print job {job.pk}."
+    )
+    assert (
+        f"print job {job.pk} (campaign {posting_campaign.pk}) failed after 0 letters with RuntimeError" in caplog.text
+    )
+    assert "Ashby" not in caplog.text
+    assert "Market Square" not in caplog.text
+
+
+def test_a_job_restarted_elsewhere_stops_without_a_file(posting_campaign: Any, monkeypatch: Any) -> None:
+    from undersigned.delivery import bulk_print
+    from undersigned.delivery.models import PrintJob
+
+    recipient = posting_campaign.recipients.first()
+    request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
+    job = _job(posting_campaign, total=1)
+    original = bulk_print.print_letters
+
+    def taken_over(*args: Any, **kwargs: Any) -> int:
+        # An organiser restarted the job as stalled while this worker was still at it.
+        PrintJob.objects.filter(pk=job.pk).update(status="failed", error="restarted")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bulk_print, "print_letters", taken_over)
+    files_before = set(_media("print-jobs").glob("*"))  # the folder is shared by the whole test run
+    assert bulk_print.build_print_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert (job.error, job.file, job.done) == ("restarted", "", 0)
+    assert set(_media("print-jobs").glob("*")) == files_before
+
+
+def test_letters_that_arrive_during_a_job_wait_for_the_next(posting_campaign: Any) -> None:
+    from undersigned.delivery import bulk_print
+
+    recipient = posting_campaign.recipients.first()
+    request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
+    job = _job(posting_campaign, total=1)
+    request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
+    assert bulk_print.build_print_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.done, job.total) == (1, 1)
+    assert bulk_print.letters_waiting(posting_campaign.pk) == 2
+
+
+def test_a_recipient_in_two_campaigns_gets_each_letter_once(organisation: Any, tmp_path: Path) -> None:
+    chair = RecipientFactory(organisation=organisation, name="Councillor Rowan Ashby")
+    other = RecipientFactory(organisation=organisation, name="Dr Amal Haddad")
+    campaign = CampaignFactory(organisation=organisation, slug="one", posts_for_supporters=True, recipients=[chair])
+    CampaignFactory(organisation=organisation, slug="two", posts_for_supporters=True, recipients=[other, chair])
+    request_post(letter=LetterFactory(campaign=campaign, sender_name="Ana Ruiz"), recipient=chair)
+    out = tmp_path / "post.pdf"
+    call_command("print_letters", "one", "--out", str(out), stdout=io.StringIO())
+    assert _pdfinfo_pages(out) == 2
+
+
+def test_covers_count_each_recipients_letters_across_chunks(
+    organisation: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("undersigned.delivery.pdf.MAX_LETTERS", 4)
+    people = [RecipientFactory(organisation=organisation, name=name) for name in ("Amal", "Bea", "Chidi")]
+    campaign = CampaignFactory(organisation=organisation, slug="mixed", posts_for_supporters=True, recipients=people)
+    for recipient, count in zip(people, (1, 3, 2), strict=True):
+        for n in range(count):
+            request_post(letter=LetterFactory(campaign=campaign, sender_name=f"Writer {n}"), recipient=recipient)
+    out = tmp_path / "post.pdf"
+    call_command("print_letters", "mixed", "--out", str(out), stdout=io.StringIO())
+    pages = _pages(out)
+    # Chunks: [Amal's cover and letter, Bea's cover and first letter], [Bea's two others,
+    # Chidi's cover and first letter], [Chidi's second letter].
+    assert [("Dear " not in page) for page in pages] == [True, False, True, False, False, False, True, False, False]
+    assert "1 letter\n" in pages[0] or pages[0].rstrip().endswith("1 letter")
+    assert "3 letters" in pages[2]
+    assert "2 letters" in pages[6]
+
+
+def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from undersigned.delivery import pdf
+    from undersigned.delivery.bulk_print import join_pdfs
+    from undersigned.delivery.printing import PrintableLetter
+
+    def letter(name: str) -> PrintableLetter:
+        return PrintableLetter(
+            sender_name=name,
+            sender_address=["12 Eastfield Road", "Wendmouth"],
+            recipient_name="Councillor Rowan Ashby",
+            recipient_address=["Town Hall", "Wendmouth"],
+            date_text="23 November 2026",
+            place="Wendmouth",
+            subject="Please keep the riverside path open",
+            body="Dear Councillor Rowan Ashby,\n\nPlease keep it open.",
+            signature=name,
+        )
+
+    parts = []
+    for number, names in enumerate([["Ana Ruiz", "Siobhán O'Brien"], ["Jana Šimůnková"], ["王秀英", "Mina Okafor"]]):
+        part = tmp_path / f"{number}.pdf"
+        part.write_bytes(pdf.render_letters([letter(name) for name in names]))
+        parts.append(part)
+    out = tmp_path / "joined.pdf"
+    with out.open("wb") as handle:
+        assert join_pdfs(parts, handle) == 5
+    reader = PdfReader(out, strict=True)
+    texts = [page.extract_text() for page in reader.pages]
+    order = ["Ana Ruiz", "Siobhán O'Brien", "Jana Šimůnková", "王秀英", "Mina Okafor"]
+    assert [next(name for name in order if name in text) for text in texts] == order
+    check = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True)
+    assert check.stderr == ""
+
+
+def test_chunks_are_small_but_big_enough_to_empty_typsts_cache() -> None:
+    from undersigned.delivery import bulk_print, pdf
+    from undersigned.delivery.printing import PrintableLetter
+
+    def letter(body_chars: int) -> PrintableLetter:
+        return PrintableLetter(
+            sender_name="Ana Ruiz",
+            sender_address=["12 Eastfield Road", "Wendmouth", "WM2 3BB"],
+            recipient_name="Councillor Rowan Ashby",
+            recipient_address=["Town Hall", "Wendmouth"],
+            date_text="23 November 2026",
+            place="Wendmouth",
+            subject="Please keep the riverside path open",
+            body="Please keep it open. " * (body_chars // 21),
+            signature="Ana Ruiz",
+        )
+
+    def documents(body_chars: int) -> list[int]:
+        cover = bulk_print.Cover(key=1, label="Councillor Rowan Ashby", total=250)
+        chunks = bulk_print._chunks((cover, letter(body_chars)) for _ in range(250))
+        return [sum(len(run.letters) + run.with_cover for run in runs) for runs in chunks]
+
+    # A page-long letter: chunks of CHUNK_DOCUMENTS (the first one's cover included).
+    assert documents(1500) == [100, 100, 51]
+    # Notes of a line each: a chunk grows until its input passes the cache threshold.
+    short = documents(40)
+    assert len(short) == 2
+    assert all(size > bulk_print.CHUNK_DOCUMENTS for size in short[:-1])
+    assert max(short) <= pdf.MAX_LETTERS
+    assert sum(short) == 251

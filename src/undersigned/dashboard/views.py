@@ -1,21 +1,58 @@
-"""The organiser back office. For now: the demo mailbox (mail written to ./var/mail/)."""
+"""The organiser back office: the campaigns an organiser runs, printing their post in bulk,
+and (in demo mode) the mailbox where sent mail is written.
+
+Views only translate HTTP into calls to the data apps' services and reads; who may see
+what is decided in ``permissions``.
+"""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from undersigned.campaigns.models import Campaign
+from undersigned.delivery import services as delivery_services
+from undersigned.delivery.models import PrintJob, PrintJobStatus
+
+from .forms import PAPER_LABELS, PrintForm
+
+if TYPE_CHECKING:
+    from types import ModuleType
+from .permissions import (
+    dashboard_user_required,
+    managed_campaign_or_404,
+    managed_campaigns,
+    managed_print_job_or_404,
+)
 
 # The file backend separates messages in one file with a line of 79 dashes.
 _SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 MAX_SHOWN = 100
+RECENT_JOBS = 10
+MAX_CAMPAIGNS_LISTED = 200
+
+
+def _bulk_print() -> ModuleType:
+    # Imported on use: it loads typst and pypdf, which web workers that never print
+    # should not carry (bench/README.md measured +25 MB per worker).
+    from undersigned.delivery import bulk_print
+
+    return bulk_print
 
 
 @dataclass(frozen=True)
@@ -38,14 +75,14 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[MailboxMessage]:
         return []
     files = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
     parser = BytesParser(policy=policy.default)
-    messages: list[MailboxMessage] = []
+    messages_: list[MailboxMessage] = []
     for path in files:
         chunks = [c for c in path.read_bytes().split(_SEPARATOR) if c.strip()]
         for chunk in reversed(chunks):
             parsed = parser.parsebytes(chunk.lstrip(b"\n"))
             if not isinstance(parsed, EmailMessage):  # always true with policy.default
                 continue
-            messages.append(
+            messages_.append(
                 MailboxMessage(
                     subject=str(parsed.get("Subject", "")),
                     sender=str(parsed.get("From", "")),
@@ -55,9 +92,9 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[MailboxMessage]:
                     body=_text_of(parsed),
                 )
             )
-            if len(messages) >= limit:
-                return messages
-    return messages
+            if len(messages_) >= limit:
+                return messages_
+    return messages_
 
 
 @staff_member_required
@@ -66,3 +103,126 @@ def mailbox(request: HttpRequest) -> HttpResponse:
     if not settings.DEMO_MODE:
         raise Http404("The mailbox exists only in demo mode")
     return render(request, "dashboard/mailbox.html", {"messages_": read_mailbox(settings.MAIL_DIR)})
+
+
+@require_GET
+@dashboard_user_required
+def index(request: HttpRequest) -> HttpResponse:
+    campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
+    return render(request, "dashboard/index.html", {"campaigns": campaigns})
+
+
+# --- Printing in bulk ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """A print job as the print page shows it."""
+
+    job: PrintJob
+    stalled: bool
+
+    @property
+    def paper_label(self) -> str:
+        return PAPER_LABELS.get(self.job.paper, self.job.paper)
+
+    @property
+    def polling(self) -> bool:
+        # A stalled job keeps being watched too: a worker that comes back moves it on.
+        return self.job.status in _bulk_print().ACTIVE
+
+    @property
+    def joining(self) -> bool:
+        return self.job.status == PrintJobStatus.RUNNING and 0 < self.job.total <= self.job.done
+
+    @property
+    def seen(self) -> str:
+        """What the page shows of the job; a poll that finds the same answers 204 and swaps nothing,
+        so screen readers don't hear an unchanged status again every two seconds."""
+        return f"{self.job.status}-{self.job.done}-{self.job.total}-{int(self.stalled)}"
+
+
+def _row(job: PrintJob, now: datetime.datetime) -> JobRow:
+    return JobRow(job=job, stalled=_bulk_print().is_stalled(job, now=now))
+
+
+def _print_page_url(campaign: Campaign, job: PrintJob | None = None) -> str:
+    url = reverse("dashboard:print", args=[campaign.slug])
+    return f"{url}#job-{job.pk}" if job else url
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_user_required
+def print_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """How many letters wait to be posted, a form to print them all, and the recent print jobs.
+
+    The jobs are read from the database on every visit, so an organiser who leaves while
+    a job prints finds it where it has got to when they come back.
+    """
+    campaign = managed_campaign_or_404(request.user, slug)
+    form = PrintForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            paper = form.cleaned_data["paper"]
+            running = _bulk_print().active_job(campaign.pk, paper)
+            try:
+                job = delivery_services.start_print_job(campaign=campaign, paper=paper, actor=request.user)
+            except delivery_services.NothingToPrint as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                if running is not None and running.pk == job.pk:
+                    messages.info(request, "This print had already been started; it is shown below.")
+                else:
+                    messages.success(
+                        request,
+                        "Printing has started. You can leave this page: the print goes on, "
+                        "and this page shows how far it has got when you come back.",
+                    )
+                return HttpResponseRedirect(_print_page_url(campaign, job))
+        else:
+            status = 400
+    now = timezone.now()
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "waiting": _bulk_print().letters_waiting(campaign.pk),
+        "rows": [_row(job, now) for job in _bulk_print().recent_jobs(campaign.pk, limit=RECENT_JOBS)],
+    }
+    return render(request, "dashboard/print.html", context, status=status)
+
+
+@require_GET
+@dashboard_user_required
+def print_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job's progress, for htmx polling; without htmx, the print page at that job."""
+    job = managed_print_job_or_404(request.user, job_id)
+    if not getattr(request, "htmx", False):  # set by django_htmx's middleware
+        return HttpResponseRedirect(_print_page_url(job.campaign, job))
+    row = _row(job, timezone.now())
+    if row.polling and request.GET.get("seen") == row.seen:
+        return HttpResponse(status=204)
+    return render(request, "dashboard/print.html#job-update", {"row": row, "campaign": job.campaign})
+
+
+@require_GET
+@dashboard_user_required
+def print_job_download(request: HttpRequest, job_id: int) -> FileResponse:
+    job = managed_print_job_or_404(request.user, job_id)
+    if job.status != PrintJobStatus.DONE or not job.file:
+        raise Http404("This print is not ready")
+    try:
+        handle = default_storage.open(job.file, "rb")
+    except FileNotFoundError:
+        raise Http404("The file of this print is gone") from None
+    delivery_services.record_print_job_download(job=job, actor=request.user)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf",
+        content_type="application/pdf",
+    )
+    # Names and home addresses: no shared cache may keep a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response

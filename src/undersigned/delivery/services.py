@@ -31,7 +31,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import log_action
 from undersigned.letters.models import Letter
 
-from .models import Delivery, DeliveryStatus, Evidence
+from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 
 
 class ChannelUnavailable(Exception):
@@ -435,3 +435,62 @@ def _about_the_recipient(notice: _Notice, *, recipient_email: str, supporter_ema
     # same message, so bounces for both come back to this delivery's address. A notice
     # only about the supporter's copy says nothing about the letter reaching the recipient.
     return not (supporter_email in notice.addresses and recipient_email not in notice.addresses)
+
+
+# --- Printing in bulk: print jobs, built by a worker in chunks (delivery/bulk_print.py) ---
+
+
+class NothingToPrint(Exception):
+    """No letter of the campaign waits to be posted."""
+
+
+def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJob:
+    """Start printing every letter of the campaign that waits to be posted, as one PDF.
+
+    Idempotent for a double click: while a job for the same campaign and paper waits or
+    prints, that job is returned and no second one starts. A job that has stopped
+    moving (its worker died, or its task was lost; see ``bulk_print.is_stalled``) is
+    marked failed and a new one starts, which is how organisers restart a print.
+    Raises ``NothingToPrint`` when no letter waits, ``ValueError`` for an unknown paper.
+    """
+    from django.contrib.auth import get_user_model
+
+    from . import bulk_print
+    from .printing import PAPERS
+    from .tasks import build_print_job
+
+    if paper not in PAPERS:
+        raise ValueError(f"unknown paper {paper!r}")
+    user_model = get_user_model()
+    requested_by = actor if isinstance(actor, user_model) and actor.is_authenticated else None
+    with transaction.atomic():
+        # Two clicks that arrive together queue up on the campaign's row (PostgreSQL; on
+        # SQLite every write transaction is exclusive), so the second sees the first's job.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk", flat=True).first()
+        active = bulk_print.active_job(campaign.pk, paper)
+        if active is not None:
+            if not bulk_print.is_stalled(active):
+                return active
+            now = timezone.now()
+            # Only if it still hasn't moved: a worker may have reported progress since.
+            stopped = PrintJob.objects.filter(pk=active.pk, status=active.status, updated_at=active.updated_at).update(
+                status=PrintJobStatus.FAILED,
+                error="Stopped making progress (its worker may have stopped), so it was started again.",
+                finished_at=now,
+                updated_at=now,
+            )
+            if not stopped:
+                return PrintJob.objects.get(pk=active.pk)
+            log_action("print_job.stalled", active, actor=actor, done=active.done)
+        total = bulk_print.letters_waiting(campaign.pk)
+        if not total:
+            raise NothingToPrint("No letters are waiting to be posted.")
+        job = PrintJob.objects.create(campaign=campaign, paper=paper, total=total, requested_by=requested_by)
+        log_action("print_job.started", job, actor=actor, paper=paper, total=total)
+        transaction.on_commit(partial(build_print_job.enqueue, job.pk))
+    return job
+
+
+def record_print_job_download(*, job: PrintJob, actor: object) -> None:
+    """A print job's PDF holds supporters' names and addresses: who downloads it is kept."""
+    log_action("print_job.downloaded", job, actor=actor)

@@ -21,3 +21,15 @@ def send_delivery(delivery_id: int) -> int:
 @task()
 def send_queued() -> int:
     return sending.send_queued()
+
+
+@task()
+def build_print_job(job_id: int) -> str:
+    """Enqueued when an organiser starts a bulk print; builds the job's PDF in chunks.
+
+    The ``PrintJob`` row is the truth: a repeated or late task finds the job no longer
+    waiting and does nothing.
+    """
+    from . import bulk_print
+
+    return bulk_print.build_print_job(job_id)

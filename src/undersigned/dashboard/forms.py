@@ -1,0 +1,18 @@
+"""Forms of the organiser pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
+
+
+class PrintForm(forms.Form):
+    paper = forms.ChoiceField(
+        label="Paper",
+        choices=list(PAPER_LABELS.items()),
+        initial="a4",
+        widget=forms.RadioSelect,
+        help_text="Letters are laid out for window envelopes: DIN 5008 on A4, a #10 envelope on US Letter.",
+        error_messages={"required": "Choose the paper to print on.", "invalid_choice": "Choose A4 or US Letter."},
+    )

@@ -1,0 +1,254 @@
+"""The organiser's print page: start a bulk print, watch it, download it; nobody else can."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tests.factories import (
+    CampaignFactory,
+    LetterFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    RecipientFactory,
+    UserFactory,
+)
+from undersigned.core.models import ActionLog
+from undersigned.delivery.models import PrintJob, PrintJobStatus
+from undersigned.delivery.services import request_post
+from undersigned.organisations.models import Role
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def posting_campaign(organisation: Any) -> Any:
+    first = RecipientFactory(organisation=organisation, name="Councillor Rowan Ashby")
+    second = RecipientFactory(organisation=organisation, name="Dr Amal Haddad")
+    campaign = CampaignFactory(
+        organisation=organisation, slug="bulk", posts_for_supporters=True, recipients=[first, second]
+    )
+    for name in ("Ana Ruiz", "Siobhán O'Brien"):
+        letter = LetterFactory(campaign=campaign, sender_name=name)
+        request_post(letter=letter, recipient=first)
+        request_post(letter=letter, recipient=second)
+    return campaign
+
+
+@pytest.fixture
+def member(organisation: Any) -> Any:
+    """An organiser by membership only: staff, not a superuser."""
+    user = UserFactory(username="member-organiser", is_staff=True)
+    MembershipFactory(organisation=organisation, user=user, role=Role.ORGANISER)
+    return user
+
+
+@pytest.fixture
+def other_organiser(db: Any) -> Any:
+    """Staff and an owner, but of another organisation."""
+    user = UserFactory(username="other-organiser", is_staff=True)
+    MembershipFactory(organisation=OrganisationFactory(slug="wendmouth-cyclists"), user=user, role=Role.OWNER)
+    return user
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _print_url(campaign: Any) -> str:
+    return reverse("dashboard:print", args=[campaign.slug])
+
+
+def test_an_organiser_starts_a_print_job(
+    member: Any, posting_campaign: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = _client(member)
+    page = client.get(_print_url(posting_campaign)).content.decode()
+    assert "<strong>4</strong> letters wait to be posted" in page
+    assert "No print jobs yet." in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_print_url(posting_campaign), {"paper": "us-letter"})
+
+    job = PrintJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{_print_url(posting_campaign)}#job-{job.pk}"
+    assert (job.campaign, job.paper, job.status, job.total, job.done) == (posting_campaign, "us-letter", "queued", 4, 0)
+    assert job.requested_by == member
+    log = ActionLog.objects.get(action="print_job.started")
+    assert (log.actor, log.object_id, log.data) == (member, str(job.pk), {"paper": "us-letter", "total": 4})
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "undersigned.delivery.tasks.build_print_job"
+    assert task.args_kwargs == {"args": [job.pk], "kwargs": {}}
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Printing has started." in page
+    assert "<strong>Waiting to start:</strong> 0 of 4 letters printed." in page
+    assert f'hx-get="/dashboard/print-jobs/{job.pk}/?seen=queued-0-4-0"' in page
+    assert 'hx-trigger="every 2s"' in page
+    assert f'<a href="/dashboard/campaigns/bulk/print/#job-{job.pk}">Refresh</a>' in page
+    assert 'aria-live="polite"' in page
+
+
+def test_a_double_click_starts_one_job(member: Any, posting_campaign: Any) -> None:
+    client = _client(member)
+    first = client.post(_print_url(posting_campaign), {"paper": "a4"})
+    second = client.post(_print_url(posting_campaign), {"paper": "a4"}, follow=True)
+    job = PrintJob.objects.get()
+    assert first["Location"] == f"{_print_url(posting_campaign)}#job-{job.pk}"
+    assert second.redirect_chain == [(f"{_print_url(posting_campaign)}#job-{job.pk}", 302)]
+    assert "This print had already been started; it is shown below." in second.content.decode()
+    # Another paper is another print.
+    client.post(_print_url(posting_campaign), {"paper": "us-letter"})
+    assert sorted(PrintJob.objects.values_list("paper", flat=True)) == ["a4", "us-letter"]
+
+
+def test_nothing_to_print_and_bad_paper_are_refused_with_a_message(member: Any, campaign: Any) -> None:
+    client = _client(member)
+    response = client.post(_print_url(campaign), {"paper": "a4"})
+    assert response.status_code == 409
+    assert "No letters are waiting to be posted." in response.content.decode()
+    response = client.post(_print_url(campaign), {"paper": "a3"})
+    assert response.status_code == 400
+    assert "<strong>Error:</strong> Choose A4 or US Letter." in response.content.decode()
+    assert not PrintJob.objects.exists()
+
+
+def test_progress_is_a_fragment_that_shows_n_of_m(member: Any, posting_campaign: Any) -> None:
+    job = PrintJob.objects.create(campaign=posting_campaign, paper="a4", total=300, done=120, status="running")
+    client = _client(member)
+    url = reverse("dashboard:print_job", args=[job.pk])
+
+    response = client.get(url, headers=HTMX)
+    fragment = response.content.decode()
+    assert response.status_code == 200
+    assert f'<progress id="job-{job.pk}-progress" max="300" value="120"' in fragment
+    assert (
+        f'<p id="job-{job.pk}-status" hx-swap-oob="innerHTML"><strong>Printing:</strong> 120 of 300 letters.</p>'
+        in fragment
+    )
+    assert f'hx-get="{url}?seen=running-120-300-0"' in fragment
+
+    # Nothing new: no swap, so a screen reader doesn't hear the same status again.
+    assert client.get(url, {"seen": "running-120-300-0"}, headers=HTMX).status_code == 204
+
+    PrintJob.objects.filter(pk=job.pk).update(done=300, total=300, status="done", file="print-jobs/x.pdf")
+    fragment = client.get(url, {"seen": "running-120-300-0"}, headers=HTMX).content.decode()
+    assert "<strong>Ready:</strong> 300 of 300 letters, in one PDF." in fragment
+    assert f'href="/dashboard/print-jobs/{job.pk}/download/"' in fragment
+    assert "hx-get" not in fragment  # polling stops
+
+    # Without htmx the fragment's address leads to the job on the print page.
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{_print_url(posting_campaign)}#job-{job.pk}"
+
+
+def test_a_stalled_job_can_be_started_again(member: Any, posting_campaign: Any) -> None:
+    stalled = PrintJob.objects.create(campaign=posting_campaign, paper="a4", total=4, done=2, status="running")
+    PrintJob.objects.filter(pk=stalled.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=11))
+    client = _client(member)
+    page = client.get(_print_url(posting_campaign)).content.decode()
+    assert "<strong>Stalled:</strong> no progress since" in page
+    assert "the worker may have stopped. 2 of 4 letters printed." in page
+    assert "Start this print again</button>" in page
+
+    response = client.post(_print_url(posting_campaign), {"paper": "a4"})
+    fresh = PrintJob.objects.exclude(pk=stalled.pk).get()
+    assert response["Location"] == f"{_print_url(posting_campaign)}#job-{fresh.pk}"
+    stalled.refresh_from_db()
+    assert stalled.status == PrintJobStatus.FAILED
+    assert stalled.error == "Stopped making progress (its worker may have stopped), so it was started again."
+    assert (fresh.status, fresh.total) == ("queued", 4)
+
+
+def test_only_organisers_of_the_campaign_see_it(
+    posting_campaign: Any, stranger: Any, other_organiser: Any, member: Any, organisation: Any
+) -> None:
+    job = PrintJob.objects.create(
+        campaign=posting_campaign, paper="a4", total=4, done=4, status="done", file="print-jobs/secret.pdf"
+    )
+    urls = [
+        _print_url(posting_campaign),
+        reverse("dashboard:print_job", args=[job.pk]),
+        reverse("dashboard:print_job_download", args=[job.pk]),
+    ]
+    stranger_client, other_client = _client(stranger), _client(other_organiser)
+    for url in urls:
+        assert stranger_client.get(url, headers=HTMX).status_code == 403  # signed in, not staff
+        assert other_client.get(url, headers=HTMX).status_code == 404  # staff, another organisation
+        assert Client().get(url).status_code == 302  # not signed in: to the sign-in page
+    assert other_client.post(_print_url(posting_campaign), {"paper": "us-letter"}).status_code == 404
+    assert stranger_client.post(_print_url(posting_campaign), {"paper": "us-letter"}).status_code == 403
+    # A moderator of the right organisation doesn't organise campaigns.
+    moderator = UserFactory(username="moderator", is_staff=True)
+    MembershipFactory(organisation=organisation, user=moderator, role=Role.MODERATOR)
+    assert _client(moderator).get(urls[0]).status_code == 404
+    assert PrintJob.objects.count() == 1
+
+    assert "Keep the riverside path open" not in other_client.get(reverse("dashboard:index")).content.decode()
+    index = _client(member).get(reverse("dashboard:index")).content.decode()
+    assert f'<a href="{_print_url(posting_campaign)}">Print posted letters' in index
+
+
+def test_the_header_links_staff_to_the_dashboard(member: Any, stranger: Any, posting_campaign: Any) -> None:
+    link = '<a href="/dashboard/">Dashboard</a>'
+    assert link in _client(member).get(_print_url(posting_campaign)).content.decode()
+    assert link not in _client(stranger).get(f"/c/{posting_campaign.slug}/").content.decode()
+
+
+def _pdf_pages(data: bytes, tmp_path: Path) -> int:
+    path = tmp_path / "download.pdf"  # tmp_path is the test's own folder
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^Pages:\s+(\d+)$", info, re.MULTILINE)
+    assert match, info
+    return int(match.group(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_worker_runs_the_page_offers_the_download(
+    member: Any, posting_campaign: Any, run_worker: Any, tmp_path: Path, settings: Any
+) -> None:
+    # A media folder of this test's own, for the worker and for the download: the shared
+    # one may hold a file of the same name from an earlier test (job ids start again).
+    default = {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "var" / "media")}}
+    settings.STORAGES = {**settings.STORAGES, "default": default}
+    client = _client(member)
+    client.post(_print_url(posting_campaign), {"paper": "a4"})
+    job = PrintJob.objects.get()
+
+    worker = run_worker(UNDERSIGNED_VAR_DIR=str(tmp_path / "var"))
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.error) == ("done", 4, 4, ""), worker.stderr
+    assert job.file == f"print-jobs/{job.pk}-bulk-a4.pdf"
+    assert (tmp_path / "var" / "media" / job.file).is_file()
+    page = client.get(_print_url(posting_campaign)).content.decode()
+    assert "<strong>Ready:</strong> 4 of 4 letters, in one PDF." in page
+    download_url = reverse("dashboard:print_job_download", args=[job.pk])
+    assert f'<a href="{download_url}" class="download-link" download>Download the PDF' in page
+
+    response = client.get(download_url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="bulk-letters-a4-{job.pk}.pdf"'
+    assert response["Cache-Control"] == "private, no-store"
+    data = response.getvalue()
+    assert data.startswith(b"%PDF-")
+    assert _pdf_pages(data, tmp_path) == 6  # two covers, four one-page letters
+    assert ActionLog.objects.filter(action="print_job.downloaded", actor=member, object_id=str(job.pk)).exists()
+    assert ActionLog.objects.filter(action="print_job.done", object_id=str(job.pk)).get().data == {"letters": 4}
