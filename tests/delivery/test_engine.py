@@ -192,3 +192,57 @@ def test_two_workers_on_one_queue_never_send_a_letter_twice(campaign: Any, smtp_
             worker.wait(timeout=30)
     ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
     assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
+
+
+def test_a_second_claim_waiting_on_the_row_lock_finds_it_taken(campaign: Any) -> None:
+    """Two workers claim the same delivery at once: the one that waited must get nothing.
+
+    This is the race behind letters sent twice: a claim whose WHERE goes through a join
+    (a subquery) is re-checked on an old snapshot after the lock wait on PostgreSQL.
+    """
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock waits need PostgreSQL; SQLite serialises writers for the whole file")
+    from undersigned.delivery.sending import _claim
+
+    [delivery] = _queue(campaign)
+    first_claimed = threading.Event()
+    release_first = threading.Event()
+    results: dict[str, bool] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = _claim(delivery.pk, timezone.now())
+                first_claimed.set()
+                release_first.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            results["second"] = _claim(delivery.pk, timezone.now())
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_claimed.wait(timeout=30)
+    two = threading.Thread(target=second)
+    two.start()
+    # Wait until the second claim is really blocked on the first one's row lock.
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= 1:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second claim never waited for the row lock")
+    release_first.set()
+    one.join(timeout=30)
+    two.join(timeout=30)
+    assert results == {"first": True, "second": False}
