@@ -178,8 +178,12 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     dies holds at most one delivery in ``sending``.
     """
     now = timezone.now()
+    # One query loads the batch with everything a message needs; each delivery is still
+    # claimed on its own, right before it is sent.
     candidates = list(
-        Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
+        Delivery.objects.filter(_due(now))
+        .select_related("letter__campaign__organisation", "letter__supporter", "recipient")
+        .order_by("next_attempt_at", "id")[:limit]
     )
     if not candidates:
         return 0
@@ -187,15 +191,15 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as exc:
-        return _connection_failed(candidates, f"Could not connect: {type(exc).__name__}: {exc}")
+        return _connection_failed([d.pk for d in candidates], f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
     try:
-        for pk in candidates:
-            if not _claim(pk, timezone.now()):
+        for delivery in candidates:
+            if not _claim(delivery.pk, timezone.now()):
                 continue  # another worker has it
-            delivery = Delivery.objects.select_related(
-                "letter__campaign__organisation", "letter__supporter", "recipient"
-            ).get(pk=pk)
+            # What the claim wrote, without reading the row again.
+            delivery.status = DeliveryStatus.SENDING
+            delivery.attempts += 1
             outcomes.append(_attempt(connection, delivery))
             if outcomes[-1].connection_lost:
                 break
