@@ -271,18 +271,21 @@ def letter_page(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
     if isinstance(letter, HttpResponse):
         return letter
-    return render(
-        request,
-        "public/letter.html",
-        {
-            "letter": letter,
-            "campaign": letter.campaign,
-            "link": link,
-            "cards": _cards(letter),
-            "address_form": SenderAddressForm(initial={"postal_address": letter.sender_address}),
-            "letter_url": _absolute(reverse("public:letter", args=[link])),
-        },
-    )
+    return _send_page(request, letter, link, SenderAddressForm(initial={"postal_address": letter.sender_address}))
+
+
+def _send_page(
+    request: HttpRequest, letter: Letter, link: str, address_form: SenderAddressForm, *, status: int = 200
+) -> HttpResponse:
+    context = {
+        "letter": letter,
+        "campaign": letter.campaign,
+        "link": link,
+        "cards": _cards(letter),
+        "address_form": address_form,
+        "letter_url": _absolute(reverse("public:letter", args=[link])),
+    }
+    return render(request, "public/letter.html", context, status=status)
 
 
 @require_POST
@@ -292,19 +295,7 @@ def letter_address(request: HttpRequest, link: str) -> HttpResponse:
         return letter
     form = SenderAddressForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "public/letter.html",
-            {
-                "letter": letter,
-                "campaign": letter.campaign,
-                "link": link,
-                "cards": _cards(letter),
-                "address_form": form,
-                "letter_url": _absolute(reverse("public:letter", args=[link])),
-            },
-            status=400,
-        )
+        return _send_page(request, letter, link, form, status=400)
     letter_services.set_sender_address(letter=letter, postal_address=form.cleaned_data["postal_address"])
     return HttpResponseRedirect(reverse("public:letter", args=[link]) + "#post")
 
