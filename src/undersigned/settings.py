@@ -7,6 +7,7 @@ production fails loudly instead of running with a surprising default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -202,8 +203,19 @@ TASKS = {
     }
 }
 
+
 # --- Email ----------------------------------------------------------------------
-MAIL_DOMAIN = os.environ.get("UNDERSIGNED_MAIL_DOMAIN") or (_base.hostname or "localhost")
+def _default_mail_domain(host: str) -> str:
+    # An address at a bare IP ("letters@127.0.0.1") is not a valid mail address; the
+    # demo on 127.0.0.1 writes mail as from "localhost" instead.
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host or "localhost"
+    return "localhost"
+
+
+MAIL_DOMAIN = os.environ.get("UNDERSIGNED_MAIL_DOMAIN") or _default_mail_domain(_base.hostname or "")
 # Where copies (mailto BCC) and bounces come back to `undersigned inbound`.
 INBOUND_DOMAIN = os.environ.get("UNDERSIGNED_INBOUND_DOMAIN") or MAIL_DOMAIN
 DEFAULT_FROM_EMAIL = f"Undersigned <letters@{MAIL_DOMAIN}>"
