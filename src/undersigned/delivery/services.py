@@ -103,9 +103,9 @@ def record_delivery(
         if channel == Channel.EMAIL:
             if created:
                 log_action("delivery.queued", delivery, channel=str(channel))
-                from .tasks import send_delivery
+                from .sending import wake_senders
 
-                transaction.on_commit(partial(send_delivery.enqueue, delivery.pk))
+                transaction.on_commit(wake_senders)
         elif delivery.reported_at is None:
             delivery.status = DeliveryStatus.REPORTED
             delivery.evidence = max(delivery.evidence, Evidence.SELF_REPORTED)

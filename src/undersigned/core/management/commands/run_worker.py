@@ -43,6 +43,9 @@ def _housekeeping_loop(stop: threading.Event, interval: float) -> None:
 
 class Command(BaseCommand):
     help = "Run a task worker (sends email, builds print jobs). Reloading is always off."
+    # System checks inspect URLs, templates and models, which a worker doesn't serve; they
+    # cost a second at every start and `serve`/`migrate`/CI run them anyway.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit.")
