@@ -694,10 +694,9 @@ class Bench:
                 connection.execute_wrapper(steps.on_query),
                 CaptureQueriesContext(connection) as ctx,
             ):
-                # Process CPU: the engine prepares messages in a helper thread.
-                started, cpu_before = time.perf_counter(), time.process_time()
+                started, cpu_before = time.perf_counter(), time.thread_time()
                 sent = sending.send_queued(limit=BATCH)
-                wall, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+                wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_before
             if sent != BATCH:
                 raise BenchError(f"send_queued(limit={BATCH}) sent {sent}")
             if number > 0:  # the first batch warms up: first connection, first queries, imports
@@ -808,8 +807,7 @@ class StepTimer:
     """
 
     def __init__(self) -> None:
-        self._local = threading.local()  # each thread's own stack of steps
-        self._lock = threading.Lock()
+        self.stack: list[str] = []
         self.buckets: dict[str, Bucket] = defaultdict(Bucket)
         self.kinds: dict[str, Bucket] = defaultdict(Bucket)
 
@@ -826,19 +824,12 @@ class StepTimer:
             (sending, "_claim_batch", "claim the batch (UPDATE … RETURNING)"),
             (QuerySet, "get", "load delivery (SELECT, 4 joins)"),
             (sending, "_paced_until", "pace check"),
-            (sending, "_prepared", "build + serialise next message (helper thread)"),
+            (sending, "_message", "build message (personalise, headers)"),
             (EmailBackend, "send_messages", "send_messages"),
             (smtplib.SMTP, "sendmail", "SMTP dialogue (sendmail)"),
             (sending, "_mark_sent", "mark sent + audit row (one statement on PG)"),
             (sending, "_schedule", "wake another sender"),
         ]
-
-    @property
-    def stack(self) -> list[str]:
-        if not hasattr(self._local, "stack"):
-            self._local.stack = []
-        stack: list[str] = self._local.stack
-        return stack
 
     def timed(self, label: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -847,9 +838,8 @@ class StepTimer:
             try:
                 return original(*args, **kwargs)
             finally:
-                with self._lock:
-                    self.buckets[label].seconds += time.perf_counter() - start
-                    self.buckets[label].cpu += time.thread_time() - cpu
+                self.buckets[label].seconds += time.perf_counter() - start
+                self.buckets[label].cpu += time.thread_time() - cpu
                 self.stack.pop()
 
         return wrapper
@@ -939,12 +929,11 @@ def query_kind(sql: str) -> str:
 
 # --- Printing -----------------------------------------------------------------------------
 
-_HELPER_STEP = "build + serialise next message (helper thread)"
 _STEPS = [
     "claim the batch (UPDATE … RETURNING)",
     "load delivery (SELECT, 4 joins)",
     "pace check",
-    "build + serialise next message (helper thread)",
+    "build message (personalise, headers)",
     "send_messages",
     "SMTP dialogue (sendmail)",
     "mark sent + audit row (one statement on PG)",
@@ -960,15 +949,13 @@ def breakdown_rows(b: Breakdown) -> list[tuple[str, float, float, int, float]]:
     for name in _STEPS:
         bucket = get(name, Bucket())
         if name == "send_messages":
-            rows.append(("send_messages less the SMTP dialogue", bucket.seconds - smtp.seconds, bucket.cpu - smtp.cpu,
+            rows.append(("serialise (message().as_bytes())", bucket.seconds - smtp.seconds, bucket.cpu - smtp.cpu,
                          bucket.queries, bucket.db_seconds))  # fmt: skip
         else:
             rows.append((name, bucket.seconds, bucket.cpu, bucket.queries, bucket.db_seconds))
     outer = [get(name, Bucket()) for name in _STEPS if name != "SMTP dialogue (sendmail)"]
-    # The helper thread's wall time overlaps the main thread's; its CPU adds to the process's.
-    main = [get(name, Bucket()) for name in _STEPS if name not in ("SMTP dialogue (sendmail)", _HELPER_STEP)]
     rest = get("find due deliveries", Bucket())
-    rows.insert(0, ("find due deliveries, the loop, the rest", b.wall - sum(x.seconds for x in main),
+    rows.insert(0, ("find due deliveries, the loop, the rest", b.wall - sum(x.seconds for x in outer),
                     b.cpu - sum(x.cpu for x in outer), rest.queries, rest.db_seconds))  # fmt: skip
     rows.append(("total (queries with COMMIT)", b.wall, b.cpu, sum(k.queries for k in b.kinds.values()),
                  sum(k.db_seconds for k in b.kinds.values())))  # fmt: skip
@@ -1033,7 +1020,6 @@ def print_report(report: Report) -> None:
         f"({b.messages / b.wall:.0f} msgs/s)"
     )
     print(f"{'step':<50}{'wall ms':>9}{'CPU ms':>8}{'queries':>9}{'in DB ms':>10}   (per message)")
-    print("  (the helper thread's wall time overlaps the main thread's; CPU is the whole process's)")
     for label, wall, cpu, queries, db_seconds in breakdown_rows(b):
         print(f"{label:<50}{wall * per:>9.3f}{cpu * per:>8.3f}{queries / b.messages:>9.2f}{db_seconds * per:>10.3f}")
     print()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -86,24 +85,3 @@ def test_a_temporary_refusal_leaves_the_delivery_to_retry(campaign: Any, smtp_si
     assert delivery.status == DeliveryStatus.RETRY
     assert delivery.last_error.startswith("451")
     assert smtp_sink.messages == []
-
-
-def test_a_message_prepared_ahead_goes_out_as_django_would_write_it(campaign: Any, smtp_sink: Any, send: Any) -> None:
-    """The engine serialises the next message in a helper thread; the wire must not tell."""
-    from django.core.mail import mailers
-
-    from undersigned.delivery.sending import _message
-
-    delivery = send(LetterFactory(campaign=campaign, sender_name="Zoë Ngata", body="Kia ora,\n\nthe path. — Zoë"))
-    unprepared = _message(Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter",
-                                                          "recipient").get(pk=delivery.pk))  # fmt: skip
-    assert mailers.default.send_messages([unprepared]) == 1
-    # Only the Date header (the moment each was built) and the random MIME boundary may differ.
-    engine, plain = (
-        [line for line in re.sub(rb"={15}\d+==", b"BOUNDARY", m.original_content).splitlines()
-         if not line.startswith(b"Date: ")]
-        for m in smtp_sink.messages
-    )  # fmt: skip
-    assert engine == plain
-    assert str(smtp_sink.parsed()[0]["From"]) == "Zoë Ngata via Friends of the Wend <letters@undersigned.test>"
-    assert smtp_sink.messages[0].mail_from == smtp_sink.messages[1].mail_from

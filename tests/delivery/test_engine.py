@@ -118,19 +118,6 @@ def test_a_recipient_gets_no_more_than_their_pace(organisation: Any, smtp_sink: 
     assert all(d.next_attempt_at and d.next_attempt_at > timezone.now() + timedelta(seconds=30) for d in waiting)
 
 
-def test_many_letters_queued_wait_for_one_send_task(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
-    from django_tasks_db.models import DBTaskResult
-
-    deliveries = _queue(campaign, 25)
-    waiting = DBTaskResult.objects.filter(status="READY")
-    assert [task.task_path for task in waiting] == ["undersigned.delivery.tasks.send_queued"]
-    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
-    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
-    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
-    assert DBTaskResult.objects.count() == 1  # one task sent all 25
-    assert not DBTaskResult.objects.filter(status="READY").exists()
-
-
 def test_a_delivery_left_sending_by_a_dead_worker_is_swept_back(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
     [delivery] = _queue(campaign)
     Delivery.objects.filter(pk=delivery.pk).update(

@@ -25,8 +25,7 @@ import json
 import logging
 import random
 import smtplib
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +43,7 @@ from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
-from .channels.email import PreparedEmail, build_message, message_id_for
+from .channels.email import build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 
 logger = logging.getLogger(__name__)
@@ -135,17 +134,7 @@ def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
     return oldest + timedelta(minutes=1)
 
 
-def _prepared(delivery: Delivery) -> PreparedEmail:
-    """The delivery's message, serialised: run in the helper thread, so it must not touch the database.
-
-    Everything it reads was loaded with the batch (``select_related``) or is settings.
-    """
-    message = _message(delivery)
-    message.prepare()
-    return message
-
-
-def _message(delivery: Delivery) -> PreparedEmail:
+def _message(delivery: Delivery) -> object:
     letter = delivery.letter
     recipient = delivery.recipient
     text = text_for(letter, recipient)
@@ -299,33 +288,21 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     except (OSError, smtplib.SMTPException) as exc:
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
-    # A helper thread builds and serialises the next message while this one's outcome is
-    # recorded: that is a wait for the database's commit, so the two overlap. It starts
-    # after the SMTP dialogue, not during it, so it never holds the GIL while the
-    # dialogue waits to read the server's answers. The next message is only *sent* once
-    # this one is marked sent.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="undersigned-prepare") as helper:
-        prepared: list[Future[PreparedEmail]] = [helper.submit(_prepared, batch[0])]
-
-        def prepare_next() -> None:
-            if len(prepared) < len(batch):
-                prepared.append(helper.submit(_prepared, batch[len(prepared)]))
-
-        try:
-            for position, delivery in enumerate(batch):
-                if timezone.now() - now >= CLAIM_HOLD:
-                    # A slow server: give the rest back long before the sweeper would
-                    # think this worker dead and hand them to another.
-                    _release_unsent(batch[position:], now)
-                    _schedule(None)
-                    break
-                outcomes.append(_attempt(mailer, delivery, prepared[position], prepare_next))
-                if outcomes[-1].connection_lost:
-                    _release_unsent(batch[position + 1 :], now)
-                    _schedule(None)
-                    break
-        finally:
-            _close(mailer)
+    try:
+        for position, delivery in enumerate(batch):
+            if timezone.now() - now >= CLAIM_HOLD:
+                # A slow server: give the rest back long before the sweeper would think
+                # this worker dead and hand them to another.
+                _release_unsent(batch[position:], now)
+                _schedule(None)
+                break
+            outcomes.append(_attempt(mailer, delivery))
+            if outcomes[-1].connection_lost:
+                _release_unsent(batch[position + 1 :], now)
+                _schedule(None)
+                break
+    finally:
+        _close(mailer)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
     if retry_times:
         _schedule(min(retry_times))
@@ -351,26 +328,16 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _attempt(
-    mailer: Any, delivery: Delivery, message: Future[PreparedEmail], prepare_next: Callable[[], None]
-) -> _Outcome:
-    """Try one claimed delivery on an open connection and record what happened.
-
-    ``prepare_next`` starts preparing the next message, as soon as this one's SMTP
-    dialogue is over.
-    """
+def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
+    """Try one claimed delivery on an open connection and record what happened."""
     now = timezone.now()
     paced = _paced_until(delivery, now)
     if paced is not None:
-        prepare_next()
         _release(delivery, paced)
         return _Outcome(retry_at=paced)
     try:
-        try:
-            # One message per call: it is marked sent before the next one goes.
-            accepted = mailer.send_messages([message.result()])
-        finally:
-            prepare_next()
+        # One message per call: it is marked sent before the next one goes.
+        accepted = mailer.send_messages([_message(delivery)])
     except smtplib.SMTPResponseException as exc:
         error = exc.smtp_error
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"

@@ -9,52 +9,13 @@ a line break, so no user text can add a header.
 
 from __future__ import annotations
 
-import email.message
-import email.policy
 from email.headerregistry import Address
-from email.policy import Policy
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.html import escape, linebreaks
 
 from undersigned.core.sanitising import single_line
-
-
-class _Serialised(email.message.EmailMessage):
-    """A built message that keeps the bytes it was turned into, and hands them over again."""
-
-    data = b""
-
-    def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
-        if self.data and not unixfrom and policy is None:
-            return self.data
-        return super().as_bytes(unixfrom, policy)
-
-
-class PreparedEmail(EmailMultiAlternatives):
-    """A message that can be serialised before it is sent (``prepare()``).
-
-    Django's SMTP backend turns each message into bytes as it sends it
-    (``message(policy=SMTP).as_bytes()``), about 5 ms of CPU. The engine prepares the
-    next message in a helper thread while it waits for the database to record the last
-    one, and the backend then gets those bytes. Any other backend, or a message not
-    prepared, is serialised as usual; the bytes are the same either way.
-    """
-
-    _prepared: _Serialised | None = None
-
-    def prepare(self) -> None:
-        built = super().message(policy=email.policy.SMTP)
-        built.__class__ = _Serialised  # the same object, with as_bytes() remembering its answer
-        assert isinstance(built, _Serialised)  # noqa: S101 (for the type checker)
-        built.data = built.as_bytes()
-        self._prepared = built
-
-    def message(self, *, policy: Policy | None = email.policy.default) -> email.message.EmailMessage:
-        if self._prepared is not None and policy is email.policy.SMTP:
-            return self._prepared
-        return super().message(policy=policy)
 
 
 def message_id_for(delivery_id: int) -> str:
@@ -80,10 +41,10 @@ def build_message(
     subject: str,
     body: str,
     copy_to_sender: bool = False,
-) -> PreparedEmail:
+) -> EmailMultiAlternatives:
     to = str(Address(display_name=single_line(recipient_name)[:150], addr_spec=recipient_email))
     reply_to = str(Address(display_name=single_line(sender_name)[:150], addr_spec=sender_email))
-    message = PreparedEmail(
+    message = EmailMultiAlternatives(
         subject=single_line(subject),
         body=body,
         # The envelope sender (Return-Path) is the delivery's own bounce address (VERP),
