@@ -5,18 +5,22 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 - **Claiming.** A worker claims a due delivery with a conditional update
   (``queued|retry`` and due → ``sending``). Only the worker whose update changed the
   row sends it, so two workers (or a repeated task) never send the same delivery.
-- **One message at a time.** A delivery is marked ``sent`` right after the server
-  accepted it, before the next message of the batch. A worker killed mid-batch can
-  leave at most the message in flight unmarked.
+- **Batches.** One query loads up to ``BATCH_SIZE`` due deliveries and one statement
+  claims them; one SMTP connection carries them.
+- **One message at a time.** A delivery is marked ``sent`` (with its audit row, in one
+  statement on PostgreSQL) right after the server accepted it, before the next message
+  of the batch. A worker killed mid-batch can leave at most the message in flight
+  unmarked; the batch's unsent rest stays ``sending`` until the sweeper returns it.
 - **Sweeper.** A delivery left in ``sending`` for longer than ``STALE_AFTER`` (its
   worker died) returns to the queue. That is the one case where a letter can go out
   twice: the server had accepted it, the worker died before marking it.
 - **Retries.** Connection errors, timeouts and 4xx answers retry with exponential
   backoff and jitter, up to ``MAX_ATTEMPTS``; 5xx answers fail at once with the
   server's reason for organisers to see.
-- **Batches.** One SMTP connection carries up to ``BATCH_SIZE`` messages.
 - **Pace.** A recipient with ``max_emails_per_minute`` gets no more than that; the rest
   wait, due again when the minute has passed.
+- **Waking.** ``wake_senders`` enqueues a send task only when none is waiting; a full
+  batch wakes the next one before it sends, so several workers share a long queue.
 """
 
 from __future__ import annotations
@@ -288,21 +292,26 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     except (OSError, smtplib.SMTPException) as exc:
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
+    attempted = 0
     try:
-        for position, delivery in enumerate(batch):
+        for delivery in batch:
             if timezone.now() - now >= CLAIM_HOLD:
                 # A slow server: give the rest back long before the sweeper would think
                 # this worker dead and hand them to another.
-                _release_unsent(batch[position:], now)
-                _schedule(None)
                 break
+            attempted += 1
             outcomes.append(_attempt(mailer, delivery))
             if outcomes[-1].connection_lost:
-                _release_unsent(batch[position + 1 :], now)
-                _schedule(None)
                 break
     finally:
         _close(mailer)
+        if attempted < len(batch):
+            # The rest never went out (the server went away, the batch ran long, or an
+            # error stopped it): back to the queue now rather than after the sweeper.
+            # A delivery whose attempt raised stays "sending" for the sweeper: it may
+            # have been accepted before the error.
+            _release_unsent(batch[attempted:], now)
+            _schedule(None)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
     if retry_times:
         _schedule(min(retry_times))
