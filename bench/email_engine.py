@@ -2,6 +2,7 @@
 
     uv run python bench/email_engine.py                          # SQLite in a temporary directory
     uv run python bench/email_engine.py --db postgres            # a fresh PostgreSQL database, dropped at the end
+    uv run python bench/email_engine.py --db postgres --pg-name my_email_bench   # name it (shared server)
     uv run python bench/email_engine.py --messages 2000 --recipients 50 --workers 1,2 --timeout 900
 
 One run, one fresh database, one local SMTP sink (aiosmtpd on 127.0.0.1, in a process of
@@ -9,16 +10,18 @@ its own, that counts what it accepts and does nothing else):
 
 1. **Setup** (not measured): ``undersigned migrate``; one organisation, a campaign with
    its template, ``--recipients`` recipients and ``--messages`` letters, each with a
-   queued email delivery and, as ``record_delivery`` does, one ``send_delivery`` task
-   (``--tasks one``: a single ``send_queued`` task instead, as after an outage).
+   queued email delivery and, as ``record_delivery`` does, a ``wake_senders()`` call after
+   each (it enqueues a ``send_queued`` task unless one is already waiting; ``--tasks one``:
+   a single ``send_queued`` task instead, as after an outage).
 2. **Worker start-up**: ``undersigned worker --batch`` on an empty queue, wall and CPU.
 3. **Reference**: the same messages (same text, HTML alternative and headers, so the same
    size on the wire) as plain ``EmailMultiAlternatives`` objects, handed to
    ``mailers.default.send_messages()`` in this process: one connection for all. It runs
    before and after the engine; the ratio uses the mean.
-4. **Engine**: real ``undersigned worker --batch`` processes (1, and 2 in parallel on
-   PostgreSQL) until the sink has accepted every message; the DB is checked afterwards
-   (every delivery ``sent``, the sink saw each message once).
+4. **Engine**: real ``undersigned worker`` processes (1, and 2 in parallel on
+   PostgreSQL, polling every ``--worker-interval`` s when idle, as in production), stopped
+   with SIGTERM once the sink has accepted every message and no task waits or runs; the DB
+   is checked afterwards (every delivery ``sent``, the sink saw each message once).
 5. **Where the time goes**: ``sending.send_queued(limit=100)`` called in this process on
    100 re-queued deliveries, under ``CaptureQueriesContext`` (queries per message) with
    timers around the engine's steps and every query; and the worker's cost per task
@@ -436,7 +439,8 @@ class Bench:
         from django_tasks_db.models import DBTaskResult
 
         from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
-        from undersigned.delivery.tasks import send_delivery, send_queued
+        from undersigned.delivery.sending import wake_senders
+        from undersigned.delivery.tasks import send_queued
 
         with transaction.atomic():
             for start in range(0, len(ids), 500):
@@ -453,8 +457,8 @@ class Bench:
                 )
             DBTaskResult.objects.all().delete()
             if tasks and self.args.tasks == "per-delivery":
-                for pk in ids:
-                    send_delivery.enqueue(pk)
+                for _ in ids:  # what record_delivery does after each delivery it queues
+                    transaction.on_commit(wake_senders)
             elif tasks:
                 send_queued.enqueue()
         quote = connection.ops.quote_name
@@ -469,9 +473,10 @@ class Bench:
 
     # Phases ------------------------------------------------------------------------------
 
-    def _spawn_worker(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    def _spawn_worker(self, log: IO[bytes], *, batch: bool = True) -> subprocess.Popen[bytes]:
+        args = ["--batch"] if batch else ["--interval", str(self.args.worker_interval)]
         process = subprocess.Popen(
-            undersigned_command("worker", "--batch"), env=self.env, stdout=log, stderr=subprocess.STDOUT
+            undersigned_command("worker", *args), env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         _CHILDREN.append(process)
         return process
@@ -511,14 +516,18 @@ class Bench:
         series = CpuSeries()
         try:
             started = time.monotonic()
-            processes = [self._spawn_worker(handle) for handle in handles]
+            processes = [self._spawn_worker(handle, batch=False) for handle in handles]
             known = [0.0] * workers
             while True:
                 self.deadline.remaining()
                 for n, process in enumerate(processes):  # read before poll() reaps the process
                     known[n] = process_cpu(process.pid) or known[n]
                 series.add(sum(known))
-                if all(process.poll() is not None for process in processes):
+                if any(process.poll() is not None for process in processes):
+                    break  # a worker died: _wait_workers reports it
+                if self.sink.stats().count >= expected and self._queue_drained():
+                    for process in processes:
+                        process.terminate()  # a graceful stop: db_worker finishes its task first
                     break
                 time.sleep(0.02)
             self._wait_workers(processes, logs)
@@ -563,6 +572,20 @@ class Bench:
         else:
             phase.notes.append(f"all {expected} deliveries sent, the sink accepted each once")
         return phase
+
+    def _queue_drained(self) -> bool:
+        """Every delivery sent and no task waiting or running: a worker left alone would only poll."""
+        from django.db import connection
+        from django_tasks_db.models import DBTaskResult
+
+        from undersigned.delivery.models import Delivery, DeliveryStatus
+
+        try:
+            unsent = Delivery.objects.filter(pk__in=self.delivery_ids).exclude(status=DeliveryStatus.SENT).exists()
+            busy = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+        finally:
+            connection.close()  # hold nothing open while the workers run
+        return not unsent and not busy
 
     def _pg_sampler(self) -> PgBackendCpu | None:
         if self.pg is None:
@@ -687,11 +710,11 @@ class Bench:
         from django_tasks_db.management.commands.db_worker import Worker
         from django_tasks_db.models import DBTaskResult
 
-        from undersigned.delivery.tasks import send_delivery
+        from undersigned.delivery.tasks import send_queued
 
         DBTaskResult.objects.all().delete()
         for _ in range(tasks):
-            send_delivery.enqueue(self.delivery_ids[0])  # already sent: nothing is due
+            send_queued.enqueue()  # every delivery is sent: nothing is due
         worker = Worker(
             queue_names=["default"],
             interval=0,
@@ -726,12 +749,12 @@ class Bench:
         from django_tasks_db.management.commands.db_worker import Worker
 
         from undersigned.delivery import sending
-        from undersigned.delivery.tasks import send_delivery
+        from undersigned.delivery.tasks import send_queued
 
         self.requeue(self.delivery_ids[:BATCH], tasks=False)
         profile(f"send_queued(limit={BATCH})", lambda: sending.send_queued(limit=BATCH))
         for _ in range(50):
-            send_delivery.enqueue(self.delivery_ids[0])
+            send_queued.enqueue()
         worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
                         max_tasks=51, worker_id="email-bench-profile", excluded_queue_names=[])  # fmt: skip
         profile("the worker loop, 50 tasks with nothing due", worker.run)
@@ -798,14 +821,14 @@ class StepTimer:
         from undersigned.delivery import sending
 
         return [
-            (sending, "_claim", "claim (conditional UPDATE)"),
+            (sending, "_claim_batch", "claim the batch (UPDATE … RETURNING)"),
             (QuerySet, "get", "load delivery (SELECT, 4 joins)"),
             (sending, "_paced_until", "pace check"),
             (sending, "_message", "build message (personalise, headers)"),
             (EmailBackend, "send_messages", "send_messages"),
             (smtplib.SMTP, "sendmail", "SMTP dialogue (sendmail)"),
-            (sending, "_mark_sent", "mark sent (UPDATE, audit INSERT, commit)"),
-            (sending, "_schedule", "enqueue the next task"),
+            (sending, "_mark_sent", "mark sent + audit row (one statement on PG)"),
+            (sending, "_schedule", "wake another sender"),
         ]
 
     def timed(self, label: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -907,14 +930,14 @@ def query_kind(sql: str) -> str:
 # --- Printing -----------------------------------------------------------------------------
 
 _STEPS = [
-    "claim (conditional UPDATE)",
+    "claim the batch (UPDATE … RETURNING)",
     "load delivery (SELECT, 4 joins)",
     "pace check",
     "build message (personalise, headers)",
     "send_messages",
     "SMTP dialogue (sendmail)",
-    "mark sent (UPDATE, audit INSERT, commit)",
-    "enqueue the next task",
+    "mark sent + audit row (one statement on PG)",
+    "wake another sender",
 ]
 
 
@@ -941,7 +964,11 @@ def breakdown_rows(b: Breakdown) -> list[tuple[str, float, float, int, float]]:
 
 def print_report(report: Report) -> None:
     db = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[report.db]
-    tasks = "one send_delivery task per delivery" if report.tasks_mode == "per-delivery" else "one send_queued task"
+    tasks = (
+        "a wake-up after each delivery, as record_delivery does"
+        if report.tasks_mode == "per-delivery"
+        else "one send_queued task"
+    )
     print()
     if report.db == "postgres" and report.synchronous_commit_off:
         db += " with synchronous_commit = off"
@@ -1050,8 +1077,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="worker counts to run, e.g. 1,2 (default: 1 on SQLite, 1,2 on PostgreSQL)",
     )
-    parser.add_argument("--tasks", choices=["per-delivery", "one"], default="per-delivery")
+    parser.add_argument(
+        "--tasks",
+        choices=["per-delivery", "one"],
+        default="per-delivery",
+        help="per-delivery: call wake_senders() after each queued delivery, as record_delivery does; "
+        "one: enqueue a single send_queued task",
+    )
+    parser.add_argument(
+        "--worker-interval", type=float, default=1.0, help="the workers' --interval (idle polling), seconds"
+    )
     parser.add_argument("--pg-server", default=f"postgres://postgres@{LOOPBACK}:5432", help="loopback only")
+    parser.add_argument(
+        "--pg-name",
+        default=None,
+        help="name of the throw-away database (must contain 'bench'; created, then dropped); "
+        "default undersigned_email_bench_<pid>. Give each person or job sharing a server its own.",
+    )
     parser.add_argument(
         "--pg-synchronous-commit",
         choices=["server", "off"],
@@ -1080,7 +1122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             work_dir = Path(tmp)
             sink.start()
             if args.db == "postgres":
-                pg = PostgresDatabase(f"{args.pg_server.rstrip('/')}/undersigned_email_bench_{os.getpid()}")
+                name = args.pg_name or f"undersigned_email_bench_{os.getpid()}"
+                pg = PostgresDatabase(f"{args.pg_server.rstrip('/')}/{name}")
                 pg.create()
                 if args.pg_synchronous_commit == "off":
                     set_synchronous_commit_off(pg)

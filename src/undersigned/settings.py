@@ -226,6 +226,17 @@ MAIL_DIR = VAR_DIR / "mail"
 # A delivery "sending" for longer than this is taken to belong to a worker that died,
 # and goes back to the queue. Longer than any SMTP timeout; short in crash tests.
 SEND_STALE_SECONDS = env_int("UNDERSIGNED_SEND_STALE_SECONDS", 300, minimum=1)
+# Bulk-print PDFs hold supporters' names and home addresses; the worker's housekeeping
+# deletes each one this many days after it was made.
+PRINT_RETENTION_DAYS = env_int("UNDERSIGNED_PRINT_RETENTION_DAYS", 14, minimum=1)
+# STARTTLS for `undersigned inbound`: both paths (PEM files) or neither.
+INBOUND_TLS_CERT = os.environ.get("UNDERSIGNED_INBOUND_TLS_CERT", "")
+INBOUND_TLS_KEY = os.environ.get("UNDERSIGNED_INBOUND_TLS_KEY", "")
+if bool(INBOUND_TLS_CERT) != bool(INBOUND_TLS_KEY):
+    _missing = "UNDERSIGNED_INBOUND_TLS_KEY" if INBOUND_TLS_CERT else "UNDERSIGNED_INBOUND_TLS_CERT"
+    raise ImproperlyConfigured(
+        f"{_missing} must be set too: STARTTLS for undersigned inbound needs both a certificate and its key."
+    )
 
 
 def _mailers() -> dict[str, dict[str, object]]:

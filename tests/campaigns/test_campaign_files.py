@@ -578,6 +578,8 @@ def test_dump_writes_every_key_in_a_fixed_layout() -> None:
         postal_address = ""
         country = ""
         language = ""
+        max_emails_per_minute = 0
+        daily_digest = false
 
         [letter]
         subject = "The path"
@@ -790,8 +792,8 @@ def test_a_campaign_without_template_exports_an_empty_letter(organisation: Any) 
     letter = export_campaign(campaign).letter
     assert letter == LetterTemplateData(subject="", body="", prompts=(), channels=CHANNELS, language="")
     assert problems(dump(export_campaign(campaign)))[-2:] == [
-        "line 34: letter.subject is required",
-        "line 35: letter.body is required",
+        "line 36: letter.subject is required",
+        "line 37: letter.body is required",
     ]
 
 

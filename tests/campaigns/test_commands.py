@@ -257,3 +257,80 @@ def test_the_undersigned_command_imports_exports_and_refuses_bad_files(tmp_path:
         'bad.toml: line 38: recipients[2].country "cz" is not an ISO 3166-1 alpha-2 country code; did you mean "CZ"?',
         "CommandError: bad.toml: 3 problems; nothing was imported.",
     ]
+
+
+# --- A recipient's pace and daily digest, through import and export --------------------
+
+
+def test_a_recipients_pace_and_digest_survive_import_and_export(organisation: Any, tmp_path: Path) -> None:
+    from undersigned.campaigns.models import Recipient
+
+    text = VALID.replace('country = "CZ"', 'country = "CZ"\nmax_emails_per_minute = 12', 1).replace(
+        "[[recipients]]\n", "[[recipients]]\ndaily_digest = true\n", 1
+    )
+    path = tmp_path / "paced.toml"
+    path.write_text(text, encoding="utf-8")
+    run("import_campaign", str(path))
+
+    digest, paced = (Recipient.objects.get(name=name) for name in ("Councillor Rowan Ashby", "Ing. Jana Šimůnková"))
+    assert (digest.daily_digest, digest.max_emails_per_minute) == (True, None)
+    assert (paced.daily_digest, paced.max_emails_per_minute) == (False, 12)
+
+    exported, _ = run("export_campaign", "keep-the-riverside-path-open")
+    assert "max_emails_per_minute = 12\ndaily_digest = false\n" in exported
+    assert "max_emails_per_minute = 0\ndaily_digest = true\n" in exported
+    assert parse(exported).recipients == parse(text).recipients
+
+    # An organiser turns the digest off and lifts the limit in the exported file.
+    changed = exported.replace("daily_digest = true", "daily_digest = false").replace(
+        "max_emails_per_minute = 12", "max_emails_per_minute = 0"
+    )
+    path.write_text(changed, encoding="utf-8")
+    run("import_campaign", str(path))
+    digest.refresh_from_db()
+    paced.refresh_from_db()
+    assert (digest.daily_digest, paced.max_emails_per_minute) == (False, None)
+    assert run("export_campaign", "keep-the-riverside-path-open")[0] == changed
+
+
+PACE_ERROR = "recipients[1].max_emails_per_minute must be a whole number from 0 (no limit) to 10000"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("max_emails_per_minute = -1", PACE_ERROR),
+        ("max_emails_per_minute = 2.5", PACE_ERROR),
+        ('max_emails_per_minute = "10"', PACE_ERROR),
+        ("max_emails_per_minute = 10001", PACE_ERROR),
+        ('daily_digest = "yes"', "recipients[1].daily_digest must be true or false"),
+        (
+            "max_email_per_minute = 3",
+            "unknown key recipients[1].max_email_per_minute; did you mean recipients[1].max_emails_per_minute?",
+        ),
+    ],
+)
+def test_bad_pace_and_digest_values_are_named_with_their_line(
+    organisation: Any, tmp_path: Path, line: str, message: str
+) -> None:
+    text = VALID.replace("[[recipients]]\n", f"[[recipients]]\n{line}\n", 1)
+    number = text.splitlines().index(line) + 1
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_campaign", str(path), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == f"{path}: line {number}: {message}\n"
+    assert not Campaign.objects.exists()
+
+
+def test_a_digest_needs_an_email(organisation: Any, tmp_path: Path) -> None:
+    text = VALID.replace("[[recipients]]\n", "[[recipients]]\ndaily_digest = true\n")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("email = ")) + "\n"
+    path = tmp_path / "no-email.toml"
+    path.write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_campaign", str(path), stdout=io.StringIO(), stderr=err)
+    assert "recipients[1].daily_digest needs an email: the digest is an email\n" in err.getvalue()
+    assert not Campaign.objects.exists()

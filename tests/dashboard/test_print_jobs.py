@@ -252,3 +252,179 @@ def test_after_the_worker_runs_the_page_offers_the_download(
     assert _pdf_pages(data, tmp_path) == 6  # two covers, four one-page letters
     assert ActionLog.objects.filter(action="print_job.downloaded", actor=member, object_id=str(job.pk)).exists()
     assert ActionLog.objects.filter(action="print_job.done", object_id=str(job.pk)).get().data == {"letters": 4}
+
+
+# --- After printing: marking the print as posted -----------------------------------------
+
+
+def _posted_url(job: Any) -> str:
+    return reverse("dashboard:print_job_posted", args=[job.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_organiser_prints_then_marks_the_letters_posted(
+    member: Any, posting_campaign: Any, run_worker: Any, tmp_path: Path, settings: Any
+) -> None:
+    from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
+
+    default = {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "var" / "media")}}
+    settings.STORAGES = {**settings.STORAGES, "default": default}
+    client = _client(member)
+    client.post(_print_url(posting_campaign), {"paper": "a4"})
+    job = PrintJob.objects.get()
+    run_worker(UNDERSIGNED_VAR_DIR=str(tmp_path / "var"))
+    # A supporter asks for a letter to be posted after the print was made: not in it.
+    later = LetterFactory(campaign=posting_campaign, sender_name="Tomasz Nowak")
+    late_delivery = request_post(letter=later, recipient=posting_campaign.recipients.first())
+
+    page = client.get(_print_url(posting_campaign)).content.decode()
+    assert "<strong>Ready:</strong> 4 of 4 letters, in one PDF." in page
+    assert f'action="{_posted_url(job)}"' in page
+    assert "These letters are in the post</label>" in page
+
+    # Without ticking the box: the page says what to do, next to the box, and nothing changes.
+    response = client.post(_posted_url(job), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    field = f"id_job{job.pk}-confirm"
+    assert (
+        f'<p class="field-error" id="{field}_error"><strong>Error:</strong> '
+        "Tick this box once the letters of this print are in the post.</p>"
+    ) in page
+    assert f'id="{field}" required aria-invalid="true" aria-describedby="{field}_error' in page
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 0
+
+    response = client.post(_posted_url(job), {f"job{job.pk}-confirm": "on"}, follow=True)
+    assert response.redirect_chain == [(f"{_print_url(posting_campaign)}#job-{job.pk}", 302)]
+    page = response.content.decode()
+    assert "4 letters marked as sent by post." in page
+    assert "<strong>Posted:</strong> 4 letters marked as sent by post on " in page
+    assert "by member-organiser." in page
+    assert f'action="{_posted_url(job)}"' not in page
+    assert "<strong>1</strong> letter waits to be posted" in page  # the late one
+
+    printed = Delivery.objects.exclude(pk=late_delivery.pk)
+    assert {(d.status, d.evidence) for d in printed} == {(DeliveryStatus.SENT, Evidence.PLATFORM_DELIVERED)}
+    assert all(d.sent_at is not None for d in printed)
+    late_delivery.refresh_from_db()
+    assert late_delivery.status == DeliveryStatus.QUEUED
+    logs = ActionLog.objects.filter(action="delivery.posted")
+    assert sorted(int(log.object_id) for log in logs) == sorted(d.pk for d in printed)
+    assert {(log.actor, log.data["print_job"]) for log in logs} == {(member, job.pk)}
+    job_log = ActionLog.objects.get(action="print_job.posted")
+    assert (job_log.actor, job_log.object_id, job_log.data) == (member, str(job.pk), {"letters": 4})
+
+    # A second click (or a second organiser) changes nothing.
+    again = client.post(_posted_url(job), {f"job{job.pk}-confirm": "on"}, follow=True)
+    assert "This print had already been marked as posted." in again.content.decode()
+    assert ActionLog.objects.filter(action="delivery.posted").count() == 4
+    job.refresh_from_db()
+    assert (job.posted_count, job.posted_by) == (4, member)
+
+
+def test_only_a_finished_print_of_ones_own_campaign_can_be_marked_posted(
+    member: Any, posting_campaign: Any, stranger: Any, other_organiser: Any
+) -> None:
+    running = PrintJob.objects.create(campaign=posting_campaign, paper="a4", total=4, done=2, status="running")
+    response = _client(member).post(_posted_url(running), {f"job{running.pk}-confirm": "on"})
+    assert response.status_code == 409
+    assert "<p>Only a finished print can be marked as posted.</p>" in response.content.decode()
+
+    done = PrintJob.objects.create(campaign=posting_campaign, paper="us-letter", total=4, done=4, status="done")
+    data = {f"job{done.pk}-confirm": "on"}
+    assert _client(other_organiser).post(_posted_url(done), data).status_code == 404
+    assert _client(stranger).post(_posted_url(done), data).status_code == 403
+    assert Client().post(_posted_url(done), data).status_code == 302  # to the sign-in page
+    assert _client(member).get(_posted_url(done)).status_code == 405
+    done.refresh_from_db()
+    assert done.posted_at is None
+    assert not ActionLog.objects.filter(action__in=["delivery.posted", "print_job.posted"]).exists()
+
+
+# --- The worker's housekeeping: stalled jobs, old PDFs, abandoned chunk folders ----------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housekeeping_fails_a_stalled_print_and_the_page_says_why(
+    member: Any, posting_campaign: Any, run_worker: Any
+) -> None:
+    stalled = PrintJob.objects.create(campaign=posting_campaign, paper="a4", total=4, done=2, status="running")
+    moving = PrintJob.objects.create(campaign=posting_campaign, paper="us-letter", total=4, done=1, status="running")
+    PrintJob.objects.filter(pk=stalled.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=11))
+    PrintJob.objects.filter(pk=moving.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=9))
+
+    run_worker()  # a worker starting up runs housekeeping once
+
+    stalled.refresh_from_db()
+    moving.refresh_from_db()
+    assert (stalled.status, moving.status) == (PrintJobStatus.FAILED, PrintJobStatus.RUNNING)
+    reason = (
+        "Stopped: no progress for 10 minutes, so the worker printing it has probably stopped. "
+        "No letter was marked as posted. Start the print again."
+    )
+    assert stalled.error == reason
+    page = _client(member).get(_print_url(posting_campaign)).content.decode()
+    assert f"<strong>Failed:</strong> {reason}" in page.replace("&#x27;", "'")
+    assert ActionLog.objects.filter(action="print_job.stalled", object_id=str(stalled.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housekeeping_deletes_print_pdfs_after_the_retention_period(
+    member: Any, posting_campaign: Any, run_worker: Any, tmp_path: Path, settings: Any
+) -> None:
+    media = tmp_path / "var" / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(media)}},
+    }
+    (media / "print-jobs").mkdir(parents=True)
+    now = timezone.now()
+    jobs = {}
+    for name, age in (("old", 8), ("recent", 6)):
+        (media / "print-jobs" / f"{name}.pdf").write_bytes(b"%PDF-1.7 names and home addresses")
+        jobs[name] = PrintJob.objects.create(
+            campaign=posting_campaign, paper="a4", total=4, done=4, status="done", file=f"print-jobs/{name}.pdf"
+        )
+        PrintJob.objects.filter(pk=jobs[name].pk).update(finished_at=now - datetime.timedelta(days=age))
+
+    run_worker(UNDERSIGNED_VAR_DIR=str(tmp_path / "var"), UNDERSIGNED_PRINT_RETENTION_DAYS="7")
+
+    assert not (media / "print-jobs" / "old.pdf").exists()
+    assert (media / "print-jobs" / "recent.pdf").exists()
+    old, recent = (PrintJob.objects.get(pk=jobs[name].pk) for name in ("old", "recent"))
+    assert (old.file, recent.file) == ("", "print-jobs/recent.pdf")
+    assert old.file_deleted_at is not None
+    assert ActionLog.objects.get(action="print_job.file_deleted").data == {"days": 7}
+
+    settings.PRINT_RETENTION_DAYS = 7
+    client = _client(member)
+    page = client.get(_print_url(posting_campaign)).content.decode()
+    assert (
+        f"The PDF was deleted on {timezone.localdate(old.file_deleted_at):%-d %B %Y}, 7 days after it was made, "
+        "because it held supporters' home addresses."
+    ) in page
+    assert client.get(reverse("dashboard:print_job_download", args=[old.pk])).status_code == 404
+    kept = client.get(reverse("dashboard:print_job_download", args=[recent.pk]))
+    assert kept.status_code == 200
+    assert kept.getvalue() == b"%PDF-1.7 names and home addresses"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_housekeeping_removes_chunk_folders_that_killed_prints_left(run_worker: Any, tmp_path: Path) -> None:
+    import os
+    import time
+
+    temp = tmp_path / "tmp"
+    abandoned, running, other = temp / "undersigned-print-abandoned", temp / "undersigned-print-running", temp / "keep"
+    for folder in (abandoned, running, other):
+        folder.mkdir(parents=True)
+        (folder / "000001-0.pdf").write_bytes(b"%PDF-1.7 a chunk of letters")
+    seven_hours_ago = time.time() - 7 * 3600
+    for path in (abandoned / "000001-0.pdf", abandoned, other / "000001-0.pdf", other):
+        os.utime(path, (seven_hours_ago, seven_hours_ago))
+
+    run_worker(TMPDIR=str(temp))
+
+    assert not abandoned.exists()
+    assert (running / "000001-0.pdf").exists()  # recent: a print may still be writing it
+    assert (other / "000001-0.pdf").exists()  # not ours

@@ -118,6 +118,47 @@ def test_a_recipient_gets_no_more_than_their_pace(organisation: Any, smtp_sink: 
     assert all(d.next_attempt_at and d.next_attempt_at > timezone.now() + timedelta(seconds=30) for d in waiting)
 
 
+class _SlowSink:
+    """An SMTP server that takes its time over each message (aiosmtpd, on 127.0.0.1)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        self.messages.append(envelope)
+        return "250 2.0.0 Accepted"
+
+
+def test_a_slow_server_gets_each_letter_once_and_the_batch_gives_back_what_it_did_not_send(
+    campaign: Any, run_worker: Any
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    deliveries = _queue(campaign, 6)
+    port = _free_port()
+    handler = _SlowSink(delay=0.4)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        # Deliveries count as abandoned after 2 s, so a batch gives back what it has
+        # not sent after 1 s: two or three messages at a time, then another task goes on.
+        run_worker(UNDERSIGNED_SMTP_URL=f"smtp://127.0.0.1:{port}", UNDERSIGNED_SEND_STALE_SECONDS="2")
+    finally:
+        controller.stop()
+    from django_tasks_db.models import DBTaskResult
+
+    ids = Counter(
+        envelope.original_content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for envelope in handler.messages
+    )
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>".encode(): 1 for d in deliveries})
+    assert [(d.status, d.attempts) for d in Delivery.objects.order_by("pk")] == [(DeliveryStatus.SENT, 1)] * 6
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() >= 2  # the rest went on in another task
+
+
 def test_a_delivery_left_sending_by_a_dead_worker_is_swept_back(campaign: Any, smtp_sink: Any, run_worker: Any) -> None:
     [delivery] = _queue(campaign)
     Delivery.objects.filter(pk=delivery.pk).update(

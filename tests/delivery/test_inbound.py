@@ -560,28 +560,34 @@ def test_the_command_refuses_a_bad_bind_address_and_a_tiny_size_limit() -> None:
         call_command("inbound", max_size=100)
 
 
-def test_undersigned_inbound_receives_a_copy_and_stops_cleanly_on_sigterm(campaign: Any) -> None:
-    letter = LetterFactory(campaign=campaign, supporter__email=SUPPORTER)
-    recipient = campaign.recipients.get()
-    port = free_port()
+def _start_inbound(port: int, **env: str) -> subprocess.Popen[str]:
+    """`undersigned inbound` in a process of its own, once it listens on the port."""
     process = subprocess.Popen(
         [sys.executable, "-m", "undersigned.cli", "inbound", "--bind", f"127.0.0.1:{port}"],
-        env={**os.environ, "DATABASE_URL": database_url()},
+        env={**os.environ, "DATABASE_URL": database_url(), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "undersigned inbound did not start listening"
-                time.sleep(0.1)
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, process.communicate()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"undersigned inbound did not start listening: {process.communicate()}")
+            time.sleep(0.1)
 
+
+def test_undersigned_inbound_receives_a_copy_and_stops_cleanly_on_sigterm(campaign: Any) -> None:
+    letter = LetterFactory(campaign=campaign, supporter__email=SUPPORTER)
+    recipient = campaign.recipients.get()
+    port = free_port()
+    process = _start_inbound(port)
+    try:
         Inbound(port).send(
             copy_of(letter, to=[recipient], body="Dear Councillor,\n\nkeep it open.\n"),
             to=[letter_copy_address(letter.pk)],
@@ -607,3 +613,83 @@ def test_undersigned_inbound_receives_a_copy_and_stops_cleanly_on_sigterm(campai
     delivery = Delivery.objects.get()
     assert (delivery.recipient_id, delivery.evidence) == (recipient.pk, Evidence.VERIFIED_COPY)
     assert delivery.copy_text == "Dear Councillor,\n\nkeep it open.\n"
+
+
+def _self_signed(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, made by openssl for this test only."""
+    cert, key = folder / "inbound.crt", folder / "inbound.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=inbound.test",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+def test_with_a_certificate_undersigned_inbound_offers_starttls(campaign: Any, tmp_path: Any) -> None:
+    import ssl
+
+    letter = LetterFactory(campaign=campaign, supporter__email=SUPPORTER)
+    recipient = campaign.recipients.get()
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    process = _start_inbound(port, UNDERSIGNED_INBOUND_TLS_CERT=cert, UNDERSIGNED_INBOUND_TLS_KEY=key)
+    try:
+        # A sending mail server: EHLO, STARTTLS (checking the certificate), EHLO again, the copy.
+        client_context = ssl.create_default_context(cafile=cert)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo("mx.example.net")
+            assert smtp.has_extn("starttls")
+            smtp.starttls(context=client_context)
+            assert isinstance(smtp.sock, ssl.SSLSocket)
+            assert smtp.sock.version() in ("TLSv1.2", "TLSv1.3")
+            peer = smtp.sock.getpeercert()
+            assert peer is not None
+            assert peer["subject"] == ((("commonName", "inbound.test"),),)
+            smtp.ehlo("mx.example.net")
+            assert not smtp.has_extn("starttls")  # already encrypted
+            smtp.sendmail(
+                SUPPORTER,
+                [letter_copy_address(letter.pk)],
+                copy_of(letter, to=[recipient], body="Dear Councillor,\n\nsent over TLS.\n"),
+            )
+        # A server without TLS can still deliver (a bounce, say): STARTTLS is offered, not required.
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            Inbound(port).send(b"Subject: hi\r\n\r\nhi\r\n", to=[f"anyone@{settings.INBOUND_DOMAIN}"])
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert "STARTTLS offered). SIGTERM or Ctrl-C stops." in stdout.splitlines()[0]
+    delivery = Delivery.objects.get()
+    assert (delivery.evidence, delivery.copy_text) == (Evidence.VERIFIED_COPY, "Dear Councillor,\n\nsent over TLS.\n")
+
+
+def test_a_bad_certificate_or_a_missing_key_stops_undersigned_inbound_with_a_message(tmp_path: Any) -> None:
+    from tests.test_settings import GOOD_KEY, _check
+
+    cert, key = _self_signed(tmp_path)
+    half = _check(tmp_path, UNDERSIGNED_SECRET_KEY=GOOD_KEY, UNDERSIGNED_INBOUND_TLS_CERT=cert)
+    assert half.returncode == 2
+    assert "UNDERSIGNED_INBOUND_TLS_KEY must be set too" in half.stderr
+
+    def inbound_with(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "undersigned.cli", "inbound", "--bind", f"127.0.0.1:{free_port()}"],
+            env={**os.environ, "DATABASE_URL": database_url(), **env},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    missing = inbound_with(UNDERSIGNED_INBOUND_TLS_CERT=cert, UNDERSIGNED_INBOUND_TLS_KEY=str(tmp_path / "nope.key"))
+    assert missing.returncode != 0
+    assert "Cannot read the TLS certificate or key (UNDERSIGNED_INBOUND_TLS_CERT, UNDERSIGNED_INBOUND_TLS_KEY)" in (
+        missing.stderr
+    )
+    swapped = inbound_with(UNDERSIGNED_INBOUND_TLS_CERT=key, UNDERSIGNED_INBOUND_TLS_KEY=cert)
+    assert swapped.returncode != 0
+    assert "must be a PEM certificate and its private key" in swapped.stderr
+    assert "Traceback" not in missing.stderr + swapped.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import subprocess
 import threading
@@ -121,6 +122,30 @@ def test_an_organiser_prints_leaves_comes_back_and_downloads(
     assert path.read_bytes().startswith(b"%PDF-")
     assert _pdf_pages(path) == (8, "612 x 792 pts (letter)")  # two covers and six letters
 
+    # The letters are in the post: the organiser says so, by keyboard. Forgetting the
+    # box first shows what to do next to it.
+    mark = job.get_by_role("button", name=re.compile(r"^Mark as posted"))
+    mark.focus()
+    page.keyboard.press("Enter")
+    job = page.locator("article.print-job").first
+    box = job.get_by_label("These letters are in the post")
+    expect(job.locator(".field-error")).to_have_text(
+        "Error: Tick this box once the letters of this print are in the post."
+    )
+    expect(box).to_have_attribute("aria-invalid", "true")
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(job.get_by_role("button", name=re.compile(r"^Mark as posted"))).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("6 letters marked as sent by post.")
+    job = page.locator("article.print-job").first
+    expect(job.locator(".posted")).to_contain_text("Posted: 6 letters marked as sent by post on")
+    expect(job.get_by_role("button", name=re.compile(r"^Mark as posted"))).to_have_count(0)
+    expect(page.get_by_test_id("waiting")).to_have_text(f"No letters are waiting to be posted in “{TITLE}”.")
+    assert {d.status for d in posting_campaign.letters.first().deliveries.all()} == {"sent"}
+
 
 def test_the_print_page_follows_a_job_by_itself(
     organiser_page: Callable[..., Page], posting_campaign: Any, run_worker: Any
@@ -162,13 +187,28 @@ def test_print_page_accessibility(organiser_page: Callable[..., Page], posting_c
         PrintJob.objects.create(campaign=posting_campaign, paper="us-letter", status="running", total=6, done=2),
         PrintJob.objects.create(campaign=posting_campaign, paper="a4", status="running", total=6, done=3),
     ]
+    now = timezone.now()
+    jobs += [
+        # Posted, and its PDF since deleted after the retention period.
+        PrintJob.objects.create(campaign=posting_campaign, paper="us-letter", status="done", total=6, done=6,
+                                posted_at=now, posted_count=6, file_deleted_at=now),
+        # Failed by the worker's housekeeping.
+        PrintJob.objects.create(campaign=posting_campaign, paper="a4", status="failed", total=6, done=1,
+                                error="Stopped: no progress for 10 minutes, so the worker printing it has probably "
+                                "stopped. No letter was marked as posted. Start the print again."),
+    ]  # fmt: skip
     PrintJob.objects.filter(pk=jobs[2].pk).update(updated_at=long_ago)  # stalled
     page = organiser_page(bypass_csp=True, viewport=PHONE)
     _open_print_page(page)
-    expect(page.locator("article.print-job")).to_have_count(4)
+    expect(page.locator("article.print-job")).to_have_count(6)
     expect(page.get_by_role("button", name="Start this print again")).to_be_visible()
+    expect(page.get_by_label("These letters are in the post")).to_have_count(1)
     assert_no_serious_violations(page)
     # Nothing spills out sideways on a 375 px screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    if shots := os.environ.get("UNDERSIGNED_SCREENSHOTS"):  # for people looking at the page
+        page.screenshot(path=f"{shots}/print-page-375.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=f"{shots}/print-page-1280.png", full_page=True)
     page.goto("/dashboard/")
     assert_no_serious_violations(page)

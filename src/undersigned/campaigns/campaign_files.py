@@ -70,7 +70,20 @@ CAMPAIGN_KEYS = (
     "author",
 )
 AUTHOR_KEYS = ("name", "role", "place")
-RECIPIENT_KEYS = ("name", "role", "organisation", "email", "web_form_url", "postal_address", "country", "language")
+RECIPIENT_KEYS = (
+    "name",
+    "role",
+    "organisation",
+    "email",
+    "web_form_url",
+    "postal_address",
+    "country",
+    "language",
+    "max_emails_per_minute",
+    "daily_digest",
+)
+# The most emails a minute a recipient's pace may allow; 0 means no limit.
+MAX_PACE = 10_000
 LETTER_KEYS = ("subject", "body", "prompts", "channels", "language")
 
 CHANNELS = tuple(str(c) for c in CHANNEL_ORDER)
@@ -114,6 +127,10 @@ class RecipientData:
     postal_address: str = ""
     country: str = ""
     language: str = ""
+    # Platform email to this recipient: at most this many a minute (0: no limit), or
+    # one email a day listing that day's letters.
+    max_emails_per_minute: int = 0
+    daily_digest: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -319,11 +336,16 @@ class _Checker:
             postal_address=self.text(table, path, "postal_address", multiline=True),
             country=self.country(table, path),
             language=self.language(table, path, default=""),
+            max_emails_per_minute=self.whole_number(table, path, "max_emails_per_minute", maximum=MAX_PACE),
+            daily_digest=self.flag(table, path, "daily_digest"),
         )
         # Checks what was written, not what passed: a mistyped email already has its message.
         if not any(table.get(key) for key in ("email", "web_form_url", "postal_address")):
             who = f" ({_quoted(recipient.name)})" if recipient.name else ""
             self.add(path, f"{path}{who} needs at least one of email, web_form_url, postal_address")
+        if recipient.daily_digest and not table.get("email"):
+            full = _join(path, "daily_digest")
+            self.add(full, f"{full} needs an email: the digest is an email")
         return recipient
 
     def letter(self, table: dict[str, Any]) -> LetterTemplateData:
@@ -411,6 +433,14 @@ class _Checker:
         if not isinstance(value, bool):
             self.add(full, f"{full} must be true or false")
             return False
+        return value
+
+    def whole_number(self, table: dict[str, Any], path: str, key: str, *, maximum: int) -> int:
+        full = _join(path, key)
+        value = table.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            self.add(full, f"{full} must be a whole number from 0 (no limit) to {maximum}")
+            return 0
         return value
 
     def percent(self, table: dict[str, Any], path: str, key: str) -> int:
@@ -679,6 +709,8 @@ def dump(campaign_file: CampaignFile) -> str:
             f"postal_address = {_string(r.postal_address)}",
             f"country = {_string(r.country)}",
             f"language = {_string(r.language)}",
+            f"max_emails_per_minute = {r.max_emails_per_minute}",
+            f"daily_digest = {'true' if r.daily_digest else 'false'}",
         ]
     letter = c.letter
     out += [

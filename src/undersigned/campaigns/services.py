@@ -140,6 +140,8 @@ def _import_recipients(
         recipient.postal_address = entry.postal_address
         recipient.country = entry.country
         recipient.language = entry.language
+        recipient.max_emails_per_minute = entry.max_emails_per_minute or None
+        recipient.daily_digest = entry.daily_digest
         recipient.save()
         chosen.append(recipient)
 
@@ -201,6 +203,8 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
                 postal_address=link.recipient.postal_address,
                 country=link.recipient.country,
                 language=link.recipient.language,
+                max_emails_per_minute=link.recipient.max_emails_per_minute or 0,
+                daily_digest=link.recipient.daily_digest,
             )
             for link in links
         ),

@@ -16,3 +16,13 @@ class PrintForm(forms.Form):
         help_text="Letters are laid out for window envelopes: DIN 5008 on A4, a #10 envelope on US Letter.",
         error_messages={"required": "Choose the paper to print on.", "invalid_choice": "Choose A4 or US Letter."},
     )
+
+
+class MarkPostedForm(forms.Form):
+    """After printing: the organiser confirms the letters are in the post."""
+
+    confirm = forms.BooleanField(
+        label="These letters are in the post",
+        required=True,
+        error_messages={"required": "Tick this box once the letters of this print are in the post."},
+    )

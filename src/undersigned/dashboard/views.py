@@ -21,15 +21,16 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns.models import Campaign
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import PrintJob, PrintJobStatus
 
-from .forms import PAPER_LABELS, PrintForm
+from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -121,6 +122,7 @@ class JobRow:
 
     job: PrintJob
     stalled: bool
+    posted_form: MarkPostedForm
 
     @property
     def paper_label(self) -> str:
@@ -142,8 +144,12 @@ class JobRow:
         return f"{self.job.status}-{self.job.done}-{self.job.total}-{int(self.stalled)}"
 
 
-def _row(job: PrintJob, now: datetime.datetime) -> JobRow:
-    return JobRow(job=job, stalled=_bulk_print().is_stalled(job, now=now))
+def _row(job: PrintJob, now: datetime.datetime, posted_form: MarkPostedForm | None = None) -> JobRow:
+    return JobRow(
+        job=job,
+        stalled=_bulk_print().is_stalled(job, now=now),
+        posted_form=posted_form or MarkPostedForm(prefix=f"job{job.pk}"),
+    )
 
 
 def _print_page_url(campaign: Campaign, job: PrintJob | None = None) -> str:
@@ -183,14 +189,51 @@ def print_page(request: HttpRequest, slug: str) -> HttpResponse:
                 return HttpResponseRedirect(_print_page_url(campaign, job))
         else:
             status = 400
+    return _render_print_page(request, campaign, form=form, status=status)
+
+
+def _render_print_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    *,
+    form: PrintForm | None = None,
+    posted_form: MarkPostedForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     now = timezone.now()
+    rows = [
+        _row(job, now, posted_form if posted_form is not None and posted_form.prefix == f"job{job.pk}" else None)
+        for job in _bulk_print().recent_jobs(campaign.pk, limit=RECENT_JOBS)
+    ]
     context = {
         "campaign": campaign,
-        "form": form,
+        "form": form or PrintForm(),
         "waiting": _bulk_print().letters_waiting(campaign.pk),
-        "rows": [_row(job, now) for job in _bulk_print().recent_jobs(campaign.pk, limit=RECENT_JOBS)],
+        "rows": rows,
+        "retention_days": settings.PRINT_RETENTION_DAYS,
     }
     return render(request, "dashboard/print.html", context, status=status)
+
+
+@require_POST
+@dashboard_user_required
+def print_job_posted(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The organiser confirms a finished print is in the post: its letters are marked sent."""
+    job = managed_print_job_or_404(request.user, job_id)
+    form = MarkPostedForm(request.POST, prefix=f"job{job.pk}")
+    if job.status != PrintJobStatus.DONE:
+        # Only from a page left open while the job changed: say so at the top of the page.
+        messages.error(request, "Only a finished print can be marked as posted.")
+        return _render_print_page(request, job.campaign, status=409)
+    if not form.is_valid():
+        return _render_print_page(request, job.campaign, posted_form=form, status=400)
+    already = job.posted_at is not None
+    count = delivery_services.mark_print_job_posted(job=job, actor=request.user)
+    if already:
+        messages.info(request, "This print had already been marked as posted.")
+    else:
+        messages.success(request, f"{count} letter{pluralize(count)} marked as sent by post.")
+    return HttpResponseRedirect(_print_page_url(job.campaign, job))
 
 
 @require_GET

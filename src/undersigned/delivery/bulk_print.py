@@ -18,9 +18,13 @@ Owns the whole path from the queue of post deliveries to one PDF file, used alik
 A print job's row is the truth: the worker claims it with a conditional update
 (queued → running), moves ``done`` after each chunk (the organiser's progress bar)
 and finishes it with another conditional update. A job whose row stops moving for
-``STALL_AFTER`` is shown as stalled; starting the print again
-(``services.start_print_job``) marks it failed and starts a new job, and a worker that
-was only slow notices at its next progress update and stops without a trace.
+``STALL_AFTER`` is shown as stalled, and the worker's housekeeping marks it failed with
+the reason (``fail_stalled_jobs``); starting the print again
+(``services.start_print_job``) does the same at once and starts a new job, and a worker
+that was only slow notices at its next progress update and stops without a trace.
+Housekeeping also deletes finished PDFs after ``PRINT_RETENTION_DAYS`` (they hold home
+addresses) and chunk folders left by killed prints. After posting the letters, the
+organiser marks the job posted (``services.mark_print_job_posted``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import datetime
 import io
 import json
 import logging
+import shutil
 import tempfile
 import time
 import traceback
@@ -38,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
@@ -195,7 +201,7 @@ def print_letters(
     are no letters.
     """
     done = 0
-    with tempfile.TemporaryDirectory(prefix="undersigned-print-") as folder:
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as folder:
         parts: list[Path] = []
         for number, runs in enumerate(_chunks(items)):
             for part, data in enumerate(_render(runs, paper)):
@@ -389,7 +395,7 @@ ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
 
 
 def recent_jobs(campaign_id: int, *, limit: int = 10) -> list[PrintJob]:
-    return list(PrintJob.objects.filter(campaign_id=campaign_id).select_related("requested_by")[:limit])
+    return list(PrintJob.objects.filter(campaign_id=campaign_id).select_related("requested_by", "posted_by")[:limit])
 
 
 def active_job(campaign_id: int, paper: str) -> PrintJob | None:
@@ -400,6 +406,91 @@ def active_job(campaign_id: int, paper: str) -> PrintJob | None:
 def is_stalled(job: PrintJob, *, now: datetime.datetime | None = None) -> bool:
     """Waiting or printing, but untouched for ``STALL_AFTER``: its worker is gone."""
     return job.status in ACTIVE and job.updated_at < (now or timezone.now()) - STALL_AFTER
+
+
+def printed_by(job: PrintJob) -> QuerySet[Delivery]:
+    """The deliveries a finished job printed that still wait to be posted."""
+    return _waiting(job.campaign_id, job.created_at)
+
+
+def fail_stalled(job: PrintJob, *, reason: str, actor: object = None) -> bool:
+    """Mark a stalled job failed with ``reason``, if it still has not moved; return whether it was.
+
+    A worker that was only slow finds the job failed at its next progress update and
+    stops (``_touch``).
+    """
+    now = timezone.now()
+    stopped = PrintJob.objects.filter(pk=job.pk, status=job.status, updated_at=job.updated_at).update(
+        status=PrintJobStatus.FAILED, error=reason, finished_at=now, updated_at=now
+    )
+    if stopped:
+        log_action("print_job.stalled", job, actor=actor, done=job.done)
+    return bool(stopped)
+
+
+STALLED_REASON = (
+    "Stopped: no progress for {minutes} minutes, so the worker printing it has probably stopped. "
+    "No letter was marked as posted. Start the print again."
+)
+
+
+def fail_stalled_jobs(*, now: datetime.datetime | None = None) -> int:
+    """Housekeeping: every job waiting or printing that has not moved for ``STALL_AFTER`` fails.
+
+    The organiser then sees why on the print page and can start it again, instead of a
+    progress bar that never moves.
+    """
+    cutoff = (now or timezone.now()) - STALL_AFTER
+    reason = STALLED_REASON.format(minutes=int(STALL_AFTER.total_seconds() // 60))
+    failed = 0
+    for job in PrintJob.objects.filter(status__in=ACTIVE, updated_at__lt=cutoff):
+        if fail_stalled(job, reason=reason):
+            logger.warning("print job %s (campaign %s) stalled and was marked failed", job.pk, job.campaign_id)
+            failed += 1
+    return failed
+
+
+def delete_expired_files(*, now: datetime.datetime | None = None) -> int:
+    """Housekeeping: delete each print's PDF ``PRINT_RETENTION_DAYS`` after it was made.
+
+    The PDFs hold supporters' names and home addresses, so they are kept only as long as
+    an organiser needs to download and print them. The job stays, with when its file went.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.PRINT_RETENTION_DAYS)
+    deleted = 0
+    for job in PrintJob.objects.filter(status=PrintJobStatus.DONE, finished_at__lt=cutoff).exclude(file=""):
+        default_storage.delete(job.file)  # no error if it is already gone
+        if PrintJob.objects.filter(pk=job.pk, file=job.file).update(file="", file_deleted_at=timezone.now()):
+            log_action("print_job.file_deleted", job, days=settings.PRINT_RETENTION_DAYS)
+            deleted += 1
+    if deleted:
+        logger.info("deleted %s print files older than %s days", deleted, settings.PRINT_RETENTION_DAYS)
+    return deleted
+
+
+# Chunk files live in a temporary folder that is removed when a print ends, even with an
+# error; only a worker killed mid-print leaves one behind. No print runs anywhere near
+# this long (10,000 letters take about a minute), so an older folder is abandoned.
+TEMP_PREFIX = "undersigned-print-"
+TEMP_MAX_AGE = datetime.timedelta(hours=6)
+
+
+def remove_abandoned_temp_folders(*, folder: Path | None = None, now: float | None = None) -> int:
+    """Housekeeping: remove chunk folders that killed prints left in the temporary folder."""
+    base = folder or Path(tempfile.gettempdir())
+    cutoff = (now if now is not None else time.time()) - TEMP_MAX_AGE.total_seconds()
+    removed = 0
+    for path in base.glob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_symlink() or not path.is_dir() or path.stat().st_mtime > cutoff:
+                continue
+            if any(child.stat().st_mtime > cutoff for child in path.iterdir()):
+                continue
+            shutil.rmtree(path)
+            removed += 1
+        except OSError:
+            logger.warning("could not remove the abandoned print folder %s", path.name)
+    return removed
 
 
 class _Abandoned(Exception):

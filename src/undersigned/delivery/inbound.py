@@ -5,8 +5,12 @@ copies of letters that supporters sent from their own mail app (``letters+…``,
 in the mailto link) and delivery status notifications for mail the platform sent
 (``bounces+…``, its envelope sender). Any other address is refused at RCPT, before a
 message is transferred, and so is any message over the size limit, so the receiver
-never stores mail it has no use for. This module only speaks SMTP; what a message
-means is decided by ``services.record_copy`` and ``services.record_bounce``.
+never stores mail it has no use for. With a certificate and key configured
+(``UNDERSIGNED_INBOUND_TLS_CERT``/``_KEY``) it offers STARTTLS, so copies of letters
+and bounces travel encrypted from servers that support it; servers that don't can still
+deliver in the clear, as is usual between mail servers. This module only speaks SMTP;
+what a message means is decided by ``services.record_copy`` and
+``services.record_bounce``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -118,13 +123,30 @@ def _store(targets: list[tuple[str, int]], message: bytes) -> None:
         connections.close_all()
 
 
-def _smtp_options(max_size: int) -> dict[str, Any]:
-    return {
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """The server side of STARTTLS from a PEM certificate (chain) and its key.
+
+    Raises OSError when a file can't be read, ssl.SSLError when they are no certificate
+    and key, or don't belong together.
+    """
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def _smtp_options(max_size: int, tls: ssl.SSLContext | None) -> dict[str, Any]:
+    options: dict[str, Any] = {
         "data_size_limit": max_size,
         # Our addresses are ASCII, but a supporter's own address (MAIL FROM) may not be.
         "enable_SMTPUTF8": True,
         "ident": "Undersigned inbound",  # not aiosmtpd's name and version
     }
+    if tls is not None:
+        # Offered, not required: a sending server without TLS must still be able to
+        # deliver a bounce or a copy (RFC 3207 §4: publicly referenced servers).
+        options.update(tls_context=tls, require_starttls=False)
+    return options
 
 
 def _keep_addresses_out_of_logs() -> None:
@@ -134,7 +156,12 @@ def _keep_addresses_out_of_logs() -> None:
 
 
 def make_controller(
-    host: str, port: int, *, max_size: int = DEFAULT_MAX_SIZE, handler: InboundHandler | None = None
+    host: str,
+    port: int,
+    *,
+    max_size: int = DEFAULT_MAX_SIZE,
+    handler: InboundHandler | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Any:
     """An aiosmtpd ``Controller`` running the receiver in a thread: ``start()`` it, ``stop()`` it.
 
@@ -148,22 +175,29 @@ def make_controller(
         hostname=host,
         port=port,
         server_hostname=settings.INBOUND_DOMAIN,
-        **_smtp_options(max_size),
+        **_smtp_options(max_size, tls),
     )
 
 
 def serve(
-    *, host: str, port: int, max_size: int = DEFAULT_MAX_SIZE, on_ready: Callable[[], None] | None = None
+    *,
+    host: str,
+    port: int,
+    max_size: int = DEFAULT_MAX_SIZE,
+    tls: ssl.SSLContext | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Receive mail on host:port until SIGTERM or SIGINT, then finish what is in hand and return.
 
-    Raises OSError when the address can't be bound.
+    With ``tls``, STARTTLS is offered. Raises OSError when the address can't be bound.
     """
     _keep_addresses_out_of_logs()
-    asyncio.run(_serve(host=host, port=port, max_size=max_size, on_ready=on_ready))
+    asyncio.run(_serve(host=host, port=port, max_size=max_size, tls=tls, on_ready=on_ready))
 
 
-async def _serve(*, host: str, port: int, max_size: int, on_ready: Callable[[], None] | None) -> None:
+async def _serve(
+    *, host: str, port: int, max_size: int, tls: ssl.SSLContext | None, on_ready: Callable[[], None] | None
+) -> None:
     from aiosmtpd.smtp import SMTP
 
     loop = asyncio.get_running_loop()
@@ -172,7 +206,7 @@ async def _serve(*, host: str, port: int, max_size: int, on_ready: Callable[[], 
     sessions: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def new_session() -> Any:
-        session = SMTP(handler, hostname=settings.INBOUND_DOMAIN, loop=loop, **_smtp_options(max_size))
+        session = SMTP(handler, hostname=settings.INBOUND_DOMAIN, loop=loop, **_smtp_options(max_size, tls))
         sessions.add(session)
         return session
 

@@ -107,6 +107,15 @@ class PrintJob(TimeStampedModel):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The organiser posted the printed letters: their deliveries were marked sent.
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    posted_count = models.PositiveIntegerField(default=0)
+    # The PDF holds supporters' home addresses: housekeeping deletes it after
+    # UNDERSIGNED_PRINT_RETENTION_DAYS and notes when.
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

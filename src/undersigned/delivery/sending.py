@@ -5,37 +5,45 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 - **Claiming.** A worker claims a due delivery with a conditional update
   (``queued|retry`` and due → ``sending``). Only the worker whose update changed the
   row sends it, so two workers (or a repeated task) never send the same delivery.
-- **One message at a time.** A delivery is marked ``sent`` right after the server
-  accepted it, before the next message of the batch. A worker killed mid-batch can
-  leave at most the message in flight unmarked.
+- **Batches.** One query loads up to ``BATCH_SIZE`` due deliveries and one statement
+  claims them; one SMTP connection carries them.
+- **One message at a time.** A delivery is marked ``sent`` (with its audit row, in one
+  statement on PostgreSQL) right after the server accepted it, before the next message
+  of the batch. A worker killed mid-batch can leave at most the message in flight
+  unmarked; the batch's unsent rest stays ``sending`` until the sweeper returns it.
 - **Sweeper.** A delivery left in ``sending`` for longer than ``STALE_AFTER`` (its
   worker died) returns to the queue. That is the one case where a letter can go out
   twice: the server had accepted it, the worker died before marking it.
 - **Retries.** Connection errors, timeouts and 4xx answers retry with exponential
   backoff and jitter, up to ``MAX_ATTEMPTS``; 5xx answers fail at once with the
   server's reason for organisers to see.
-- **Batches.** One SMTP connection carries up to ``BATCH_SIZE`` messages.
 - **Pace.** A recipient with ``max_emails_per_minute`` gets no more than that; the rest
   wait, due again when the minute has passed.
+- **Waking.** ``wake_senders`` enqueues a send task only when none is waiting; a full
+  batch wakes the next one before it sends, so several workers share a long queue.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
-from undersigned.core.models import log_action
+from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
@@ -49,6 +57,9 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=6)
 STALE_AFTER = timedelta(seconds=settings.SEND_STALE_SECONDS)
+# A batch sends for at most this long after its claim, then gives the rest back, so the
+# sweeper (STALE_AFTER) never takes a delivery from a worker that is still alive.
+CLAIM_HOLD = STALE_AFTER / 2
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -77,12 +88,36 @@ def _due(now: datetime) -> Q:
     return _claimable(now) & Q(recipient__daily_digest=False)
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    return bool(
-        Delivery.objects.filter(_claimable(now), pk=delivery_id).update(
-            status=DeliveryStatus.SENDING, sending_started_at=now, attempts=F("attempts") + 1, updated_at=now
-        )
+def _claim_batch(delivery_ids: Sequence[int], now: datetime) -> set[int]:
+    """Claim the deliveries that are still claimable, in one statement; return the ids claimed.
+
+    ``UPDATE … WHERE id IN (…) AND <claimable> RETURNING id``: each row is locked and the
+    condition re-checked on its newest version, so of two workers claiming the same rows
+    each row goes to exactly one. The condition stays on the row's own columns (see
+    ``_claimable``). Raw SQL because Django's ``update()`` cannot return the rows it
+    changed; SQLite (3.35+) and PostgreSQL both have ``RETURNING``.
+    """
+    if not delivery_ids:
+        return set()
+    ops = connection.ops
+    table = ops.quote_name(Delivery._meta.db_table)
+    at = ops.adapt_datetimefield_value(now)
+    ids = ", ".join(["%s"] * len(delivery_ids))
+    # Only the quoted table name and placeholders are put into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET status = %s, sending_started_at = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
+        f"WHERE id IN ({ids}) AND channel = %s AND status IN (%s, %s) "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= %s) RETURNING id"
     )
+    params: list[Any] = [DeliveryStatus.SENDING.value, at, at, *delivery_ids, Channel.EMAIL.value,
+              DeliveryStatus.QUEUED.value, DeliveryStatus.RETRY.value, at]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    return delivery_id in _claim_batch([delivery_id], now)
 
 
 def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
@@ -122,18 +157,41 @@ def _message(delivery: Delivery) -> object:
 
 
 def _mark_sent(delivery: Delivery, response: str) -> None:
+    """Record that the server accepted the message, with its audit row, in one statement.
+
+    This runs after every accepted message, before the next one goes, so it is the
+    engine's hottest write. On PostgreSQL the update and the audit insert travel as one
+    statement (a data-modifying ``WITH``): one round trip and one commit instead of four
+    (BEGIN, UPDATE, INSERT, COMMIT). Elsewhere, one transaction does both.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.SENT,
-            evidence=Evidence.PLATFORM_DELIVERED,
-            message_id=message_id_for(delivery.pk),
-            smtp_response=response[:500],
-            last_error="",
-            sent_at=now,
-            next_attempt_at=None,
-            updated_at=now,
+    fields = {
+        "status": DeliveryStatus.SENT.value,
+        "evidence": Evidence.PLATFORM_DELIVERED.value,
+        "message_id": message_id_for(delivery.pk),
+        "smtp_response": response[:500],
+        "last_error": "",
+        "sent_at": now,
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    if connection.vendor == "postgresql":
+        ops = connection.ops
+        # Only quoted names and placeholders are put into the text; every value is a parameter.
+        assignments = ", ".join(f"{ops.quote_name(name)} = %s" for name in fields)
+        deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
+        sql = (
+            f"WITH sent AS (UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s RETURNING id) "  # noqa: S608
+            f"INSERT INTO {log} (created_at, action, object_type, object_id, data) "
+            "SELECT %s, %s, %s, sent.id::text, %s::jsonb FROM sent"
         )
+        params: list[Any] = [*fields.values(), delivery.pk, DeliveryStatus.SENDING.value, now, "delivery.sent",
+                             Delivery._meta.label_lower, json.dumps({"channel": str(delivery.channel)})]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields)
         log_action("delivery.sent", delivery, channel=delivery.channel)
 
 
@@ -156,30 +214,61 @@ def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) ->
 
 
 def _release(delivery: Delivery, until: datetime) -> None:
-    """Give a claimed delivery back without counting an attempt (pace, or an unsent batch rest)."""
+    """Give a claimed delivery back without counting an attempt (its recipient's pace)."""
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.QUEUED, next_attempt_at=until, attempts=F("attempts") - 1, updated_at=timezone.now()
     )
+
+
+def _release_unsent(deliveries: Sequence[Delivery], claimed_at: datetime) -> None:
+    """Give back the claimed deliveries a batch did not get to, as they were, without counting an attempt.
+
+    Only rows still under this batch's claim (``sending`` since ``claimed_at``) are touched.
+    """
+    if deliveries:
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], status=DeliveryStatus.SENDING, sending_started_at=claimed_at
+        ).update(status=DeliveryStatus.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now())
 
 
 def _schedule(when: datetime | None) -> None:
     from .tasks import send_queued
 
     if when is None:
-        transaction.on_commit(send_queued.enqueue)
+        transaction.on_commit(wake_senders)
     else:
         transaction.on_commit(lambda: send_queued.using(run_after=when).enqueue())
+
+
+def wake_senders() -> None:
+    """Make sure a send task is waiting to run: enqueue one unless one already waits.
+
+    A task only means "look at the queue", so one waiting task serves every delivery
+    queued before it starts; one per delivery would leave the workers running thousands
+    of tasks that find nothing left to send. A task that is already running does not
+    count: it may have loaded its batch before the newest delivery was committed.
+    """
+    from .tasks import send_queued
+
+    backend = send_queued.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        waiting = DBTaskResult.objects.ready().filter(
+            task_path=send_queued.module_path, backend_name=backend.alias, queue_name=send_queued.queue_name
+        )
+        if waiting.exists():
+            return
+    send_queued.enqueue()
 
 
 def send_queued(*, limit: int = BATCH_SIZE) -> int:
     """Send due email deliveries over one SMTP connection; return how many were accepted.
 
-    Deliveries are claimed one at a time, just before each is sent, so a worker that
-    dies holds at most one delivery in ``sending``.
+    One query loads up to ``limit`` due deliveries with everything their messages need,
+    one statement claims them, and each is marked sent right after the server accepts it,
+    before the next one goes. When the batch is full, another task is woken first, so
+    a second worker can take the next batch while this one sends.
     """
     now = timezone.now()
-    # One query loads the batch with everything a message needs; each delivery is still
-    # claimed on its own, right before it is sent.
     candidates = list(
         Delivery.objects.filter(_due(now))
         .select_related("letter__campaign__organisation", "letter__supporter", "recipient")
@@ -187,40 +276,55 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     )
     if not candidates:
         return 0
-    connection = mailers.default
+    claimed = _claim_batch([d.pk for d in candidates], now)
+    if len(candidates) == limit:
+        _schedule(None)  # more may be waiting
+    batch = [d for d in candidates if d.pk in claimed]  # the rest: another worker has them
+    if not batch:
+        return 0
+    for delivery in batch:  # what the claim wrote, without reading the rows again
+        delivery.status = DeliveryStatus.SENDING
+        delivery.attempts += 1
+        delivery.sending_started_at = now
+    mailer = mailers.default
     try:
-        connection.open()
+        mailer.open()
     except (OSError, smtplib.SMTPException) as exc:
-        return _connection_failed([d.pk for d in candidates], f"Could not connect: {type(exc).__name__}: {exc}")
+        return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
+    attempted = 0
     try:
-        for delivery in candidates:
-            if not _claim(delivery.pk, timezone.now()):
-                continue  # another worker has it
-            # What the claim wrote, without reading the row again.
-            delivery.status = DeliveryStatus.SENDING
-            delivery.attempts += 1
-            outcomes.append(_attempt(connection, delivery))
+        for delivery in batch:
+            if timezone.now() - now >= CLAIM_HOLD:
+                # A slow server: give the rest back long before the sweeper would think
+                # this worker dead and hand them to another.
+                break
+            attempted += 1
+            outcomes.append(_attempt(mailer, delivery))
             if outcomes[-1].connection_lost:
                 break
     finally:
-        _close(connection)
+        _close(mailer)
+        if attempted < len(batch):
+            # The rest never went out (the server went away, the batch ran long, or an
+            # error stopped it): back to the queue now rather than after the sweeper.
+            # A delivery whose attempt raised stays "sending" for the sweeper: it may
+            # have been accepted before the error.
+            _release_unsent(batch[attempted:], now)
+            _schedule(None)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
     if retry_times:
         _schedule(min(retry_times))
-    if len(candidates) == limit or (outcomes and outcomes[-1].connection_lost):
-        _schedule(None)  # more may be waiting
     return sum(1 for o in outcomes if o.sent)
 
 
-def _connection_failed(candidates: list[int], reason: str) -> int:
+def _connection_failed(batch: list[Delivery], reason: str) -> int:
+    """No connection at all: every claimed delivery of the batch records a failed attempt."""
     retry_times = []
-    for pk in candidates:
-        now = timezone.now()
-        if _claim(pk, now):
-            retry_at = _fail(Delivery.objects.get(pk=pk), reason, permanent=False, now=now)
-            if retry_at is not None:
-                retry_times.append(retry_at)
+    for delivery in batch:
+        retry_at = _fail(delivery, reason, permanent=False, now=timezone.now())
+        if retry_at is not None:
+            retry_times.append(retry_at)
     if retry_times:
         _schedule(min(retry_times))
     return 0
@@ -233,7 +337,7 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _attempt(connection: Any, delivery: Delivery) -> _Outcome:
+def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
     """Try one claimed delivery on an open connection and record what happened."""
     now = timezone.now()
     paced = _paced_until(delivery, now)
@@ -242,7 +346,7 @@ def _attempt(connection: Any, delivery: Delivery) -> _Outcome:
         return _Outcome(retry_at=paced)
     try:
         # One message per call: it is marked sent before the next one goes.
-        accepted = connection.send_messages([_message(delivery)])
+        accepted = mailer.send_messages([_message(delivery)])
     except smtplib.SMTPResponseException as exc:
         error = exc.smtp_error
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
@@ -259,9 +363,9 @@ def _attempt(connection: Any, delivery: Delivery) -> _Outcome:
     return _Outcome(sent=True)
 
 
-def _close(connection: Any) -> None:
+def _close(mailer: Any) -> None:
     try:
-        connection.close()
+        mailer.close()
     except (OSError, smtplib.SMTPException):
         logger.warning("SMTP connection did not close cleanly")
 
@@ -279,10 +383,8 @@ def sweep_stale(*, older_than: timedelta = STALE_AFTER) -> int:
 
 
 def schedule_due() -> bool:
-    """Enqueue a send task if due deliveries are waiting (e.g. their task was lost)."""
+    """Make sure a send task waits if due deliveries are waiting (e.g. their task was lost)."""
     if Delivery.objects.filter(_due(timezone.now())).exists():
-        from .tasks import send_queued as send_queued_task
-
-        send_queued_task.enqueue()
+        wake_senders()
         return True
     return False

@@ -20,6 +20,7 @@ from email.parser import BytesParser
 from functools import partial
 from typing import Literal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower
@@ -28,7 +29,7 @@ from django.utils.html import strip_tags
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
-from undersigned.core.models import log_action
+from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.models import Letter
 
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
@@ -103,9 +104,9 @@ def record_delivery(
         if channel == Channel.EMAIL:
             if created:
                 log_action("delivery.queued", delivery, channel=str(channel))
-                from .tasks import send_delivery
+                from .sending import wake_senders
 
-                transaction.on_commit(partial(send_delivery.enqueue, delivery.pk))
+                transaction.on_commit(wake_senders)
         elif delivery.reported_at is None:
             delivery.status = DeliveryStatus.REPORTED
             delivery.evidence = max(delivery.evidence, Evidence.SELF_REPORTED)
@@ -453,8 +454,6 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
     marked failed and a new one starts, which is how organisers restart a print.
     Raises ``NothingToPrint`` when no letter waits, ``ValueError`` for an unknown paper.
     """
-    from django.contrib.auth import get_user_model
-
     from . import bulk_print
     from .printing import PAPERS
     from .tasks import build_print_job
@@ -471,17 +470,9 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
         if active is not None:
             if not bulk_print.is_stalled(active):
                 return active
-            now = timezone.now()
-            # Only if it still hasn't moved: a worker may have reported progress since.
-            stopped = PrintJob.objects.filter(pk=active.pk, status=active.status, updated_at=active.updated_at).update(
-                status=PrintJobStatus.FAILED,
-                error="Stopped making progress (its worker may have stopped), so it was started again.",
-                finished_at=now,
-                updated_at=now,
-            )
-            if not stopped:
+            reason = "Stopped making progress (its worker may have stopped), so it was started again."
+            if not bulk_print.fail_stalled(active, reason=reason, actor=actor):
                 return PrintJob.objects.get(pk=active.pk)
-            log_action("print_job.stalled", active, actor=actor, done=active.done)
         total = bulk_print.letters_waiting(campaign.pk)
         if not total:
             raise NothingToPrint("No letters are waiting to be posted.")
@@ -494,3 +485,52 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
 def record_print_job_download(*, job: PrintJob, actor: object) -> None:
     """A print job's PDF holds supporters' names and addresses: who downloads it is kept."""
     log_action("print_job.downloaded", job, actor=actor)
+
+
+POSTED_CHUNK = 500  # deliveries updated, and audit rows written, per statement
+
+
+def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
+    """The organiser has posted a finished print: its letters' deliveries become sent by post.
+
+    The letters are those the job printed: the campaign's post deliveries that were
+    waiting when it was started and still are. Each becomes ``sent`` with
+    ``platform_delivered`` evidence (the organisation put it in the post itself) and
+    gets an audit row; the job keeps who marked it, when, and how many. Idempotent: a
+    second click (or a second organiser) changes nothing and returns the first count.
+    Raises ``ValueError`` for a job that has not finished printing.
+    """
+    from . import bulk_print
+
+    if job.status != PrintJobStatus.DONE:
+        raise ValueError("Only a finished print can be marked as posted.")
+    user_model = get_user_model()
+    posted_by = actor if isinstance(actor, user_model) and actor.is_authenticated else None
+    with transaction.atomic():
+        now = timezone.now()
+        # The gate: only the first request gets past this conditional update.
+        if not PrintJob.objects.filter(pk=job.pk, posted_at__isnull=True).update(
+            posted_at=now, posted_by=posted_by, updated_at=now
+        ):
+            job.refresh_from_db()
+            return job.posted_count
+        ids = list(bulk_print.printed_by(job).values_list("pk", flat=True))
+        for start in range(0, len(ids), POSTED_CHUNK):
+            chunk = ids[start : start + POSTED_CHUNK]
+            Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.QUEUED).update(
+                status=DeliveryStatus.SENT, evidence=Evidence.PLATFORM_DELIVERED, sent_at=now, updated_at=now
+            )
+            ActionLog.objects.bulk_create(
+                ActionLog(
+                    action="delivery.posted",
+                    object_type=Delivery._meta.label_lower,
+                    object_id=str(pk),
+                    actor=posted_by,
+                    data={"channel": str(Channel.POST), "print_job": job.pk},
+                )
+                for pk in chunk
+            )
+        PrintJob.objects.filter(pk=job.pk).update(posted_count=len(ids))
+        log_action("print_job.posted", job, actor=actor, letters=len(ids))
+    job.refresh_from_db()
+    return len(ids)

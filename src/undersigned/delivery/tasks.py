@@ -14,12 +14,13 @@ from . import sending
 
 @task()
 def send_delivery(delivery_id: int) -> int:
-    """Enqueued when a delivery is queued; sends it together with whatever else is due."""
+    """What older versions enqueued for each queued delivery; kept so such tasks still run."""
     return sending.send_queued()
 
 
 @task()
 def send_queued() -> int:
+    """Send a batch of due deliveries. ``sending.wake_senders`` enqueues it, once per wait."""
     return sending.send_queued()
 
 

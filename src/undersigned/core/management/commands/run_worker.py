@@ -2,7 +2,10 @@
 
 django-tasks-db runs tasks but has no periodic jobs. The worker therefore runs a
 small housekeeping loop beside it: every minute it returns deliveries whose worker
-died mid-send to the queue and looks for due work that lost its task. Several workers
+died mid-send to the queue, looks for due work that lost its task, sends the day's
+digests, fails print jobs that stopped moving (the reason shows on the print page),
+deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold home
+addresses) and removes chunk folders that killed prints left behind. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -22,12 +25,15 @@ HOUSEKEEPING_INTERVAL = 60.0
 
 
 def housekeeping() -> None:
-    from undersigned.delivery import digests, sending
+    from undersigned.delivery import bulk_print, digests, sending
 
     try:
         sending.sweep_stale()
         sending.schedule_due()
         digests.send_due_digests()
+        bulk_print.fail_stalled_jobs()
+        bulk_print.delete_expired_files()
+        bulk_print.remove_abandoned_temp_folders()
     finally:
         close_old_connections()
 
@@ -43,6 +49,9 @@ def _housekeeping_loop(stop: threading.Event, interval: float) -> None:
 
 class Command(BaseCommand):
     help = "Run a task worker (sends email, builds print jobs). Reloading is always off."
+    # System checks inspect URLs, templates and models, which a worker doesn't serve; they
+    # cost a second at every start and `serve`/`migrate`/CI run them anyway.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit.")
