@@ -14,6 +14,7 @@ from undersigned.campaigns.models import Campaign
 from undersigned.letters.uniqueness import own_words_percent
 
 from .countries import CountryField, CountrySelect
+from .rendering import FAST_RENDERER
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -45,6 +46,7 @@ class MultiLineField(forms.CharField):
 
 
 class ComposerForm(forms.Form):
+    default_renderer = FAST_RENDERER  # the busiest page: plain widgets rendered in Python
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(
         label="Your name",
@@ -121,6 +123,7 @@ class ComposerForm(forms.Form):
 
 
 class SenderAddressForm(forms.Form):
+    default_renderer = FAST_RENDERER
     postal_address = MultiLineField(
         label="Your postal address",
         max_length=500,

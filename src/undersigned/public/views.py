@@ -9,8 +9,6 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +23,6 @@ from django_countries import countries
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
-from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
@@ -43,22 +40,17 @@ from undersigned.letters.uniqueness import own_words_percent
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
+from .campaign_cache import CampaignView, campaign_view
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=256)
-def background_html(campaign_id: int, updated_at: datetime, background: str) -> str:
-    """A campaign's background as HTML, rendered once per edit rather than per request."""
-    return markdown_to_html(background)
-
-
-def _campaign_or_404(slug: str) -> Campaign:
-    campaign = campaign_queries.campaign_for_page(slug)
-    if campaign is None:
+def _campaign_or_404(slug: str) -> CampaignView:
+    view = campaign_view(slug)
+    if view is None:
         raise Http404("No such campaign")
-    return campaign
+    return view
 
 
 def _absolute(path: str) -> str:
@@ -94,15 +86,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_or_404(slug)
+    view = _campaign_or_404(slug)
     return render(
         request,
         "public/campaign.html",
         {
-            "campaign": campaign,
-            "background_html": background_html(campaign.pk, campaign.updated_at, campaign.background),
-            "recipients": campaign_queries.campaign_recipients(campaign),
-            "share": share_links(campaign),
+            "campaign": view.campaign,
+            "letters_sent": view.letters_sent,
+            "background_html": view.snapshot.background_html,
+            "recipients": view.recipients,
+            "share": share_links(view.campaign),
             "now": timezone.now(),
         },
     )
@@ -169,7 +162,8 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_or_404(slug)
+    view = _campaign_or_404(slug)
+    campaign = view.campaign
     draft: Letter | None = None
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     if draft_link:
@@ -195,8 +189,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
             return saved
 
-    # Read only when the page is shown: an accepted letter redirects without them.
-    recipients = campaign_queries.campaign_recipients(campaign)
+    recipients = view.recipients
     preview_data = form.data if form.is_bound else form.initial
     preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
     context = {
