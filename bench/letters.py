@@ -172,10 +172,11 @@ class Server:
         raise SystemExit(f"{self.name} server did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def cpu_seconds(self) -> float:
-        """Master, live workers, and workers that exited (gunicorn recycles them) and were reaped."""
+        """Master, live workers, workers that exited (gunicorn recycles them), and the
+        processes workers started and waited for (the PDF renderer runs in one)."""
         assert self.process is not None
         total = process_cpu_seconds(self.process.pid, reaped_children=True)
-        return total + sum(process_cpu_seconds(pid, reaped_children=False) for pid in self.worker_pids())
+        return total + sum(process_cpu_seconds(pid, reaped_children=True) for pid in self.worker_pids())
 
     def rss_mb(self) -> list[tuple[float, float]]:
         """(VmRSS, VmHWM) in MB of each live worker."""

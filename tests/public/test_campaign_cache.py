@@ -69,7 +69,9 @@ def test_recipients_added_removed_reordered_or_renamed_show_on_the_next_request(
     page = _page(client, campaign)
     assert page.index(first.name) < page.index("Deputy Mayor Ines Varga")
 
-    CampaignRecipient.objects.filter(campaign=campaign, recipient=first).update(position=2)
+    link = CampaignRecipient.objects.get(campaign=campaign, recipient=first)
+    link.position = 2
+    link.save()
     page = _page(client, campaign)
     assert page.index("Deputy Mayor Ines Varga") < page.index(first.name)
 

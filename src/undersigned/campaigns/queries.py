@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.expressions import F
+from django.db.models import QuerySet
 
 from .enums import CampaignStatus
-from .models import Campaign, CampaignRecipient, Recipient
+from .models import Campaign, Recipient
 
 
 def public_campaigns() -> QuerySet[Campaign]:
@@ -29,43 +28,17 @@ def campaign_recipients(campaign: Campaign) -> list[Recipient]:
 
 
 def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
-    """One row that changes whenever anything a public campaign page shows changes.
+    """One row, from the campaign's own table, that changes whenever anything a public
+    campaign page shows changes: ``pk, letters_sent, updated_at, status, deadline``.
 
-    ``pk, letters_sent`` first, then the campaign's, its template's and its
-    organisation's ``updated_at``, its status and deadline, and four aggregates over
-    its recipients (how many, the newest link, their order, their newest edit). Pages
-    keep the rest (see ``public/campaign_cache.py``) and reload it when the stamp
-    differs. Edits that bypass ``save()`` (``QuerySet.update()`` of text fields) are
-    not seen, except of the columns read here. Bounded: a campaign's recipients only.
+    Pages keep the rest (see ``public/campaign_cache.py``) and reload it when the stamp
+    differs. Edits to the template, recipients and organisation move the campaign's
+    ``updated_at`` (``signals.py``); status, deadline and the counter are read here, so
+    even a ``QuerySet.update()`` of them shows. One row by a unique index, no joins.
     """
-    members = CampaignRecipient.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
-
-    def over_members(aggregate: Count | Max | Sum) -> Subquery:
-        return Subquery(members.annotate(value=aggregate).values("value")[:1], output_field=IntegerField())
-
     return (
         public_campaigns()
         .filter(slug=slug)
         .order_by()
-        .annotate(
-            members_count=over_members(Count("pk")),
-            members_last=over_members(Max("pk")),
-            members_order=over_members(Sum(F("position") * F("recipient_id"))),
-            members_edited=Subquery(
-                members.annotate(value=Max("recipient__updated_at")).values("value")[:1],
-            ),
-        )
-        .values_list(
-            "pk",
-            "letters_sent",
-            "updated_at",
-            "template__updated_at",
-            "organisation__updated_at",
-            "status",
-            "deadline",
-            "members_count",
-            "members_last",
-            "members_order",
-            "members_edited",
-        )
+        .values_list("pk", "letters_sent", "updated_at", "status", "deadline")
     )

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.models import log_action
-from undersigned.supporters.services import get_or_create_supporter
+from undersigned.supporters.services import supporter_id_for
 
 from .models import Letter
 from .uniqueness import own_words_percent
@@ -34,7 +34,10 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     """Create the letter for this submission key, or update it if the same form comes back.
 
     A double click, a reload or the back button resubmits the same key, so the supporter
-    never ends up with two letters.
+    never ends up with two letters. A new key is the common case and costs one
+    transaction of three INSERTs (supporter upsert, letter, audit row); a key that is
+    already taken fails the letter's INSERT on its unique constraint, rolls that
+    transaction back, and goes the way of an update.
     """
     template_body = campaign.template.body
     uniqueness = own_words_percent(data.body, template_body)
@@ -47,31 +50,34 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
         "body": data.body,
         "uniqueness": uniqueness,
     }
+    supporter = {"email": data.email, "name": data.name, "town": data.town, "country": data.country}
     try:
         with transaction.atomic():
-            letter = Letter.objects.select_for_update().filter(submission_key=submission_key, campaign=campaign).first()
-            if letter is not None and letter.sent_at is not None:
-                raise LetterAlreadySent
-            supporter = get_or_create_supporter(email=data.email, name=data.name, town=data.town, country=data.country)
-            if letter is not None:
-                for key, value in fields.items():
-                    setattr(letter, key, value)
-                letter.supporter = supporter
-                letter.save()
-                log_action("letter.updated", letter)
-                return letter
-            letter = Letter.objects.create(
+            letter = Letter(
                 campaign=campaign,
-                supporter=supporter,
+                supporter_id=supporter_id_for(**supporter),
                 submission_key=submission_key,
                 ip_hash=ip_hash,
                 **fields,
             )
+            letter.save(force_insert=True)
             log_action("letter.created", letter, campaign=campaign.pk)
             return letter
     except IntegrityError:
-        # Two identical submissions raced; the other one created it.
-        return Letter.objects.get(submission_key=submission_key)
+        pass  # this key has a letter already: the same form came back, or two copies raced
+    with transaction.atomic():
+        found = Letter.objects.select_for_update().filter(submission_key=submission_key, campaign=campaign).first()
+        if found is None:
+            # The key belongs to a letter in another campaign (the key is not guessable).
+            return Letter.objects.get(submission_key=submission_key)
+        if found.sent_at is not None:
+            raise LetterAlreadySent
+        for key, value in fields.items():
+            setattr(found, key, value)
+        found.supporter_id = supporter_id_for(**supporter)
+        found.save()
+        log_action("letter.updated", found)
+        return found
 
 
 def set_sender_address(*, letter: Letter, postal_address: str) -> Letter:

@@ -3,11 +3,13 @@
 The campaign page, the composer and every letter POST need the campaign with its
 template, organisation and recipients. Loading them through the ORM cost about 4 ms of
 CPU per request (bench/README.md), more than the rest of the campaign page. They change
-rarely, so each worker keeps them and asks the database, per request, only for one
-small row (``campaigns.queries.campaign_page_stamp``): the kept copy is used while that
-row's stamp matches and reloaded when it does not, so an organiser's edit shows on the
-next request in every worker. The stamp's SQL is compiled once per process and run
-with a plain cursor.
+rarely, so each worker keeps them and asks the database, per request, only for the
+campaign's own row (``campaigns.queries.campaign_page_stamp``: id, counter,
+``updated_at``, status, deadline; about 0.1 ms for PostgreSQL). The kept copy is used
+while that stamp matches and reloaded when it does not; edits to the template,
+recipients or organisation move the campaign's ``updated_at`` (``campaigns/signals.py``),
+so an organiser's edit shows on the next request in every worker. The stamp's SQL is
+compiled by the ORM once per process and then run with a plain cursor.
 
 ``letters_sent`` changes with every letter, so it is read fresh with the stamp and is
 not part of it: the kept copy's own ``campaign.letters_sent`` is stale, use

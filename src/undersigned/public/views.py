@@ -24,6 +24,7 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
@@ -320,11 +321,9 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
         delivery_services.check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
     except delivery_services.ChannelUnavailable as exc:
         return _problem(request, link, str(exc), status=409)
-    # Imported here: typst's native library is large, and most requests never print.
-    from undersigned.delivery import pdf
-
     try:
-        data = pdf.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
+        # In a child process: typst and its fonts never load into the web worker.
+        data = pdf_process.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
     except ValueError:
         # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
         logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)
