@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
+from undersigned.core import abuse
 from undersigned.letters.uniqueness import own_words_percent
 
 from .countries import CountryField, CountrySelect
@@ -45,7 +46,9 @@ class MultiLineField(forms.CharField):
             raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
 
 
-class ComposerForm(forms.Form):
+class ComposerForm(abuse.GuardedForm):
+    """The letter form, behind the shared abuse layer (honeypot and minimum fill time)."""
+
     default_renderer = FAST_RENDERER  # the busiest page: plain widgets rendered in Python
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(

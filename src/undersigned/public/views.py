@@ -23,6 +23,7 @@ from django_countries import countries
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core import abuse
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
@@ -187,9 +188,23 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
     else:
         form = ComposerForm(request.POST, campaign=campaign)
+        # Only sending counts: previews come on every pause in typing.
+        wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
+        if wait:
+            form.full_clean()  # errors next to the fields still show; nothing is saved
+            form.add_error(None, abuse.rate_limit_message(wait))
+            response = _compose_page(request, view, form, draft_link, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
             return saved
+    return _compose_page(request, view, form, draft_link)
 
+
+def _compose_page(
+    request: HttpRequest, view: CampaignView, form: ComposerForm, draft_link: str, *, status: int = 200
+) -> HttpResponse:
+    campaign = view.campaign
     recipients = view.recipients
     preview_data = form.data if form.is_bound else form.initial
     preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
@@ -203,8 +218,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         "draft_link": draft_link,
     }
     if getattr(request, "htmx", False):  # set by django_htmx's middleware
-        return render(request, "public/compose.html#preview-area", context)
-    return render(request, "public/compose.html", context)
+        return render(request, "public/compose.html#preview-area", context, status=status)
+    return render(request, "public/compose.html", context, status=status)
 
 
 @dataclass
