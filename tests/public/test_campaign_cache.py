@@ -105,3 +105,55 @@ def test_a_renamed_organisation_shows_on_the_next_request(client: Client, campai
     organisation.name = "Wend Valley Walkers"
     organisation.save()
     assert "for Wend Valley Walkers." in _page(client, campaign)
+
+
+def test_each_fresh_composer_gets_its_own_key_token_time_and_nonce(campaign: Any, organiser: Any) -> None:
+    import re
+
+    from undersigned.core import abuse
+    from undersigned.letters.models import Letter
+
+    def values(page: str, response: Any) -> tuple[str, ...]:
+        key = re.search(r'name="submission_key" value="([^"]+)"', page)
+        started = re.search(r'name="form_started" value="([^"]+)"', page)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        nonces = set(re.findall(r'nonce="([^"]+)"', page))
+        assert key is not None
+        assert started is not None
+        assert token is not None
+        assert len(nonces) == 1
+        (nonce,) = nonces
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        assert abuse._started_at(started.group(1)) is not None
+        return key.group(1), started.group(1), token.group(1), nonce
+
+    first_client, second_client = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = []
+    for client in (first_client, second_client):
+        response = client.get(reverse("public:compose", args=[campaign.slug]))
+        pages.append(values(response.content.decode(), response))
+    assert all(a != b for a, b in zip(*pages, strict=True))  # nothing shared between visitors
+    assert "Dashboard" not in _composer(first_client, campaign)
+
+    key, started, token, _nonce = pages[0]
+    data = {
+        "csrfmiddlewaretoken": token,
+        "submission_key": key,
+        "form_started": started,
+        "homepage": "",
+        "name": "Ana Ruiz",
+        "email": "ana.ruiz@example.net",
+        "town": "Wendmouth",
+        "country": "GB",
+        "postal_address": "",
+        "subject": campaign.template.subject,
+        "body": campaign.template.body + "\n\nMy son walks this path to school every morning.",
+        "action": "continue",
+    }
+    assert first_client.post(reverse("public:compose", args=[campaign.slug]), data).status_code == 302
+    assert str(Letter.objects.get().submission_key) == key
+
+    staff = Client()
+    staff.force_login(organiser)
+    assert "Dashboard" in _composer(staff, campaign)  # the kept page is per kind of visitor
+    assert "Dashboard" not in _composer(second_client, campaign)

@@ -109,10 +109,11 @@ class ComposerForm(abuse.GuardedForm):
             self.add_error(field, f"We can't fill in {names}. Remove it, or use one of: {known}.")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        # The letter's own checks first, so that a refusal by the abuse layer (raised by
+        # GuardedForm.clean) still shows everything else that needs fixing.
         self._check_placeholders("subject")
         self._check_placeholders("body")
-        body = cleaned.get("body")
+        body = self.cleaned_data.get("body")
         minimum = self.campaign.min_uniqueness
         if body and minimum and "body" not in self.errors:
             score = own_words_percent(body, self.campaign.template.body)
@@ -122,7 +123,7 @@ class ComposerForm(abuse.GuardedForm):
                     f"Your letter is {score} % in your own words; this campaign asks for at least {minimum} %. "
                     "Recipients set aside identical letters: add a few sentences about your own experience.",
                 )
-        return cleaned
+        return super().clean() or self.cleaned_data
 
 
 class SenderAddressForm(forms.Form):

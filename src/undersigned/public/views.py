@@ -6,7 +6,9 @@ Views only translate HTTP into calls to services and queries of the data apps.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +16,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
@@ -181,6 +186,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     if not campaign.is_open:
         return render(request, "public/closed.html", {"campaign": campaign})
 
+    if request.method != "POST" and draft is None and not getattr(request, "htmx", False):
+        return _fresh_composer(request, view)
     if request.method != "POST":
         form = ComposerForm(initial=_initial(draft, campaign), campaign=campaign)
     elif request.POST.get("action") != "continue":
@@ -202,7 +209,13 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _compose_page(
-    request: HttpRequest, view: CampaignView, form: ComposerForm, draft_link: str, *, status: int = 200
+    request: HttpRequest,
+    view: CampaignView,
+    form: ComposerForm,
+    draft_link: str,
+    *,
+    status: int = 200,
+    extra: dict[str, str] | None = None,
 ) -> HttpResponse:
     campaign = view.campaign
     recipients = view.recipients
@@ -216,10 +229,46 @@ def _compose_page(
         "preview": preview,
         "score": score,
         "draft_link": draft_link,
+        **(extra or {}),
     }
     if getattr(request, "htmx", False):  # set by django_htmx's middleware
         return render(request, "public/compose.html#preview-area", context, status=status)
     return render(request, "public/compose.html", context, status=status)
+
+
+# A fresh composer (no draft) is the same page for every visitor but for four values:
+# the CSRF token, the submission key, the signed start time and the CSP nonce. It is
+# rendered once per campaign version, language and kind of visitor with a random marker
+# in place of each, and the markers are replaced per request (about 3 ms of CPU less).
+_MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce")}
+_fresh_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_FRESH_KEPT = 256
+
+
+def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
+    campaign = view.campaign
+    staff = bool(getattr(request, "user", None) and request.user.is_staff)  # base.html shows staff links
+    key = (campaign.slug, view.snapshot.stamp, translation.get_language(), staff)
+    page = _fresh_pages.get(key)
+    if page is None:
+        initial = {**_initial(None, campaign), "submission_key": _MARK["key"], abuse.STARTED_FIELD: _MARK["started"]}
+        form = ComposerForm(initial=initial, campaign=campaign)
+        response = _compose_page(
+            request, view, form, "", extra={"csrf_token": _MARK["csrf"], "csp_nonce": _MARK["nonce"]}
+        )
+        page = response.content.decode()
+        _fresh_pages[key] = page
+        while len(_fresh_pages) > _FRESH_KEPT:
+            _fresh_pages.popitem(last=False)
+    values = {
+        "csrf": get_token(request),
+        "key": str(uuid.uuid4()),
+        "started": abuse.started_token(),
+        "nonce": str(nonce) if (nonce := get_nonce(request)) is not None else "",  # falsy until generated
+    }
+    for name, value in values.items():
+        page = page.replace(_MARK[name], escape(value))
+    return HttpResponse(page)
 
 
 @dataclass
