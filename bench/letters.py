@@ -186,6 +186,15 @@ class Server:
                 sizes.append((_status_kb(pid, "VmRSS") / 1024, _status_kb(pid, "VmHWM") / 1024))
         return sizes
 
+    def helper_rss_mb(self) -> list[float]:
+        """VmRSS in MB of the processes the workers started (the PDF helper, one per worker that printed)."""
+        sizes = []
+        for worker in self.worker_pids():
+            for pid in children_of(worker):
+                with suppress(OSError):
+                    sizes.append(_status_kb(pid, "VmRSS") / 1024)
+        return sizes
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -348,6 +357,7 @@ class Level:
     rss_reference: list[tuple[float, float]]
     pdf: Measured | None = None
     rss_after_pdf: list[tuple[float, float]] = field(default_factory=list)
+    helper_rss: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -411,6 +421,7 @@ class Bench:
                 "product: letter PDF", self.product, lambda vu: loadgen.product_pdf(compose, vu), page=False
             )
             level.rss_after_pdf = self.product.rss_mb()
+            level.helper_rss = self.product.helper_rss_mb()
         return level
 
 
@@ -513,6 +524,9 @@ def _rows(levels: list[Level], args: argparse.Namespace) -> list[dict[str, Any]]
                 aim=f"< {RSS_AIM_MB:.0f} MB",
                 ok=after < RSS_AIM_MB,
             )
+            helpers = lv.helper_rss
+            row(f"  PDF helpers running, each exits when idle ({n})", (float(len(helpers)), None), "")
+            row(f"  max RSS per PDF helper ({n})", (max(helpers, default=0.0), None), "MB")
     first = levels[0]
     for lv in levels[1:]:
         versus = f"{lv.letters_in_db:,} vs {first.letters_in_db:,} letters"
