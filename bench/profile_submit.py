@@ -221,7 +221,9 @@ def _profile(supporter: Supporter, count: int, what: str, profiler: str, top: in
     import cProfile
     import pstats
 
-    with cProfile.Profile() as prof:
+    # CPU time, not wall time: waiting for the database (or for other work on a shared
+    # machine) would otherwise fill the listing.
+    with cProfile.Profile(time.process_time) as prof:
         work()
     stats = pstats.Stats(prof, stream=sys.stdout)
     stats.sort_stats("cumulative").print_stats(top)

@@ -157,3 +157,32 @@ def test_each_fresh_composer_gets_its_own_key_token_time_and_nonce(campaign: Any
     staff.force_login(organiser)
     assert "Dashboard" in _composer(staff, campaign)  # the kept page is per kind of visitor
     assert "Dashboard" not in _composer(second_client, campaign)
+
+
+def test_the_kept_campaign_page_follows_the_clock_the_counter_and_the_nonce(campaign: Any) -> None:
+    import datetime
+    import re
+
+    from django.utils import timezone
+
+    campaign.deadline = timezone.now() + datetime.timedelta(days=10, hours=1)
+    campaign.save()
+    client = Client()
+    first = client.get(reverse("public:campaign", args=[campaign.slug]))
+    assert "Closes in <strong>1\xa0week, 3\xa0days</strong>" in first.content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(letters_sent=1)
+    second = client.get(reverse("public:campaign", args=[campaign.slug]))
+    page = second.content.decode()
+    assert 'data-testid="letters-sent">1</strong> letter sent so far' in page
+    nonces = {re.findall(r'nonce="([^"]+)"', r.content.decode())[0] for r in (first, second)}
+    assert len(nonces) == 2  # a fresh nonce per response, matching its own header
+    for response in (first, second):
+        nonce = re.findall(r'nonce="([^"]+)"', response.content.decode())[0]
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() + datetime.timedelta(days=2, hours=1))
+    assert "Closes in <strong>2\xa0days</strong>" in _page(client, campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() - datetime.timedelta(minutes=1))
+    page = _page(client, campaign)
+    assert "Closed on" in page
+    assert "not taking letters any more" in page

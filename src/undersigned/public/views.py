@@ -9,19 +9,22 @@ import logging
 import secrets
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
@@ -94,18 +97,29 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     view = _campaign_or_404(slug)
-    return render(
-        request,
-        "public/campaign.html",
-        {
-            "campaign": view.campaign,
-            "letters_sent": view.letters_sent,
-            "background_html": view.snapshot.background_html,
-            "recipients": view.recipients,
-            "share": share_links(view.campaign),
-            "now": timezone.now(),
-        },
-    )
+    campaign, now = view.campaign, timezone.now()
+    # What changes with the clock or the counter is part of the key, or filled in per request.
+    countdown = timeuntil(campaign.deadline, now) if campaign.deadline and campaign.deadline > now else ""
+    plural = pluralize(view.letters_sent)
+    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural)
+
+    def page() -> HttpResponse:
+        return render(
+            request,
+            "public/campaign.html",
+            {
+                "campaign": campaign,
+                "letters_sent_text": _MARK["count"],
+                "letters_plural": plural,
+                "background_html": view.snapshot.background_html,
+                "recipients": view.recipients,
+                "share": share_links(campaign),
+                "now": now,
+                "csp_nonce": _MARK["nonce"],
+            },
+        )
+
+    return _kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": _nonce(request)})
 
 
 def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
@@ -236,39 +250,54 @@ def _compose_page(
     return render(request, "public/compose.html", context, status=status)
 
 
-# A fresh composer (no draft) is the same page for every visitor but for four values:
-# the CSRF token, the submission key, the signed start time and the CSP nonce. It is
-# rendered once per campaign version, language and kind of visitor with a random marker
-# in place of each, and the markers are replaced per request (about 3 ms of CPU less).
-_MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce")}
-_fresh_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-_FRESH_KEPT = 256
+# The campaign page and a fresh composer (no draft) are the same for every visitor but
+# for a few values: the CSP nonce, the counter, and on the composer the CSRF token, the
+# submission key and the signed start time. Each is rendered once per campaign version,
+# language, kind of visitor (and, for the campaign page, clock-dependent text) with a
+# random marker in place of each value, and the markers are filled in per request.
+_MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce", "count")}
+_kept_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_PAGES_KEPT = 256
+
+
+def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
+    staff = bool(getattr(request, "user", None) and request.user.is_staff)  # base.html shows staff links
+    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), staff)
+
+
+def _nonce(request: HttpRequest) -> str:
+    nonce = get_nonce(request)
+    return str(nonce) if nonce is not None else ""  # a LazyNonce is falsy until first read
+
+
+def _kept_page(key: tuple[Any, ...], render_page: Callable[[], HttpResponse], values: dict[str, str]) -> HttpResponse:
+    page = _kept_pages.get(key)
+    if page is None:
+        page = render_page().content.decode()
+        _kept_pages[key] = page
+        while len(_kept_pages) > _PAGES_KEPT:
+            _kept_pages.popitem(last=False)
+    for name, value in values.items():
+        page = page.replace(_MARK[name], escape(value))
+    return HttpResponse(page)
 
 
 def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
     campaign = view.campaign
-    staff = bool(getattr(request, "user", None) and request.user.is_staff)  # base.html shows staff links
-    key = (campaign.slug, view.snapshot.stamp, translation.get_language(), staff)
-    page = _fresh_pages.get(key)
-    if page is None:
+
+    def page() -> HttpResponse:
         initial = {**_initial(None, campaign), "submission_key": _MARK["key"], abuse.STARTED_FIELD: _MARK["started"]}
         form = ComposerForm(initial=initial, campaign=campaign)
-        response = _compose_page(
-            request, view, form, "", extra={"csrf_token": _MARK["csrf"], "csp_nonce": _MARK["nonce"]}
-        )
-        page = response.content.decode()
-        _fresh_pages[key] = page
-        while len(_fresh_pages) > _FRESH_KEPT:
-            _fresh_pages.popitem(last=False)
+        marked = {"csrf_token": _MARK["csrf"], "csp_nonce": _MARK["nonce"]}
+        return _compose_page(request, view, form, "", extra=marked)
+
     values = {
         "csrf": get_token(request),
         "key": str(uuid.uuid4()),
         "started": abuse.started_token(),
-        "nonce": str(nonce) if (nonce := get_nonce(request)) is not None else "",  # falsy until generated
+        "nonce": _nonce(request),
     }
-    for name, value in values.items():
-        page = page.replace(_MARK[name], escape(value))
-    return HttpResponse(page)
+    return _kept_page(("composer", *_page_key(request, view)), page, values)
 
 
 @dataclass
