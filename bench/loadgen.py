@@ -195,6 +195,8 @@ def product_submit(compose_path: str, vu: int) -> Flow:
             ("postal_address", ""),
             ("subject", input_value(text, "subject")),
             ("body", _crlf(body)),
+            ("homepage", ""),  # the abuse layer's honeypot, left empty as a person leaves it
+            ("form_started", input_value(text, "form_started")),
             ("action", "continue"),
         ]
         started = time.perf_counter()
@@ -229,6 +231,8 @@ def product_pdf(compose_path: str, vu: int) -> Flow:
                 ("postal_address", "12 Eastfield Road\r\nWendmouth\r\nWM2 3BB"),
                 ("subject", input_value(text, "subject")),
                 ("body", _crlf(textarea_value(text, "body") + "\n\n" + random.choice(PERSONAL))),
+                ("homepage", ""),
+                ("form_started", input_value(text, "form_started")),
                 ("action", "continue"),
             ]
             answer = await browser.post(compose_path, fields)

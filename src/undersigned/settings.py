@@ -189,7 +189,7 @@ if _cache_url.startswith(("redis://", "rediss://")):
 elif _cache_url in ("", "db://"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "undersigned.core.cache.DatabaseCache",  # one-statement add/incr (core/cache.py)
             "LOCATION": "undersigned_cache",
         }
     }

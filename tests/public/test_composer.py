@@ -190,3 +190,65 @@ def test_a_draft_campaign_is_not_public(client: Client, campaign: Any) -> None:
     campaign.save()
     assert client.get(reverse("public:campaign", args=[campaign.slug])).status_code == 404
     assert client.get(_compose_url(campaign)).status_code == 404
+
+
+def test_a_sent_letter_does_not_change_when_its_form_comes_back(client: Client, campaign: Any) -> None:
+    data = _valid(campaign)
+    link = client.post(_compose_url(campaign), data)["Location"].split("/")[2]
+    recipient = campaign.recipients.get()
+    sent = client.post(reverse("public:letter_send", args=[link]), {"recipient": recipient.pk, "channel": "mailto"})
+    assert sent.status_code == 302
+    again = client.post(_compose_url(campaign), {**data, "body": "Something else entirely, written later on."})
+    assert again.status_code == 200
+    assert "This letter has already been sent, so it can&#x27;t change any more." in again.content.decode()
+    assert 'value="Ana Ruiz"' in again.content.decode()  # what was typed stays
+    letter = Letter.objects.get()
+    assert letter.body == data["body"].replace("\r\n", "\n")
+
+
+def test_a_second_letter_from_the_same_address_keeps_the_supporter_and_their_details(
+    client: Client, campaign: Any
+) -> None:
+    from undersigned.core.models import ActionLog
+    from undersigned.supporters.models import Supporter
+
+    client.post(_compose_url(campaign), _valid(campaign))
+    other = _valid(campaign, name="Someone Else", town="Elsewhere", email="  Ana.Ruiz@Example.NET ")
+    assert client.post(_compose_url(campaign), other).status_code == 302
+    supporter = Supporter.objects.get()
+    assert (supporter.email, supporter.name, supporter.town) == ("ana.ruiz@example.net", "Ana Ruiz", "Wendmouth")
+    letters = list(Letter.objects.order_by("created_at"))
+    assert [letter.supporter_id for letter in letters] == [supporter.pk, supporter.pk]
+    assert [letter.sender_name for letter in letters] == ["Ana Ruiz", "Someone Else"]  # as written on each
+    created = ActionLog.objects.filter(action="letter.created").values_list("object_id", flat=True)
+    assert sorted(created) == sorted(str(letter.pk) for letter in letters)
+
+
+def test_a_new_letter_is_three_inserts_and_no_reads_of_letters(client: Client, campaign: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from undersigned.core.models import ActionLog
+
+    client.get(_compose_url(campaign))  # the campaign is kept by this worker from now on
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(_compose_url(campaign), _valid(campaign))
+    assert response.status_code == 302
+    sql = [q["sql"] for q in captured.captured_queries]
+    writes = [text for text in sql if "INSERT INTO" in text and "undersigned_cache" not in text]
+    assert sum(text.count("INSERT INTO") for text in writes) == 3  # supporter (upsert), letter, audit row
+    if connection.vendor == "postgresql":
+        assert len(writes) == 1  # one statement, atomic by itself
+    assert [text for text in sql if text.startswith("SELECT")] == [sql[0]]  # the campaign's stamp only
+    assert not any('FROM "letters_letter"' in text for text in sql)
+    letter = Letter.objects.get()
+    assert (letter.supporter.email, letter.sender_name, letter.campaign_id) == (
+        "ana.ruiz@example.net",
+        "Ana Ruiz",
+        campaign.pk,
+    )
+    assert letter.uniqueness > 0
+    assert letter.created_at is not None
+    assert letter_from_link(response["Location"].split("/")[2]) == letter
+    log = ActionLog.objects.get(action="letter.created")
+    assert (log.object_type, log.object_id, log.data) == ("letters.letter", str(letter.pk), {"campaign": campaign.pk})

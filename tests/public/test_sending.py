@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import sys
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -137,6 +138,26 @@ def test_the_pdf_download_is_the_printed_letter(client: Client, letter: Any, tmp
     assert "My children walk this path every day." in text
     bad = client.get(reverse("public:letter_pdf", args=[_link(letter)]), {"recipient": recipient.pk, "paper": "a3"})
     assert bad.status_code == 404
+
+
+def test_the_pdf_is_rendered_outside_the_web_process(
+    client: Client, letter: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    # typst and its fonts would stay in a web worker's memory for good: here they cannot
+    # even be imported, and the download still works, made by a child process.
+    monkeypatch.setitem(sys.modules, "typst", None)
+    monkeypatch.setitem(sys.modules, "undersigned.delivery.pdf", None)
+    recipient = letter.campaign.recipients.first()
+    response = client.get(
+        reverse("public:letter_pdf", args=[_link(letter)]), {"recipient": recipient.pk, "paper": "us-letter"}
+    )
+    assert response.status_code == 200
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(response.content)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "612 x 792 pts (letter)" in info
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert recipient.name in text
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,3 +5,6 @@ class CampaignsConfig(AppConfig):
     name = "undersigned.campaigns"
     label = "campaigns"
     verbose_name = "Campaigns"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 (connects the receivers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from .enums import CampaignStatus
@@ -23,3 +25,20 @@ def campaign_for_page(slug: str) -> Campaign | None:
 
 def campaign_recipients(campaign: Campaign) -> list[Recipient]:
     return list(campaign.recipients.order_by("campaignrecipient__position", "campaignrecipient__id"))
+
+
+def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
+    """One row, from the campaign's own table, that changes whenever anything a public
+    campaign page shows changes: ``pk, letters_sent, updated_at, status, deadline``.
+
+    Pages keep the rest (see ``public/campaign_cache.py``) and reload it when the stamp
+    differs. Edits to the template, recipients and organisation move the campaign's
+    ``updated_at`` (``signals.py``); status, deadline and the counter are read here, so
+    even a ``QuerySet.update()`` of them shows. One row by a unique index, no joins.
+    """
+    return (
+        public_campaigns()
+        .filter(slug=slug)
+        .order_by()
+        .values_list("pk", "letters_sent", "updated_at", "status", "deadline")
+    )

@@ -11,9 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
+from undersigned.core import abuse
 from undersigned.letters.uniqueness import own_words_percent
 
 from .countries import CountryField, CountrySelect
+from .rendering import FAST_RENDERER
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -44,7 +46,10 @@ class MultiLineField(forms.CharField):
             raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
 
 
-class ComposerForm(forms.Form):
+class ComposerForm(abuse.GuardedForm):
+    """The letter form, behind the shared abuse layer (honeypot and minimum fill time)."""
+
+    default_renderer = FAST_RENDERER  # the busiest page: plain widgets rendered in Python
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(
         label="Your name",
@@ -104,10 +109,11 @@ class ComposerForm(forms.Form):
             self.add_error(field, f"We can't fill in {names}. Remove it, or use one of: {known}.")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        # The letter's own checks first, so that a refusal by the abuse layer (raised by
+        # GuardedForm.clean) still shows everything else that needs fixing.
         self._check_placeholders("subject")
         self._check_placeholders("body")
-        body = cleaned.get("body")
+        body = self.cleaned_data.get("body")
         minimum = self.campaign.min_uniqueness
         if body and minimum and "body" not in self.errors:
             score = own_words_percent(body, self.campaign.template.body)
@@ -117,10 +123,11 @@ class ComposerForm(forms.Form):
                     f"Your letter is {score} % in your own words; this campaign asks for at least {minimum} %. "
                     "Recipients set aside identical letters: add a few sentences about your own experience.",
                 )
-        return cleaned
+        return super().clean() or self.cleaned_data
 
 
 class SenderAddressForm(forms.Form):
+    default_renderer = FAST_RENDERER
     postal_address = MultiLineField(
         label="Your postal address",
         max_length=500,

@@ -6,27 +6,34 @@ Views only translate HTTP into calls to services and queries of the data apps.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
-from undersigned.core.sanitising import markdown_to_html
+from undersigned.core import abuse
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
@@ -43,22 +50,17 @@ from undersigned.letters.uniqueness import own_words_percent
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
+from .campaign_cache import CampaignView, campaign_view
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=256)
-def background_html(campaign_id: int, updated_at: datetime, background: str) -> str:
-    """A campaign's background as HTML, rendered once per edit rather than per request."""
-    return markdown_to_html(background)
-
-
-def _campaign_or_404(slug: str) -> Campaign:
-    campaign = campaign_queries.campaign_for_page(slug)
-    if campaign is None:
+def _campaign_or_404(slug: str) -> CampaignView:
+    view = campaign_view(slug)
+    if view is None:
         raise Http404("No such campaign")
-    return campaign
+    return view
 
 
 def _absolute(path: str) -> str:
@@ -94,18 +96,30 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_or_404(slug)
-    return render(
-        request,
-        "public/campaign.html",
-        {
-            "campaign": campaign,
-            "background_html": background_html(campaign.pk, campaign.updated_at, campaign.background),
-            "recipients": campaign_queries.campaign_recipients(campaign),
-            "share": share_links(campaign),
-            "now": timezone.now(),
-        },
-    )
+    view = _campaign_or_404(slug)
+    campaign, now = view.campaign, timezone.now()
+    # What changes with the clock or the counter is part of the key, or filled in per request.
+    countdown = timeuntil(campaign.deadline, now) if campaign.deadline and campaign.deadline > now else ""
+    plural = pluralize(view.letters_sent)
+    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural)
+
+    def page() -> HttpResponse:
+        return render(
+            request,
+            "public/campaign.html",
+            {
+                "campaign": campaign,
+                "letters_sent_text": _MARK["count"],
+                "letters_plural": plural,
+                "background_html": view.snapshot.background_html,
+                "recipients": view.recipients,
+                "share": share_links(campaign),
+                "now": now,
+                "csp_nonce": _MARK["nonce"],
+            },
+        )
+
+    return _kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": _nonce(request)})
 
 
 def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
@@ -169,7 +183,8 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_or_404(slug)
+    view = _campaign_or_404(slug)
+    campaign = view.campaign
     draft: Letter | None = None
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     if draft_link:
@@ -185,6 +200,8 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     if not campaign.is_open:
         return render(request, "public/closed.html", {"campaign": campaign})
 
+    if request.method != "POST" and draft is None and not getattr(request, "htmx", False):
+        return _fresh_composer(request, view)
     if request.method != "POST":
         form = ComposerForm(initial=_initial(draft, campaign), campaign=campaign)
     elif request.POST.get("action") != "continue":
@@ -192,11 +209,30 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
     else:
         form = ComposerForm(request.POST, campaign=campaign)
+        # Only sending counts: previews come on every pause in typing.
+        wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
+        if wait:
+            form.full_clean()  # errors next to the fields still show; nothing is saved
+            form.add_error(None, abuse.rate_limit_message(wait))
+            response = _compose_page(request, view, form, draft_link, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
             return saved
+    return _compose_page(request, view, form, draft_link)
 
-    # Read only when the page is shown: an accepted letter redirects without them.
-    recipients = campaign_queries.campaign_recipients(campaign)
+
+def _compose_page(
+    request: HttpRequest,
+    view: CampaignView,
+    form: ComposerForm,
+    draft_link: str,
+    *,
+    status: int = 200,
+    extra: dict[str, str] | None = None,
+) -> HttpResponse:
+    campaign = view.campaign
+    recipients = view.recipients
     preview_data = form.data if form.is_bound else form.initial
     preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
     context = {
@@ -207,10 +243,61 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         "preview": preview,
         "score": score,
         "draft_link": draft_link,
+        **(extra or {}),
     }
     if getattr(request, "htmx", False):  # set by django_htmx's middleware
-        return render(request, "public/compose.html#preview-area", context)
-    return render(request, "public/compose.html", context)
+        return render(request, "public/compose.html#preview-area", context, status=status)
+    return render(request, "public/compose.html", context, status=status)
+
+
+# The campaign page and a fresh composer (no draft) are the same for every visitor but
+# for a few values: the CSP nonce, the counter, and on the composer the CSRF token, the
+# submission key and the signed start time. Each is rendered once per campaign version,
+# language, kind of visitor (and, for the campaign page, clock-dependent text) with a
+# random marker in place of each value, and the markers are filled in per request.
+_MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce", "count")}
+_kept_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_PAGES_KEPT = 256
+
+
+def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
+    staff = bool(getattr(request, "user", None) and request.user.is_staff)  # base.html shows staff links
+    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), staff)
+
+
+def _nonce(request: HttpRequest) -> str:
+    nonce = get_nonce(request)
+    return str(nonce) if nonce is not None else ""  # a LazyNonce is falsy until first read
+
+
+def _kept_page(key: tuple[Any, ...], render_page: Callable[[], HttpResponse], values: dict[str, str]) -> HttpResponse:
+    page = _kept_pages.get(key)
+    if page is None:
+        page = render_page().content.decode()
+        _kept_pages[key] = page
+        while len(_kept_pages) > _PAGES_KEPT:
+            _kept_pages.popitem(last=False)
+    for name, value in values.items():
+        page = page.replace(_MARK[name], escape(value))
+    return HttpResponse(page)
+
+
+def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
+    campaign = view.campaign
+
+    def page() -> HttpResponse:
+        initial = {**_initial(None, campaign), "submission_key": _MARK["key"], abuse.STARTED_FIELD: _MARK["started"]}
+        form = ComposerForm(initial=initial, campaign=campaign)
+        marked = {"csrf_token": _MARK["csrf"], "csp_nonce": _MARK["nonce"]}
+        return _compose_page(request, view, form, "", extra=marked)
+
+    values = {
+        "csrf": get_token(request),
+        "key": str(uuid.uuid4()),
+        "started": abuse.started_token(),
+        "nonce": _nonce(request),
+    }
+    return _kept_page(("composer", *_page_key(request, view)), page, values)
 
 
 @dataclass
@@ -327,11 +414,9 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
         delivery_services.check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
     except delivery_services.ChannelUnavailable as exc:
         return _problem(request, link, str(exc), status=409)
-    # Imported here: typst's native library is large, and most requests never print.
-    from undersigned.delivery import pdf
-
     try:
-        data = pdf.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
+        # In a child process: typst and its fonts never load into the web worker.
+        data = pdf_process.render_letters([printable(letter, recipient, day=timezone.localdate())], paper=paper)
     except ValueError:
         # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
         logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)

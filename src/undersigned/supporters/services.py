@@ -23,6 +23,18 @@ def get_or_create_supporter(*, email: str, name: str, town: str = "", country: s
     return supporter
 
 
+def supporter_id_for(*, email: str, name: str, town: str = "", country: str = "") -> int:
+    """The id of the supporter for this address, created if new, in one statement.
+
+    The same rule as ``get_or_create_supporter`` (existing details are never overwritten:
+    the conflict only rewrites the address with itself) without its SELECT and
+    savepoint; for the letter form, where every submission needs only the id.
+    """
+    supporter = Supporter(email=normalise_email(email), name=name, town=town, country=country)
+    Supporter.objects.bulk_create([supporter], update_conflicts=True, unique_fields=["email"], update_fields=["email"])
+    return int(supporter.pk)  # RETURNING gives the id of the row inserted or kept
+
+
 CAMPAIGN_UPDATES_WORDING = (
     "Yes, {organisation} may email me updates about “{campaign}”. "
     "I can unsubscribe at any time with the link in every update."

@@ -1,0 +1,115 @@
+"""What a campaign's public pages show, kept in each web worker between requests.
+
+The campaign page, the composer and every letter POST need the campaign with its
+template, organisation and recipients. Loading them through the ORM cost about 4 ms of
+CPU per request (bench/README.md), more than the rest of the campaign page. They change
+rarely, so each worker keeps them and asks the database, per request, only for the
+campaign's own row (``campaigns.queries.campaign_page_stamp``: id, counter,
+``updated_at``, status, deadline; about 0.1 ms for PostgreSQL). The kept copy is used
+while that stamp matches and reloaded when it does not; edits to the template,
+recipients or organisation move the campaign's ``updated_at`` (``campaigns/signals.py``),
+so an organiser's edit shows on the next request in every worker. The stamp's SQL is
+compiled by the ORM once per process and then run with a plain cursor.
+
+``letters_sent`` changes with every letter, so it is read fresh with the stamp and is
+not part of it: the kept copy's own ``campaign.letters_sent`` is stale, use
+``CampaignView.letters_sent``.
+
+The kept objects are shared by requests: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from undersigned.campaigns import queries as campaign_queries
+from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.sanitising import markdown_to_html
+
+MAX_KEPT = 128  # campaigns per worker; the least recently used goes first
+_SLUG_MARK = "\x00slug\x00"
+
+
+@dataclass(frozen=True)
+class CampaignSnapshot:
+    stamp: tuple[Any, ...]
+    campaign: Campaign  # with template and organisation loaded; read-only
+    recipients: tuple[Recipient, ...]
+    background_html: str
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    snapshot: CampaignSnapshot
+    letters_sent: int
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.snapshot.campaign
+
+    @property
+    def recipients(self) -> tuple[Recipient, ...]:
+        return self.snapshot.recipients
+
+
+_kept: OrderedDict[str, CampaignSnapshot] = OrderedDict()
+_lock = threading.Lock()  # gunicorn's sync workers have one thread; tests and runserver more
+
+
+@cache
+def _stamp_sql(vendor: str) -> tuple[str, tuple[Any, ...], int]:
+    sql, params = campaign_queries.campaign_page_stamp(_SLUG_MARK).query.sql_with_params()
+    return sql, tuple(params), params.index(_SLUG_MARK)
+
+
+def _stamp(slug: str) -> tuple[Any, ...] | None:
+    sql, params, at = _stamp_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*params[:at], slug, *params[at + 1 :]))
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
+    campaign = campaign_queries.campaign_for_page(slug)
+    if campaign is None:
+        return None
+    return CampaignSnapshot(
+        stamp=stamp,
+        campaign=campaign,
+        recipients=tuple(campaign_queries.campaign_recipients(campaign)),
+        background_html=markdown_to_html(campaign.background),
+    )
+
+
+def campaign_view(slug: str) -> CampaignView | None:
+    """The public (live or closed) campaign behind ``slug`` with its live counter, or None."""
+    row = _stamp(slug)
+    if row is None:
+        return None
+    letters_sent, stamp = int(row[1]), (row[0], *row[2:])
+    with _lock:
+        snapshot = _kept.get(slug)
+        if snapshot is not None:
+            _kept.move_to_end(slug)
+    if snapshot is None or snapshot.stamp != stamp:
+        snapshot = _load(slug, stamp)
+        if snapshot is None:
+            return None
+        with _lock:
+            _kept[slug] = snapshot
+            while len(_kept) > MAX_KEPT:
+                _kept.popitem(last=False)
+    return CampaignView(snapshot, letters_sent)
+
+
+def forget_all() -> None:
+    """Drop every kept campaign (tests that change data behind ``save()``'s back)."""
+    with _lock:
+        _kept.clear()

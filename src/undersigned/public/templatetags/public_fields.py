@@ -1,0 +1,16 @@
+"""``{{ form.name|field_group }}``: a form field with label, error and help text (see ``public/rendering.py``)."""
+
+from __future__ import annotations
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+from undersigned.public.rendering import field_group as _field_group
+
+register = template.Library()
+
+
+@register.filter
+def field_group(field: BoundField) -> SafeString:
+    return _field_group(field)

@@ -1,0 +1,74 @@
+"""The database cache's one-statement counters, on the test database (SQLite or PostgreSQL).
+
+The test settings use an in-memory cache; these tests switch to the database cache the
+product uses by default, create its table, and drive it directly and through the
+rate limit of the abuse layer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from undersigned.core import abuse
+
+pytestmark = pytest.mark.django_db
+
+DB_CACHE = {"default": {"BACKEND": "undersigned.core.cache.DatabaseCache", "LOCATION": "test_counter_cache"}}
+
+
+@pytest.fixture
+def db_cache() -> Iterator[Any]:
+    with override_settings(CACHES=DB_CACHE):
+        call_command("createcachetable", verbosity=0)
+        yield caches["default"]
+
+
+def test_add_takes_a_missing_or_expired_key_only(db_cache: Any) -> None:
+    assert db_cache.add("k", 1, timeout=60) is True
+    assert db_cache.add("k", 5, timeout=60) is False
+    assert db_cache.get("k") == 1
+    assert db_cache.add("gone", {"a": 1}, timeout=1) is True
+    time.sleep(1.1)
+    assert db_cache.get("gone") is None
+    assert db_cache.add("gone", ["again"], timeout=60) is True
+    assert db_cache.get("gone") == ["again"]
+
+
+def test_incr_adds_in_one_statement_and_keeps_django_semantics(db_cache: Any) -> None:
+    db_cache.add("n", 1, timeout=60)
+    with CaptureQueriesContext(connection) as captured:
+        assert db_cache.incr("n") == 2
+    assert len(captured) == 1
+    assert db_cache.incr("n", 10) == 12
+    assert db_cache.get_many(["n", "missing"]) == {"n": 12}
+    with pytest.raises(ValueError, match="not found"):
+        db_cache.incr("missing")
+    db_cache.set("pickled", 7)  # set() stores as Django does; incr still works on it
+    assert db_cache.incr("pickled") == 8
+    assert db_cache.get("pickled") == 8
+    db_cache.set("flag", True)
+    assert db_cache.get("flag") is True  # a bool is not a counter
+
+
+def test_a_rate_limit_costs_at_most_two_statements_and_still_limits(db_cache: Any) -> None:
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.7")
+    with CaptureQueriesContext(connection) as first:
+        assert abuse.rate_limit(request, "compose", "3/m") == 0
+    with CaptureQueriesContext(connection) as second:
+        assert abuse.rate_limit(request, "compose", "3/m") == 0
+    assert len(first) <= 2  # the add (and now and then a clean-up of expired rows)
+    assert len(second) <= 3  # the add that finds the key, the incr (and the clean-up)
+    assert not any("COUNT(" in q["sql"].upper() for q in [*first.captured_queries, *second.captured_queries])
+    assert abuse.rate_limit(request, "compose", "3/m") == 0
+    assert abuse.rate_limit(request, "compose", "3/m") > 0
+    other = RequestFactory().post("/", REMOTE_ADDR="192.0.2.8")
+    assert abuse.rate_limit(other, "compose", "3/m") == 0
