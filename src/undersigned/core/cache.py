@@ -97,6 +97,32 @@ class DatabaseCache(DjangoDatabaseCache):
             return int(super().incr(key, delta, version))
         return int(self._decode(connection.ops.process_clob(row[0])))
 
+    def count_in_window(self, key: Any, timeout: int) -> int:
+        """Add one to the counter at ``key`` (a new or expired one starts at 1, kept for
+        ``timeout`` seconds) and return it: ``add`` and ``incr`` in one statement, one
+        commit. ``core.abuse.rate_limit`` uses it when the cache has it."""
+        made = self.make_and_validate_key(key)
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        q = connection.ops.quote_name
+        table, value, expires = q(self.table_name), q("value"), q("expires")
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        until = connection.ops.adapt_datetimefield_value(self._expiry(timeout))
+        live = f"{table}.{expires} >= %s AND {table}.{value} LIKE %s"
+        with connection.cursor() as cursor:
+            if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
+                cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [now])  # noqa: S608
+            cursor.execute(
+                f"INSERT INTO {table} ({q('cache_key')}, {value}, {expires}) VALUES (%s, %s, %s) "  # noqa: S608
+                f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET "
+                f"{value} = CASE WHEN {live} "
+                f"THEN %s || CAST(CAST(SUBSTR({table}.{value}, 2) AS BIGINT) + 1 AS TEXT) ELSE excluded.{value} END, "
+                f"{expires} = CASE WHEN {live} THEN {table}.{expires} ELSE excluded.{expires} END "
+                f"RETURNING {value}",
+                [made, _encode_int(1), until, now, _INT + "%", _INT, now, _INT + "%"],
+            )
+            row = cursor.fetchone()
+        return int(self._decode(connection.ops.process_clob(row[0])))
+
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
         if not keys:
             return {}
