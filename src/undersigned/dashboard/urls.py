@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import open_letters, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -9,4 +9,21 @@ urlpatterns = [
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
     path("print-jobs/<int:job_id>/", views.print_job, name="print_job"),
     path("print-jobs/<int:job_id>/download/", views.print_job_download, name="print_job_download"),
+    path("open-letters/<slug:slug>/", open_letters.open_letter_page, name="open_letter"),
+    path("open-letters/<slug:slug>/pow/", open_letters.set_pow, name="open_letter_pow"),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/hide/",
+        open_letters.hide_endorsement,
+        name="endorsement_hide",
+    ),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/restore/",
+        open_letters.restore_endorsement,
+        name="endorsement_restore",
+    ),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/feature/",
+        open_letters.feature_endorsement,
+        name="endorsement_feature",
+    ),
 ]

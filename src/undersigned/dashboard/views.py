@@ -37,6 +37,7 @@ from .permissions import (
     dashboard_user_required,
     managed_campaign_or_404,
     managed_campaigns,
+    managed_open_letters,
     managed_print_job_or_404,
 )
 
@@ -109,7 +110,8 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 @dashboard_user_required
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
-    return render(request, "dashboard/index.html", {"campaigns": campaigns})
+    open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
+    return render(request, "dashboard/index.html", {"campaigns": campaigns, "open_letters": open_letters})
 
 
 # --- Printing in bulk ------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 django-tasks-db runs tasks but has no periodic jobs. The worker therefore runs a
 small housekeeping loop beside it: every minute it returns deliveries whose worker
-died mid-send to the queue and looks for due work that lost its task. Several workers
+died mid-send to the queue, looks for due work that lost its task and removes
+endorsements of open letters nobody confirmed in time. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -23,11 +24,13 @@ HOUSEKEEPING_INTERVAL = 60.0
 
 def housekeeping() -> None:
     from undersigned.delivery import digests, sending
+    from undersigned.openletters import services as open_letters
 
     try:
         sending.sweep_stale()
         sending.schedule_due()
         digests.send_due_digests()
+        open_letters.remove_expired()
     finally:
         close_old_connections()
 
