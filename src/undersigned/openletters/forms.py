@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from undersigned.core import abuse
 from undersigned.public.countries import CountryField, CountrySelect
 from undersigned.public.forms import MultiLineField, SingleLineField
 
@@ -17,7 +18,7 @@ def _too_long(what: str) -> dict[str, str]:
     return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
 
 
-class EndorseForm(forms.Form):
+class EndorseForm(abuse.GuardedForm):
     kind = forms.ChoiceField(
         label="You endorse as",
         choices=EndorserKind.choices,
@@ -109,7 +110,7 @@ class EndorseForm(forms.Form):
 _CODE_SHAPE = "The code has 8 letters and digits."
 
 
-class ConfirmCodeForm(forms.Form):
+class ConfirmCodeForm(abuse.GuardedForm):
     email = forms.EmailField(
         label="Your email address",
         max_length=254,

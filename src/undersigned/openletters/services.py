@@ -21,6 +21,7 @@ from django.utils import timezone
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import match_recipient
+from undersigned.core.emails import normalise_email
 from undersigned.core.models import log_action
 from undersigned.organisations.models import Organisation
 from undersigned.supporters import services as supporter_services
@@ -46,13 +47,6 @@ UPDATES_WORDING = (
 
 def updates_wording(letter: OpenLetter) -> str:
     return UPDATES_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
-
-
-def normalise_email(email: str) -> str:
-    """Case-folded; for providers that ignore them, without dots and ``+tags`` in the local part."""
-    from undersigned.core.emails import normalise_email as normalise
-
-    return normalise(email)
 
 
 # --- Versions ------------------------------------------------------------------------

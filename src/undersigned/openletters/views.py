@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_countries import countries
 
+from undersigned.core import abuse
+from undersigned.core.emails import normalise_email
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 
@@ -96,7 +99,17 @@ def versions_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _endorse_form(letter: OpenLetter, data: Any = None) -> EndorseForm:
-    return EndorseForm(data, updates_wording=services.updates_wording(letter))
+    return EndorseForm(data, updates_wording=services.updates_wording(letter), pow_required=letter.pow_required)
+
+
+def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
+    """Seconds to wait if this address (or this email) has sent too often, else 0."""
+    rate = settings.RATE_LIMITS["endorse"]
+    wait = abuse.rate_limit(request, scope, rate)
+    if not wait and email:
+        # Per normalised email too: nobody can flood someone's inbox with confirmations.
+        wait = abuse.rate_limit(request, f"{scope}-email", rate, key=normalise_email(email))
+    return wait
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,7 +120,16 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "openletters/endorse.html", {"letter": letter, "form": _endorse_form(letter)})
     form = _endorse_form(letter, request.POST)
+    wait = _limited(request, "endorse", str(request.POST.get("email", ""))[:254])
+    if wait:
+        # The form again, with what was typed, so nothing is lost.
+        form.is_valid()
+        form.add_error(None, abuse.rate_limit_message(wait))
+        response = render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if not form.is_valid():
+        # A filled honeypot (form.caught_bot) lands here too: nothing is stored.
         return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=400)
     data = form.cleaned_data
     try:
@@ -196,6 +218,11 @@ def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorse
 def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
     form = ConfirmCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (
+        wait := _limited(request, "confirm-code", str(request.POST.get("email", ""))[:254])
+    ):
+        # Codes are short: a limit per address and per email keeps guessing hopeless.
+        return abuse.too_many_requests(request, wait)
     if request.method == "POST" and form.is_valid():
         try:
             services.confirm_by_code(
