@@ -23,6 +23,11 @@ Rural buses are being cut one by one."""
 
 @pytest.fixture
 def open_letter(organisation: Any) -> OpenLetter:
+    return make_open_letter(organisation)
+
+
+def make_open_letter(organisation: Any) -> OpenLetter:
+    """A published letter to three national sections (in CZ, IE and JP)."""
     group = RecipientGroup.objects.create(organisation=organisation, name="National sections")
     for name, country in (("Jana Šimůnková", "CZ"), ("Máire O'Dwyer", "IE"), ("Chihiro Nakamura", "JP")):
         RecipientGroupMember.objects.create(
