@@ -7,16 +7,20 @@ Every change goes through ``openletters.services``, which writes the audit log.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from undersigned.openletters import services
+from undersigned.campaigns.models import Recipient
+from undersigned.delivery.models import PrintJob
+from undersigned.openletters import handin, queries, services
 from undersigned.openletters.forms import HideForm
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 
 from .permissions import dashboard_user_required, managed_open_letter_or_404
+from .views import RECENT_JOBS, _row
 
 PAGE_SIZE = 50
 VIEWS = {
@@ -48,8 +52,11 @@ def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
     if before.isdigit() and len(before) < 19:
         rows = rows.filter(id__lt=int(before))
     found = list(rows.order_by("-id")[: PAGE_SIZE + 1])
+    now = timezone.now()
+    jobs = PrintJob.objects.filter(open_letter=letter).select_related("recipient", "requested_by")[:RECENT_JOBS]
     context = {
         "letter": letter,
+        "rows": [_row(job, now) for job in jobs],
         "view": view,
         "views": VIEWS,
         "endorsements": found[:PAGE_SIZE],
@@ -61,10 +68,43 @@ def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "dashboard/open_letter.html", context)
 
 
-def _addressees(letter: OpenLetter) -> list[object]:
-    from undersigned.openletters import queries
+def _addressees(letter: OpenLetter) -> list[Recipient]:
+    return queries.addressees(letter)
 
-    return list(queries.addressees(letter))
+
+def _recipient(letter: OpenLetter, raw: str | None) -> Recipient | None:
+    """The addressee a pack is for (None: the whole letter); 404 for anyone else."""
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such addressee")
+    for recipient in _addressees(letter):
+        if recipient.pk == int(raw):
+            return recipient
+    raise Http404("No such addressee")
+
+
+@require_POST
+@dashboard_user_required
+def start_hand_in(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    recipient = _recipient(letter, request.POST.get("recipient"))
+    job = services.start_hand_in(letter=letter, recipient=recipient, actor=request.user)
+    messages.success(request, "The hand-in pack is being built. You can leave this page and come back.")
+    return HttpResponseRedirect(f"{_page_url(letter)}#job-{job.pk}")
+
+
+@require_GET
+@dashboard_user_required
+def hand_in_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    recipient = _recipient(letter, request.GET.get("recipient"))
+    services.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
+    who = f"-{recipient.pk}" if recipient else ""
+    response = StreamingHttpResponse(handin.csv_rows(handin.Pack(letter, recipient)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{letter.slug}{who}-endorsers.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _endorsement_of(letter: OpenLetter, endorsement_id: int) -> Endorsement:

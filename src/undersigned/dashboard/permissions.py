@@ -92,8 +92,11 @@ def managed_campaign_or_404(user: User, slug: str) -> Campaign:
 
 
 def managed_print_job_or_404(user: User, job_id: int) -> PrintJob:
-    job = PrintJob.objects.select_related("campaign", "requested_by").filter(pk=job_id).first()
-    if job is None or not can_manage_campaign(user, job.campaign):
+    job = PrintJob.objects.select_related("campaign", "open_letter", "requested_by").filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such print job")
+    owner = job.campaign or job.open_letter
+    if owner is None or not can_manage_organisation(user, owner.organisation_id):
         raise Http404("No such print job")
     return job
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("print-jobs/<int:job_id>/download/", views.print_job_download, name="print_job_download"),
     path("open-letters/<slug:slug>/", open_letters.open_letter_page, name="open_letter"),
     path("open-letters/<slug:slug>/pow/", open_letters.set_pow, name="open_letter_pow"),
+    path("open-letters/<slug:slug>/hand-in/", open_letters.start_hand_in, name="hand_in"),
+    path("open-letters/<slug:slug>/hand-in.csv", open_letters.hand_in_csv, name="hand_in_csv"),
     path(
         "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/hide/",
         open_letters.hide_endorsement,

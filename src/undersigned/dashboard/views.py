@@ -200,12 +200,30 @@ def print_page(request: HttpRequest, slug: str) -> HttpResponse:
 def print_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """One job's progress, for htmx polling; without htmx, the print page at that job."""
     job = managed_print_job_or_404(request.user, job_id)
+    if job.campaign is None and job.open_letter is not None:
+        # An open letter's hand-in pack: the same job, shown on the open letter's page.
+        if not getattr(request, "htmx", False):
+            url = reverse("dashboard:open_letter", args=[job.open_letter.slug])
+            return HttpResponseRedirect(f"{url}#job-{job.pk}")
+        row = _row(job, timezone.now())
+        if row.polling and request.GET.get("seen") == row.seen:
+            return HttpResponse(status=204)
+        return render(request, "dashboard/_hand_in.html#job-update", {"row": row, "letter": job.open_letter})
+    if job.campaign is None:
+        raise Http404("No such print job")
     if not getattr(request, "htmx", False):  # set by django_htmx's middleware
         return HttpResponseRedirect(_print_page_url(job.campaign, job))
     row = _row(job, timezone.now())
     if row.polling and request.GET.get("seen") == row.seen:
         return HttpResponse(status=204)
     return render(request, "dashboard/print.html#job-update", {"row": row, "campaign": job.campaign})
+
+
+def _download_name(job: PrintJob) -> str:
+    if job.campaign is not None:
+        return f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf"
+    slug = job.open_letter.slug if job.open_letter else "open-letter"
+    return f"{slug}-hand-in-{job.pk}.pdf"
 
 
 @require_GET
@@ -222,7 +240,7 @@ def print_job_download(request: HttpRequest, job_id: int) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf",
+        filename=_download_name(job),
         content_type="application/pdf",
     )
     # Names and home addresses: no shared cache may keep a copy.

@@ -23,6 +23,7 @@ from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, Re
 from undersigned.campaigns.services import match_recipient
 from undersigned.core.emails import normalise_email
 from undersigned.core.models import log_action
+from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.organisations.models import Organisation
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
@@ -535,3 +536,59 @@ def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: 
         OpenLetter.objects.filter(pk=letter.pk).update(recipient_group=group)
         letter.recipient_group = group
     return chosen
+
+
+# --- Hand-in packs -----------------------------------------------------------------------
+
+
+def start_hand_in(*, letter: OpenLetter, recipient: Recipient | None, actor: Any) -> PrintJob:
+    """Start building a hand-in pack PDF (for one addressee, or all); a worker builds it.
+
+    Idempotent for a double click: while the same pack waits or builds, that job is
+    returned. A stalled one (its worker died) is marked failed and a new one starts.
+    """
+    from django.contrib.auth import get_user_model
+
+    from undersigned.delivery import bulk_print
+    from undersigned.delivery.tasks import build_print_job
+
+    from . import handin
+
+    requested_by = actor if isinstance(actor, get_user_model()) and actor.is_authenticated else None
+    with transaction.atomic():
+        OpenLetter.objects.select_for_update().filter(pk=letter.pk).values_list("pk", flat=True).first()
+        active = (
+            PrintJob.objects.filter(
+                kind=PrintJobKind.HAND_IN, open_letter=letter, recipient=recipient, status__in=bulk_print.ACTIVE
+            )
+            .order_by("-id")
+            .first()
+        )
+        if active is not None:
+            if not bulk_print.is_stalled(active):
+                return active
+            now = timezone.now()
+            PrintJob.objects.filter(pk=active.pk, updated_at=active.updated_at).update(
+                status=PrintJobStatus.FAILED,
+                error="Stopped making progress (its worker may have stopped), so it was started again.",
+                finished_at=now,
+                updated_at=now,
+            )
+        _, named = handin.counts(handin.Pack(letter, recipient))
+        job = PrintJob.objects.create(
+            kind=PrintJobKind.HAND_IN,
+            open_letter=letter,
+            recipient=recipient,
+            requested_by=requested_by,
+            total=named,
+        )
+        log_action("hand_in.started", job, actor=actor, letter=letter.pk, recipient=recipient.pk if recipient else None)
+        transaction.on_commit(partial(build_print_job.enqueue, job.pk))
+    return job
+
+
+def record_hand_in_download(*, letter: OpenLetter, recipient: Recipient | None, file_format: str, actor: Any) -> None:
+    """Hand-in packs name people: who downloads one is kept."""
+    log_action(
+        "hand_in.downloaded", letter, actor=actor, format=file_format, recipient=recipient.pk if recipient else None
+    )
