@@ -214,9 +214,12 @@ def _state(endorsement: Endorsement) -> _State:
 def _move_counters(letter_id: int, before: _State, after: _State) -> None:
     verified = int(after.counted) - int(before.counted)
     withdrawn = int(after.withdrawn) - int(before.withdrawn)
-    if verified or withdrawn:
+    if verified or withdrawn or before.listed or after.listed:
+        # updated_at moves too: the letter page's cached part is keyed on it.
         OpenLetter.objects.filter(pk=letter_id).update(
-            verified_count=F("verified_count") + verified, withdrawn_count=F("withdrawn_count") + withdrawn
+            verified_count=F("verified_count") + verified,
+            withdrawn_count=F("withdrawn_count") + withdrawn,
+            updated_at=timezone.now(),
         )
     for country, sign, state in ((before.country, -1, before), (after.country, 1, after)):
         if not (state.counted or state.listed):
@@ -421,6 +424,7 @@ def set_featured(*, endorsement: Endorsement, featured: bool, actor: Any) -> boo
         if featured and not locked.is_listed:
             return False
         Endorsement.objects.filter(pk=locked.pk).update(featured=featured, updated_at=timezone.now())
+        OpenLetter.objects.filter(pk=locked.letter_id).update(updated_at=timezone.now())
         log_action("endorsement.featured" if featured else "endorsement.unfeatured", locked, actor=actor)
     return True
 

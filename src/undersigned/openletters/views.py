@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 from django_countries import countries
 
@@ -61,20 +62,25 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         q = search.cleaned_data["q"].strip()
         country = search.cleaned_data["country"].upper()
     before = _before(request.GET.get("before"))
-    page = queries.public_endorsers(letter, search=q, country=country, before=before)
-    country_codes = queries.countries_with_endorsers(letter)
+    filtered = bool(q or country or before)
+    # The part below the counter is the same for every visitor until an endorsement or
+    # the letter changes (both move ``letter.updated_at``), so the unfiltered page's is
+    # cached; the reads are lazy and run only when it is rendered.
     context = {
         "letter": letter,
         "version": version,
         "text_html": version_html(version.pk, version.text),
-        "addressees": queries.addressees(letter),
-        "featured": queries.featured(letter),
-        "page": page,
+        "addressees": SimpleLazyObject(lambda: queries.addressees(letter)),
+        "featured": SimpleLazyObject(lambda: queries.featured(letter)),
+        "page": SimpleLazyObject(lambda: queries.public_endorsers(letter, search=q, country=country, before=before)),
         "q": q,
         "country": country,
-        "filtered": bool(q or country or before),
-        "countries": [(code, _country_name(code)) for code in country_codes],
+        "filtered": filtered,
+        "countries": SimpleLazyObject(
+            lambda: [(code, _country_name(code)) for code in queries.countries_with_endorsers(letter)]
+        ),
         "confirmed": request.GET.get("confirmed") == "1",
+        "cache_key": "" if filtered else f"{letter.pk}:{letter.updated_at.timestamp()}",
     }
     return render(request, "openletters/letter.html", context)
 
