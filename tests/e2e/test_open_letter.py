@@ -91,3 +91,41 @@ def test_axe_endorsement_form(new_context: ContextFactory, open_letter: OpenLett
     page.get_by_role("button", name="Endorse this letter").click()
     expect(page.locator("#error-summary")).to_be_visible()
     assert_no_serious_violations(page)
+
+
+def test_organiser_hides_an_endorsement_and_builds_a_pack(
+    new_context: ContextFactory, live_server: Any, organiser: Any, open_letter: OpenLetter, run_worker: Any
+) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    from undersigned.openletters import services
+
+    services.record_confirmed(
+        letter=open_letter,
+        data=services.EndorsementInput(name="Mickey Mouse", role="Fake", country="IE", email="m@example.org"),
+    )
+    services.record_confirmed(
+        letter=open_letter,
+        data=services.EndorsementInput(name="Aoife Byrne", role="Warden", country="IE", email="a@example.org"),
+    )
+    context = new_context(bypass_csp=True, viewport=PHONE)
+    client = Client()
+    client.force_login(organiser)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+    page = context.new_page()
+    page.goto("/dashboard/")
+    page.get_by_role("link", name="Moderate and hand in “Walkers for Resolution 7”").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Walkers for Resolution 7")
+    assert_no_serious_violations(page)
+    page.get_by_label("Reason for hiding Mickey Mouse").select_option("fake")
+    page.get_by_role("button", name="Hide Mickey Mouse").click()
+    expect(page.get_by_role("status")).to_contain_text("The endorsement is hidden")
+    expect(page.get_by_test_id("verified-count")).to_have_text("1")
+    page.get_by_role("button", name="Build the PDF for the whole letter").click()
+    expect(page.get_by_text("Waiting to start.")).to_be_visible()
+    run_worker()
+    expect(page.get_by_text("Ready: 1 named endorser")).to_be_visible()  # htmx polling picked it up
+    _shot(page, "open-letter-dashboard-phone.png")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]

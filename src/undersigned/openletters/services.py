@@ -63,7 +63,7 @@ def record_version(*, letter: OpenLetter, actor: Any = None) -> OpenLetterVersio
         return None
     digest = text_hash(letter.title, letter.text)
     with transaction.atomic():
-        locked = OpenLetter.objects.select_for_update().select_related("current_version").get(pk=letter.pk)
+        locked = OpenLetter.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=letter.pk)
         if locked.current_version is not None and locked.current_version.text_hash == digest:
             return None
         number = (locked.current_version.number if locked.current_version else 0) + 1
@@ -246,7 +246,8 @@ def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsemen
     now = timezone.now()
     with transaction.atomic():
         endorsement = (
-            Endorsement.objects.select_for_update()
+            # of=self: lock the endorsement only, not the letter's row it joins.
+            Endorsement.objects.select_for_update(of=("self",))
             .select_related("letter__organisation")
             .filter(pk=endorsement_id)
             .first()
