@@ -126,3 +126,22 @@ def test_worker_sends_the_confirmation_email(
     found = links_in(message)
     assert client.post(path_of(found["confirm"])).status_code == 302
     assert Endorsement.objects.get().status == "confirmed"
+
+
+def test_housekeeping_resends_a_lost_confirmation_email(
+    open_letter: OpenLetter, smtp_sink: Any, run_worker: Any, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    client = Client()
+    assert endorse(client, open_letter).status_code == 302
+    DBTaskResult.objects.all().delete()  # the task is lost (e.g. a database restored from before it)
+    Endorsement.objects.update(updated_at=timezone.now() - timedelta(minutes=6))
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # housekeeping queues it again at start, then it is sent
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # sent once: nothing is queued a second time
+    (message,) = smtp_sink.parsed()
+    assert "Please confirm your endorsement" in message["Subject"]
+    assert Endorsement.objects.get().confirmation_sent_at is not None

@@ -140,3 +140,10 @@ def test_write_your_own_letter_starts_the_composer_with_the_letter(client: Clien
     # Another campaign's composer does not take this letter's text.
     other = CampaignFactory(organisation=open_letter.organisation, slug="other")
     assert "We, the undersigned" not in client.get(f"/c/{other.slug}/write/?from={open_letter.slug}").content.decode()
+
+
+def test_home_page_lists_published_open_letters(client: Client, open_letter: OpenLetter) -> None:
+    _add(open_letter, "Home Walker")
+    html = client.get("/").content.decode()
+    assert f'<a href="/open-letters/{open_letter.slug}/">Walkers for Resolution 7</a>' in html
+    assert "1 verified endorsement<" in html

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -164,6 +165,7 @@ def _endorse(
             endorsement.confirm_nonce = secrets.token_hex(16)
         endorsement.confirm_expires_at = now + links.confirm_window()
         endorsement.email = data.email
+        endorsement.confirmation_sent_at = None  # this submission's email is not sent yet
         endorsement.wants_updates = data.wants_updates
         endorsement.ip_hash = ip_hash
         if endorsement.status == EndorsementStatus.PENDING:
@@ -431,6 +433,26 @@ def set_featured(*, endorsement: Endorsement, featured: bool, actor: Any) -> boo
 
 
 # --- Housekeeping ----------------------------------------------------------------------
+
+
+# A confirmation email not sent this long after its submission lost its task (a worker
+# killed mid-send, the mail server down): housekeeping queues it again.
+RESEND_AFTER = timedelta(minutes=5)
+
+
+def resend_unsent(*, now: Any = None) -> int:
+    """Queue again the confirmation emails whose task was lost; return how many."""
+    now = now or timezone.now()
+    waiting = Endorsement.objects.filter(
+        status__in=[EndorsementStatus.PENDING, EndorsementStatus.CONFIRMED, EndorsementStatus.WITHDRAWN],
+        confirm_expires_at__gt=now,
+        confirmation_sent_at__isnull=True,
+        updated_at__lt=now - RESEND_AFTER,
+    ).exclude(confirm_nonce="")
+    ids = list(waiting.values_list("id", flat=True)[:500])
+    for endorsement_id in ids:
+        _enqueue_confirmation(endorsement_id)
+    return len(ids)
 
 
 def remove_expired(*, now: Any = None) -> int:

@@ -88,8 +88,11 @@ def share_links(campaign: Campaign) -> ShareLinks:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    from undersigned.openletters.queries import public_letters
+
     campaigns = list(campaign_queries.public_campaigns()[:50])
-    return render(request, "public/home.html", {"campaigns": campaigns})
+    open_letters = list(public_letters()[:50])
+    return render(request, "public/home.html", {"campaigns": campaigns, "open_letters": open_letters})
 
 
 @require_GET

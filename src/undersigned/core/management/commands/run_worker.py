@@ -2,8 +2,9 @@
 
 django-tasks-db runs tasks but has no periodic jobs. The worker therefore runs a
 small housekeeping loop beside it: every minute it returns deliveries whose worker
-died mid-send to the queue, looks for due work that lost its task and removes
-endorsements of open letters nobody confirmed in time. Several workers
+died mid-send to the queue, looks for due work that lost its task, removes
+endorsements of open letters nobody confirmed in time and queues again confirmation
+emails whose task was lost. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -31,6 +32,7 @@ def housekeeping() -> None:
         sending.schedule_due()
         digests.send_due_digests()
         open_letters.remove_expired()
+        open_letters.resend_unsent()
     finally:
         close_old_connections()
 
