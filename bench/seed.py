@@ -225,20 +225,20 @@ def endorsements(slug: str, count: int) -> dict[str, object]:
         raise SystemExit(f"seed.py does not fill openletters_endorsement columns {sorted(missing)}; update it")
     columns = ", ".join(ENDORSEMENT_COLUMNS)
     table = Endorsement._meta.db_table
-    country = "(ARRAY[" + ", ".join(f"'{c}'" for c in COUNTRIES) + f"])[1 + i % {len(COUNTRIES)}]"
+    country = "(ARRAY[" + ", ".join(f"'{c}'" for c in COUNTRIES) + f"])[1 + i %% {len(COUNTRIES)}]"
     if connection.vendor == "postgresql":
         series, prefix, rand = "generate_series(%s, %s) AS seq(i)", "", "md5(random()::text || i::text)"
     else:
         series = "seq"
         prefix = "WITH RECURSIVE seq(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s) "
         rand = "lower(hex(randomblob(16)))"
-        country = "CASE i % 10 " + " ".join(f"WHEN {n} THEN '{c}'" for n, c in enumerate(COUNTRIES)) + " END"
+        country = "CASE i %% 10 " + " ".join(f"WHEN {n} THEN '{c}'" for n, c in enumerate(COUNTRIES)) + " END"
     insert = (
         f"INSERT INTO {table} ({columns}) {prefix}"  # noqa: S608 (names from the model, values are parameters)
-        "SELECT %s, %s, %s, 'person', 'Bench Endorser ' || i, 'Member', 'Walking Club ' || (i % 997), "
+        "SELECT %s, %s, %s, 'person', 'Bench Endorser ' || i, 'Member', 'Walking Club ' || (i %% 997), "
         f"{country}, '', '', '', 'bench-endorser-' || i || '@example.net', "
         "'bench-endorser-' || i || '@example.net', TRUE, FALSE, 'confirmed', TRUE, FALSE, '', FALSE, "
-        "'bench endorser ' || i || ' walking club ' || (i % 997), %s, %s, '', NULL, NULL, NULL, "
+        "'bench endorser ' || i || ' walking club ' || (i %% 997), %s, %s, '', NULL, NULL, NULL, "
         f"substr({rand}, 1, 32), %s, NULL, '' FROM {series}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
