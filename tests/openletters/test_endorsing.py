@@ -210,7 +210,9 @@ def test_unnamed_endorsers_are_counted_not_named(
     )
     client.post(path_of(found["confirm"]))
     assert _count(open_letter) == 1
-    assert "Quiet Person" not in _page(client, open_letter)
+    html = _page(client, open_letter)
+    assert "Quiet Person" not in html
+    assert "1 endorser chose to be counted without being named." in html
 
 
 def test_organisation_endorses_as_organisation(

@@ -87,6 +87,12 @@ def countries_with_endorsers(letter: OpenLetter) -> list[str]:
     )
 
 
+def unnamed_count(letter: OpenLetter) -> int:
+    """Verified endorsers who chose not to be named (from the kept per-country counts)."""
+    named = sum(EndorsementCountry.objects.filter(letter=letter).values_list("listed", flat=True))
+    return max(0, letter.verified_count - named)
+
+
 def country_counts(letter: OpenLetter) -> dict[str, int]:
     """Verified endorsements per country (kept counts), for hand-in packs per addressee."""
     return dict(EndorsementCountry.objects.filter(letter=letter).values_list("country", "count"))

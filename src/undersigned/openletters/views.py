@@ -79,6 +79,7 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "countries": SimpleLazyObject(
             lambda: [(code, _country_name(code)) for code in queries.countries_with_endorsers(letter)]
         ),
+        "unnamed": lambda: queries.unnamed_count(letter),
         "confirmed": request.GET.get("confirmed") == "1",
         "cache_key": "" if filtered else f"{letter.pk}:{letter.updated_at.timestamp()}",
     }
