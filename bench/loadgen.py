@@ -254,6 +254,45 @@ def product_pdf(compose_path: str, vu: int) -> Flow:
     return flow
 
 
+def product_endorse(endorse_path: str, vu: int) -> Flow:
+    """GET an open letter's endorsement form, fill it in as a person would, POST it; time the POST.
+
+    A 302 to the "check your email" page is an endorsement accepted (its confirmation
+    email queued for the worker, not sent in the request).
+    """
+    run = secrets.token_hex(3)
+
+    async def flow(browser: Browser, n: int) -> float:
+        page = await browser.get(endorse_path)
+        if page.status != 200:
+            raise HTTPError(f"endorse GET answered {page.status}")
+        text = page.text
+        fields = [
+            ("csrfmiddlewaretoken", csrf_token(text)),
+            ("form_started", input_value(text, "form_started")),
+            ("homepage", ""),
+            ("kind", "person"),
+            ("name", f"Bench Endorser {vu}-{n}"),
+            ("role", "Trustee"),
+            ("organisation", "Wendmouth Walking Club"),
+            ("signatory", ""),
+            ("website", ""),
+            ("country", "IE"),
+            ("statement", random.choice(PERSONAL)[:200]),
+            ("email", f"bench-{run}-{vu}-{n}@example.net"),
+            ("show_publicly", "on"),
+        ]
+        started = time.perf_counter()
+        answer = await browser.post(endorse_path, fields)
+        elapsed = time.perf_counter() - started
+        location = answer.header("location") or ""
+        if answer.status != 302 or not location.endswith("/endorse/sent/"):
+            raise HTTPError(f"endorse POST answered {answer.status} {location[:30]}")
+        return elapsed
+
+    return flow
+
+
 def reference_submit(form_path: str, vu: int) -> Flow:
     """The bare reference: GET a small form, POST three fields; time the POST."""
     run = secrets.token_hex(3)

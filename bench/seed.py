@@ -3,6 +3,9 @@
     python bench/seed.py prepare              the reference's table; a live campaign (JSON: slug)
     python bench/seed.py letters --slug S --count N
                                               bulk-insert N supporters and N sent letters
+    python bench/seed.py endorsements --slug S --count N
+                                              bulk-insert N confirmed, public endorsements of
+                                              the open letter S (counters move with them)
 
 Bulk inserts run inside the database (``generate_series`` on PostgreSQL, a recursive
 CTE on SQLite) in chunks of one transaction each, so a million letters take seconds to
@@ -171,6 +174,104 @@ def letters(slug: str, count: int) -> dict[str, object]:
     }
 
 
+ENDORSEMENT_COLUMNS = [
+    "created_at",
+    "updated_at",
+    "letter_id",
+    "kind",
+    "name",
+    "role",
+    "organisation",
+    "country",
+    "statement",
+    "website",
+    "signatory",
+    "email",
+    "email_normalised",
+    "show_publicly",
+    "wants_updates",
+    "status",
+    "is_listed",
+    "hidden",
+    "hidden_reason",
+    "featured",
+    "search_text",
+    "version_id",
+    "text_hash",
+    "confirm_nonce",
+    "confirm_expires_at",
+    "confirmation_sent_at",
+    "pending_update",
+    "withdraw_secret",
+    "confirmed_at",
+    "withdrawn_at",
+    "ip_hash",
+]
+# Endorsers' countries rotate through these, so the country filter has work to do.
+COUNTRIES = ("IE", "CZ", "JP", "GB", "DE", "FR", "ES", "IT", "NL", "PL")
+
+
+def endorsements(slug: str, count: int) -> dict[str, object]:
+    """Bulk-insert confirmed, public endorsements of an open letter, as if each was confirmed."""
+    from undersigned.openletters.models import Endorsement, EndorsementCountry, OpenLetter
+
+    letter = OpenLetter.objects.select_related("current_version").get(slug=slug)
+    version = letter.current_version
+    if version is None:
+        raise SystemExit(f"open letter {slug} has no published version")
+    concrete = {str(f.column) for f in Endorsement._meta.concrete_fields if not f.primary_key}
+    missing = concrete - set(ENDORSEMENT_COLUMNS)
+    if missing:
+        raise SystemExit(f"seed.py does not fill openletters_endorsement columns {sorted(missing)}; update it")
+    columns = ", ".join(ENDORSEMENT_COLUMNS)
+    table = Endorsement._meta.db_table
+    country = "(ARRAY[" + ", ".join(f"'{c}'" for c in COUNTRIES) + f"])[1 + i %% {len(COUNTRIES)}]"
+    if connection.vendor == "postgresql":
+        series, prefix, rand = "generate_series(%s, %s) AS seq(i)", "", "md5(random()::text || i::text)"
+    else:
+        series = "seq"
+        prefix = "WITH RECURSIVE seq(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s) "
+        rand = "lower(hex(randomblob(16)))"
+        country = "CASE i %% 10 " + " ".join(f"WHEN {n} THEN '{c}'" for n, c in enumerate(COUNTRIES)) + " END"
+    insert = (
+        f"INSERT INTO {table} ({columns}) {prefix}"  # noqa: S608 (names from the model, values are parameters)
+        "SELECT %s, %s, %s, 'person', 'Bench Endorser ' || i, 'Member', 'Walking Club ' || (i %% 997), "
+        f"{country}, '', '', '', 'bench-endorser-' || i || '@example.net', "
+        "'bench-endorser-' || i || '@example.net', TRUE, FALSE, 'confirmed', TRUE, FALSE, '', FALSE, "
+        "'bench endorser ' || i || ' walking club ' || (i %% 997), %s, %s, '', NULL, NULL, NULL, "
+        f"substr({rand}, 1, 32), %s, NULL, '' FROM {series}"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    first = Endorsement.objects.filter(letter=letter).count() + 1
+    started = time.monotonic()
+    done = 0
+    while done < count:
+        size = min(CHUNK, count - done)
+        start, end = first + done, first + done + size - 1
+        values = [now, now, letter.pk, version.pk, version.text_hash, now]
+        params = [start, end, *values] if connection.vendor == "sqlite" else [*values, start, end]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert, params)
+        done += size
+        print(f"  {done:>9,} endorsements inserted ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+    # The kept counters, as the services would have moved them.
+    with transaction.atomic():
+        OpenLetter.objects.filter(pk=letter.pk).update(verified_count=F("verified_count") + count)
+        for index, code in enumerate(COUNTRIES):
+            added = len(range(first + (index - first) % len(COUNTRIES), first + count, len(COUNTRIES)))
+            row, _ = EndorsementCountry.objects.get_or_create(letter=letter, country=code)
+            EndorsementCountry.objects.filter(pk=row.pk).update(count=F("count") + added, listed=F("listed") + added)
+    inserted = time.monotonic() - started
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        else:
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    letter.refresh_from_db()
+    return {"inserted": count, "insert_seconds": round(inserted, 1), "verified_count": letter.verified_count}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,8 +279,16 @@ def main() -> None:
     bulk = sub.add_parser("letters")
     bulk.add_argument("--slug", required=True)
     bulk.add_argument("--count", type=int, required=True)
+    endorse = sub.add_parser("endorsements")
+    endorse.add_argument("--slug", required=True)
+    endorse.add_argument("--count", type=int, required=True)
     args = parser.parse_args()
-    result = prepare() if args.command == "prepare" else letters(args.slug, args.count)
+    if args.command == "prepare":
+        result = prepare()
+    elif args.command == "letters":
+        result = letters(args.slug, args.count)
+    else:
+        result = endorsements(args.slug, args.count)
     print(json.dumps(result))
 
 

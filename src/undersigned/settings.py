@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "undersigned.supporters",
     "undersigned.letters",
     "undersigned.delivery",
+    "undersigned.openletters",
     "undersigned.public",
     "undersigned.dashboard",
 ]
@@ -389,3 +390,5 @@ POW_COST = env_int("UNDERSIGNED_POW_COST", 5000, minimum=1)
 LETTER_BODY_MAX_CHARS = 20_000
 LETTER_SUBJECT_MAX_CHARS = 200
 DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
+# Open letters: how long an endorsement waits for its email to be confirmed.
+ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)

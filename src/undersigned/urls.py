@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("undersigned.dashboard.urls")),
+    path("open-letters/", include("undersigned.openletters.urls")),
     path("", include("undersigned.core.urls")),
     path("", include("undersigned.public.urls")),
 ]

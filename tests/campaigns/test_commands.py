@@ -166,6 +166,8 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
     assert first == (
         'Created campaign "Keep the riverside path open": http://testserver/c/wendmouth-riverside-path/\n'
         'Created campaign "A bus to every trailhead": http://testserver/c/a-bus-to-every-trailhead/\n'
+        'Created open letter "Walkers for Resolution 7: an open letter to our member associations": '
+        "http://testserver/open-letters/walkers-for-resolution-7/\n"
         f"Organiser login: organiser / {password} at http://testserver/admin/\n"
     )
     assert len(password) >= 16
@@ -187,6 +189,8 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
     assert second == (
         'Kept campaign "Keep our riverside path open": http://testserver/c/wendmouth-riverside-path/\n'
         'Kept campaign "A bus to every trailhead": http://testserver/c/a-bus-to-every-trailhead/\n'
+        'Kept open letter "Walkers for Resolution 7: an open letter to our member associations": '
+        "http://testserver/open-letters/walkers-for-resolution-7/\n"
         f"Organiser login: organiser / {password} at http://testserver/admin/\n"
     )
     assert Campaign.objects.get(slug="wendmouth-riverside-path").title == "Keep our riverside path open"

@@ -53,9 +53,39 @@ MAX_LENGTHS: dict[str, int] = {
     "recipients.postal_address": 1000,
     "campaign.tags": 50,  # each tag
     "letter.prompts": 500,  # each prompt
+    # Open letters (kind = "open_letter"); the model limits of openletters.OpenLetter.
+    "open_letter.slug": 80,
+    "open_letter.title": 200,
+    "open_letter.summary": 1000,
+    "open_letter.language": 10,
+    "open_letter.text": 50_000,
+    "open_letter.tags": 50,
+    "open_letter.recipient_group": 200,
+    "open_letter.campaign": 80,
+    "open_letter.authors.name": 200,
+    "open_letter.authors.role": 200,
+    "open_letter.authors.place": 200,
 }
 
-TOP_KEYS = ("campaign", "recipients", "letter")
+TOP_KEYS = ("kind", "campaign", "recipients", "letter")
+OPEN_LETTER_TOP_KEYS = ("kind", "open_letter", "recipients")
+KINDS = ("campaign", "open_letter")
+OPEN_LETTER_KEYS = (
+    "slug",
+    "title",
+    "summary",
+    "text",
+    "status",
+    "published",
+    "deadline",
+    "tags",
+    "language",
+    "recipient_group",
+    "decision_date",
+    "campaign",
+    "authors",
+)
+OPEN_LETTER_STATUSES = ("draft", "published", "closed")
 CAMPAIGN_KEYS = (
     "slug",
     "title",
@@ -159,19 +189,64 @@ class CampaignFile:
     letter: LetterTemplateData
 
 
+@dataclass(frozen=True, kw_only=True)
+class OpenLetterFile:
+    """An open letter (``kind = "open_letter"``): its text, authors and addressees.
+
+    With ``recipient_group`` set, the recipients become the members of a recipient group
+    of that name and the letter is addressed to the group; otherwise to each recipient.
+    ``campaign`` names a letter campaign (by slug) whose composer starts from this text.
+    """
+
+    slug: str
+    title: str
+    text: str
+    summary: str = ""
+    status: str = "draft"
+    published: datetime | None = None
+    deadline: datetime | None = None
+    tags: tuple[str, ...] = ()
+    language: str = "en"
+    recipient_group: str = ""
+    decision_date: date | None = None
+    campaign: str = ""
+    authors: tuple[Author, ...] = ()
+    recipients: tuple[RecipientData, ...]
+
+
 # --- Parsing ---------------------------------------------------------------------------
+
+
+def _load(text: str) -> tuple[str, dict[str, Any]]:
+    # Some editors on Windows start UTF-8 files with a byte order mark; TOML does not allow it.
+    text = text.removeprefix("\ufeff")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignFileError([_syntax_message(exc, text)]) from None
 
 
 def parse(text: str) -> CampaignFile:
     """Read a campaign file, or raise ``CampaignFileError`` listing every problem."""
-    # Some editors on Windows start UTF-8 files with a byte order mark; TOML does not allow it.
-    text = text.removeprefix("\ufeff")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CampaignFileError([_syntax_message(exc, text)]) from None
+    result = parse_any(text)
+    if not isinstance(result, CampaignFile):
+        raise CampaignFileError(['this file describes an open letter (kind = "open_letter"), not a campaign'])
+    return result
+
+
+def parse_any(text: str) -> CampaignFile | OpenLetterFile:
+    """Read a campaign file of either kind (``kind = "campaign"``, the default, or ``"open_letter"``)."""
+    text, raw = _load(text)
     checker = _Checker(text)
-    result = checker.campaign_file(raw)
+    kind = raw.get("kind", "campaign")
+    result: CampaignFile | OpenLetterFile | None
+    if kind == "open_letter":
+        result = checker.open_letter_file(raw)
+    elif kind == "campaign":
+        result = checker.campaign_file(raw)
+    else:
+        checker.add("kind", f"kind must be one of {', '.join(KINDS)}, not {_quoted(str(kind))}")
+        result = None
     if checker.problems or result is None:
         raise CampaignFileError(checker.messages())
     return result
@@ -251,6 +326,80 @@ class _Checker:
         if campaign is None or letter is None:
             return None
         return CampaignFile(**campaign, recipients=recipients, letter=letter)
+
+    def open_letter_file(self, raw: dict[str, Any]) -> OpenLetterFile | None:
+        self.known_keys(raw, "", OPEN_LETTER_TOP_KEYS)
+        table = self.table(raw, "open_letter", "", hint="add an [open_letter] table")
+        recipients = self.recipients(raw)
+        if table is None:
+            return None
+        self.known_keys(table, "open_letter", OPEN_LETTER_KEYS)
+        path = "open_letter"
+        slug = self.text(table, path, "slug", required=True)
+        if slug and SLUG.fullmatch(slug) is None:
+            self.add(
+                f"{path}.slug", f"{path}.slug {_quoted(slug)} may only contain letters, digits, hyphens and underscores"
+            )
+        campaign = self.text(table, path, "campaign")
+        if campaign and SLUG.fullmatch(campaign) is None:
+            self.add(f"{path}.campaign", f"{path}.campaign must be the slug of a letter campaign")
+        return OpenLetterFile(
+            slug=slug,
+            title=self.text(table, path, "title", required=True),
+            text=self.text(table, path, "text", required=True, multiline=True),
+            summary=self.text(table, path, "summary", multiline=True),
+            status=self.choice(table, path, "status", OPEN_LETTER_STATUSES, default="draft"),
+            published=self.when(table, path, "published"),
+            deadline=self.when(table, path, "deadline"),
+            tags=self.text_list(table, path, "tags"),
+            language=self.language(table, path, default="en"),
+            recipient_group=self.text(table, path, "recipient_group"),
+            decision_date=self.day(table, path, "decision_date"),
+            campaign=campaign,
+            authors=self.authors(table, path),
+            recipients=recipients,
+        )
+
+    def authors(self, table: dict[str, Any], path: str) -> tuple[Author, ...]:
+        full = _join(path, "authors")
+        value = table.get("authors", [])
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.add(full, f"{full} must be a list of tables, one [[open_letter.authors]] per author")
+            return ()
+        result = []
+        for number, item in enumerate(value, start=1):
+            item_path = _join(full, number)
+            self.known_keys(item, item_path, AUTHOR_KEYS)
+            result.append(
+                Author(
+                    name=self.text(item, item_path, "name", required=True),
+                    role=self.text(item, item_path, "role"),
+                    place=self.text(item, item_path, "place"),
+                )
+            )
+        return tuple(result)
+
+    def when(self, table: dict[str, Any], path: str, key: str) -> datetime | None:
+        full = _join(path, key)
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, date):
+            return datetime.combine(value, END_OF_DAY if key == "deadline" else time(0, 0), tzinfo=UTC)
+        self.add(full, f"{full} must be a date (2027-03-31) or a date and time (2027-03-31T17:00:00Z), without quotes")
+        return None
+
+    def day(self, table: dict[str, Any], path: str, key: str) -> date | None:
+        full = _join(path, key)
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        self.add(full, f"{full} must be a date such as 2027-03-31, without quotes")
+        return None
 
     def campaign(self, table: dict[str, Any]) -> dict[str, Any]:
         """The [campaign] table's values, as keyword arguments for CampaignFile."""

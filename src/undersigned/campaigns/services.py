@@ -119,7 +119,7 @@ def _import_recipients(
     # Entries with an email are matched first: their match is exact, and a same-named
     # entry without an email must not take their row by coming earlier in the file.
     for index in sorted(range(len(entries)), key=lambda i: not entries[i].email):
-        match = _match_recipient(organisation=organisation, entry=entries[index], on_campaign=on_campaign, used=used)
+        match = match_recipient(organisation=organisation, entry=entries[index], on_campaign=on_campaign, used=used)
         if match is not None:
             used.add(match.pk)
         matches[index] = match
@@ -154,7 +154,7 @@ def _import_recipients(
     return ids
 
 
-def _match_recipient(
+def match_recipient(
     *, organisation: Organisation, entry: RecipientData, on_campaign: set[int], used: set[int]
 ) -> Recipient | None:
     """The organisation's existing row for this entry, if there is one.

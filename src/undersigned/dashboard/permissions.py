@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 
 from undersigned.campaigns.models import Campaign
 from undersigned.delivery.models import PrintJob
+from undersigned.openletters.models import OpenLetter
 from undersigned.organisations.models import Membership, Role
 
 # The roles that run campaigns; keep in step with Membership.can_manage_campaigns.
@@ -37,16 +38,37 @@ def may_use_dashboard(user: User) -> bool:
     return bool(user.is_active and (getattr(user, "is_staff", False) or is_superuser(user)))
 
 
-def can_manage_campaign(user: User, campaign: Campaign) -> bool:
+def can_manage_organisation(user: User, organisation_id: int) -> bool:
     if not may_use_dashboard(user):
         return False
     if is_superuser(user):
         return True
     if user.pk is None:
         return False
-    return Membership.objects.filter(
-        user_id=user.pk, organisation_id=campaign.organisation_id, role__in=MANAGING_ROLES
-    ).exists()
+    return Membership.objects.filter(user_id=user.pk, organisation_id=organisation_id, role__in=MANAGING_ROLES).exists()
+
+
+def can_manage_campaign(user: User, campaign: Campaign) -> bool:
+    return can_manage_organisation(user, campaign.organisation_id)
+
+
+def managed_open_letters(user: User) -> QuerySet[OpenLetter]:
+    """The open letters of the organisations the user organises, newest first."""
+    letters = OpenLetter.objects.select_related("organisation").order_by("-created_at", "-id")
+    if is_superuser(user):
+        return letters
+    if not may_use_dashboard(user) or user.pk is None:
+        return letters.none()
+    return letters.filter(
+        organisation__memberships__user_id=user.pk, organisation__memberships__role__in=MANAGING_ROLES
+    )
+
+
+def managed_open_letter_or_404(user: User, slug: str) -> OpenLetter:
+    letter = OpenLetter.objects.select_related("organisation", "current_version").filter(slug=slug).first()
+    if letter is None or not can_manage_organisation(user, letter.organisation_id):
+        raise Http404("No such open letter")
+    return letter
 
 
 def managed_campaigns(user: User) -> QuerySet[Campaign]:
@@ -70,8 +92,11 @@ def managed_campaign_or_404(user: User, slug: str) -> Campaign:
 
 
 def managed_print_job_or_404(user: User, job_id: int) -> PrintJob:
-    job = PrintJob.objects.select_related("campaign", "requested_by").filter(pk=job_id).first()
-    if job is None or not can_manage_campaign(user, job.campaign):
+    job = PrintJob.objects.select_related("campaign", "open_letter", "requested_by").filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such print job")
+    owner = job.campaign or job.open_letter
+    if owner is None or not can_manage_organisation(user, owner.organisation_id):
         raise Http404("No such print job")
     return job
 

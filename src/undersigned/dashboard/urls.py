@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import open_letters, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -10,4 +10,23 @@ urlpatterns = [
     path("print-jobs/<int:job_id>/", views.print_job, name="print_job"),
     path("print-jobs/<int:job_id>/download/", views.print_job_download, name="print_job_download"),
     path("print-jobs/<int:job_id>/posted/", views.print_job_posted, name="print_job_posted"),
+    path("open-letters/<slug:slug>/", open_letters.open_letter_page, name="open_letter"),
+    path("open-letters/<slug:slug>/pow/", open_letters.set_pow, name="open_letter_pow"),
+    path("open-letters/<slug:slug>/hand-in/", open_letters.start_hand_in, name="hand_in"),
+    path("open-letters/<slug:slug>/hand-in.csv", open_letters.hand_in_csv, name="hand_in_csv"),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/hide/",
+        open_letters.hide_endorsement,
+        name="endorsement_hide",
+    ),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/restore/",
+        open_letters.restore_endorsement,
+        name="endorsement_restore",
+    ),
+    path(
+        "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/feature/",
+        open_letters.feature_endorsement,
+        name="endorsement_feature",
+    ),
 ]

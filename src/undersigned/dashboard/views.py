@@ -38,6 +38,7 @@ from .permissions import (
     dashboard_user_required,
     managed_campaign_or_404,
     managed_campaigns,
+    managed_open_letters,
     managed_print_job_or_404,
 )
 
@@ -110,7 +111,8 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 @dashboard_user_required
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
-    return render(request, "dashboard/index.html", {"campaigns": campaigns})
+    open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
+    return render(request, "dashboard/index.html", {"campaigns": campaigns, "open_letters": open_letters})
 
 
 # --- Printing in bulk ------------------------------------------------------------------
@@ -220,6 +222,9 @@ def _render_print_page(
 def print_job_posted(request: HttpRequest, job_id: int) -> HttpResponse:
     """The organiser confirms a finished print is in the post: its letters are marked sent."""
     job = managed_print_job_or_404(request.user, job_id)
+    if job.campaign is None:
+        # A hand-in pack is handed in, not posted letter by letter.
+        raise Http404("Only a print of posted letters can be marked as posted")
     form = MarkPostedForm(request.POST, prefix=f"job{job.pk}")
     if job.status != PrintJobStatus.DONE:
         # Only from a page left open while the job changed: say so at the top of the page.
@@ -241,12 +246,30 @@ def print_job_posted(request: HttpRequest, job_id: int) -> HttpResponse:
 def print_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """One job's progress, for htmx polling; without htmx, the print page at that job."""
     job = managed_print_job_or_404(request.user, job_id)
+    if job.campaign is None and job.open_letter is not None:
+        # An open letter's hand-in pack: the same job, shown on the open letter's page.
+        if not getattr(request, "htmx", False):
+            url = reverse("dashboard:open_letter", args=[job.open_letter.slug])
+            return HttpResponseRedirect(f"{url}#job-{job.pk}")
+        row = _row(job, timezone.now())
+        if row.polling and request.GET.get("seen") == row.seen:
+            return HttpResponse(status=204)
+        return render(request, "dashboard/_hand_in.html#job-update", {"row": row, "letter": job.open_letter})
+    if job.campaign is None:
+        raise Http404("No such print job")
     if not getattr(request, "htmx", False):  # set by django_htmx's middleware
         return HttpResponseRedirect(_print_page_url(job.campaign, job))
     row = _row(job, timezone.now())
     if row.polling and request.GET.get("seen") == row.seen:
         return HttpResponse(status=204)
     return render(request, "dashboard/print.html#job-update", {"row": row, "campaign": job.campaign})
+
+
+def _download_name(job: PrintJob) -> str:
+    if job.campaign is not None:
+        return f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf"
+    slug = job.open_letter.slug if job.open_letter else "open-letter"
+    return f"{slug}-hand-in-{job.pk}.pdf"
 
 
 @require_GET
@@ -263,7 +286,7 @@ def print_job_download(request: HttpRequest, job_id: int) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf",
+        filename=_download_name(job),
         content_type="application/pdf",
     )
     # Names and home addresses: no shared cache may keep a copy.

@@ -409,7 +409,9 @@ def is_stalled(job: PrintJob, *, now: datetime.datetime | None = None) -> bool:
 
 
 def printed_by(job: PrintJob) -> QuerySet[Delivery]:
-    """The deliveries a finished job printed that still wait to be posted."""
+    """The deliveries a finished job printed that still wait to be posted (none for a hand-in pack)."""
+    if job.campaign_id is None:
+        return Delivery.objects.none()
     return _waiting(job.campaign_id, job.created_at)
 
 
@@ -519,20 +521,21 @@ def build_print_job(job_id: int) -> str:
     if not claimed:
         logger.info("print job %s is not waiting to start; nothing to do", job_id)
         return PrintJob.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing"
-    job = PrintJob.objects.select_related("campaign").get(pk=job_id)
+    job = PrintJob.objects.select_related("campaign", "open_letter", "recipient").get(pk=job_id)
     progress = {"done": 0, "total": job.total}
     try:
-        _build(job, progress)
+        _BUILDERS.get(job.kind, _build)(job, progress)
     except _Abandoned:
         logger.info("print job %s was restarted elsewhere; this worker stopped", job_id)
     except Exception as exc:
         # Deliberately caught and not re-raised: the task runner would log the exception's
         # message, and messages about letters can carry names. The log gets ids, the
         # exception's type and where it happened; the organiser gets a sentence.
+        owner = f"campaign {job.campaign_id}" if job.campaign_id else f"open letter {job.open_letter_id}"
         logger.error(
-            "print job %s (campaign %s) failed after %s letters with %s:\n%s",
+            "print job %s (%s) failed after %s letters with %s:\n%s",
             job.pk,
-            job.campaign_id,
+            owner,
             progress["done"],
             type(exc).__name__,
             "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
@@ -545,9 +548,43 @@ def build_print_job(job_id: int) -> str:
     return PrintJob.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing"
 
 
+Builder = Callable[[PrintJob, dict[str, int]], None]
+# Other kinds of job (PrintJob.kind) register how they are built; "post" is built here.
+# A builder claims nothing and finishes nothing itself: it reports progress with
+# ``touch`` and hands its finished file to ``finish``, so every kind of job is claimed,
+# watched for stalls and finished the same way.
+_BUILDERS: dict[str, Builder] = {}
+
+
+def register_builder(kind: str, builder: Builder) -> None:
+    _BUILDERS[kind] = builder
+
+
+touch = _touch
+Abandoned = _Abandoned
+
+
+def finish(job: PrintJob, out: BinaryIO, name: str, count: int) -> None:
+    """Store the job's finished PDF (``out``, read from its start) and mark the job done."""
+    out.seek(0)
+    name = default_storage.save(name, File(out, name=name))
+    now = timezone.now()
+    finished = PrintJob.objects.filter(pk=job.pk, status=PrintJobStatus.RUNNING).update(
+        status=PrintJobStatus.DONE, done=count, total=count, file=name, error="", finished_at=now, updated_at=now
+    )
+    if not finished:
+        default_storage.delete(name)
+        raise _Abandoned
+    log_action("print_job.done", job, letters=count)
+    logger.info("print job %s: %s items printed", job.pk, count)
+
+
 def _build(job: PrintJob, progress: dict[str, int]) -> None:
+    if job.campaign is None:
+        raise ValueError("a post print job needs a campaign")
+    campaign = job.campaign
     day = timezone.localdate(job.created_at)
-    total, items = _campaign_items(job.campaign_id, day=day, created_before=job.created_at)
+    total, items = _campaign_items(campaign.pk, day=day, created_before=job.created_at)
     # The count when the job starts, not when it was requested: letters may have been
     # withdrawn (erased) while it waited.
     _touch(job.pk, total=total, done=0)
@@ -566,24 +603,14 @@ def _build(job: PrintJob, progress: dict[str, int]) -> None:
             last_beat = time.monotonic()
             _touch(job.pk)
 
-    name = f"{FOLDER}/{job.pk}-{job.campaign.slug}-{job.paper}.pdf"
+    name = f"{FOLDER}/{job.pk}-{campaign.slug}-{job.paper}.pdf"
     # An unnamed temporary file: the operating system removes it even if the worker is
     # killed. The media folder only ever receives a complete file.
     with tempfile.TemporaryFile() as out:
         count = print_letters(items, out, paper=_paper(job.paper), on_progress=on_progress, on_join=on_join)
         if not count:
             raise _NothingLeft
-        out.seek(0)
-        name = default_storage.save(name, File(out, name=name))
-    now = timezone.now()
-    finished = PrintJob.objects.filter(pk=job.pk, status=PrintJobStatus.RUNNING).update(
-        status=PrintJobStatus.DONE, done=count, total=count, file=name, error="", finished_at=now, updated_at=now
-    )
-    if not finished:
-        default_storage.delete(name)
-        raise _Abandoned
-    log_action("print_job.done", job, letters=count)
-    logger.info("print job %s (campaign %s): %s letters printed", job.pk, job.campaign_id, count)
+        finish(job, out, name, count)
 
 
 def _paper(value: str) -> Paper:

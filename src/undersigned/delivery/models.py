@@ -92,10 +92,25 @@ class PrintJobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class PrintJob(TimeStampedModel):
-    """A bulk print of a campaign's post, built by a worker in chunks, with progress."""
+class PrintJobKind(models.TextChoices):
+    POST = "post", "A campaign's posted letters"
+    HAND_IN = "hand_in", "An open letter's hand-in pack"
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="print_jobs")
+
+class PrintJob(TimeStampedModel):
+    """A PDF built by a worker in chunks, with progress: a campaign's post (``campaign``),
+    or an open letter's hand-in pack (``open_letter``, for one ``recipient`` or all)."""
+
+    kind = models.CharField(max_length=10, choices=PrintJobKind.choices, default=PrintJobKind.POST)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="print_jobs"
+    )
+    open_letter = models.ForeignKey(
+        "openletters.OpenLetter", null=True, blank=True, on_delete=models.CASCADE, related_name="hand_in_jobs"
+    )
+    recipient = models.ForeignKey(
+        "campaigns.Recipient", null=True, blank=True, on_delete=models.CASCADE, related_name="hand_in_jobs"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

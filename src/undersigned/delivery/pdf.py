@@ -381,6 +381,27 @@ def _compile(documents: list[dict[str, Any]], *, paper: Paper, title: str) -> by
     return result
 
 
+def render_data(template: Path, data: dict[str, Any]) -> bytes:
+    """Compile another fixed typst template of ours (e.g. an open letter's hand-in pack)
+    with ``data`` as JSON in ``sys.inputs.data``, with the same vendored fonts and the
+    same lock. Callers bound their input, as ``render_letters`` does, since a compile
+    cannot be stopped."""
+    payload = json.dumps(data, ensure_ascii=False)
+    with _lock:
+        result = _template_compiler(template).compile(format="pdf", sys_inputs={"data": payload})
+    if not isinstance(result, bytes):
+        raise RuntimeError("typst returned no PDF")
+    return result
+
+
+@functools.cache
+def _template_compiler(template: Path) -> typst.Compiler:
+    if template == TEMPLATE:
+        return _compiler()
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[FONTS_DIR])
+    return typst.Compiler(template, root=template.parent, font_paths=fonts, ignore_system_fonts=True)
+
+
 @functools.cache
 def _compiler() -> typst.Compiler:
     """The process's one compiler, made on first use (under ``_lock``): the first

@@ -15,9 +15,20 @@ ORGANISER_USERNAME = "organiser"
 
 # In the order the demo loads them; the file names are not slugs (those are inside).
 CAMPAIGN_FILES = ("riverside-path.toml", "bus-to-every-trailhead.toml")
+# Open letters load after the campaigns: one links to a campaign by its slug.
+OPEN_LETTER_FILES = ("open-letter-trailheads.toml",)
+
+# Confirmed endorsements the demo open letter starts with (fictional people), as
+# (name, role, organisation, country, statement).
+DEMO_ENDORSERS = (
+    ("Siobhán Ní Bhriain", "Mountain guide", "Connemara Guides", "IE", "Half my clients arrive by bus."),
+    ("Petr Dvořák", "Warden", "Krkonoše National Park", "CZ", ""),
+    ("佐藤 美咲", "Professor of Transport Geography", "Kansai University of the Arts", "JP", ""),
+    ("Wendmouth Ramblers", "Chair", "", "GB", "We have walked from the station for forty years."),
+)
 
 
-def campaign_file_texts() -> list[tuple[str, str]]:
+def campaign_file_texts(names: tuple[str, ...] = CAMPAIGN_FILES) -> list[tuple[str, str]]:
     """Each demo campaign file as (file name, text)."""
     folder = resources.files("undersigned.demo")
-    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in CAMPAIGN_FILES]
+    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]

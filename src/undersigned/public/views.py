@@ -90,8 +90,11 @@ def share_links(campaign: Campaign) -> ShareLinks:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    from undersigned.openletters.queries import public_letters
+
     campaigns = list(campaign_queries.public_campaigns()[:50])
-    return render(request, "public/home.html", {"campaigns": campaigns})
+    open_letters = list(public_letters()[:50])
+    return render(request, "public/home.html", {"campaigns": campaigns, "open_letters": open_letters})
 
 
 @require_GET
@@ -141,9 +144,21 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
     return text, score
 
 
-def _initial(draft: Letter | None, campaign: Campaign) -> dict[str, Any]:
+def _starting_text(campaign: Campaign, open_letter_slug: str) -> str | None:
+    """The text of a published open letter linked to this campaign ("Write your own letter
+    in similar terms"), as the composer's starting text; None for any other slug."""
+    from undersigned.openletters.queries import letter_for_page
+
+    letter = letter_for_page(open_letter_slug) if open_letter_slug else None
+    if letter is None or letter.letter_campaign_id != campaign.pk or letter.current_version is None:
+        return None
+    return letter.current_version.text.strip()
+
+
+def _initial(draft: Letter | None, campaign: Campaign, open_letter_slug: str = "") -> dict[str, Any]:
     if draft is None:
-        return {"submission_key": uuid.uuid4(), "subject": campaign.template.subject, "body": campaign.template.body}
+        body = _starting_text(campaign, open_letter_slug) or campaign.template.body
+        return {"submission_key": uuid.uuid4(), "subject": campaign.template.subject, "body": body}
     return {
         "submission_key": draft.submission_key,
         "name": draft.sender_name,
@@ -203,7 +218,7 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST" and draft is None and not getattr(request, "htmx", False):
         return _fresh_composer(request, view)
     if request.method != "POST":
-        form = ComposerForm(initial=_initial(draft, campaign), campaign=campaign)
+        form = ComposerForm(initial=_initial(draft, campaign, request.GET.get("from", "")[:80]), campaign=campaign)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)

@@ -26,6 +26,7 @@ class Supporter(TimeStampedModel):
 
 class ConsentPurpose(models.TextChoices):
     CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
+    OPEN_LETTER_UPDATES = "open_letter_updates", "Updates about this open letter"
 
 
 class ConsentRecord(models.Model):
@@ -37,6 +38,9 @@ class ConsentRecord(models.Model):
     wording = models.TextField()
     campaign = models.ForeignKey(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    open_letter = models.ForeignKey(
+        "openletters.OpenLetter", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=80, help_text="Where it was given, e.g. thank-you page.")
     ip_hash = models.CharField(max_length=64, blank=True)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.models import log_action
 
 from .models import ConsentPurpose, ConsentRecord, Supporter
+
+if TYPE_CHECKING:
+    # Only for annotations: open letters are a higher app than supporters.
+    from undersigned.openletters.models import OpenLetter
 
 
 def normalise_email(email: str) -> str:
@@ -53,6 +59,7 @@ def record_consent(
     wording: str,
     source: str,
     campaign: Campaign | None = None,
+    open_letter: OpenLetter | None = None,
     ip_hash: str = "",
 ) -> ConsentRecord:
     """Append one consent row with the exact wording shown. Never updates an earlier row."""
@@ -63,6 +70,7 @@ def record_consent(
             granted=granted,
             wording=wording,
             campaign=campaign,
+            open_letter=open_letter,
             source=source,
             ip_hash=ip_hash,
         )
@@ -70,9 +78,11 @@ def record_consent(
     return record
 
 
-def has_consent(*, supporter: Supporter, purpose: ConsentPurpose, campaign: Campaign | None) -> bool:
+def has_consent(
+    *, supporter: Supporter, purpose: ConsentPurpose, campaign: Campaign | None, open_letter: OpenLetter | None = None
+) -> bool:
     latest = (
-        ConsentRecord.objects.filter(supporter=supporter, purpose=purpose, campaign=campaign)
+        ConsentRecord.objects.filter(supporter=supporter, purpose=purpose, campaign=campaign, open_letter=open_letter)
         .order_by("-created_at", "-id")
         .first()
     )

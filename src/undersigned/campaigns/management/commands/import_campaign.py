@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from undersigned.campaigns.campaign_files import CampaignFileError, parse
+from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse_any
 from undersigned.campaigns.services import get_default_organisation, import_campaign
 from undersigned.organisations.models import Organisation
 
@@ -20,7 +20,7 @@ INVALID_FILE = 2
 
 
 class Command(BaseCommand):
-    help = "Create or update a campaign from a campaign file (TOML; see docs/campaign-files.md)."
+    help = "Create or update a campaign or an open letter from a campaign file (TOML; see docs/campaign-files.md)."
     # call_command(..., stdin=StringIO(...)) feeds "-" in tests, as loaddata does.
     stealth_options = ("stdin",)
 
@@ -39,8 +39,11 @@ class Command(BaseCommand):
         try:
             # Parsed before the organisation is looked up, so a bad file on a fresh
             # installation does not leave a default organisation behind.
-            data = parse(text)
+            data = parse_any(text)
             organisation = self.organisation(options["organisation"])
+            if isinstance(data, OpenLetterFile):
+                self.import_open_letter(organisation, data)
+                return
             campaign, created = import_campaign(organisation=organisation, data=data)
         except CampaignFileError as exc:
             for message in exc.messages:
@@ -55,6 +58,21 @@ class Command(BaseCommand):
         )
         page = reverse("public:campaign", kwargs={"slug": campaign.slug})
         self.stdout.write(f"Public page: {settings.BASE_URL}{page}")
+
+    def import_open_letter(self, organisation: Organisation, data: OpenLetterFile) -> None:
+        # Imported here: open letters are a higher app than campaigns.
+        from undersigned.openletters.services import import_open_letter
+
+        letter, created = import_open_letter(organisation=organisation, data=data)
+        version = letter.current_version.number if letter.current_version else None
+        shown = f", version {version}" if version else ""
+        self.stdout.write(
+            f'{"Created" if created else "Updated"} open letter "{letter.title}" ({letter.slug}, {letter.status}'
+            f"{shown}) for {organisation.name}."
+        )
+        if version:
+            page = reverse("openletters:letter", kwargs={"slug": letter.slug})
+            self.stdout.write(f"Public page: {settings.BASE_URL}{page}")
 
     def read(self, name: str, stdin: TextIO) -> str:
         if name == "-":

@@ -46,7 +46,40 @@ class Command(BaseCommand):
                 verb = "Kept"
             page = reverse("public:campaign", kwargs={"slug": campaign.slug})
             self.stdout.write(f'{verb} campaign "{campaign.title}": {settings.BASE_URL}{page}')
+        self.load_open_letters(organisation)
         self.stdout.write(self.organiser_login(organisation))
+
+    def load_open_letters(self, organisation: Organisation) -> None:
+        # Imported here: open letters are a higher app than campaigns.
+        from undersigned.campaigns.campaign_files import OpenLetterFile, parse_any
+        from undersigned.openletters import services as open_letters
+        from undersigned.openletters.models import OpenLetter
+
+        for _name, text in demo.campaign_file_texts(demo.OPEN_LETTER_FILES):
+            data = parse_any(text)
+            if not isinstance(data, OpenLetterFile):
+                raise TypeError(f"{_name} is not an open letter")
+            letter = OpenLetter.objects.filter(slug=data.slug).first()
+            verb = "Kept"
+            if letter is None:
+                verb = "Created"
+                letter, _ = open_letters.import_open_letter(organisation=organisation, data=data)
+                for number, (name, role, org, country, statement) in enumerate(demo.DEMO_ENDORSERS, start=1):
+                    open_letters.record_confirmed(
+                        letter=letter,
+                        data=open_letters.EndorsementInput(
+                            kind="organisation" if not org else "person",
+                            name=name,
+                            role=role,
+                            organisation=org,
+                            country=country,
+                            statement=statement,
+                            signatory="Ada Pennick" if not org else "",
+                            email=f"demo-endorser-{number}@open-footpaths.example",
+                        ),
+                    )
+            page = reverse("openletters:letter", kwargs={"slug": letter.slug})
+            self.stdout.write(f'{verb} open letter "{letter.title}": {settings.BASE_URL}{page}')
 
     def organiser_login(self, organisation: Organisation) -> str:
         """Make sure the organiser login exists and return the line that tells people how to use it."""

@@ -5,7 +5,9 @@ small housekeeping loop beside it: every minute it returns deliveries whose work
 died mid-send to the queue, looks for due work that lost its task, sends the day's
 digests, fails print jobs that stopped moving (the reason shows on the print page),
 deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold home
-addresses) and removes chunk folders that killed prints left behind. Several workers
+addresses), removes chunk folders that killed prints left behind, removes
+endorsements of open letters nobody confirmed in time and queues again confirmation
+emails whose task was lost. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -26,6 +28,7 @@ HOUSEKEEPING_INTERVAL = 60.0
 
 def housekeeping() -> None:
     from undersigned.delivery import bulk_print, digests, sending
+    from undersigned.openletters import services as open_letters
 
     try:
         sending.sweep_stale()
@@ -34,6 +37,8 @@ def housekeeping() -> None:
         bulk_print.fail_stalled_jobs()
         bulk_print.delete_expired_files()
         bulk_print.remove_abandoned_temp_folders()
+        open_letters.remove_expired()
+        open_letters.resend_unsent()
     finally:
         close_old_connections()
 

@@ -1,0 +1,171 @@
+"""Organiser pages for open letters: counts, moderation (hide/restore with a reason,
+featured endorsers), the proof-of-work switch and hand-in packs.
+
+Every change goes through ``openletters.services``, which writes the audit log.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from undersigned.campaigns.models import Recipient
+from undersigned.delivery.models import PrintJob
+from undersigned.openletters import handin, queries, services
+from undersigned.openletters.forms import HideForm
+from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+
+from .permissions import dashboard_user_required, managed_open_letter_or_404
+from .views import RECENT_JOBS, _row
+
+PAGE_SIZE = 50
+VIEWS = {
+    "confirmed": "Confirmed",
+    "hidden": "Hidden",
+    "pending": "Waiting for confirmation",
+    "withdrawn": "Withdrawn",
+}
+
+
+def _page_url(letter: OpenLetter, view: str = "") -> str:
+    url = reverse("dashboard:open_letter", args=[letter.slug])
+    return f"{url}?view={view}" if view else url
+
+
+@require_GET
+@dashboard_user_required
+def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    view = request.GET.get("view", "confirmed")
+    if view not in VIEWS:
+        view = "confirmed"
+    rows = Endorsement.objects.filter(letter=letter)
+    rows = rows.filter(hidden=True) if view == "hidden" else rows.filter(status=view, hidden=False)
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        rows = rows.filter(search_text__contains=search.casefold())
+    before = request.GET.get("before", "")
+    if before.isdigit() and len(before) < 19:
+        rows = rows.filter(id__lt=int(before))
+    found = list(rows.order_by("-id")[: PAGE_SIZE + 1])
+    now = timezone.now()
+    jobs = PrintJob.objects.filter(open_letter=letter).select_related("recipient", "requested_by")[:RECENT_JOBS]
+    context = {
+        "letter": letter,
+        "rows": [_row(job, now) for job in jobs],
+        "view": view,
+        "views": VIEWS,
+        "endorsements": found[:PAGE_SIZE],
+        "next_before": found[PAGE_SIZE - 1].pk if len(found) > PAGE_SIZE else None,
+        "q": search,
+        "hide_form": HideForm(),
+        "addressees": _addressees(letter),
+    }
+    return render(request, "dashboard/open_letter.html", context)
+
+
+def _addressees(letter: OpenLetter) -> list[Recipient]:
+    return queries.addressees(letter)
+
+
+def _recipient(letter: OpenLetter, raw: str | None) -> Recipient | None:
+    """The addressee a pack is for (None: the whole letter); 404 for anyone else."""
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such addressee")
+    for recipient in _addressees(letter):
+        if recipient.pk == int(raw):
+            return recipient
+    raise Http404("No such addressee")
+
+
+@require_POST
+@dashboard_user_required
+def start_hand_in(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    recipient = _recipient(letter, request.POST.get("recipient"))
+    job = services.start_hand_in(letter=letter, recipient=recipient, actor=request.user)
+    messages.success(request, "The hand-in pack is being built. You can leave this page and come back.")
+    return HttpResponseRedirect(f"{_page_url(letter)}#job-{job.pk}")
+
+
+@require_GET
+@dashboard_user_required
+def hand_in_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    recipient = _recipient(letter, request.GET.get("recipient"))
+    services.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
+    who = f"-{recipient.pk}" if recipient else ""
+    response = StreamingHttpResponse(handin.csv_rows(handin.Pack(letter, recipient)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{letter.slug}{who}-endorsers.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _endorsement_of(letter: OpenLetter, endorsement_id: int) -> Endorsement:
+    endorsement = Endorsement.objects.filter(pk=endorsement_id, letter=letter).first()
+    if endorsement is None or endorsement.status == EndorsementStatus.PENDING:
+        raise Http404("No such endorsement")
+    return endorsement
+
+
+def _back(request: HttpRequest, letter: OpenLetter) -> HttpResponseRedirect:
+    view = request.POST.get("view", "")
+    return HttpResponseRedirect(_page_url(letter, view if view in VIEWS else ""))
+
+
+@require_POST
+@dashboard_user_required
+def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    endorsement = _endorsement_of(letter, endorsement_id)
+    form = HideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a reason for hiding the endorsement.")
+        return _back(request, letter)
+    services.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
+    messages.success(request, "The endorsement is hidden: no longer shown, counted or handed in.")
+    return _back(request, letter)
+
+
+@require_POST
+@dashboard_user_required
+def restore_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    endorsement = _endorsement_of(letter, endorsement_id)
+    form = HideForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else services.HideReason.OTHER
+    services.restore(endorsement=endorsement, reason=reason, actor=request.user)
+    messages.success(request, "The endorsement is restored.")
+    return _back(request, letter)
+
+
+@require_POST
+@dashboard_user_required
+def feature_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    endorsement = _endorsement_of(letter, endorsement_id)
+    featured = request.POST.get("featured") == "1"
+    if not services.set_featured(endorsement=endorsement, featured=featured, actor=request.user):
+        messages.error(request, "Only endorsers named publicly can be featured.")
+    return _back(request, letter)
+
+
+@require_POST
+@dashboard_user_required
+def set_pow(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = managed_open_letter_or_404(request.user, slug)
+    required = request.POST.get("pow_required") == "1"
+    services.set_pow_required(letter=letter, required=required, actor=request.user)
+    messages.success(
+        request,
+        "The proof-of-work challenge is on: every endorser's browser solves a small puzzle."
+        if required
+        else "The proof-of-work challenge is off.",
+    )
+    return HttpResponseRedirect(_page_url(letter))

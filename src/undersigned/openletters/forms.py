@@ -1,0 +1,138 @@
+"""Forms for endorsing an open letter and confirming by code. They validate; services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from undersigned.core import abuse
+from undersigned.public.countries import CountryField, CountrySelect
+from undersigned.public.forms import MultiLineField, SingleLineField
+
+from .models import STATEMENT_MAX_CHARS, EndorserKind
+from .services import HideReason
+
+
+def _too_long(what: str) -> dict[str, str]:
+    return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
+
+
+class EndorseForm(abuse.GuardedForm):
+    kind = forms.ChoiceField(
+        label="You endorse as",
+        choices=EndorserKind.choices,
+        initial=EndorserKind.PERSON,
+        widget=forms.RadioSelect,
+    )
+    name = SingleLineField(
+        label="Your name, or your organisation's name",
+        max_length=120,
+        error_messages={"required": "Please give your name (or your organisation's).", **_too_long("The name")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    role = SingleLineField(
+        label="Role or title",
+        required=False,
+        max_length=120,
+        error_messages=_too_long("The role"),
+        help_text="For example “Trustee” or “Professor of Law”.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
+    organisation = SingleLineField(
+        label="Organisation",
+        required=False,
+        max_length=160,
+        error_messages=_too_long("The organisation"),
+        help_text="The organisation your role is with, if any.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    signatory = SingleLineField(
+        label="Signed for the organisation by",
+        required=False,
+        max_length=120,
+        error_messages=_too_long("The name"),
+        help_text="Only when you endorse as an organisation: who signs for it (their role goes above).",
+    )
+    website = forms.URLField(
+        label="Organisation's website",
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a web address like https://example.org.", **_too_long("The address")},
+    )
+    country = CountryField(label="Country", widget=CountrySelect(attrs={"autocomplete": "country"}))
+    statement = MultiLineField(
+        label="Your statement",
+        required=False,
+        max_length=STATEMENT_MAX_CHARS,
+        error_messages=_too_long("Your statement"),
+        help_text=f"A sentence or two, up to {STATEMENT_MAX_CHARS} characters, shown with your name.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        help_text="We send you a link to confirm. Never shown to anyone.",
+        error_messages={"invalid": "Enter an email address like name@example.org."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    show_publicly = forms.BooleanField(
+        label="Show my name publicly",
+        required=False,
+        initial=True,
+        help_text="Your name, role, organisation, country and statement appear on this page and in the pack handed "
+        "to the addressees. Untick to be counted without being named. Your email address is never shown.",
+    )
+    wants_updates = forms.BooleanField(label="", required=False)
+
+    def __init__(self, *args: Any, updates_wording: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The label is the exact wording recorded with the consent.
+        self.fields["wants_updates"].label = updates_wording
+
+    def clean_website(self) -> str:
+        value = str(self.cleaned_data.get("website") or "")
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError("Enter a web address starting with http:// or https://.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("kind") == EndorserKind.ORGANISATION and not cleaned.get("signatory"):
+            self.add_error("signatory", "An organisation's endorsement needs the name of the person who signs for it.")
+        if cleaned.get("kind") == EndorserKind.PERSON:
+            cleaned["signatory"] = ""
+            cleaned["website"] = ""
+        return cleaned
+
+
+_CODE_SHAPE = "The code has 8 letters and digits."
+
+
+class ConfirmCodeForm(abuse.GuardedForm):
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        error_messages={"invalid": "Enter an email address like name@example.org."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    code = SingleLineField(
+        label="The code from the email",
+        max_length=20,
+        min_length=8,
+        error_messages={
+            "min_length": "The code has 8 letters and digits.",
+            "max_length": "The code has 8 letters and digits.",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.ChoiceField(label="Reason", choices=HideReason.CHOICES)
+
+
+class EndorserSearchForm(forms.Form):
+    q = SingleLineField(label="Search by name or organisation", required=False, max_length=100)
+    country = forms.CharField(label="Country", required=False, max_length=2)

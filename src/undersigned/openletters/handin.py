@@ -1,0 +1,238 @@
+"""Hand-in packs: an open letter with its endorsers, as a print-ready PDF and as CSV.
+
+A pack is for the whole letter or for one addressee. For a letter addressed to a
+recipient group, an addressee's pack lists the endorsers from that recipient's country
+(the national section hears from its own members). Only endorsers who may be named
+(``Endorsement.is_listed``: confirmed, public, not hidden) are named; the counts include
+those who chose not to be named, never hidden or withdrawn ones.
+
+PDFs are built by a worker as a ``delivery.PrintJob`` of kind ``hand_in`` (the print-job
+machinery of ``delivery.bulk_print``: claim, progress, stall detection, chunked files
+joined into one). Endorsers stream from the database ``CHUNK`` at a time, each chunk one
+typst compile, so memory stays flat for a million endorsers. CSV streams straight to
+the organiser's browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_countries import countries
+from markdown_it import MarkdownIt
+
+from undersigned.campaigns.models import Recipient
+from undersigned.core.sanitising import BIDI_CONTROLS
+
+from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter
+
+TEMPLATE = Path(__file__).resolve().parent / "templates_typst" / "handin.typ"
+# Endorsers per compile: about 25 pages of three columns; a few seconds and well under
+# 200 MB per compile.
+CHUNK = 3000
+FIELD_MAX = 200  # characters of any one endorser field printed
+
+
+@dataclass(frozen=True)
+class Pack:
+    letter: OpenLetter
+    recipient: Recipient | None
+
+    @property
+    def country(self) -> str:
+        """The country whose endorsers this pack lists ("" for all)."""
+        if self.recipient is not None and self.letter.recipient_group_id is not None:
+            return self.recipient.country
+        return ""
+
+
+def endorsers(pack: Pack) -> QuerySet[Endorsement]:
+    """The named endorsers of the pack, in the order they endorsed (by id, indexed)."""
+    rows = Endorsement.objects.filter(letter=pack.letter, is_listed=True)
+    if pack.country:
+        rows = rows.filter(country=pack.country)
+    return rows.order_by("id")
+
+
+def counts(pack: Pack) -> tuple[int, int]:
+    """(verified, of which named) from the kept counters: no rows are counted."""
+    if pack.country:
+        row = EndorsementCountry.objects.filter(letter=pack.letter, country=pack.country).first()
+        return (row.count, row.listed) if row else (0, 0)
+    named = sum(EndorsementCountry.objects.filter(letter=pack.letter).values_list("listed", flat=True))
+    return pack.letter.verified_count, named
+
+
+def _clip(text: str) -> str:
+    return BIDI_CONTROLS.sub("", " ".join(text.split()))[:FIELD_MAX]
+
+
+def describe(endorsement: Endorsement) -> tuple[str, str]:
+    """(name, the rest on one line) as printed: role, organisation, who signs, country."""
+    parts: list[str] = []
+    if endorsement.kind == EndorserKind.ORGANISATION:
+        if endorsement.signatory:
+            signed = f"signed by {endorsement.signatory}"
+            parts.append(f"{signed}, {endorsement.role}" if endorsement.role else signed)
+    else:
+        parts.extend(part for part in (endorsement.role, endorsement.organisation) if part)
+    if endorsement.country:
+        parts.append(str(countries.name(endorsement.country)))
+    return _clip(endorsement.name), _clip(", ".join(parts))
+
+
+def _blocks(text: str) -> list[dict[str, str]]:
+    """The letter's Markdown as plain paragraphs and list items (no markup reaches typst)."""
+    tokens = MarkdownIt("commonmark").parse(text)
+    blocks: list[dict[str, str]] = []
+    in_item = 0
+    for token in tokens:
+        if token.type == "list_item_open":
+            in_item += 1
+        elif token.type == "list_item_close":
+            in_item -= 1
+        elif token.type == "inline":
+            pieces = [
+                " " if child.type in ("softbreak", "hardbreak") else child.content
+                for child in token.children or []
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            ]
+            blocks.append({"kind": "item" if in_item else "paragraph", "text": BIDI_CONTROLS.sub("", "".join(pieces))})
+    return blocks
+
+
+def _header(pack: Pack, day: datetime.date) -> dict[str, Any]:
+    letter = pack.letter
+    version = letter.current_version
+    verified, named = counts(pack)
+    where = f" from {countries.name(pack.country)}" if pack.country else ""
+    meta = [
+        f"Version {version.number if version else '–'} of the text, fingerprint (SHA-256) "
+        f"{version.text_hash[:16] if version else ''}…",
+        f"Hand-in pack of {day:%d %B %Y}",
+    ]
+    if pack.recipient is not None:
+        who = pack.recipient.name + (f", {pack.recipient.role}" if pack.recipient.role else "")
+        meta.insert(0, f"For {who}")
+    authors = "; ".join(
+        ", ".join(part for part in (a.get("name", ""), a.get("role", ""), a.get("place", "")) if part)
+        for a in letter.authors
+        if isinstance(a, dict)
+    )
+    return {
+        "kicker": f"Open letter by {letter.organisation.name}",
+        "title": version.title if version else letter.title,
+        "meta": meta,
+        "blocks": _blocks(version.text if version else letter.text),
+        "authors": authors,
+        "count_line": f"{verified:,} verified endorsement{'' if verified == 1 else 's'}{where}",
+        "unnamed_line": (
+            f"{named:,} named below; {verified - named:,} chose to be counted without being named."
+            if verified != named
+            else ""
+        ),
+    }
+
+
+def _document(pack: Pack, day: datetime.date, rows: list[tuple[str, str]], *, first: bool) -> dict[str, Any]:
+    letter = pack.letter
+    return {
+        "title": letter.title,
+        "lang": (letter.language or "en").split("-")[0].lower(),
+        "footer": f"{letter.title} — hand-in pack of {day:%d %B %Y}",
+        "header": _header(pack, day) if first else None,
+        "endorsers": rows,
+    }
+
+
+def _chunks(rows: Iterable[Endorsement]) -> Iterator[list[tuple[str, str]]]:
+    chunk: list[tuple[str, str]] = []
+    for endorsement in rows:
+        chunk.append(describe(endorsement))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    yield chunk  # the last (maybe empty: the first part always prints the letter)
+
+
+def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = None) -> int:
+    """Write the pack's PDF to ``out``; return how many endorsers it names."""
+    from undersigned.delivery import bulk_print, pdf
+
+    fields = ("id", "kind", "name", "role", "organisation", "signatory", "country")
+    rows = endorsers(pack).only(*fields).iterator(chunk_size=2000)
+    named = 0
+    with tempfile.TemporaryDirectory(prefix="undersigned-hand-in-") as folder:
+        parts: list[Path] = []
+        for number, chunk in enumerate(_chunks(rows)):
+            if number and not chunk:
+                break
+            path = Path(folder) / f"{number:06d}.pdf"
+            path.write_bytes(pdf.render_data(TEMPLATE, _document(pack, day, chunk, first=number == 0)))
+            parts.append(path)
+            named += len(chunk)
+            if on_progress is not None:
+                on_progress(named)
+        bulk_print.join_pdfs(parts, out)
+    return named
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("name", "role", "organisation", "signed_for_by", "website", "country", "statement", "endorsed_on")
+# A cell starting with one of these is a formula to spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character gets a ' before it."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(pack: Pack) -> Iterator[str]:
+    """The pack as CSV lines (UTF-8 with a byte order mark, for spreadsheet programs)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
+    for e in endorsers(pack).iterator(chunk_size=2000):
+        signed = e.signatory if e.kind == EndorserKind.ORGANISATION else ""
+        endorsed = timezone.localdate(e.confirmed_at).isoformat() if e.confirmed_at else ""
+        values = (e.name, e.role, e.organisation, signed, e.website, e.country, e.statement, endorsed)
+        yield writer.writerow([safe_cell(value) for value in values])
+
+
+# --- The print job ------------------------------------------------------------------------
+
+
+def build_job(job: Any, progress: dict[str, int]) -> None:
+    """Build a hand-in ``PrintJob`` (registered with ``bulk_print`` for kind ``hand_in``)."""
+    from undersigned.delivery import bulk_print
+
+    letter = job.open_letter
+    if letter is None:
+        raise ValueError("a hand-in job needs an open letter")
+    pack = Pack(letter, job.recipient)
+    _, named = counts(pack)
+    bulk_print.touch(job.pk, total=named, done=0)
+    progress["total"] = named
+
+    def on_progress(done: int) -> None:
+        progress["done"] = done
+        bulk_print.touch(job.pk, done=done)
+
+    who = f"-{job.recipient.pk}" if job.recipient is not None else ""
+    name = f"{bulk_print.FOLDER}/{job.pk}-{letter.slug}{who}-hand-in.pdf"
+    with tempfile.TemporaryFile() as out:
+        count = write_pdf(pack, out, day=timezone.localdate(job.created_at), on_progress=on_progress)
+        bulk_print.finish(job, out, name, count)

@@ -1,0 +1,82 @@
+"""The confirmation email an endorser gets: a link to a page with a button, a code, a withdrawal link.
+
+Sent by a worker (``tasks.send_confirmation``), never in the request. The email holds
+no secret the database keeps in plain text: the link and the code are derived from
+the endorsement's current nonce (``links``), so a message sent for an older
+submission simply stops working.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.headerregistry import Address
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from undersigned.core.sanitising import single_line
+
+from . import links
+from .models import Endorsement
+
+logger = logging.getLogger(__name__)
+
+
+def confirm_url(endorsement: Endorsement) -> str:
+    token = links.confirm_token(endorsement.pk, endorsement.confirm_nonce)
+    return settings.BASE_URL + reverse("openletters:confirm", args=[endorsement.letter.slug, token])
+
+
+def withdraw_url(endorsement: Endorsement) -> str:
+    token = links.withdraw_token(endorsement.pk, endorsement.withdraw_secret)
+    return settings.BASE_URL + reverse("openletters:withdraw", args=[endorsement.letter.slug, token])
+
+
+def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
+    letter = endorsement.letter
+    context = {
+        "endorsement": endorsement,
+        "letter": letter,
+        "confirm_url": confirm_url(endorsement),
+        "code_url": settings.BASE_URL + reverse("openletters:confirm_code", args=[letter.slug]),
+        "code": links.confirm_code(endorsement.pk, endorsement.confirm_nonce),
+        "withdraw_url": withdraw_url(endorsement),
+        "hours": settings.ENDORSEMENT_CONFIRM_HOURS,
+        "update": bool(endorsement.pending_update),
+    }
+    body = render_to_string("openletters/email_confirm.txt", context)
+    display = single_line(endorsement.signatory or endorsement.name)[:150]
+    sender = single_line(letter.organisation.display_short_name)[:100]
+    message = EmailMultiAlternatives(
+        subject=single_line(f"Please confirm your endorsement of “{letter.title}”")[:200],
+        body=body,
+        from_email=str(Address(display_name=f"{sender} via Undersigned", addr_spec=f"letters@{settings.MAIL_DOMAIN}")),
+        to=[str(Address(display_name=display, addr_spec=endorsement.email))],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(render_to_string("openletters/email_confirm.html", context), "text/html")
+    return message
+
+
+def send_confirmation(endorsement_id: int) -> bool:
+    """Send the endorsement's confirmation email if it still waits for one; True if sent."""
+    endorsement = (
+        Endorsement.objects.select_related("letter__organisation")
+        .filter(pk=endorsement_id)
+        .exclude(confirm_nonce="")
+        .first()
+    )
+    if (
+        endorsement is None
+        or endorsement.confirm_expires_at is None
+        or endorsement.confirm_expires_at <= timezone.now()
+    ):
+        logger.info("endorsement %s needs no confirmation email", endorsement_id)
+        return False
+    mailers.default.send_messages([build_message(endorsement)])
+    Endorsement.objects.filter(pk=endorsement.pk).update(confirmation_sent_at=timezone.now())
+    logger.info("confirmation email for endorsement %s sent", endorsement_id)
+    return True

@@ -1,0 +1,190 @@
+"""Open letters, their fixed text versions and the endorsements people confirm.
+
+Counters are kept, never counted per request: ``OpenLetter.verified_count`` (confirmed,
+not withdrawn, not hidden), ``withdrawn_count`` and ``EndorsementCountry.count`` move
+with ``F()`` updates in ``services`` whenever an endorsement changes state, so the
+letter page costs the same with a million endorsements as with none.
+
+``Endorsement.is_listed`` is kept by the services too: it is true exactly when the
+endorsement may be named on the public page and in hand-in packs (confirmed, public,
+not hidden). One indexed column lets the public list, its country filter and its
+keyset pagination use one index each.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils import timezone
+
+from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
+from undersigned.core.models import TimeStampedModel
+from undersigned.organisations.models import Organisation
+
+STATEMENT_MAX_CHARS = 500
+
+
+class OpenLetterStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published, open for endorsement"
+    CLOSED = "closed", "Closed"
+
+
+class OpenLetter(TimeStampedModel):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="open_letters")
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=1000, blank=True)
+    text = models.TextField(
+        help_text="Markdown. Raw HTML is not allowed. Once published, a change makes a new version."
+    )
+    status = models.CharField(max_length=10, choices=OpenLetterStatus.choices, default=OpenLetterStatus.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Publication date.")
+    deadline = models.DateTimeField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    authors = models.JSONField(
+        default=list, blank=True, help_text='A list of {"name": …, "role": …, "place": …}, in the order shown.'
+    )
+    recipients = models.ManyToManyField(Recipient, blank=True, related_name="open_letters")
+    recipient_group = models.ForeignKey(
+        RecipientGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="open_letters"
+    )
+    letter_campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="open_letters",
+        help_text="A letter campaign whose composer “Write your own letter in similar terms” starts.",
+    )
+    pow_required = models.BooleanField(
+        "proof-of-work challenge",
+        default=False,
+        help_text="Ask every endorser's browser to solve a small puzzle: switch on during an attack by bots.",
+    )
+    current_version = models.ForeignKey(
+        "OpenLetterVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    # Kept counters (see the module docstring).
+    verified_count = models.PositiveIntegerField(default=0, editable=False)
+    withdrawn_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        if self.status != OpenLetterStatus.PUBLISHED:
+            return False
+        return self.deadline is None or self.deadline > timezone.now()
+
+
+class OpenLetterVersion(models.Model):
+    """The letter's text as published; never changed once written."""
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64, help_text="SHA-256 of the title and text.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["letter", "number"]
+        constraints = [models.UniqueConstraint(fields=["letter", "number"], name="one_version_number_per_letter")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
+
+
+class EndorserKind(models.TextChoices):
+    PERSON = "person", "A person"
+    ORGANISATION = "organisation", "An organisation"
+
+
+class EndorsementStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for email confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Endorsement(TimeStampedModel):
+    """One person's (or organisation's) endorsement of one letter: one per normalised email."""
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="endorsements")
+    kind = models.CharField(max_length=12, choices=EndorserKind.choices, default=EndorserKind.PERSON)
+    # For an organisation: its name; ``signatory`` and ``role`` say who signs for it.
+    name = models.CharField(max_length=120)
+    role = models.CharField("role or title", max_length=120, blank=True)
+    organisation = models.CharField(max_length=160, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    statement = models.TextField(blank=True, validators=[MaxLengthValidator(STATEMENT_MAX_CHARS)])
+    website = models.URLField(blank=True, max_length=300)
+    signatory = models.CharField("signed for the organisation by", max_length=120, blank=True)
+    email = models.EmailField(max_length=254, help_text="Never shown.")
+    email_normalised = models.CharField(max_length=254)
+    show_publicly = models.BooleanField(default=True)
+    wants_updates = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=10, choices=EndorsementStatus.choices, default=EndorsementStatus.PENDING)
+    is_listed = models.BooleanField(default=False, editable=False)
+    hidden = models.BooleanField(default=False, editable=False)
+    hidden_reason = models.CharField(max_length=300, blank=True, editable=False)
+    featured = models.BooleanField(default=False, editable=False)
+    # Lower-cased name, organisation and signatory, for the public search.
+    search_text = models.CharField(max_length=420, blank=True, editable=False)
+
+    version = models.ForeignKey(OpenLetterVersion, on_delete=models.PROTECT, related_name="endorsements")
+    text_hash = models.CharField(max_length=64, help_text="Hash of the version's text when it was endorsed.")
+
+    # Double opt-in: the link and the code both derive from this nonce (services).
+    confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    confirm_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Signing again with a confirmed address: the new details wait here for confirmation.
+    pending_update = models.JSONField(null=True, blank=True, editable=False)
+    withdraw_secret = models.CharField(max_length=32, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "email_normalised"], name="one_endorsement_per_email"),
+        ]
+        indexes = [
+            # The public list, newest first, paged by id; and the same per country.
+            models.Index(fields=["letter", "is_listed", "-id"], name="endorsement_listed"),
+            models.Index(fields=["letter", "is_listed", "country", "-id"], name="endorsement_listed_country"),
+            models.Index(fields=["letter", "featured"], name="endorsement_featured"),
+            models.Index(fields=["status", "confirm_expires_at"], name="endorsement_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Endorsement {self.pk} of {self.letter_id} ({self.status})"
+
+    @property
+    def country_name(self) -> str:
+        from django_countries import countries
+
+        return str(countries.name(self.country)) if self.country else ""
+
+
+class EndorsementCountry(models.Model):
+    """Kept counter: verified endorsements of a letter from one country (named or not)."""
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="country_counts")
+    country = models.CharField(max_length=2, blank=True)
+    count = models.IntegerField(default=0)
+    listed = models.IntegerField(default=0, help_text="Of which named publicly.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["letter", "country"], name="one_count_per_country")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.country}: {self.count}"

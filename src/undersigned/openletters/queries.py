@@ -1,0 +1,102 @@
+"""Reads for open letters. Every query the public page makes uses an index and a limit,
+so its cost does not grow with the number of endorsements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from undersigned.campaigns.models import Recipient
+
+from .models import Endorsement, EndorsementCountry, OpenLetter, OpenLetterStatus, OpenLetterVersion
+
+PAGE_SIZE = 50
+FEATURED_LIMIT = 12
+SEARCH_MAX_CHARS = 100
+
+
+def letter_for_page(slug: str) -> OpenLetter | None:
+    """A published or closed letter with what its page shows; drafts have no page."""
+    return (
+        OpenLetter.objects.select_related("organisation", "current_version", "recipient_group", "letter_campaign")
+        .exclude(status=OpenLetterStatus.DRAFT)
+        .filter(slug=slug, current_version__isnull=False)
+        .first()
+    )
+
+
+def public_letters() -> QuerySet[OpenLetter]:
+    return OpenLetter.objects.filter(status=OpenLetterStatus.PUBLISHED, current_version__isnull=False).select_related(
+        "organisation"
+    )
+
+
+def addressees(letter: OpenLetter) -> list[Recipient]:
+    """The letter's addressees: its group's members (in name order) or its recipients."""
+    if letter.recipient_group_id is not None:
+        return list(Recipient.objects.filter(groups=letter.recipient_group_id).order_by("name", "id"))
+    return list(letter.recipients.order_by("name", "id"))
+
+
+def featured(letter: OpenLetter) -> list[Endorsement]:
+    return list(
+        Endorsement.objects.filter(letter=letter, featured=True, is_listed=True).order_by("-id")[:FEATURED_LIMIT]
+    )
+
+
+@dataclass(frozen=True)
+class EndorserPage:
+    endorsements: list[Endorsement]
+    next_before: int | None  # the id to continue from, if there are more
+
+
+def public_endorsers(
+    letter: OpenLetter, *, search: str = "", country: str = "", before: int | None = None, limit: int = PAGE_SIZE
+) -> EndorserPage:
+    """Named endorsers, newest first, ``limit`` at a time (keyset pagination by id).
+
+    Never counts: the page asks for one row more than it shows to know whether there is
+    a next page. The search matches any part of the name, the organisation or who signs
+    for one (PostgreSQL answers it from a trigram index).
+    """
+    rows = Endorsement.objects.filter(letter=letter, is_listed=True)
+    if country:
+        rows = rows.filter(country=country)
+    if search:
+        rows = rows.filter(search_text__contains=search.casefold()[:SEARCH_MAX_CHARS])
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    found = list(
+        rows.order_by("-id").only(
+            "id", "kind", "name", "role", "organisation", "country", "statement", "website", "signatory"
+        )[: limit + 1]
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    return EndorserPage(found, found[-1].pk if more and found else None)
+
+
+def countries_with_endorsers(letter: OpenLetter) -> list[str]:
+    """Countries with at least one named endorser (kept counts, one small row per country)."""
+    return list(
+        EndorsementCountry.objects.filter(letter=letter, listed__gt=0)
+        .exclude(country="")
+        .order_by("country")
+        .values_list("country", flat=True)
+    )
+
+
+def unnamed_count(letter: OpenLetter) -> int:
+    """Verified endorsers who chose not to be named (from the kept per-country counts)."""
+    named = sum(EndorsementCountry.objects.filter(letter=letter).values_list("listed", flat=True))
+    return max(0, letter.verified_count - named)
+
+
+def country_counts(letter: OpenLetter) -> dict[str, int]:
+    """Verified endorsements per country (kept counts), for hand-in packs per addressee."""
+    return dict(EndorsementCountry.objects.filter(letter=letter).values_list("country", "count"))
+
+
+def versions(letter: OpenLetter) -> list[OpenLetterVersion]:
+    return list(OpenLetterVersion.objects.filter(letter=letter).order_by("number"))

@@ -1,0 +1,13 @@
+"""Background work for open letters. Tasks take primary keys and call ``mail``/services."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task()
+def send_confirmation(endorsement_id: int) -> bool:
+    """Enqueued after an endorsement is submitted; emails its confirmation link and code."""
+    from . import mail
+
+    return mail.send_confirmation(endorsement_id)

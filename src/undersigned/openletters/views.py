@@ -1,0 +1,269 @@
+"""Public pages of an open letter: the letter, endorsing, confirming, withdrawing, versions.
+
+Views translate HTTP into calls to ``services`` and ``queries``. Nothing changes on a
+GET: the links in emails lead to pages with a button, because mail scanners open links.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_GET, require_http_methods
+from django_countries import countries
+
+from undersigned.core import abuse
+from undersigned.core.emails import normalise_email
+from undersigned.core.sanitising import markdown_to_html
+from undersigned.core.security import client_ip, hash_ip
+
+from . import links, queries, services
+from .forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
+from .models import Endorsement, EndorsementStatus, OpenLetter
+from .text import changes
+
+
+@lru_cache(maxsize=256)
+def version_html(version_id: int, text: str) -> str:
+    """A version's text as HTML; versions never change, so once per process is enough."""
+    return markdown_to_html(text)
+
+
+def _letter_or_404(slug: str) -> OpenLetter:
+    letter = queries.letter_for_page(slug)
+    if letter is None:
+        raise Http404("No such open letter")
+    return letter
+
+
+def _country_name(code: str) -> str:
+    return str(countries.name(code)) if code else ""
+
+
+def _before(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
+
+
+@require_GET
+def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    version = letter.current_version
+    if version is None:  # letter_for_page only returns letters with a version
+        raise Http404("No such open letter")
+    search = EndorserSearchForm(request.GET)
+    q = country = ""
+    if search.is_valid():
+        q = search.cleaned_data["q"].strip()
+        country = search.cleaned_data["country"].upper()
+    before = _before(request.GET.get("before"))
+    filtered = bool(q or country or before)
+    # The part below the counter is the same for every visitor until an endorsement or
+    # the letter changes (both move ``letter.updated_at``), so the unfiltered page's is
+    # cached; the reads are lazy and run only when it is rendered.
+    context = {
+        "letter": letter,
+        "version": version,
+        "text_html": version_html(version.pk, version.text),
+        "addressees": SimpleLazyObject(lambda: queries.addressees(letter)),
+        "featured": SimpleLazyObject(lambda: queries.featured(letter)),
+        "page": SimpleLazyObject(lambda: queries.public_endorsers(letter, search=q, country=country, before=before)),
+        "q": q,
+        "country": country,
+        "filtered": filtered,
+        "countries": SimpleLazyObject(
+            lambda: [(code, _country_name(code)) for code in queries.countries_with_endorsers(letter)]
+        ),
+        "unnamed": lambda: queries.unnamed_count(letter),
+        "confirmed": request.GET.get("confirmed") == "1",
+        "cache_key": "" if filtered else f"{letter.pk}:{letter.updated_at.timestamp()}",
+    }
+    return render(request, "openletters/letter.html", context)
+
+
+@require_GET
+def versions_page(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    shown = []
+    previous = None
+    for version in queries.versions(letter):
+        shown.append(
+            {
+                "version": version,
+                "html": version_html(version.pk, version.text),
+                "changes": changes(previous.text, version.text) if previous else [],
+                "title_changed": previous is not None and previous.title != version.title,
+            }
+        )
+        previous = version
+    shown.reverse()
+    return render(request, "openletters/versions.html", {"letter": letter, "versions": shown})
+
+
+def _endorse_form(letter: OpenLetter, data: Any = None) -> EndorseForm:
+    return EndorseForm(data, updates_wording=services.updates_wording(letter), pow_required=letter.pow_required)
+
+
+def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
+    """Seconds to wait if this address (or this email) has sent too often, else 0."""
+    rate = settings.RATE_LIMITS["endorse"]
+    wait = abuse.rate_limit(request, scope, rate)
+    if not wait and email:
+        # Per normalised email too: nobody can flood someone's inbox with confirmations.
+        wait = abuse.rate_limit(request, f"{scope}-email", rate, key=normalise_email(email))
+    return wait
+
+
+@require_http_methods(["GET", "POST"])
+def endorse(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    if not letter.is_open:
+        return render(request, "openletters/closed.html", {"letter": letter})
+    if request.method != "POST":
+        return render(request, "openletters/endorse.html", {"letter": letter, "form": _endorse_form(letter)})
+    form = _endorse_form(letter, request.POST)
+    wait = _limited(request, "endorse", str(request.POST.get("email", ""))[:254])
+    if wait:
+        # The form again, with what was typed, so nothing is lost.
+        form.is_valid()
+        form.add_error(None, abuse.rate_limit_message(wait))
+        response = render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    if not form.is_valid():
+        # A filled honeypot (form.caught_bot) lands here too: nothing is stored.
+        return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        services.endorse(
+            letter=letter,
+            data=services.EndorsementInput(
+                kind=data["kind"],
+                name=data["name"],
+                role=data["role"],
+                organisation=data["organisation"],
+                country=data["country"],
+                statement=data["statement"],
+                website=data["website"],
+                signatory=data["signatory"],
+                email=data["email"],
+                show_publicly=data["show_publicly"],
+                wants_updates=data["wants_updates"],
+            ),
+            ip_hash=hash_ip(client_ip(request)),
+        )
+    except services.LetterClosed:
+        return render(request, "openletters/closed.html", {"letter": letter})
+    return HttpResponseRedirect(reverse("openletters:sent", args=[letter.slug]))
+
+
+@require_GET
+def sent(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    return render(request, "openletters/sent.html", {"letter": letter, "form": ConfirmCodeForm()})
+
+
+def _problem(request: HttpRequest, letter: OpenLetter, *, expired: bool, status: int) -> HttpResponse:
+    return render(request, "openletters/link_problem.html", {"letter": letter, "expired": expired}, status=status)
+
+
+def _confirmed(letter: OpenLetter) -> HttpResponse:
+    return HttpResponseRedirect(reverse("openletters:letter", args=[letter.slug]) + "?confirmed=1")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows a button; only its POST confirms, so a mail scanner opening the link does nothing."""
+    letter = _letter_or_404(slug)
+    try:
+        endorsement_id, nonce = links.read_confirm_token(token)
+    except links.LinkExpired:
+        return _problem(request, letter, expired=True, status=410)
+    except links.LinkInvalid:
+        return _problem(request, letter, expired=False, status=404)
+    endorsement = Endorsement.objects.filter(pk=endorsement_id, letter=letter).first()
+    if endorsement is None:
+        return _problem(request, letter, expired=False, status=404)
+    if request.method == "POST":
+        return _confirm_post(request, letter, endorsement, nonce)
+    already = endorsement.status == EndorsementStatus.CONFIRMED and not endorsement.confirm_nonce
+    if not already and endorsement.confirm_nonce != nonce:
+        return _problem(request, letter, expired=False, status=404)
+    if not already and (endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= timezone.now()):
+        return _problem(request, letter, expired=True, status=410)
+    response = render(
+        request,
+        "openletters/confirm.html",
+        {
+            "letter": letter,
+            "endorsement": endorsement,
+            "already": already,
+            "country": _country_name(endorsement.country),
+        },
+    )
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorsement, nonce: str) -> HttpResponse:
+    try:
+        services.confirm(endorsement_id=endorsement.pk, nonce=nonce, ip_hash=hash_ip(client_ip(request)))
+    except services.ConfirmationExpired:
+        return _problem(request, letter, expired=True, status=410)
+    except services.ConfirmationInvalid:
+        return _problem(request, letter, expired=False, status=404)
+    return _confirmed(letter)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    form = ConfirmCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (
+        wait := _limited(request, "confirm-code", str(request.POST.get("email", ""))[:254])
+    ):
+        # Codes are short: a limit per address and per email keeps guessing hopeless.
+        return abuse.too_many_requests(request, wait)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.confirm_by_code(
+                letter=letter,
+                email=form.cleaned_data["email"],
+                code=form.cleaned_data["code"],
+                ip_hash=hash_ip(client_ip(request)),
+            )
+        except services.ConfirmationExpired:
+            form.add_error("code", "This code has expired. Endorse the letter again to get a new one.")
+        except services.ConfirmationInvalid:
+            form.add_error("code", "This code does not match that email address. Check both and try again.")
+        else:
+            return _confirmed(letter)
+    status = 400 if form.is_bound else 200
+    return render(request, "openletters/confirm_code.html", {"letter": letter, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    letter = _letter_or_404(slug)
+    try:
+        endorsement_id, secret = links.read_withdraw_token(token)
+    except links.LinkInvalid:
+        return _problem(request, letter, expired=False, status=404)
+    endorsement = Endorsement.objects.filter(pk=endorsement_id, letter=letter).first()
+    if request.method == "POST":
+        services.withdraw(endorsement_id=endorsement_id, secret=secret)
+        return render(request, "openletters/withdrawn.html", {"letter": letter})
+    if endorsement is None:
+        # Withdrawn before it was ever confirmed (deleted), or never existed.
+        return render(request, "openletters/withdrawn.html", {"letter": letter})
+    if endorsement.status == EndorsementStatus.WITHDRAWN:
+        return render(request, "openletters/withdrawn.html", {"letter": letter})
+    response = render(request, "openletters/withdraw.html", {"letter": letter, "endorsement": endorsement})
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,147 @@
+"""Open letters from campaign files (``kind = "open_letter"``) with ``undersigned import``,
+the demo's open letter, and the real worker sending a confirmation email."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from tests.openletters.conftest import endorse, links_in, path_of
+from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse, parse_any
+from undersigned.campaigns.models import RecipientGroup
+from undersigned.demo import OPEN_LETTER_FILES, campaign_file_texts
+from undersigned.openletters.models import Endorsement, OpenLetter
+
+FILE = """kind = "open_letter"
+
+[open_letter]
+slug = "clean-rivers"
+title = "Clean rivers now"
+status = "published"
+recipient_group = "River boards"
+decision_date = 2027-05-01
+text = \"\"\"
+Dear river boards,
+
+Please **publish** every sewage overflow.
+\"\"\"
+
+[[open_letter.authors]]
+name = "Mina Okafor"
+role = "Swimmer"
+place = "Wendmouth"
+
+[[recipients]]
+name = "Wend River Board"
+email = "board@wend.example"
+country = "GB"
+
+[[recipients]]
+name = "Bord na hAbhann"
+email = "bord@abhainn.example"
+country = "IE"
+"""
+
+
+def _run(*args: str, stdin: str) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err, stdin=io.StringIO(stdin))
+    return out.getvalue()
+
+
+def test_import_creates_the_letter_its_group_and_version(organisation: Any) -> None:
+    out = _run("import_campaign", "-", stdin=FILE)
+    assert out == (
+        f'Created open letter "Clean rivers now" (clean-rivers, published, version 1) for {organisation.name}.\n'
+        "Public page: http://testserver/open-letters/clean-rivers/\n"
+    )
+    letter = OpenLetter.objects.get(slug="clean-rivers")
+    assert letter.authors == [{"name": "Mina Okafor", "role": "Swimmer", "place": "Wendmouth"}]
+    group = RecipientGroup.objects.get(name="River boards")
+    assert letter.recipient_group == group
+    assert str(group.decision_date) == "2027-05-01"
+    assert sorted(group.members.values_list("country", flat=True)) == ["GB", "IE"]
+    assert letter.current_version is not None
+    assert letter.current_version.number == 1
+
+    # Importing the same file again changes nothing; a changed text makes version 2.
+    out = _run("import_campaign", "-", stdin=FILE)
+    assert "version 1" in out
+    out = _run("import_campaign", "-", stdin=FILE.replace("every sewage overflow", "every overflow, daily"))
+    assert "Updated open letter" in out
+    assert "version 2" in out
+    assert RecipientGroup.objects.count() == 1
+
+
+def test_bad_open_letter_file_lists_every_problem(organisation: Any) -> None:
+    bad = FILE.replace('status = "published"', 'status = "live"').replace("decision_date = 2027-05-01", "colour = 1")
+    with pytest.raises(CampaignFileError) as caught:
+        parse_any(bad)
+    assert caught.value.messages == [
+        'line 6: open_letter.status must be one of draft, published, closed, not "live"',
+        "line 8: unknown key open_letter.colour; known keys: slug, title, summary, text, status, published, "
+        "deadline, tags, language, recipient_group, decision_date, campaign, authors",
+    ]
+    with pytest.raises(CommandError):
+        _run("import_campaign", "-", stdin=bad)
+    assert not OpenLetter.objects.exists()
+
+
+def test_a_campaign_import_refuses_an_open_letter_file() -> None:
+    with pytest.raises(CampaignFileError) as caught:
+        parse(FILE)
+    assert caught.value.messages == ['this file describes an open letter (kind = "open_letter"), not a campaign']
+    with pytest.raises(CampaignFileError) as unknown:
+        parse_any('kind = "petition"\n')
+    assert unknown.value.messages == ['line 1: kind must be one of campaign, open_letter, not "petition"']
+
+
+def test_demo_open_letter_parses_and_loads(db: Any, settings: Any, tmp_path: Any) -> None:
+    for _name, text in campaign_file_texts(OPEN_LETTER_FILES):
+        assert isinstance(parse_any(text), OpenLetterFile)
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    letter = OpenLetter.objects.get(slug="walkers-for-resolution-7")
+    assert letter.letter_campaign is not None
+    assert letter.letter_campaign.slug == "a-bus-to-every-trailhead"
+    assert letter.verified_count == 4
+    html = Client().get(reverse("openletters:letter", args=[letter.slug])).content.decode()
+    assert "Siobhán Ní Bhriain" in html
+    assert "Write your own letter in similar terms" in html
+
+
+def test_worker_sends_the_confirmation_email(
+    open_letter: OpenLetter, smtp_sink: Any, run_worker: Any, settings: Any
+) -> None:
+    client = Client()
+    assert endorse(client, open_letter).status_code == 302
+    assert smtp_sink.messages == []  # nothing is sent in the request
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    (message,) = smtp_sink.parsed()
+    found = links_in(message)
+    assert client.post(path_of(found["confirm"])).status_code == 302
+    assert Endorsement.objects.get().status == "confirmed"
+
+
+def test_housekeeping_resends_a_lost_confirmation_email(
+    open_letter: OpenLetter, smtp_sink: Any, run_worker: Any, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    client = Client()
+    assert endorse(client, open_letter).status_code == 302
+    DBTaskResult.objects.all().delete()  # the task is lost (e.g. a database restored from before it)
+    Endorsement.objects.update(updated_at=timezone.now() - timedelta(minutes=6))
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # housekeeping queues it again at start, then it is sent
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # sent once: nothing is queued a second time
+    (message,) = smtp_sink.parsed()
+    assert "Please confirm your endorsement" in message["Subject"]
+    assert Endorsement.objects.get().confirmation_sent_at is not None
