@@ -108,7 +108,8 @@ def test_rate_limits_count_per_key_when_given(rf: Any) -> None:
     assert abuse.rate_limit(request, "comment_email", "2/h", key="john@example.org") == 0
 
 
-def _solve(client: Client) -> str:
+def solve_pow(client: Client) -> str:
+    """Fetch a challenge from the site and solve it, as the browser widget does."""
     challenge = altcha.v2.Challenge.from_dict(client.get("/altcha/challenge/").json())
     solution = altcha.solve_challenge(challenge)
     assert solution is not None
@@ -123,7 +124,7 @@ def test_proof_of_work_when_switched_on(client: Client) -> None:
 
     unsolved = client.post("/guarded/?pow=1", {"name": "No work"})
     assert "anti-spam check did not finish" in unsolved.content.decode()
-    payload = _solve(client)
+    payload = solve_pow(client)
     assert client.post("/guarded/?pow=1", {"name": "Worked", "altcha": payload}).content == b"Accepted 1"
     replay = client.post("/guarded/?pow=1", {"name": "Replayed", "altcha": payload})
     assert "already used" in replay.content.decode()

@@ -126,3 +126,25 @@ def test_a_burst_of_letters_gets_429_with_a_human_message_and_keeps_what_was_typ
     assert 'value="ana.ruiz+99@example.net"' in html
     assert "My son walks this path to school every morning (99)." in html
     assert Letter.objects.count() == 3
+
+
+def test_an_organiser_switches_on_the_proof_of_work_during_an_attack(client: Client, campaign: Any) -> None:
+    from tests.core.test_abuse import solve_pow
+
+    campaign.pow_required = True
+    campaign.save()
+    page = client.get(_url(campaign)).content.decode()
+    assert "<altcha-widget" in page
+    assert "needs JavaScript just now" in page  # said plainly to people without it
+
+    unsolved = client.post(_url(campaign), _as_a_person(page))
+    assert "anti-spam check did not finish" in unsolved.content.decode()
+    assert not Letter.objects.exists()
+
+    solved = client.post(_url(campaign), {**_as_a_person(page), "altcha": solve_pow(client)})
+    assert solved.status_code == 302
+    assert Letter.objects.count() == 1
+
+    campaign.pow_required = False
+    campaign.save()
+    assert "<altcha-widget" not in client.get(_url(campaign)).content.decode()

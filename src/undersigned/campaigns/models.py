@@ -85,6 +85,12 @@ class Campaign(TimeStampedModel):
     author_name = models.CharField(max_length=200, blank=True)
     author_role = models.CharField(max_length=200, blank=True)
     author_place = models.CharField(max_length=200, blank=True)
+    pow_required = models.BooleanField(
+        "proof-of-work check",
+        default=False,
+        help_text="Switch on during a wave of automated spam: supporters' browsers solve a short "
+        "calculation before a letter is accepted. Forms then need JavaScript; switch it off again afterwards.",
+    )
     min_uniqueness = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],

@@ -95,6 +95,8 @@ class ComposerForm(abuse.GuardedForm):
     )
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        # Organisers switch the proof-of-work check on per campaign during an attack.
+        kwargs.setdefault("pow_required", campaign.pow_required)
         super().__init__(*args, **kwargs)
         self.campaign = campaign
 
