@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("undersigned.dashboard.urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("undersigned.public.urls")),
 ]

@@ -17,8 +17,10 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def campaign_for_page(slug: str) -> Campaign | None:
-    """A public (live or closed) campaign with what its pages show, or None."""
-    return public_campaigns().select_related("template").filter(slug=slug).first()
+    """A public (live or closed) campaign with what its pages show, or None.
+
+    Its discussion comes in the same query (the campaign page shows it)."""
+    return public_campaigns().select_related("template", "discussion").filter(slug=slug).first()
 
 
 def campaign_recipients(campaign: Campaign) -> list[Recipient]:

@@ -16,3 +16,18 @@ class PrintForm(forms.Form):
         help_text="Letters are laid out for window envelopes: DIN 5008 on A4, a #10 envelope on US Letter.",
         error_messages={"required": "Choose the paper to print on.", "invalid_choice": "Choose A4 or US Letter."},
     )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for hiding",
+        max_length=300,
+        error_messages={
+            "required": "Say why you hide it: the audit log keeps it for the other moderators.",
+            "max_length": "Keep the reason under 300 characters.",
+        },
+    )
+
+    def clean_reason(self) -> str:
+        # One line: it is shown in the queue and kept in the audit trail.
+        return " ".join(str(self.cleaned_data["reason"]).split())

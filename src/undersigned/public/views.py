@@ -34,6 +34,7 @@ from undersigned.delivery.channels.post import pdf_filename, printable
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.printing import PAPERS, Paper
 from undersigned.delivery.queries import deliveries_by_recipient_channel
+from undersigned.discussion.services import discussion_for
 from undersigned.letters import services as letter_services
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
@@ -104,6 +105,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
             "recipients": campaign_queries.campaign_recipients(campaign),
             "share": share_links(campaign),
             "now": timezone.now(),
+            "discussion": discussion_for(campaign),
         },
     )
 

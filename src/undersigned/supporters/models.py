@@ -26,6 +26,7 @@ class Supporter(TimeStampedModel):
 
 class ConsentPurpose(models.TextChoices):
     CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
+    REPLY_NOTIFICATIONS = "reply_notifications", "Emails when someone replies to my comments"
 
 
 class ConsentRecord(models.Model):

@@ -14,3 +14,5 @@ os.environ.setdefault("UNDERSIGNED_VAR_DIR", tempfile.mkdtemp(prefix="undersigne
 os.environ.setdefault("UNDERSIGNED_CACHE_URL", "locmem://")
 os.environ.setdefault("UNDERSIGNED_MAIL_DOMAIN", "undersigned.test")
 os.environ.setdefault("UNDERSIGNED_BASE_URL", "http://testserver")
+# allauth's offline "dummy" provider: social login end to end without any network.
+os.environ.setdefault("UNDERSIGNED_SOCIAL_PROVIDERS", "dummy")

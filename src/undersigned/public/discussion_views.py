@@ -1,0 +1,255 @@
+"""Reading and joining a discussion: the comments page, the fragment the campaign page
+loads, replies, reports, confirming a first comment, and unsubscribing from replies.
+
+Everything works without JavaScript: replying is a link to the page's form with the
+comment named, and the campaign page links to the full discussion besides loading it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from undersigned.campaigns.enums import CampaignStatus
+from undersigned.core import abuse
+from undersigned.core.emails import normalise_email
+from undersigned.core.security import client_ip, hash_ip
+from undersigned.discussion import queries, services
+from undersigned.discussion.links import (
+    LinkExpired,
+    LinkInvalid,
+    comment_from_confirm_token,
+    comment_from_unsubscribe_token,
+)
+from undersigned.discussion.models import Comment, CommentStatus, Discussion
+
+from .discussion_forms import CommentForm, ReportForm
+
+PUBLIC_OWNER_STATUSES = (CampaignStatus.LIVE, CampaignStatus.CLOSED)
+
+
+def _discussion_or_404(discussion_id: int) -> Discussion:
+    discussion = queries.discussion_or_none(discussion_id)
+    if discussion is None or not discussion.is_shown:
+        raise Http404("No such discussion")
+    if discussion.campaign is not None and discussion.campaign.status not in PUBLIC_OWNER_STATUSES:
+        raise Http404("No such discussion")
+    return discussion
+
+
+def owner_url(discussion: Discussion) -> str:
+    if discussion.campaign is not None:
+        return reverse("public:campaign", args=[discussion.campaign.slug])
+    return reverse("public:home")
+
+
+def _before(request: HttpRequest) -> int | None:
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _reply_target(raw: object) -> Comment | None:
+    try:
+        comment_id = int(str(raw))
+    except ValueError:
+        return None
+    return queries.visible_comment(comment_id)
+
+
+def _display_name(user: Any) -> str:
+    full = (user.get_full_name() or "").strip() if hasattr(user, "get_full_name") else ""
+    return full[: settings.COMMENT_NAME_MAX_CHARS]
+
+
+def _verified_account_email(user: Any) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return bool(user.email) and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def _thread_context(discussion: Discussion, request: HttpRequest) -> dict[str, Any]:
+    page = queries.thread_page(discussion, before=_before(request))
+    return {
+        "discussion": discussion,
+        "entries": page.entries,
+        "next_before": page.next_before,
+        "paged": _before(request) is not None,
+        "accepts": discussion.accepts_comments(timezone.now()),
+        "page_url": reverse("public:discussion", args=[discussion.pk]),
+    }
+
+
+@require_GET
+def discussion_comments(request: HttpRequest, discussion_id: int) -> HttpResponse:
+    """The comments alone: loaded into the campaign page by htmx, or a plain page of them."""
+    discussion = _discussion_or_404(discussion_id)
+    return render(request, "discussion/page.html#thread", _thread_context(discussion, request))
+
+
+def _limited(request: HttpRequest, scope: str, *, key: str = "") -> HttpResponse | None:
+    wait = (
+        abuse.rate_limit(request, scope, settings.RATE_LIMITS[scope], key=key)
+        if key
+        else abuse.rate_limit(request, scope, settings.RATE_LIMITS[scope])
+    )
+    return abuse.too_many_requests(request, wait) if wait else None
+
+
+def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> HttpResponse | int:
+    """Post the comment; a redirect when it was taken, else the status to show the form with."""
+    if (limited := _limited(request, "comment")) is not None:
+        return limited
+    if not form.is_valid():
+        return 400
+    data = form.cleaned_data
+    user = request.user
+    email = str(getattr(user, "email", "")) if form.signed_in else data["email"]
+    if not email:
+        form.add_error(None, "Your account has no email address; add one in your account settings first.")
+        return 400
+    if (limited := _limited(request, "comment_email", key=normalise_email(email))) is not None:
+        return limited
+    parent = None
+    if data.get("parent"):
+        parent = _reply_target(data["parent"])
+        if parent is None or parent.discussion_id != discussion.pk:
+            form.add_error(None, "The comment you are replying to is not shown any more.")
+            return 409
+    try:
+        comment = services.post_comment(
+            discussion=discussion,
+            parent=parent,
+            data=services.CommentInput(
+                name=data["name"], email=email, body=data["body"], notify_replies=data["notify_replies"]
+            ),
+            submission_key=data["submission_key"],
+            ip_hash=hash_ip(client_ip(request)),
+            user=user if form.signed_in else None,
+            verified_email=form.signed_in and _verified_account_email(user),
+        )
+    except services.CommentRefused as exc:
+        form.add_error(None, str(exc))
+        return 403
+    url = reverse("public:discussion", args=[discussion.pk])
+    if comment.status == CommentStatus.PUBLISHED:
+        return HttpResponseRedirect(f"{url}#comment-{comment.pk}")
+    waiting = "confirm" if comment.status == CommentStatus.UNCONFIRMED else "moderation"
+    return HttpResponseRedirect(f"{url}?sent={waiting}#comment-form")
+
+
+@require_http_methods(["GET", "POST"])
+def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
+    discussion = _discussion_or_404(discussion_id)
+    signed_in = bool(request.user.is_authenticated)
+    status = 200
+    if request.method == "POST":
+        form = CommentForm(request.POST, signed_in=signed_in, pow_required=discussion.pow_required)
+        if not discussion.accepts_comments(timezone.now()):
+            form.add_error(None, "This discussion is closed: it takes no new comments.")
+            status = 409
+        else:
+            result = _post(request, discussion, form)
+            if isinstance(result, HttpResponse):
+                return result
+            status = result
+        reply_to = _reply_target(request.POST.get("parent", ""))
+    else:
+        reply_to = _reply_target(request.GET["reply"]) if request.GET.get("reply") else None
+        if reply_to is not None and reply_to.discussion_id != discussion.pk:
+            reply_to = None
+        initial = {
+            "submission_key": uuid.uuid4(),
+            "parent": reply_to.pk if reply_to else None,
+            "name": _display_name(request.user) if signed_in else "",
+        }
+        form = CommentForm(initial=initial, signed_in=signed_in, pow_required=discussion.pow_required)
+    context = {
+        **_thread_context(discussion, request),
+        "form": form,
+        "reply_to": reply_to,
+        "sent": request.GET.get("sent", ""),
+        "owner_url": owner_url(discussion),
+    }
+    return render(request, "discussion/page.html", context, status=status)
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = queries.visible_comment(comment_id)
+    if comment is None:
+        raise Http404("No such comment")
+    _discussion_or_404(comment.discussion_id)
+    return comment
+
+
+@require_http_methods(["GET", "POST"])
+def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    comment = _comment_or_404(comment_id)
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"comment": comment, "form": form, "back": _back(comment)}
+    if request.method == "POST":
+        if (limited := _limited(request, "report")) is not None:
+            return limited
+        if form.is_valid():
+            services.report_comment(
+                comment=comment, reason=form.cleaned_data["reason"], ip_hash=hash_ip(client_ip(request))
+            )
+            return render(request, "discussion/reported.html", context)
+        return render(request, "discussion/report.html", context, status=400)
+    return render(request, "discussion/report.html", context)
+
+
+def _back(comment: Comment) -> str:
+    return reverse("public:discussion", args=[comment.discussion_id]) + f"#comment-{comment.pk}"
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
+    """A GET only shows a button: mail scanners follow links, and must not confirm anything."""
+    try:
+        comment_id = comment_from_confirm_token(token)
+    except LinkExpired:
+        return render(request, "discussion/link_problem.html", {"expired": True}, status=410)
+    except LinkInvalid:
+        return render(request, "discussion/link_problem.html", {}, status=404)
+    comment = Comment.objects.select_related("discussion").filter(pk=comment_id).first()
+    if comment is None:
+        return render(request, "discussion/link_problem.html", {}, status=404)
+    if request.method == "POST":
+        comment = services.confirm_comment(comment=comment)
+    return render(
+        request,
+        "discussion/confirm.html",
+        {"comment": comment, "confirmed": comment.status != CommentStatus.UNCONFIRMED, "back": _back(comment)},
+    )
+
+
+@csrf_exempt  # One-click unsubscribe (RFC 8058) is a POST from a mail program, without our cookie.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; POST (the button, or a mail program's one-click) unsubscribes.
+
+    CSRF protection is off on purpose: the signed token is the proof, and the worst a
+    forged request can do is stop emails the token's owner could stop anyway.
+    """
+    try:
+        comment_id = comment_from_unsubscribe_token(token)
+    except LinkInvalid:
+        return render(request, "discussion/link_problem.html", {}, status=404)
+    comment = Comment.objects.filter(pk=comment_id).first()
+    if comment is None:
+        return render(request, "discussion/link_problem.html", {}, status=404)
+    done = False
+    if request.method == "POST":
+        services.unsubscribe_replies(comment=comment)
+        done = True
+    response = render(request, "discussion/unsubscribe.html", {"done": done, "token": token})
+    response["X-Robots-Tag"] = "noindex"
+    return response
