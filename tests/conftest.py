@@ -118,3 +118,12 @@ def run_worker(transactional_db: Any) -> Callable[..., subprocess.CompletedProce
         )
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Each test starts with an empty cache: rate-limit counts never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    return

@@ -35,6 +35,8 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"UNDERSIGNED_SMTP_URL": "mail.example.org"}, "UNDERSIGNED_SMTP_URL must look like smtp://"),
         ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL"),
         ({"UNDERSIGNED_DRAFT_DAYS": "soon"}, "UNDERSIGNED_DRAFT_DAYS must be a whole number, not 'soon'."),
+        ({"UNDERSIGNED_RATE_LIMITS": "endorse=lots"}, "UNDERSIGNED_RATE_LIMITS: endorse: a rate looks like 5/m"),
+        ({"UNDERSIGNED_RATE_LIMITS": "petition=5/m"}, "UNDERSIGNED_RATE_LIMITS: unknown scope 'petition'"),
     ],
 )
 def test_a_bad_value_names_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

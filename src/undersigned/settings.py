@@ -18,6 +18,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from undersigned.core.rates import parse_rate
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # ./var/ beside where the command runs holds the embedded database, demo secrets and
 # mail written to files; UNDERSIGNED_VAR_DIR moves it (tests point it at a temp dir).
@@ -388,6 +390,43 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Abuse defences (undersigned.core.abuse) -----------------------------------------
+# A form sent sooner than this after it was shown was not filled in by a person.
+FORM_MIN_FILL_SECONDS = env_int("UNDERSIGNED_FORM_MIN_FILL_SECONDS", 3)
+# Requests per salted IP hash (or per normalised email for *_email) in fixed windows.
+# People behind one address (a library, a campus) share these, so they are generous;
+# UNDERSIGNED_RATE_LIMITS overrides some of them: "endorse=20/10m,comment=5/m".
+RATE_LIMITS = {
+    "compose": "20/10m",
+    "endorse": "10/10m",
+    "comment": "10/10m",
+    "comment_email": "5/10m",
+    "report": "10/h",
+}
+
+
+def _rate_limits(raw: str) -> dict[str, str]:
+    limits = dict(RATE_LIMITS)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        scope, _, rate = item.partition("=")
+        scope = scope.strip()
+        if scope not in limits:
+            raise ImproperlyConfigured(
+                f"UNDERSIGNED_RATE_LIMITS: unknown scope {scope!r}; known: {', '.join(sorted(limits))}."
+            )
+        try:
+            parse_rate(rate)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"UNDERSIGNED_RATE_LIMITS: {scope}: {error}") from None
+        limits[scope] = rate.strip()
+    return limits
+
+
+RATE_LIMITS = _rate_limits(os.environ.get("UNDERSIGNED_RATE_LIMITS", ""))
+# Work (PBKDF2 iterations) of one proof-of-work attempt when organisers switch it on:
+# a phone solves it in a second or two; a spammer pays that for every message.
+POW_COST = env_int("UNDERSIGNED_POW_COST", 5000, minimum=1)
 
 # --- Product limits ---------------------------------------------------------------
 LETTER_BODY_MAX_CHARS = 20_000

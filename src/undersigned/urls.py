@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("undersigned.dashboard.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("undersigned.core.urls")),
     path("", include("undersigned.public.urls")),
 ]

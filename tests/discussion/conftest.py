@@ -13,12 +13,6 @@ from undersigned.discussion.models import Discussion, FirstComment, Moderation
 from undersigned.discussion.services import discussion_for
 
 
-@pytest.fixture(autouse=True)
-def _no_fill_wait(settings: Any) -> None:
-    """People take seconds to write a comment; the test client takes none."""
-    settings.FORM_MIN_FILL_SECONDS = 0
-
-
 @pytest.fixture
 def discussion(campaign: Any) -> Discussion:
     return discussion_for(campaign)

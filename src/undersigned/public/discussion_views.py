@@ -94,19 +94,23 @@ def discussion_comments(request: HttpRequest, discussion_id: int) -> HttpRespons
     return render(request, "discussion/page.html#thread", _thread_context(discussion, request))
 
 
-def _limited(request: HttpRequest, scope: str, *, key: str = "") -> HttpResponse | None:
-    wait = (
-        abuse.rate_limit(request, scope, settings.RATE_LIMITS[scope], key=key)
-        if key
-        else abuse.rate_limit(request, scope, settings.RATE_LIMITS[scope])
-    )
-    return abuse.too_many_requests(request, wait) if wait else None
+def _wait(request: HttpRequest, scope: str, *, key: str | None = None) -> int:
+    return abuse.rate_limit(request, scope, settings.RATE_LIMITS[scope], key=key)
+
+
+class _Limited(Exception):
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
 
 
 def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> HttpResponse | int:
-    """Post the comment; a redirect when it was taken, else the status to show the form with."""
-    if (limited := _limited(request, "comment")) is not None:
-        return limited
+    """Post the comment; a redirect when it was taken, else the status to show the form with.
+
+    Rate limits (per IP hash, then per normalised email) re-show the form with what was
+    typed and a message, with status 429 and ``Retry-After``.
+    """
+    if wait := _wait(request, "comment"):
+        raise _Limited(wait)
     if not form.is_valid():
         return 400
     data = form.cleaned_data
@@ -115,8 +119,8 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     if not email:
         form.add_error(None, "Your account has no email address; add one in your account settings first.")
         return 400
-    if (limited := _limited(request, "comment_email", key=normalise_email(email))) is not None:
-        return limited
+    if wait := _wait(request, "comment_email", key=normalise_email(email)):
+        raise _Limited(wait)
     parent = None
     if data.get("parent"):
         parent = _reply_target(data["parent"])
@@ -150,16 +154,23 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     discussion = _discussion_or_404(discussion_id)
     signed_in = bool(request.user.is_authenticated)
     status = 200
+    retry_after = 0
     if request.method == "POST":
         form = CommentForm(request.POST, signed_in=signed_in, pow_required=discussion.pow_required)
         if not discussion.accepts_comments(timezone.now()):
             form.add_error(None, "This discussion is closed: it takes no new comments.")
             status = 409
         else:
-            result = _post(request, discussion, form)
-            if isinstance(result, HttpResponse):
-                return result
-            status = result
+            try:
+                result = _post(request, discussion, form)
+            except _Limited as limited:
+                retry_after = limited.seconds
+                form.add_error(None, abuse.rate_limit_message(limited.seconds))
+                status = 429
+            else:
+                if isinstance(result, HttpResponse):
+                    return result
+                status = result
         reply_to = _reply_target(request.POST.get("parent", ""))
     else:
         reply_to = _reply_target(request.GET["reply"]) if request.GET.get("reply") else None
@@ -178,7 +189,10 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
         "sent": request.GET.get("sent", ""),
         "owner_url": owner_url(discussion),
     }
-    return render(request, "discussion/page.html", context, status=status)
+    response = render(request, "discussion/page.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _comment_or_404(comment_id: int) -> Comment:
@@ -195,8 +209,8 @@ def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     form = ReportForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"comment": comment, "form": form, "back": _back(comment)}
     if request.method == "POST":
-        if (limited := _limited(request, "report")) is not None:
-            return limited
+        if wait := _wait(request, "report"):
+            return abuse.too_many_requests(request, wait)
         if form.is_valid():
             services.report_comment(
                 comment=comment, reason=form.cleaned_data["reason"], ip_hash=hash_ip(client_ip(request))

@@ -1,0 +1,225 @@
+"""Defences against automated abuse that need no third party.
+
+Every public form that writes something (a letter, an endorsement, a comment, a report)
+uses the same layer:
+
+- ``GuardedForm`` adds a honeypot field that people never see and naive bots fill in,
+  and a signed timestamp that tells how long the form took to fill in: a form sent
+  sooner than ``FORM_MIN_FILL_SECONDS`` after it was shown was not filled in by a
+  person. Constructed with ``pow_required=True`` (an organiser's switch for when a
+  campaign is under attack), it also asks for a self-hosted ALTCHA proof of work,
+  verified here, each solution accepted once.
+- ``rate_limit`` counts requests per salted hash of the IP address (or per any other
+  key, such as a normalised email address) in fixed windows kept in the cache, and
+  tells how long to wait once the limit is reached. Views answer 429 with a message a
+  person understands; forms re-render with what was typed so nothing is lost.
+
+Nothing personal reaches the cache: keys are keyed hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from typing import Any, ClassVar
+
+import altcha
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .rates import parse_rate
+from .security import client_ip, hash_ip
+
+HONEYPOT_FIELD = "homepage"
+STARTED_FIELD = "form_started"
+POW_FIELD = "altcha"
+
+_STARTED_SALT = "undersigned.core.abuse.form-started"
+_STARTED_MAX_AGE = 24 * 3600  # a form left open overnight still works; older ones are refreshed
+_POW_ALGORITHM = "PBKDF2/SHA-256"
+_POW_TTL = 20 * 60
+
+
+# --- Rate limits ----------------------------------------------------------------------
+
+
+def _keyed(value: str) -> str:
+    return hmac.new(settings.IP_HASH_SALT.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rate_limit(request: HttpRequest, scope: str, rate: str, *, key: str | None = None) -> int:
+    """Count one request in ``scope``; return 0 if allowed, else the seconds to wait.
+
+    By default the count is per salted hash of the client's IP address; pass ``key``
+    (a normalised email address, an account id) to count per that instead.
+    """
+    limit, period = parse_rate(rate)
+    ident = _keyed(key) if key is not None else hash_ip(client_ip(request))
+    now = time.time()
+    window = int(now // period)
+    cache_key = f"rl:{scope}:{ident}:{window}"
+    if cache.add(cache_key, 1, timeout=period + 5):
+        count = 1
+    else:
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(cache_key, 1, timeout=period + 5)
+            count = 1
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((window + 1) * period - now))
+
+
+def wait_phrase(seconds: int) -> str:
+    if seconds < 90:
+        return "a minute" if seconds > 45 else "a few seconds"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hours"
+
+
+def rate_limit_message(seconds: int) -> str:
+    return (
+        "You have sent this many times in a short while. To keep automated spam out, "
+        f"please wait {wait_phrase(seconds)} and send it again. Nothing you typed is lost."
+    )
+
+
+def too_many_requests(request: HttpRequest, seconds: int, *, message: str | None = None) -> HttpResponse:
+    """A 429 page a person understands, with ``Retry-After``.
+
+    Views that show a form should rather re-render the form with
+    ``rate_limit_message`` and ``status=429``, so what was typed stays on the page.
+    """
+    response = render(
+        request,
+        "core/too_many.html",
+        {"message": message or rate_limit_message(seconds), "wait": wait_phrase(seconds)},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+# --- Proof of work (ALTCHA, self-hosted) ---------------------------------------------------
+
+
+def _pow_secret() -> str:
+    return _keyed("altcha-hmac")
+
+
+@never_cache
+@require_GET
+def pow_challenge(request: HttpRequest) -> HttpResponse:
+    """A fresh, signed challenge for the ALTCHA widget; stateless until it is solved."""
+    challenge = altcha.create_challenge(
+        algorithm=_POW_ALGORITHM,
+        cost=settings.POW_COST,
+        expires_at=int(time.time()) + _POW_TTL,
+        hmac_secret=_pow_secret(),
+    )
+    return JsonResponse(challenge.to_dict())
+
+
+def verify_pow(payload: str) -> str | None:
+    """None if ``payload`` is a valid, unexpired, unused solution; else what went wrong."""
+    if not payload or len(payload) > 4096:
+        return "The anti-spam check did not finish. Wait until it says it is done, then send again."
+    try:
+        result = altcha.verify_solution(payload, _pow_secret())
+    except Exception:  # a malformed payload is the sender's problem, not a server error
+        result = None
+    if result is None or not result.verified:
+        if result is not None and result.expired:
+            return "The anti-spam check expired. Please run it again, then send."
+        return "The anti-spam check failed. Please run it again, then send."
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    if not cache.add(f"pow-used:{digest}", 1, timeout=_POW_TTL + 60):
+        return "This anti-spam check was already used. Please run it again, then send."
+    return None
+
+
+# --- Forms ------------------------------------------------------------------------------
+
+
+def started_token(seconds_ago: float = 0) -> str:
+    """The signed value of the form-started field (tests pass ``seconds_ago``)."""
+    return signing.dumps(round(time.time() - seconds_ago, 3), salt=_STARTED_SALT, compress=False)
+
+
+def _started_at(token: str) -> float | None:
+    try:
+        value = signing.loads(token, salt=_STARTED_SALT, max_age=_STARTED_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+class GuardedForm(forms.Form):
+    """A public form with a honeypot, a minimum fill time and, if asked, a proof of work.
+
+    Render the guard fields with ``{% include "core/_guard_fields.html" %}`` inside the
+    ``<form>``; show ``form.non_field_errors`` as the other errors are shown. After
+    ``is_valid()``, ``caught_bot`` is True when the honeypot was filled in: store nothing.
+    """
+
+    honeypot_label: ClassVar[str] = "Leave this field empty"
+
+    def __init__(self, *args: Any, pow_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pow_required = pow_required
+        self.caught_bot = False
+        self.fields[HONEYPOT_FIELD] = forms.CharField(required=False, max_length=200)
+        self.fields[STARTED_FIELD] = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+        self.initial.setdefault(STARTED_FIELD, started_token())
+        if pow_required:
+            self.fields[POW_FIELD] = forms.CharField(required=False, max_length=4096, widget=forms.HiddenInput)
+
+    def _refresh_started(self) -> None:
+        # A re-rendered form carries a fresh, valid timestamp, so the person's next
+        # attempt is judged on its own.
+        if self.is_bound:
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data[self.add_prefix(STARTED_FIELD)] = started_token()
+            self.data = data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get(HONEYPOT_FIELD):
+            self.caught_bot = True
+            raise forms.ValidationError(
+                "This form could not be sent because a hidden anti-spam field was filled in (some "
+                "browsers' autofill does that). Please send it again.",
+                code="honeypot",
+            )
+        minimum = settings.FORM_MIN_FILL_SECONDS
+        token = cleaned.get(STARTED_FIELD) or ""
+        started = _started_at(token) if token else None
+        if minimum > 0 or token:
+            if started is None:
+                self._refresh_started()
+                raise forms.ValidationError(
+                    "This form was open too long or was changed on the way. Please check your entries and send again.",
+                    code="form_started",
+                )
+            if time.time() - started < minimum:
+                raise forms.ValidationError(
+                    "That was quicker than a person can fill this form. Please check your entries and send again.",
+                    code="too_fast",
+                )
+        if self.pow_required:
+            problem = verify_pow(cleaned.get(POW_FIELD) or "")
+            if problem:
+                raise forms.ValidationError(problem, code="pow")
+        return cleaned
