@@ -47,9 +47,11 @@ class CommentForm(abuse.GuardedForm):
     )
     notify_replies = forms.BooleanField(label=NOTIFY_WORDING, required=False)
 
-    def __init__(self, *args: Any, signed_in: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, signed_in: bool = False, confirm_by_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signed_in = signed_in
+        if not confirm_by_email:
+            self.fields["email"].help_text = "Never shown. A moderator reads your first comment before it is shown."
         if signed_in:
             # A signed-in account's own (verified) address is used; nobody types another.
             del self.fields["email"]

@@ -29,7 +29,7 @@ from undersigned.discussion.links import (
     comment_from_confirm_token,
     comment_from_unsubscribe_token,
 )
-from undersigned.discussion.models import Comment, CommentStatus, Discussion
+from undersigned.discussion.models import Comment, CommentStatus, Discussion, FirstComment
 
 from .discussion_forms import CommentForm, ReportForm
 
@@ -149,6 +149,14 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     return HttpResponseRedirect(f"{url}?sent={waiting}#comment-form")
 
 
+def _form_options(discussion: Discussion, signed_in: bool) -> dict[str, Any]:
+    return {
+        "signed_in": signed_in,
+        "pow_required": discussion.pow_required,
+        "confirm_by_email": discussion.first_comment == FirstComment.CONFIRM_EMAIL,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     discussion = _discussion_or_404(discussion_id)
@@ -156,7 +164,7 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     status = 200
     retry_after = 0
     if request.method == "POST":
-        form = CommentForm(request.POST, signed_in=signed_in, pow_required=discussion.pow_required)
+        form = CommentForm(request.POST, **_form_options(discussion, signed_in))
         if not discussion.accepts_comments(timezone.now()):
             form.add_error(None, "This discussion is closed: it takes no new comments.")
             status = 409
@@ -181,7 +189,7 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
             "parent": reply_to.pk if reply_to else None,
             "name": _display_name(request.user) if signed_in else "",
         }
-        form = CommentForm(initial=initial, signed_in=signed_in, pow_required=discussion.pow_required)
+        form = CommentForm(initial=initial, **_form_options(discussion, signed_in))
     context = {
         **_thread_context(discussion, request),
         "form": form,
