@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.discussion import queries, services
-from undersigned.discussion.models import BlockKind
+from undersigned.discussion.models import BlockKind, Comment
 
 from .forms import HideForm
 from .permissions import dashboard_user_required
@@ -24,9 +24,19 @@ from .permissions import dashboard_user_required
 SHOWS = {"waiting": "Waiting and reported", "hidden": "Hidden"}
 
 
-def _queue(request: HttpRequest, *, show: str, errors: dict[int, str] | None = None, status: int = 200) -> HttpResponse:
+def _queue(
+    request: HttpRequest,
+    *,
+    show: str,
+    errors: dict[int, str] | None = None,
+    status: int = 200,
+    acted_on: Comment | None = None,
+) -> HttpResponse:
     organisation_ids = queries.moderated_organisation_ids(request.user)
     comments = queries.moderation_queue(organisation_ids, show=show)
+    if acted_on is not None and acted_on.pk not in {c.pk for c in comments}:
+        # The comment whose form had an error stays in view, with its error, whichever list it is in.
+        comments.insert(0, acted_on)
     reports = queries.open_reports_of([c.pk for c in comments])
     items = [(comment, reports.get(comment.pk, [])) for comment in comments]
     context = {"items": items, "show": show, "shows": SHOWS, "errors": errors or {}}
@@ -56,7 +66,7 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
         form = HideForm(request.POST)
         if not form.is_valid():
             message = " ".join(str(e) for e in form.errors["reason"])
-            return _queue(request, show=show, errors={comment.pk: message}, status=400)
+            return _queue(request, show=show, errors={comment.pk: message}, status=400, acted_on=comment)
         services.hide_comment(comment=comment, actor=request.user, reason=form.cleaned_data["reason"])
         done = "Comment hidden."
     elif action == "restore":
@@ -72,6 +82,6 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
         else:
             done = "Comments from the author's IP address (by its hash) are no longer accepted in your discussions."
     else:
-        return _queue(request, show=show, errors={comment.pk: "Choose an action."}, status=400)
+        return _queue(request, show=show, errors={comment.pk: "Choose an action."}, status=400, acted_on=comment)
     messages.success(request, done)
     return HttpResponseRedirect(reverse("dashboard:moderation") + ("?show=hidden" if show == "hidden" else ""))
