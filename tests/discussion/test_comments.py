@@ -366,3 +366,16 @@ def test_a_page_of_threads_costs_the_same_queries_however_many_comments(
     rest = client.get(older.group(1)).content.decode()
     assert "Root" in rest
     assert "Reply 29" in rest
+
+
+def test_with_proof_of_work_on_a_comment_needs_a_solved_challenge(
+    client: Client, discussion: Discussion, known: None
+) -> None:
+    discussion.pow_required = True
+    discussion.save()
+    page = client.get(page_url(discussion)).content.decode()
+    assert "<altcha-widget" in page
+    response = post_comment(client, discussion, body="No puzzle solved.")
+    assert response.status_code == 400
+    assert "The anti-spam check did not finish." in response.content.decode()
+    assert Comment.objects.count() == 0
