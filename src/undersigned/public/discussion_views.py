@@ -84,6 +84,8 @@ def _thread_context(discussion: Discussion, request: HttpRequest) -> dict[str, A
         "paged": _before(request) is not None,
         "accepts": discussion.accepts_comments(timezone.now()),
         "page_url": reverse("public:discussion", args=[discussion.pk]),
+        # The comments alone, inside another page (the campaign's): they link to the form.
+        "fragment": False,
     }
 
 
@@ -91,7 +93,8 @@ def _thread_context(discussion: Discussion, request: HttpRequest) -> dict[str, A
 def discussion_comments(request: HttpRequest, discussion_id: int) -> HttpResponse:
     """The comments alone: loaded into the campaign page by htmx, or a plain page of them."""
     discussion = _discussion_or_404(discussion_id)
-    return render(request, "discussion/page.html#thread", _thread_context(discussion, request))
+    context = {**_thread_context(discussion, request), "fragment": True}
+    return render(request, "discussion/page.html#thread", context)
 
 
 def _wait(request: HttpRequest, scope: str, *, key: str | None = None) -> int:
