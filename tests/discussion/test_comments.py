@@ -312,7 +312,8 @@ def test_a_reader_report_reaches_the_moderation_queue(
 ) -> None:
     post_comment(client, discussion, body="Something nasty.")
     comment = Comment.objects.get()
-    url = reverse("public:comment_report", args=[comment.pk])
+    url = reverse("public:comment_report", args=[discussion.pk, comment.pk])
+    assert f'href="{url}"' in client.get(page_url(discussion)).content.decode()
     assert "Report this comment" in client.get(url).content.decode()
     response = client.post(url, {"reason": "Insults a neighbour by name."}, REMOTE_ADDR="198.51.100.1")
     assert "The moderators will look at this comment." in response.content.decode()
@@ -359,13 +360,17 @@ def test_a_page_of_threads_costs_the_same_queries_however_many_comments(
     with CaptureQueriesContext(connection) as big:
         html = client.get(url).content.decode()
     assert len(big) == len(small)
-    assert html.count('class="comment indent-0"') == 20  # one page of threads
+    assert html.count('class="comment indent-0"') == 10  # one page of threads
     assert "Older comments" in html
-    older = re.search(r'href="([^"]+\?before=\d+)#thread"', html)
-    assert older
-    rest = client.get(older.group(1)).content.decode()
-    assert "Root" in rest
-    assert "Reply 29" in rest
+    # Following "Older comments" to the end shows every thread once, replies with their root.
+    pages = [html]
+    while older := re.search(r'href="([^"]+\?before=\d+)#thread"', pages[-1]):
+        pages.append(client.get(older.group(1)).content.decode())
+    everything = "".join(pages)
+    assert len(pages) == 4
+    assert everything.count('class="comment indent-0"') == 31
+    assert everything.count('class="comment indent-1"') == 30
+    assert "<p>Reply 29</p>" in pages[-1]
 
 
 def test_with_proof_of_work_on_a_comment_needs_a_solved_challenge(

@@ -11,7 +11,7 @@ from undersigned.organisations.models import Membership
 from .models import Comment, CommentStatus, Discussion
 from .threads import Entry, layout
 
-THREADS_PER_PAGE = 20
+THREADS_PER_PAGE = 10
 # A page never loads more replies than this, however long its threads grow.
 MAX_REPLIES_PER_PAGE = 500
 SHOWN = [CommentStatus.PUBLISHED, CommentStatus.HIDDEN]

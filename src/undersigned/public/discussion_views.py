@@ -8,13 +8,16 @@ comment named, and the campaign page links to the full discussion besides loadin
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,6 +33,7 @@ from undersigned.discussion.links import (
     comment_from_unsubscribe_token,
 )
 from undersigned.discussion.models import Comment, CommentStatus, Discussion, FirstComment
+from undersigned.discussion.threads import Entry
 
 from .discussion_forms import CommentForm, ReportForm
 
@@ -75,15 +79,69 @@ def _verified_account_email(user: Any) -> bool:
     return bool(user.email) and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
+def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
+    """One comment's ``<li>``, built in Python.
+
+    A page shows up to a few hundred comments; through the template engine (an include,
+    ``date`` three times, ``naturaltime`` and ``url`` per comment) a page of 20 threads
+    cost about 80 ms of CPU, and still 0.45 ms per comment with the filters done here
+    (bench/discussion.py). Every value from people goes through ``escape``; ``body_html``
+    was sanitised by nh3 when the comment was written.
+    """
+    comment = cast(Comment, entry.comment)
+    pk = comment.pk
+    if not comment.is_visible:
+        return (
+            f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
+            '<p class="comment-hidden">This comment was hidden by the moderators.</p></li>'
+        )
+    created = timezone.localtime(comment.created_at)
+    exact = escape(dateformat.format(created, "j F Y, H:i e"))
+    name = escape(comment.author_name)
+    if entry.in_reply_to:
+        reply_to = f'<span class="in-reply-to">in reply to <bdi>{escape(entry.in_reply_to)}</bdi></span>'
+    elif entry.parent_name:
+        reply_to = f'<span class="visually-hidden">in reply to <bdi>{escape(entry.parent_name)}</bdi></span>'
+    else:
+        reply_to = ""
+    reply = (
+        f'<a href="{page_url}?reply={pk}#comment-form">Reply<span class="visually-hidden"> to <bdi>{name}</bdi>'
+        "</span></a>"
+        if accepts
+        else ""
+    )
+    return (
+        f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
+        f'<article aria-labelledby="comment-{pk}-by">'
+        f'<header class="comment-meta"><strong id="comment-{pk}-by"><bdi>{name}</bdi></strong>{reply_to}'
+        f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{created.isoformat()}" '
+        f'title="{exact}">{escape(naturaltime(created))}<span class="visually-hidden">, on {exact}</span></time></a>'
+        "</header>"
+        f'<div class="comment-body" dir="auto">{comment.body_html}</div>'
+        f'<footer class="comment-actions">{reply}'
+        f'<a href="{page_url}report/{pk}/" class="secondary">Report<span class="visually-hidden"> the comment by '
+        f"<bdi>{name}</bdi></span></a></footer>"
+        "</article></li>"
+    )
+
+
+def _comments_html(entries: list[Entry], *, page_url: str, accepts: bool) -> SafeString:
+    return mark_safe(  # noqa: S308 (each part escaped in _comment_item; body_html sanitised by nh3)
+        "\n".join(_comment_item(entry, page_url=page_url, accepts=accepts) for entry in entries)
+    )
+
+
 def _thread_context(discussion: Discussion, request: HttpRequest) -> dict[str, Any]:
     page = queries.thread_page(discussion, before=_before(request))
+    accepts = discussion.accepts_comments(timezone.now())
+    page_url = reverse("public:discussion", args=[discussion.pk])
     return {
         "discussion": discussion,
-        "entries": page.entries,
+        "comments_html": _comments_html(page.entries, page_url=page_url, accepts=accepts),
         "next_before": page.next_before,
         "paged": _before(request) is not None,
-        "accepts": discussion.accepts_comments(timezone.now()),
-        "page_url": reverse("public:discussion", args=[discussion.pk]),
+        "accepts": accepts,
+        "page_url": page_url,
         # The comments alone, inside another page (the campaign's): they link to the form.
         "fragment": False,
     }
@@ -206,17 +264,17 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     return response
 
 
-def _comment_or_404(comment_id: int) -> Comment:
+def _comment_or_404(discussion_id: int, comment_id: int) -> Comment:
     comment = queries.visible_comment(comment_id)
-    if comment is None:
+    if comment is None or comment.discussion_id != discussion_id:
         raise Http404("No such comment")
     _discussion_or_404(comment.discussion_id)
     return comment
 
 
 @require_http_methods(["GET", "POST"])
-def report_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
-    comment = _comment_or_404(comment_id)
+def report_comment(request: HttpRequest, discussion_id: int, comment_id: int) -> HttpResponse:
+    comment = _comment_or_404(discussion_id, comment_id)
     form = ReportForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"comment": comment, "form": form, "back": _back(comment)}
     if request.method == "POST":

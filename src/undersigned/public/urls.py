@@ -17,7 +17,8 @@ urlpatterns = [
     # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
     path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),
     path("d/<int:discussion_id>/comments/", discussion_views.discussion_comments, name="discussion_comments"),
-    path("d/comments/<int:comment_id>/report/", discussion_views.report_comment, name="comment_report"),
+    # Built in the page as "{page_url}report/{id}/" (one reverse() per page, not per comment).
+    path("d/<int:discussion_id>/report/<int:comment_id>/", discussion_views.report_comment, name="comment_report"),
     path("d/confirm/<str:token>/", discussion_views.confirm_comment, name="comment_confirm"),
     path("d/unsubscribe/<str:token>/", discussion_views.unsubscribe, name="comment_unsubscribe"),
 ]
