@@ -196,3 +196,36 @@ def test_a_deep_thread_is_accessible_and_readable_on_a_phone(
         if viewport is PHONE:
             _assert_no_horizontal_scroll(page)
         page.screenshot(path=str(tmp_path / f"deep-thread-{viewport['width']}.png"), full_page=True)
+
+
+def test_a_report_reaches_the_queue_and_the_moderator_hides_the_comment(
+    page: Page, discussion: Discussion, organiser_page: Any, tmp_path: Path
+) -> None:
+    nasty = _say(discussion, "Everyone on Mill Lane is a liar.", name="Angry Neighbour")
+    page.goto(f"/d/{discussion.pk}/")
+    page.get_by_role("link", name="Report the comment by Angry Neighbour").click()
+    page.get_by_label("What is wrong with this comment?").fill("It insults the people of Mill Lane.")
+    page.get_by_role("button", name="Report this comment").click()
+    expect(page.get_by_role("status")).to_have_text("The moderators will look at this comment.")
+
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        moderator = organiser_page(bypass_csp=True, viewport=viewport)
+        moderator.goto("/dashboard/")
+        moderator.get_by_role("link", name="Moderate comments").click()
+        item = moderator.locator(f"#queue-{nasty.pk}")
+        expect(item).to_contain_text("reported 1 time")
+        expect(item.locator(".report-reasons")).to_have_text("It insults the people of Mill Lane.")
+        assert_no_serious_violations(moderator)
+        moderator.screenshot(path=str(tmp_path / f"moderation-{viewport['width']}.png"), full_page=True)
+    item.get_by_role("button", name="Hide the comment by Angry Neighbour").click()
+    expect(item.locator(".field-error")).to_have_text(
+        "Error: Say why you hide it: the audit log keeps it for the other moderators."
+    )
+    assert_no_serious_violations(moderator)
+    item.get_by_label("Reason for hiding").fill("Insults neighbours")
+    item.get_by_role("button", name="Hide the comment by Angry Neighbour").click()
+    expect(moderator.get_by_role("status")).to_have_text("Comment hidden.")
+
+    page.goto(f"/d/{discussion.pk}/")
+    expect(page.locator("ol.comments")).to_have_count(0)  # a hidden comment without replies leaves no trace
+    expect(page.get_by_text("Everyone on Mill Lane is a liar.")).to_have_count(0)
