@@ -69,7 +69,12 @@ def _setup(tmp: Path, database_url: str) -> int:
 
 
 def _grow(discussion_id: int, target: int, rng: random.Random) -> None:
-    """Bulk-insert published comments until the discussion has ``target``."""
+    """Bulk-insert published comments until the discussion has ``target``.
+
+    Threads of 1–12 comments; each reply answers a random earlier comment of its thread,
+    up to 8 deep. Inserted a depth at a time across a batch of threads (bulk_create gives
+    each row its primary key, which the next depth's rows point to).
+    """
     from django.db import transaction
     from django.db.models import F
     from django.utils import timezone
@@ -81,30 +86,41 @@ def _grow(discussion_id: int, target: int, rng: random.Random) -> None:
     body = "The path floods every winter; I would *rather* see it repaired than closed. [Photos](https://example.org/p)"
     html = comment_to_html(body)
     now = timezone.now()
+
+    def comment(depth: int) -> Comment:
+        return Comment(
+            discussion_id=discussion_id, depth=depth, author_name="Ana Ruiz" if depth % 2 == 0 else "Ben Okoro",
+            email="ana@example.org", email_key="ana@example.org", body=body, body_html=html,
+            status=CommentStatus.PUBLISHED, submission_key=uuid.uuid4(), published_at=now,
+        )  # fmt: skip
+
     while have < target:
-        with transaction.atomic():
-            size = min(rng.randint(1, 12), target - have)
-            root = Comment.objects.create(
-                discussion_id=discussion_id, depth=0, author_name="Ana Ruiz", email="ana@example.org",
-                email_key="ana@example.org", body=body, body_html=html, status=CommentStatus.PUBLISHED,
-                submission_key=uuid.uuid4(), published_at=now,
-            )  # fmt: skip
-            chain = [root]
-            replies = []
+        threads: list[list[tuple[int, Comment]]] = []  # per thread: (parent index, comment); index 0 is the root
+        batch = 0
+        while batch < 5_000 and have + batch < target:
+            size = min(rng.randint(1, 12), target - have - batch)
+            thread = [(-1, comment(0))]
             for _ in range(size - 1):
-                parent = chain[min(len(chain) - 1, rng.randint(0, 8))]
-                reply = Comment(
-                    discussion_id=discussion_id, parent=parent, thread_root=root, depth=parent.depth + 1,
-                    author_name="Ben Okoro", email="ben@example.org", email_key="ben@example.org", body=body,
-                    body_html=html, status=CommentStatus.PUBLISHED, submission_key=uuid.uuid4(), published_at=now,
-                )  # fmt: skip
-                replies.append(reply)
-            # One by one: each reply needs its parent's primary key.
-            for reply in replies:
-                reply.save()
-                chain.append(reply)
-            Discussion.objects.filter(pk=discussion_id).update(comment_count=F("comment_count") + size)
-            have += size
+                parent = rng.randrange(len(thread))
+                if thread[parent][1].depth >= 8:
+                    parent = 0
+                thread.append((parent, comment(thread[parent][1].depth + 1)))
+            threads.append(thread)
+            batch += size
+        with transaction.atomic():
+            for depth in range(9):
+                rows = []
+                for thread in threads:
+                    for parent_index, row in thread:
+                        if row.depth != depth:
+                            continue
+                        if parent_index >= 0:
+                            row.parent = thread[parent_index][1]
+                            row.thread_root = thread[0][1]
+                        rows.append(row)
+                Comment.objects.bulk_create(rows, batch_size=500)
+            Discussion.objects.filter(pk=discussion_id).update(comment_count=F("comment_count") + batch)
+        have += batch
 
 
 def _measure(get: Callable[[], int], requests: int) -> tuple[int, float]:

