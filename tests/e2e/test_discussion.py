@@ -229,3 +229,11 @@ def test_a_report_reaches_the_queue_and_the_moderator_hides_the_comment(
     page.goto(f"/d/{discussion.pk}/")
     expect(page.locator("ol.comments")).to_have_count(0)  # a hidden comment without replies leaves no trace
     expect(page.get_by_text("Everyone on Mill Lane is a liar.")).to_have_count(0)
+
+
+def test_the_sign_in_page_for_commenters(axe_page: Page, discussion: Discussion) -> None:
+    axe_page.goto(f"/d/{discussion.pk}/")
+    axe_page.get_by_role("link", name="sign in").click()
+    expect(axe_page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(axe_page).to_have_title("Sign In — Undersigned")
+    assert_no_serious_violations(axe_page)
