@@ -33,6 +33,11 @@ class FirstComment(models.TextChoices):
     MODERATOR = "moderator", "A moderator approves it"
 
 
+# Kinds of owner: the model's label → the Discussion field that points to it. An open
+# letter joins with an entry here, its one-to-one field below, and the check constraint.
+OWNER_FIELDS = {"campaigns.campaign": "campaign"}
+
+
 class Discussion(TimeStampedModel):
     """The discussion of one campaign (or open letter).
 
@@ -80,8 +85,10 @@ class Discussion(TimeStampedModel):
     @property
     def owner(self) -> models.Model:
         """What the discussion is about (a campaign, later also an open letter)."""
-        if self.campaign_id is not None:
-            return self.campaign  # type: ignore[return-value]
+        for field in OWNER_FIELDS.values():
+            if getattr(self, f"{field}_id") is not None:
+                owner: models.Model = getattr(self, field)
+                return owner
         raise ValueError("A discussion without an owner")
 
     @property

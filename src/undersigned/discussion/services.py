@@ -29,6 +29,7 @@ from undersigned.supporters.models import ConsentPurpose
 
 from . import emails
 from .models import (
+    OWNER_FIELDS,
     Block,
     BlockKind,
     Comment,
@@ -59,9 +60,9 @@ class CommentRefused(Exception):
 def discussion_for(owner: Campaign) -> Discussion:
     """The discussion of a campaign (created, open and post-moderated, on first use).
 
-    The hook for other owners: an open letter gets a ``Discussion.open_letter``
-    one-to-one field and a branch here. Reads ``owner.discussion`` first, so a caller
-    that loaded it with ``select_related("discussion")`` pays no query.
+    The hook for other owners (an open letter): add it to ``models.OWNER_FIELDS`` with
+    its one-to-one field, and widen this signature. Reads ``owner.discussion`` first, so
+    a caller that loaded it with ``select_related("discussion")`` pays no query.
     """
     try:
         discussion: Discussion = owner.discussion
@@ -69,16 +70,17 @@ def discussion_for(owner: Campaign) -> Discussion:
         pass
     else:
         return discussion
+    field = OWNER_FIELDS[owner._meta.label_lower]
     try:
         with transaction.atomic():
             discussion, created = Discussion.objects.get_or_create(
-                campaign=owner, defaults={"organisation_id": owner.organisation_id}
+                **{field: owner}, defaults={"organisation_id": owner.organisation_id}
             )
     except IntegrityError:  # created by a concurrent request
-        discussion, created = Discussion.objects.get(campaign=owner), False
+        discussion, created = Discussion.objects.get(**{field: owner}), False
     if created:
         log_action("discussion.created", discussion)
-    discussion.campaign = owner
+    setattr(discussion, field, owner)
     return discussion
 
 
