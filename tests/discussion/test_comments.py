@@ -384,3 +384,16 @@ def test_with_proof_of_work_on_a_comment_needs_a_solved_challenge(
     assert response.status_code == 400
     assert "The anti-spam check did not finish." in response.content.decode()
     assert Comment.objects.count() == 0
+
+
+def test_odd_ids_in_urls_and_forms_are_ignored_or_not_found(
+    client: Client, discussion: Discussion, known: None
+) -> None:
+    huge = "9" * 30
+    assert client.get(f"/d/{huge}/").status_code == 404
+    assert client.get(f"/d/{discussion.pk}/report/{huge}/").status_code == 404
+    page = client.get(page_url(discussion) + f"?reply={huge}&before=²").content.decode()
+    assert "Write a comment</h2>" in page
+    response = post_comment(client, discussion, parent=huge, body="Still fine.")
+    assert response.status_code == 400
+    assert "Ensure this value is less than or equal to" in response.content.decode()

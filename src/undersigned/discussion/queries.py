@@ -29,7 +29,13 @@ _COLUMNS = (
 )
 
 
+# URL converters accept any length of digits; a bigint holds no more than this.
+MAX_ID = 2**63 - 1
+
+
 def discussion_or_none(discussion_id: int) -> Discussion | None:
+    if not 0 < discussion_id <= MAX_ID:
+        return None
     return Discussion.objects.select_related("organisation", "campaign").filter(pk=discussion_id).first()
 
 
@@ -68,6 +74,8 @@ def thread_page(discussion: Discussion, *, before: int | None = None, per_page: 
 
 
 def visible_comment(comment_id: int) -> Comment | None:
+    if not 0 < comment_id <= MAX_ID:
+        return None
     return Comment.objects.filter(pk=comment_id, status=CommentStatus.PUBLISHED).first()
 
 
@@ -104,6 +112,8 @@ def moderation_queue(organisation_ids: list[int] | None, *, show: str = "waiting
 
 
 def moderated_comment(organisation_ids: list[int] | None, comment_id: int) -> Comment | None:
+    if not 0 < comment_id <= MAX_ID:
+        return None
     query = Comment.objects.select_related("discussion").filter(pk=comment_id)
     return _in_organisations(query, organisation_ids).first()
 

@@ -20,7 +20,7 @@ BODY_HELP = (
 
 class CommentForm(abuse.GuardedForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
-    parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1)
     name = SingleLineField(
         label="Your name",
         max_length=settings.COMMENT_NAME_MAX_CHARS,

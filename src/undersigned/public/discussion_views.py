@@ -55,17 +55,21 @@ def owner_url(discussion: Discussion) -> str:
     return reverse("public:home")
 
 
+def _id(raw: object) -> int | None:
+    """A database id from a query string or form, or None: ASCII digits that fit a bigint."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text)
+
+
 def _before(request: HttpRequest) -> int | None:
-    raw = request.GET.get("before", "")
-    return int(raw) if raw.isdigit() else None
+    return _id(request.GET.get("before", ""))
 
 
 def _reply_target(raw: object) -> Comment | None:
-    try:
-        comment_id = int(str(raw))
-    except ValueError:
-        return None
-    return queries.visible_comment(comment_id)
+    comment_id = _id(raw)
+    return queries.visible_comment(comment_id) if comment_id is not None else None
 
 
 def _display_name(user: Any) -> str:
