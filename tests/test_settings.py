@@ -35,6 +35,12 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"UNDERSIGNED_SMTP_URL": "mail.example.org"}, "UNDERSIGNED_SMTP_URL must look like smtp://"),
         ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL"),
         ({"UNDERSIGNED_DRAFT_DAYS": "soon"}, "UNDERSIGNED_DRAFT_DAYS must be a whole number, not 'soon'."),
+        (
+            {"UNDERSIGNED_SOCIAL_PROVIDERS": "dummy,../x"},
+            "UNDERSIGNED_SOCIAL_PROVIDERS has an invalid provider name: '../x'.",
+        ),
+        ({"UNDERSIGNED_SOCIALACCOUNT_PROVIDERS": "[1]"}, "UNDERSIGNED_SOCIALACCOUNT_PROVIDERS must be a JSON object."),
+        ({"UNDERSIGNED_COMMENT_CONFIRM_DAYS": "0"}, "UNDERSIGNED_COMMENT_CONFIRM_DAYS must be at least 1, not 0."),
         ({"UNDERSIGNED_RATE_LIMITS": "endorse=lots"}, "UNDERSIGNED_RATE_LIMITS: endorse: a rate looks like 5/m"),
         ({"UNDERSIGNED_RATE_LIMITS": "petition=5/m"}, "UNDERSIGNED_RATE_LIMITS: unknown scope 'petition'"),
     ],

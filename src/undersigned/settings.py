@@ -8,6 +8,7 @@ production fails loudly instead of running with a surprising default.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -107,6 +108,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "undersigned.core",
     "undersigned.organisations",
     "undersigned.campaigns",
@@ -114,6 +118,7 @@ INSTALLED_APPS = [
     "undersigned.letters",
     "undersigned.delivery",
     "undersigned.openletters",
+    "undersigned.discussion",
     "undersigned.public",
     "undersigned.dashboard",
 ]
@@ -128,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -308,7 +314,55 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Organisers sign in through the admin's login page; supporters who want an account
+# (e.g. to comment without confirming their email each time) use django-allauth.
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
+# allauth keeps its own rate limits in the cache; ours (core.abuse) cover our forms.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+
+
+def _social_providers() -> list[str]:
+    """Social and OpenID Connect providers come only from configuration, never from code.
+
+    ``UNDERSIGNED_SOCIAL_PROVIDERS`` names allauth provider modules (``openid_connect``,
+    ``github``, …); their client ids and secrets are SocialApp rows in the admin, or
+    ``UNDERSIGNED_SOCIALACCOUNT_PROVIDERS`` (JSON in allauth's SOCIALACCOUNT_PROVIDERS form).
+    """
+    names = [n.strip() for n in os.environ.get("UNDERSIGNED_SOCIAL_PROVIDERS", "").split(",") if n.strip()]
+    for name in names:
+        if not name.replace("_", "").isalnum():
+            raise ImproperlyConfigured(f"UNDERSIGNED_SOCIAL_PROVIDERS has an invalid provider name: {name!r}.")
+    return [f"allauth.socialaccount.providers.{name}" for name in names]
+
+
+def _social_provider_settings() -> dict[str, object]:
+    raw = os.environ.get("UNDERSIGNED_SOCIALACCOUNT_PROVIDERS", "")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured("UNDERSIGNED_SOCIALACCOUNT_PROVIDERS must be a JSON object.") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured("UNDERSIGNED_SOCIALACCOUNT_PROVIDERS must be a JSON object.")
+    return value
+
+
+INSTALLED_APPS += _social_providers()
+SOCIALACCOUNT_PROVIDERS = _social_provider_settings()
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -392,3 +446,7 @@ LETTER_SUBJECT_MAX_CHARS = 200
 DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
 # Open letters: how long an endorsement waits for its email to be confirmed.
 ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)
+COMMENT_MAX_CHARS = 5_000
+COMMENT_NAME_MAX_CHARS = 80
+# Links to confirm a first comment stay valid this long.
+COMMENT_CONFIRM_DAYS = env_int("UNDERSIGNED_COMMENT_CONFIRM_DAYS", 7, minimum=1)

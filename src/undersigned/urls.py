@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("undersigned.dashboard.urls")),
     path("open-letters/", include("undersigned.openletters.urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("undersigned.core.urls")),
     path("", include("undersigned.public.urls")),
 ]

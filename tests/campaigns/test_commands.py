@@ -198,6 +198,21 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
     assert Membership.objects.count() == 1
 
 
+def test_load_demo_adds_a_discussion_with_a_reply_thread_once(settings: Any, tmp_path: Path) -> None:
+    from undersigned.discussion.models import Comment, CommentStatus
+
+    settings.VAR_DIR = tmp_path / "var"
+    run("load_demo")
+    run("load_demo")
+    campaign = Campaign.objects.get(slug="wendmouth-riverside-path")
+    comments = Comment.objects.filter(discussion__campaign=campaign).order_by("id")
+    assert comments.count() == 6
+    assert set(comments.values_list("status", flat=True)) == {CommentStatus.PUBLISHED}
+    assert max(comments.values_list("depth", flat=True)) == 3
+    assert campaign.discussion.comment_count == 6
+    assert Comment.objects.count() == 12  # both demo campaigns
+
+
 def test_load_demo_does_not_print_a_password_that_no_longer_works(settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path / "var"
     run("load_demo")

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, expect, sync_playwright
 
@@ -229,3 +231,22 @@ def saved_letter(live_campaign: Any) -> Any:
 def letter_path(letter: Any) -> str:
     """The path of a letter's send page, as the composer's redirect gives it."""
     return reverse("public:letter", args=[sign_token(letter.token)])
+
+
+@pytest.fixture
+def organiser_page(new_context: ContextFactory, live_server: Any, organiser: Any) -> Callable[..., Page]:
+    """Pages of a browser signed in as the organiser (``new_context``'s options apply).
+
+    The browser carries the session of a Django test client logged in with
+    ``force_login``, so no test depends on the sign-in form.
+    """
+
+    def make(**options: Any) -> Page:
+        context = new_context(**options)
+        client = Client()
+        client.force_login(organiser)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+        return context.new_page()
+
+    return make

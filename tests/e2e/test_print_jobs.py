@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
+from tests.e2e.conftest import assert_no_serious_violations
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.delivery.models import PrintJob
 from undersigned.delivery.services import request_post
@@ -46,25 +44,6 @@ def posting_campaign(organisation: Any) -> Any:
         request_post(letter=letter, recipient=first)
         request_post(letter=letter, recipient=second)
     return campaign
-
-
-@pytest.fixture
-def organiser_page(new_context: ContextFactory, live_server: Any, organiser: Any) -> Callable[..., Page]:
-    """Pages of a browser signed in as the organiser (``new_context``'s options apply).
-
-    The browser carries the session of a Django test client logged in with
-    ``force_login``, so no test depends on the sign-in form.
-    """
-
-    def make(**options: Any) -> Page:
-        context = new_context(**options)
-        client = Client()
-        client.force_login(organiser)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
-        return context.new_page()
-
-    return make
 
 
 def _open_print_page(page: Page) -> None:

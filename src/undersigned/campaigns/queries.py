@@ -19,8 +19,10 @@ def public_campaigns() -> QuerySet[Campaign]:
 
 
 def campaign_for_page(slug: str) -> Campaign | None:
-    """A public (live or closed) campaign with what its pages show, or None."""
-    return public_campaigns().select_related("template").filter(slug=slug).first()
+    """A public (live or closed) campaign with what its pages show, or None.
+
+    Its discussion comes in the same query (the campaign page shows it)."""
+    return public_campaigns().select_related("template", "discussion").filter(slug=slug).first()
 
 
 def campaign_recipients(campaign: Campaign) -> list[Recipient]:
@@ -34,11 +36,23 @@ def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
     Pages keep the rest (see ``public/campaign_cache.py``) and reload it when the stamp
     differs. Edits to the template, recipients and organisation move the campaign's
     ``updated_at`` (``signals.py``); status, deadline and the counter are read here, so
-    even a ``QuerySet.update()`` of them shows. One row by a unique index, no joins.
+    even a ``QuerySet.update()`` of them shows. One row by a unique index; the only join
+    is to the campaign's discussion (one-to-one), whose mode and comment count follow
+    ``pk … deadline`` and, like ``letters_sent``, are read fresh rather than kept.
     """
     return (
         public_campaigns()
         .filter(slug=slug)
         .order_by()
-        .values_list("pk", "letters_sent", "updated_at", "status", "deadline")
+        .values_list(
+            "pk",
+            "letters_sent",
+            "updated_at",
+            "status",
+            "deadline",
+            # The discussion's teaser, live like the counter (a LEFT JOIN on a unique key):
+            "discussion__id",
+            "discussion__mode",
+            "discussion__comment_count",
+        )
     )

@@ -60,3 +60,36 @@ def markdown_to_html(text: str) -> str:
 def single_line(value: str) -> str:
     """Collapse any line breaks and control characters: for names and subjects that end up in headers."""
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", value).strip()
+
+
+# Comments get "Markdown-lite": paragraphs, line breaks, emphasis and links, nothing else.
+_md_lite = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False, "breaks": True})
+_md_lite.enable(["emphasis", "link", "autolink", "newline"])
+_LITE_TAGS = {"p", "br", "em", "strong", "a"}
+
+
+def comment_to_html(text: str) -> str:
+    """A comment as sanitised HTML: paragraphs, emphasis and links (rel="nofollow ugc noopener").
+
+    Raw HTML is not parsed (it shows as text) and nh3 removes anything outside the
+    allow-list, including javascript: URLs. Bidi overrides are removed before rendering.
+    """
+    html = _md_lite.render(BIDI_CONTROLS.sub("", text))
+    return nh3.clean(
+        html,
+        tags=_LITE_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow ugc noopener",
+    )
+
+
+def count_links(text: str) -> int:
+    """How many links (Markdown or bare URLs) a text holds; ``[x](http://…)`` counts once.
+
+    Counted in the text as typed: a bare URL is a link to a spammer even when it is not
+    rendered as one."""
+    bare = len(re.findall(r"(?i)\b(?:https?://|www\.)", text))
+    markdown = text.count("](")
+    inline_urls = len(re.findall(r"(?i)\]\((?:https?://|www\.)", text))
+    return bare + markdown - inline_urls

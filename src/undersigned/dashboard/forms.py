@@ -26,3 +26,18 @@ class MarkPostedForm(forms.Form):
         required=True,
         error_messages={"required": "Tick this box once the letters of this print are in the post."},
     )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for hiding",
+        max_length=300,
+        error_messages={
+            "required": "Say why you hide it: the audit log keeps it for the other moderators.",
+            "max_length": "Keep the reason under 300 characters.",
+        },
+    )
+
+    def clean_reason(self) -> str:
+        # One line: it is shown in the queue and kept in the audit trail.
+        return " ".join(str(self.cleaned_data["reason"]).split())

@@ -32,3 +32,17 @@ def campaign_file_texts(names: tuple[str, ...] = CAMPAIGN_FILES) -> list[tuple[s
     """Each demo campaign file as (file name, text)."""
     folder = resources.files("undersigned.demo")
     return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
+
+
+# A few comments per campaign, with a reply thread: (key, reply-to key or None, name, text).
+# Fictional people at example addresses; the keys make loading them again a no-op.
+DEMO_COMMENTS: tuple[tuple[str, str | None, str, str], ...] = (
+    ("c1", None, "Mina Okafor", "I walk my two children along the path every morning. The road has no pavement for "
+     "the last half mile, so closing the path would mean driving them — and I don't have a car."),
+    ("c2", "c1", "Tom Hughes", "Same here. The council's own survey counted over *300* walkers a day last spring."),
+    ("c3", "c2", "Siobhán O'Brien", "Do you have a link to that survey? It would make a strong point in our letters."),
+    ("c4", "c3", "Tom Hughes", "It is in the committee papers: [Planning Committee, 14 March](https://council.example/papers)."),
+    ("c5", None, "王秀英", "I disagree a little: the path floods every winter. Could we ask for repairs, not just "
+     "for it to stay open?"),
+    ("c6", "c5", "Mina Okafor", "Good point — I added a sentence about drainage to my letter."),
+)  # fmt: skip

@@ -45,9 +45,23 @@ class CampaignSnapshot:
 
 
 @dataclass(frozen=True)
+class DiscussionTeaser:
+    """What the campaign page shows of its discussion, read fresh with the stamp."""
+
+    pk: int
+    mode: str
+    comment_count: int
+
+    @property
+    def is_shown(self) -> bool:
+        return self.mode != "off"
+
+
+@dataclass(frozen=True)
 class CampaignView:
     snapshot: CampaignSnapshot
     letters_sent: int
+    discussion: DiscussionTeaser | None = None
 
     @property
     def campaign(self) -> Campaign:
@@ -93,7 +107,8 @@ def campaign_view(slug: str) -> CampaignView | None:
     row = _stamp(slug)
     if row is None:
         return None
-    letters_sent, stamp = int(row[1]), (row[0], *row[2:])
+    letters_sent, stamp = int(row[1]), (row[0], *row[2:5])
+    discussion = DiscussionTeaser(int(row[5]), str(row[6]), int(row[7])) if row[5] is not None else None
     with _lock:
         snapshot = _kept.get(slug)
         if snapshot is not None:
@@ -106,7 +121,7 @@ def campaign_view(slug: str) -> CampaignView | None:
             _kept[slug] = snapshot
             while len(_kept) > MAX_KEPT:
                 _kept.popitem(last=False)
-    return CampaignView(snapshot, letters_sent)
+    return CampaignView(snapshot, letters_sent, discussion)
 
 
 def forget_all() -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import discussion_views, views
 
 app_name = "public"
 urlpatterns = [
@@ -14,4 +14,11 @@ urlpatterns = [
     path("l/<str:link>/post-for-me/", views.letter_post_for_me, name="letter_post_for_me"),
     path("r/<str:token>/", views.read_letter, name="read_letter"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
+    # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
+    path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),
+    path("d/<int:discussion_id>/comments/", discussion_views.discussion_comments, name="discussion_comments"),
+    # Built in the page as "{page_url}report/{id}/" (one reverse() per page, not per comment).
+    path("d/<int:discussion_id>/report/<int:comment_id>/", discussion_views.report_comment, name="comment_report"),
+    path("d/confirm/<str:token>/", discussion_views.confirm_comment, name="comment_confirm"),
+    path("d/unsubscribe/<str:token>/", discussion_views.unsubscribe, name="comment_unsubscribe"),
 ]

@@ -41,6 +41,7 @@ from undersigned.delivery.channels.post import pdf_filename, printable
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.printing import PAPERS, Paper
 from undersigned.delivery.queries import deliveries_by_recipient_channel
+from undersigned.discussion.services import discussion_for
 from undersigned.letters import services as letter_services
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
@@ -50,7 +51,7 @@ from undersigned.letters.uniqueness import own_words_percent
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
-from .campaign_cache import CampaignView, campaign_view
+from .campaign_cache import CampaignView, DiscussionTeaser, campaign_view
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,14 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     # What changes with the clock or the counter is part of the key, or filled in per request.
     countdown = timeuntil(campaign.deadline, now) if campaign.deadline and campaign.deadline > now else ""
     plural = pluralize(view.letters_sent)
-    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural)
+    # The discussion's teaser (mode, count) is read fresh with the stamp: comments come
+    # and go between campaign edits, so it is part of the key, not of the kept campaign.
+    discussion = view.discussion
+    if discussion is None:  # the campaign's first view: its discussion starts open
+        created = discussion_for(campaign)
+        discussion = DiscussionTeaser(created.pk, created.mode, created.comment_count)
+    teaser = (discussion.pk, discussion.mode, discussion.comment_count)
+    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural, teaser)
 
     def page() -> HttpResponse:
         return render(
@@ -119,6 +127,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "share": share_links(campaign),
                 "now": now,
                 "csp_nonce": _MARK["nonce"],
+                "discussion": discussion,
             },
         )
 

@@ -27,6 +27,7 @@ class Supporter(TimeStampedModel):
 class ConsentPurpose(models.TextChoices):
     CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
     OPEN_LETTER_UPDATES = "open_letter_updates", "Updates about this open letter"
+    REPLY_NOTIFICATIONS = "reply_notifications", "Emails when someone replies to my comments"
 
 
 class ConsentRecord(models.Model):

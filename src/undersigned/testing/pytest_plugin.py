@@ -14,6 +14,8 @@ os.environ.setdefault("UNDERSIGNED_VAR_DIR", tempfile.mkdtemp(prefix="undersigne
 os.environ.setdefault("UNDERSIGNED_CACHE_URL", "locmem://")
 os.environ.setdefault("UNDERSIGNED_MAIL_DOMAIN", "undersigned.test")
 os.environ.setdefault("UNDERSIGNED_BASE_URL", "http://testserver")
+# allauth's offline "dummy" provider: social login end to end without any network.
+os.environ.setdefault("UNDERSIGNED_SOCIAL_PROVIDERS", "dummy")
 # Tests fill forms faster than people; the minimum fill time has tests of its own.
 os.environ.setdefault("UNDERSIGNED_FORM_MIN_FILL_SECONDS", "0")
 # A proof of work the test process (and Chromium) solves in a moment.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.urls import reverse
+from django.utils import timezone
 
 from undersigned import demo
 from undersigned.campaigns.campaign_files import parse
@@ -44,6 +46,7 @@ class Command(BaseCommand):
                 verb = "Created"
             else:
                 verb = "Kept"
+            _demo_comments(campaign)
             page = reverse("public:campaign", kwargs={"slug": campaign.slug})
             self.stdout.write(f'{verb} campaign "{campaign.title}": {settings.BASE_URL}{page}')
         self.load_open_letters(organisation)
@@ -108,6 +111,30 @@ class Command(BaseCommand):
                 f"Organiser login: {username} (password unchanged; set one with: undersigned changepassword {username})"
             )
         return f"Organiser login: {username} / {password} at {where}"
+
+
+def _demo_comments(campaign: Campaign) -> None:
+    """A short discussion with a reply thread, through the same service people use.
+
+    Each comment has a fixed submission key derived from the campaign and its key, so a
+    second run finds it and adds nothing.
+    """
+    from undersigned.discussion import services as discussion_services
+
+    discussion = discussion_services.discussion_for(campaign)
+    if not discussion.accepts_comments(timezone.now()):
+        return  # a demo campaign whose deadline has passed keeps whatever it has
+    made: dict[str, Any] = {}
+    for key, reply_to, name, text in demo.DEMO_COMMENTS:
+        local = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum()) or "reader"
+        made[key] = discussion_services.post_comment(
+            discussion=discussion,
+            parent=made.get(reply_to) if reply_to else None,
+            data=discussion_services.CommentInput(name=name, email=f"{local}.{key}@example.org", body=text),
+            submission_key=uuid.uuid5(uuid.NAMESPACE_URL, f"undersigned-demo/{campaign.slug}/{key}"),
+            ip_hash="",
+            verified_email=True,
+        )
 
 
 def _read_password(path: Path) -> str | None:

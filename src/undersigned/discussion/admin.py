@@ -1,0 +1,41 @@
+"""Organisers set each discussion up in the admin (open, closed, off; moderation; first
+comments; proof of work) and can lift blocks. Comments are moderated in the dashboard,
+where every act goes through a service and into the audit log."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Block, Discussion
+
+
+@admin.register(Discussion)
+class DiscussionAdmin(admin.ModelAdmin[Discussion]):
+    list_display = ["__str__", "organisation", "mode", "moderation", "first_comment", "pow_required", "comment_count"]
+    list_filter = ["mode", "moderation", "organisation"]
+    readonly_fields = ["organisation", "campaign", "comment_count"]
+    fields = [
+        "organisation",
+        "campaign",
+        "mode",
+        "close_after_deadline",
+        "moderation",
+        "first_comment",
+        "max_links",
+        "pow_required",
+        "comment_count",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A discussion is made with its campaign's page (services.discussion_for).
+        return False
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin[Block]):
+    list_display = ["kind", "organisation", "reason", "created_by", "created_at"]
+    list_filter = ["kind", "organisation"]
+    readonly_fields = ["organisation", "kind", "value", "created_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Blocks are made from a comment in the moderation queue; here they are only lifted.
+        return False

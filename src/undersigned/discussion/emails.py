@@ -1,0 +1,82 @@
+"""The two emails a discussion sends: "confirm your comment" and "someone replied to you".
+
+From is the platform's own address; names are made single-line before they reach a
+header. Reply notifications carry one-click unsubscribe headers (RFC 8058): mail
+programs show an "Unsubscribe" button that POSTs to our link without opening a page.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from undersigned.core.sanitising import single_line
+
+from .links import confirm_token, unsubscribe_token
+from .models import Comment
+
+
+def _from(organisation: str) -> str:
+    return str(
+        Address(
+            display_name=single_line(f"Discussion at {organisation}")[:150], addr_spec=f"letters@{settings.MAIL_DOMAIN}"
+        )
+    )
+
+
+def _to(comment: Comment) -> str:
+    return str(Address(display_name=single_line(comment.author_name)[:150], addr_spec=comment.email))
+
+
+def comment_url(comment: Comment) -> str:
+    return settings.BASE_URL + reverse("public:discussion", args=[comment.discussion_id]) + f"#comment-{comment.pk}"
+
+
+def unsubscribe_url(comment: Comment) -> str:
+    return settings.BASE_URL + reverse("public:comment_unsubscribe", args=[unsubscribe_token(comment.pk)])
+
+
+def confirmation_message(comment: Comment) -> EmailMessage:
+    discussion = comment.discussion
+    context = {
+        "comment": comment,
+        "title": discussion.owner_title,
+        "organisation": discussion.organisation.name,
+        "confirm_url": settings.BASE_URL + reverse("public:comment_confirm", args=[confirm_token(comment.pk)]),
+        "days": settings.COMMENT_CONFIRM_DAYS,
+    }
+    return EmailMessage(
+        subject=single_line(f"Confirm your comment on “{discussion.owner_title}”")[:200],
+        body=render_to_string("discussion/email/confirm.txt", context),
+        from_email=f"letters@{settings.MAIL_DOMAIN}",
+        to=[_to(comment)],
+        headers={"From": _from(discussion.organisation.name), "Auto-Submitted": "auto-generated"},
+    )
+
+
+def reply_message(reply: Comment, parent: Comment) -> EmailMessage:
+    discussion = reply.discussion
+    unsubscribe = unsubscribe_url(parent)
+    context = {
+        "reply": reply,
+        "parent": parent,
+        "title": discussion.owner_title,
+        "url": comment_url(reply),
+        "unsubscribe_url": unsubscribe,
+    }
+    return EmailMessage(
+        subject=single_line(f"{reply.author_name} replied to your comment on “{discussion.owner_title}”")[:200],
+        body=render_to_string("discussion/email/reply.txt", context),
+        from_email=f"letters@{settings.MAIL_DOMAIN}",
+        to=[_to(parent)],
+        headers={
+            "From": _from(discussion.organisation.name),
+            "Auto-Submitted": "auto-generated",
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
