@@ -41,14 +41,19 @@ class SmtpSink:
 
     ``answer`` lets a test make the server refuse the next messages with a given SMTP
     reply, e.g. "451 4.3.0 Try again later" or "550 5.1.1 No such user".
+    ``on_message``, when set, is called (in the server's thread) as each message
+    arrives, before the server answers: a test can look at the sender's state there.
     """
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.answer: str | None = None
+        self.on_message: Callable[[], None] | None = None
         self.url = ""  # for worker processes: UNDERSIGNED_SMTP_URL
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        if self.on_message is not None:
+            self.on_message()
         if self.answer:
             return self.answer
         self.messages.append(envelope)

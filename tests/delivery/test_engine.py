@@ -235,6 +235,47 @@ def test_two_workers_on_one_queue_never_send_a_letter_twice(campaign: Any, smtp_
     assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
 
 
+def test_the_batch_claim_takes_exactly_the_claimable_deliveries(campaign: Any) -> None:
+    """The claim's SQL is written out by hand; it must agree with the engine's definition of claimable."""
+    from undersigned.delivery.sending import _claim_batch, _claimable
+
+    now = timezone.now()
+    deliveries = _queue(campaign, 7)
+    post = request_post_delivery(campaign)
+    states: list[dict[str, Any]] = [
+        {"status": DeliveryStatus.QUEUED, "next_attempt_at": None},
+        {"status": DeliveryStatus.QUEUED, "next_attempt_at": now - timedelta(seconds=1)},
+        {"status": DeliveryStatus.QUEUED, "next_attempt_at": now + timedelta(minutes=1)},
+        {"status": DeliveryStatus.RETRY, "next_attempt_at": now - timedelta(minutes=1)},
+        {"status": DeliveryStatus.RETRY, "next_attempt_at": now + timedelta(minutes=1)},
+        {"status": DeliveryStatus.SENDING, "next_attempt_at": None},
+        {"status": DeliveryStatus.SENT, "next_attempt_at": None},
+    ]
+    for delivery, state in zip(deliveries, states, strict=True):
+        Delivery.objects.filter(pk=delivery.pk).update(**state)
+    expected = set(Delivery.objects.filter(_claimable(now)).values_list("pk", flat=True))
+    assert expected == {deliveries[0].pk, deliveries[1].pk, deliveries[3].pk}
+
+    claimed = _claim_batch([d.pk for d in deliveries] + [post.pk], now)
+
+    assert claimed == expected
+    after = {d.pk: d for d in Delivery.objects.all()}
+    assert {pk for pk, d in after.items() if d.status == DeliveryStatus.SENDING} == expected | {deliveries[5].pk}
+    assert all(after[pk].attempts == 1 and after[pk].sending_started_at == now for pk in expected)
+    assert after[post.pk].status == DeliveryStatus.QUEUED  # post is printed, never claimed by the engine
+    assert _claim_batch(sorted(expected), now) == set()  # claimed once only
+
+
+def request_post_delivery(campaign: Any) -> Delivery:
+    from undersigned.campaigns.models import Campaign
+    from undersigned.delivery.services import request_post
+
+    Campaign.objects.filter(pk=campaign.pk).update(posts_for_supporters=True)
+    campaign.refresh_from_db()
+    letter = LetterFactory(campaign=campaign, sender_address="1 Mill Lane\nWendmouth")
+    return request_post(letter=letter, recipient=campaign.recipients.first())
+
+
 def test_a_second_claim_waiting_on_the_row_lock_finds_it_taken(campaign: Any) -> None:
     """Two workers claim the same delivery at once: the one that waited must get nothing.
 
@@ -287,3 +328,55 @@ def test_a_second_claim_waiting_on_the_row_lock_finds_it_taken(campaign: Any) ->
     one.join(timeout=30)
     two.join(timeout=30)
     assert results == {"first": True, "second": False}
+
+
+def test_a_batch_commits_without_waiting_for_the_disk_and_then_gives_the_setting_back(
+    campaign: Any, smtp_sink: Any, settings: Any
+) -> None:
+    """During a batch the sender's own connection runs with synchronous_commit = off; after it, as before.
+
+    The batch runs in this process, on this test's connection. While the server holds
+    each message, before it answers, the sink asks that same connection (PostgreSQL's
+    settings are per session; another connection would only see its own) what its
+    setting is. Nothing else uses the connection then: the sender waits for the answer.
+    """
+    from django.db import connection
+
+    from undersigned.delivery.sending import send_queued
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's; SQLite runs WAL with synchronous=NORMAL for every connection")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    deliveries = _queue(campaign, 3)
+    before = setting()
+    assert before == "on"  # the server's default, which every other connection keeps
+    raw = connection.connection  # the psycopg connection under Django's, usable from the sink's thread
+    seen: list[str] = []
+
+    def look() -> None:
+        seen.append(str(raw.execute("SHOW synchronous_commit").fetchone()[0]))
+
+    smtp_sink.on_message = look
+    assert send_queued() == 3
+
+    assert seen == ["off", "off", "off"]
+    assert setting() == before
+    assert connection.connection is raw  # the same session, reset rather than replaced
+    assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in deliveries])} == {DeliveryStatus.SENT}
+
+    # A batch that cannot reach its server gives the setting back too.
+    more = _queue(campaign, 1)
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": _free_port(), "timeout": 2},
+        }
+    }
+    assert send_queued() == 0
+    assert Delivery.objects.get(pk=more[0].pk).status == DeliveryStatus.RETRY
+    assert setting() == before
