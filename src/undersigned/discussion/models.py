@@ -33,23 +33,25 @@ class FirstComment(models.TextChoices):
     MODERATOR = "moderator", "A moderator approves it"
 
 
-# Kinds of owner: the model's label → the Discussion field that points to it. An open
-# letter joins with an entry here, its one-to-one field below, and the check constraint.
-OWNER_FIELDS = {"campaigns.campaign": "campaign"}
+# Kinds of owner: the model's label → the Discussion field that points to it. Another
+# kind joins with an entry here, its one-to-one field below, and the check constraint.
+OWNER_FIELDS = {"campaigns.campaign": "campaign", "openletters.openletter": "open_letter"}
 
 
 class Discussion(TimeStampedModel):
     """The discussion of one campaign (or open letter).
 
     It attaches to its owner through a nullable one-to-one field per kind of owner
-    (``campaign`` now; ``open_letter`` is added the same way), not a generic foreign
-    key: the campaign page reads its discussion in the same query as the campaign
-    (``select_related("discussion")``), and the database keeps the link honest.
+    (``campaign``, ``open_letter``), not a generic foreign key: a page reads its
+    discussion in the same query as its owner, and the database keeps the link honest.
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="discussions")
     campaign = models.OneToOneField(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="discussion"
+    )
+    open_letter = models.OneToOneField(
+        "openletters.OpenLetter", null=True, blank=True, on_delete=models.CASCADE, related_name="discussion"
     )
     mode = models.CharField(max_length=10, choices=DiscussionMode.choices, default=DiscussionMode.OPEN)
     close_after_deadline = models.BooleanField(
@@ -75,8 +77,12 @@ class Discussion(TimeStampedModel):
 
     class Meta:
         constraints = [
-            # Exactly one owner. Add the open letter's field here when it joins.
-            models.CheckConstraint(condition=Q(campaign__isnull=False), name="discussion_has_an_owner"),
+            # Exactly one owner.
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False, open_letter__isnull=True)
+                | Q(campaign__isnull=True, open_letter__isnull=False),
+                name="discussion_has_one_owner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,7 +90,7 @@ class Discussion(TimeStampedModel):
 
     @property
     def owner(self) -> models.Model:
-        """What the discussion is about (a campaign, later also an open letter)."""
+        """What the discussion is about: a campaign or an open letter."""
         for field in OWNER_FIELDS.values():
             if getattr(self, f"{field}_id") is not None:
                 owner: models.Model = getattr(self, field)

@@ -36,7 +36,7 @@ MAX_ID = 2**63 - 1
 def discussion_or_none(discussion_id: int) -> Discussion | None:
     if not 0 < discussion_id <= MAX_ID:
         return None
-    return Discussion.objects.select_related("organisation", "campaign").filter(pk=discussion_id).first()
+    return Discussion.objects.select_related("organisation", "campaign", "open_letter").filter(pk=discussion_id).first()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from undersigned.campaigns.models import Campaign
 from undersigned.core.emails import normalise_email
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
+from undersigned.openletters.models import OpenLetter
 from undersigned.supporters.models import ConsentPurpose
 
 from . import emails
@@ -57,12 +58,12 @@ class CommentRefused(Exception):
 # --- Attaching a discussion -----------------------------------------------------------
 
 
-def discussion_for(owner: Campaign) -> Discussion:
-    """The discussion of a campaign (created, open and post-moderated, on first use).
+def discussion_for(owner: Campaign | OpenLetter) -> Discussion:
+    """The discussion of a campaign or open letter (created, open and post-moderated, on first use).
 
-    The hook for other owners (an open letter): add it to ``models.OWNER_FIELDS`` with
-    its one-to-one field, and widen this signature. Reads ``owner.discussion`` first, so
-    a caller that loaded it with ``select_related("discussion")`` pays no query.
+    Another kind of owner joins through ``models.OWNER_FIELDS`` and its one-to-one field.
+    Reads ``owner.discussion`` first, so a caller that loaded it with
+    ``select_related("discussion")`` pays no query.
     """
     try:
         discussion: Discussion = owner.discussion

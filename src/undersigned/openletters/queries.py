@@ -19,7 +19,9 @@ SEARCH_MAX_CHARS = 100
 def letter_for_page(slug: str) -> OpenLetter | None:
     """A published or closed letter with what its page shows; drafts have no page."""
     return (
-        OpenLetter.objects.select_related("organisation", "current_version", "recipient_group", "letter_campaign")
+        OpenLetter.objects.select_related(
+            "organisation", "current_version", "recipient_group", "letter_campaign", "discussion"
+        )
         .exclude(status=OpenLetterStatus.DRAFT)
         .filter(slug=slug, current_version__isnull=False)
         .first()

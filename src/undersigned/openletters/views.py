@@ -22,6 +22,7 @@ from undersigned.core import abuse
 from undersigned.core.emails import normalise_email
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.discussion.services import discussion_for
 
 from . import links, queries, services
 from .forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
@@ -82,6 +83,8 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "unnamed": lambda: queries.unnamed_count(letter),
         "confirmed": request.GET.get("confirmed") == "1",
         "cache_key": "" if filtered else f"{letter.pk}:{letter.updated_at.timestamp()}",
+        # Read with the letter (select_related); created, open, on the letter's first view.
+        "discussion": discussion_for(letter),
     }
     return render(request, "openletters/letter.html", context)
 

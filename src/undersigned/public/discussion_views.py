@@ -34,10 +34,12 @@ from undersigned.discussion.links import (
 )
 from undersigned.discussion.models import Comment, CommentStatus, Discussion, FirstComment
 from undersigned.discussion.threads import Entry
+from undersigned.openletters.models import OpenLetterStatus
 
 from .discussion_forms import CommentForm, ReportForm
 
 PUBLIC_OWNER_STATUSES = (CampaignStatus.LIVE, CampaignStatus.CLOSED)
+PUBLIC_LETTER_STATUSES = (OpenLetterStatus.PUBLISHED, OpenLetterStatus.CLOSED)
 
 
 def _discussion_or_404(discussion_id: int) -> Discussion:
@@ -46,12 +48,16 @@ def _discussion_or_404(discussion_id: int) -> Discussion:
         raise Http404("No such discussion")
     if discussion.campaign is not None and discussion.campaign.status not in PUBLIC_OWNER_STATUSES:
         raise Http404("No such discussion")
+    if discussion.open_letter is not None and discussion.open_letter.status not in PUBLIC_LETTER_STATUSES:
+        raise Http404("No such discussion")
     return discussion
 
 
 def owner_url(discussion: Discussion) -> str:
     if discussion.campaign is not None:
         return reverse("public:campaign", args=[discussion.campaign.slug])
+    if discussion.open_letter is not None:
+        return reverse("openletters:letter", args=[discussion.open_letter.slug])
     return reverse("public:home")
 
 
