@@ -224,10 +224,11 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     if not campaign.is_open:
         return render(request, "public/closed.html", {"campaign": campaign})
 
-    if request.method != "POST" and draft is None and not getattr(request, "htmx", False):
+    starting_text = request.GET.get("from", "")[:80]  # an open letter's slug: "write your own…"
+    if request.method != "POST" and draft is None and not starting_text and not getattr(request, "htmx", False):
         return _fresh_composer(request, view)
     if request.method != "POST":
-        form = ComposerForm(initial=_initial(draft, campaign, request.GET.get("from", "")[:80]), campaign=campaign)
+        form = ComposerForm(initial=_initial(draft, campaign, starting_text), campaign=campaign)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
