@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 
 class TimeStampedModel(models.Model):
@@ -46,3 +46,12 @@ def log_action(action: str, obj: models.Model, *, actor: Any = None, **data: Any
         actor=user,
         data=data,
     )
+
+
+def insert_parts(obj: models.Model, skip: str) -> tuple[str, list[str], list[Any]]:
+    """Table, quoted columns and database values of a new row, as the ORM would insert it
+    (for statements that write several rows at once, e.g. ``letters.services``)."""
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key and f.name != skip]
+    q = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return q(obj._meta.db_table), [q(str(f.column)) for f in fields], values

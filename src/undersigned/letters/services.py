@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 
 from undersigned.campaigns.models import Campaign
-from undersigned.core.models import ActionLog, log_action
+from undersigned.core.models import ActionLog, insert_parts, log_action
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import normalise_email, supporter_id_for
 
@@ -94,14 +94,6 @@ def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any
         return found
 
 
-def _insert_parts(obj: models.Model, skip: str) -> tuple[str, list[str], list[Any]]:
-    """Table, quoted columns and database values of a new row, as the ORM would insert it."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key and f.name != skip]
-    q = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    return q(obj._meta.db_table), [q(str(f.column)) for f in fields], values
-
-
 def _create_in_one_statement(letter: Letter, supporter: Supporter) -> None:
     """PostgreSQL: the supporter upsert, the letter and its audit row in one statement.
 
@@ -115,9 +107,9 @@ def _create_in_one_statement(letter: Letter, supporter: Supporter) -> None:
         action="letter.created", object_type=Letter._meta.label_lower, data={"campaign": letter.campaign_id}
     )
     q = connection.ops.quote_name
-    s_table, s_columns, s_values = _insert_parts(supporter, skip="")
-    l_table, l_columns, l_values = _insert_parts(letter, skip="supporter")
-    a_table, a_columns, a_values = _insert_parts(log, skip="object_id")
+    s_table, s_columns, s_values = insert_parts(supporter, skip="")
+    l_table, l_columns, l_values = insert_parts(letter, skip="supporter")
+    a_table, a_columns, a_values = insert_parts(log, skip="object_id")
     pk, email = q("id"), q("email")
 
     def marks(values: list[Any]) -> str:

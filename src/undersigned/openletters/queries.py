@@ -4,6 +4,7 @@ so its cost does not grow with the number of endorsements."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -102,3 +103,34 @@ def country_counts(letter: OpenLetter) -> dict[str, int]:
 
 def versions(letter: OpenLetter) -> list[OpenLetterVersion]:
     return list(OpenLetterVersion.objects.filter(letter=letter).order_by("number"))
+
+
+def letter_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
+    """One row that changes whenever anything ``letter_for_page`` loads changes: the
+    letter's own columns that pages show or act on (``updated_at`` moves with every
+    ``save()`` and every counter change) and the ``updated_at`` of the rows it joins.
+    Workers keep the loaded letter while this row stays the same (``letter_cache.py``).
+    Joins by primary key only; one row by the unique slug."""
+    return (
+        OpenLetter.objects.exclude(status=OpenLetterStatus.DRAFT)
+        .filter(slug=slug, current_version__isnull=False)
+        .order_by()
+        .values_list(
+            "pk",
+            "updated_at",
+            "status",
+            "deadline",
+            "current_version_id",
+            "verified_count",
+            "withdrawn_count",
+            "pow_required",
+            "organisation__updated_at",
+            "letter_campaign__updated_at",
+            "recipient_group__updated_at",
+            # The discussion's teaser under the letter (one-to-one; a new comment or a
+            # mode change reloads the kept letter, which is rare next to page views).
+            "discussion__id",
+            "discussion__mode",
+            "discussion__comment_count",
+        )
+    )

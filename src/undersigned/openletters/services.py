@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFi
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import match_recipient
 from undersigned.core.emails import normalise_email
-from undersigned.core.models import log_action
+from undersigned.core.models import ActionLog, insert_parts, log_action
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.organisations.models import Organisation
 from undersigned.supporters import services as supporter_services
@@ -134,6 +134,12 @@ def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") ->
     if not letter.is_open or version is None:
         raise LetterClosed
     email_normalised = normalise_email(data.email)
+    if connection.vendor == "postgresql":
+        new = _create_in_one_statement(
+            letter=letter, version=version, data=data, email_normalised=email_normalised, ip_hash=ip_hash
+        )
+        if new is not None:
+            return new
     write = partial(_endorse, letter=letter, version=version, data=data, email_normalised=email_normalised)
     try:
         return write(ip_hash=ip_hash)
@@ -181,6 +187,69 @@ def _endorse(
             endorsement.save()
         log_action("endorsement.submitted", endorsement, letter=letter.pk, created=created)
         transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+    return endorsement
+
+
+def _create_in_one_statement(
+    *, letter: OpenLetter, version: OpenLetterVersion, data: EndorsementInput, email_normalised: str, ip_hash: str
+) -> Endorsement | None:
+    """PostgreSQL, the common case of a first endorsement with this address: the row and its
+    audit row in one statement (no BEGIN, SELECT … FOR UPDATE, savepoint or COMMIT), then
+    the confirmation email queued as a task. The rows are what ``_endorse`` writes for a
+    new address (values from the fields' own ``pre_save``/``get_db_prep_save``; nothing
+    listens to these models' save signals). Returns None, having written nothing, when
+    the address has an endorsement already: ``_endorse`` handles signing again.
+    """
+    now = timezone.now()
+    endorsement = Endorsement(
+        letter=letter,
+        email=data.email,
+        email_normalised=email_normalised,
+        withdraw_secret=secrets.token_hex(16),
+        status=EndorsementStatus.PENDING,
+        confirm_nonce=secrets.token_hex(16),
+        confirm_expires_at=now + links.confirm_window(),
+        wants_updates=data.wants_updates,
+        ip_hash=ip_hash,
+        version=version,
+        text_hash=version.text_hash,
+        **{key: value for key, value in asdict(data).items() if key in _DETAILS},
+    )
+    endorsement.search_text = _search_text(endorsement)
+    log = ActionLog(
+        action="endorsement.submitted",
+        object_type=Endorsement._meta.label_lower,
+        data={"letter": letter.pk, "created": True},
+    )
+    q = connection.ops.quote_name
+    e_table, e_columns, e_values = insert_parts(endorsement, skip="")
+    a_table, a_columns, a_values = insert_parts(log, skip="object_id")
+
+    def marks(values: list[Any]) -> str:
+        return ", ".join(["%s"] * len(values))
+
+    sql = (
+        f"WITH e AS (INSERT INTO {e_table} ({', '.join(e_columns)}) VALUES ({marks(e_values)}) "  # noqa: S608 (names quoted by the backend)
+        f"ON CONFLICT ({q('letter_id')}, {q('email_normalised')}) DO NOTHING RETURNING {q('id')}) "
+        f"INSERT INTO {a_table} ({', '.join(a_columns)}, {q('object_id')}) "
+        f"SELECT {marks(a_values)}, CAST(e.{q('id')} AS text) FROM e RETURNING {q('object_id')}"
+    )
+
+    def run() -> tuple[Any, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*e_values, *a_values])
+            return tuple(cursor.fetchone() or ())
+
+    if connection.in_atomic_block:
+        with transaction.atomic():  # a savepoint, as in _endorse
+            row = run()
+    else:
+        row = run()
+    if not row:
+        return None
+    endorsement.pk = int(row[0])
+    endorsement._state.adding, endorsement._state.db = False, connection.alias
+    transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
     return endorsement
 
 

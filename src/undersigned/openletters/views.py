@@ -6,14 +6,15 @@ GET: the links in emails lead to pages with a button, because mail scanners open
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 from django_countries import countries
@@ -23,8 +24,9 @@ from undersigned.core.emails import normalise_email
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion.services import discussion_for
+from undersigned.public.kept_pages import MARK, kept_page, nonce, visitor_kind
 
-from . import links, queries, services
+from . import letter_cache, links, queries, services
 from .forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
 from .models import Endorsement, EndorsementStatus, OpenLetter
 from .text import changes
@@ -36,11 +38,20 @@ def version_html(version_id: int, text: str) -> str:
     return markdown_to_html(text)
 
 
-def _letter_or_404(slug: str) -> OpenLetter:
-    letter = queries.letter_for_page(slug)
-    if letter is None:
+def _kept_letter_or_404(slug: str) -> tuple[OpenLetter, tuple[Any, ...]]:
+    """The kept letter (read-only, ``letter_cache``) and its stamp."""
+    found = letter_cache.letter_and_stamp(slug)
+    if found is None:
         raise Http404("No such open letter")
-    return letter
+    return found
+
+
+def _letter_or_404(slug: str) -> OpenLetter:
+    return _kept_letter_or_404(slug)[0]
+
+
+def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (what, letter.slug, stamp, letter.is_open, translation.get_language(), visitor_kind(request))
 
 
 def _country_name(code: str) -> str:
@@ -53,7 +64,7 @@ def _before(raw: str | None) -> int | None:
 
 @require_GET
 def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _letter_or_404(slug)
+    letter, stamp = _kept_letter_or_404(slug)
     version = letter.current_version
     if version is None:  # letter_for_page only returns letters with a version
         raise Http404("No such open letter")
@@ -86,7 +97,13 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         # Read with the letter (select_related); created, open, on the letter's first view.
         "discussion": discussion_for(letter),
     }
-    return render(request, "openletters/letter.html", context)
+    if filtered:
+        return render(request, "openletters/letter.html", context)
+    # The unfiltered page is the same for everyone until the stamp moves: kept whole in
+    # the worker, only the CSP nonce filled in per request (``public/kept_pages.py``).
+    key = (*_page_key(request, "letter", letter, stamp), context["confirmed"])
+    page = partial(render, request, "openletters/letter.html", {**context, "csp_nonce": MARK["nonce"]})
+    return kept_page(key, page, {"nonce": nonce(request)})
 
 
 @require_GET
@@ -124,11 +141,11 @@ def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
 
 @require_http_methods(["GET", "POST"])
 def endorse(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = _letter_or_404(slug)
+    letter, stamp = _kept_letter_or_404(slug)
     if not letter.is_open:
         return render(request, "openletters/closed.html", {"letter": letter})
     if request.method != "POST":
-        return render(request, "openletters/endorse.html", {"letter": letter, "form": _endorse_form(letter)})
+        return _fresh_endorse_form(request, letter, stamp)
     form = _endorse_form(letter, request.POST)
     wait = _limited(request, "endorse", str(request.POST.get("email", ""))[:254])
     if wait:
@@ -163,6 +180,23 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
     except services.LetterClosed:
         return render(request, "openletters/closed.html", {"letter": letter})
     return HttpResponseRedirect(reverse("openletters:sent", args=[letter.slug]))
+
+
+def _fresh_endorse_form(request: HttpRequest, letter: OpenLetter, stamp: tuple[Any, ...]) -> HttpResponse:
+    """The empty form, kept whole in the worker; the CSRF token, the signed start time and
+    the CSP nonce are filled in per request (``public/kept_pages.py``)."""
+
+    def page() -> HttpResponse:
+        form = EndorseForm(
+            initial={abuse.STARTED_FIELD: MARK["started"]},
+            updates_wording=services.updates_wording(letter),
+            pow_required=letter.pow_required,
+        )
+        context = {"letter": letter, "form": form, "csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
+        return render(request, "openletters/endorse.html", context)
+
+    values = {"csrf": get_token(request), "started": abuse.started_token(), "nonce": nonce(request)}
+    return kept_page(_page_key(request, "endorse", letter, stamp), page, values)
 
 
 @require_GET

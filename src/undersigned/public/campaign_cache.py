@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.models import Campaign, Recipient
@@ -72,22 +74,61 @@ class CampaignView:
         return self.snapshot.recipients
 
 
-_kept: OrderedDict[str, CampaignSnapshot] = OrderedDict()
-_lock = threading.Lock()  # gunicorn's sync workers have one thread; tests and runserver more
+_ALL: list[KeptCopies[Any]] = []
+
+
+class KeptCopies[T]:
+    """What a worker keeps by slug, each copy with the stamp it was loaded under; the
+    least recently used goes first. Also used for open letters (``openletters.letter_cache``)."""
+
+    def __init__(self, limit: int = MAX_KEPT) -> None:
+        self._kept: OrderedDict[str, tuple[tuple[Any, ...], T]] = OrderedDict()
+        self._lock = threading.Lock()  # gunicorn's sync workers have one thread; tests and runserver more
+        self.limit = limit
+        _ALL.append(self)
+
+    def get(self, slug: str, stamp: tuple[Any, ...], load: Callable[[], T | None]) -> T | None:
+        """The copy kept under ``stamp``, or a fresh one from ``load`` (None: nothing to show)."""
+        with self._lock:
+            kept = self._kept.get(slug)
+            if kept is not None:
+                self._kept.move_to_end(slug)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        fresh = load()
+        if fresh is None:
+            return None
+        with self._lock:
+            self._kept[slug] = (stamp, fresh)
+            while len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_kept: KeptCopies[CampaignSnapshot] = KeptCopies()
 
 
 @cache
-def _stamp_sql(vendor: str) -> tuple[str, tuple[Any, ...], int]:
-    sql, params = campaign_queries.campaign_page_stamp(_SLUG_MARK).query.sql_with_params()
+def _stamp_sql(make: Callable[[str], QuerySet[Any, Any]], vendor: str) -> tuple[str, tuple[Any, ...], int]:
+    sql, params = make(_SLUG_MARK).query.sql_with_params()
     return sql, tuple(params), params.index(_SLUG_MARK)
 
 
-def _stamp(slug: str) -> tuple[Any, ...] | None:
-    sql, params, at = _stamp_sql(connection.vendor)
+def stamp_row(make: Callable[[str], QuerySet[Any, Any]], slug: str) -> tuple[Any, ...] | None:
+    """The one row ``make(slug)`` selects, by SQL the ORM compiled once per process."""
+    sql, params, at = _stamp_sql(make, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params[:at], slug, *params[at + 1 :]))
         row = cursor.fetchone()
     return tuple(row) if row is not None else None
+
+
+def _stamp(slug: str) -> tuple[Any, ...] | None:
+    return stamp_row(campaign_queries.campaign_page_stamp, slug)
 
 
 def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
@@ -109,22 +150,13 @@ def campaign_view(slug: str) -> CampaignView | None:
         return None
     letters_sent, stamp = int(row[1]), (row[0], *row[2:5])
     discussion = DiscussionTeaser(int(row[5]), str(row[6]), int(row[7])) if row[5] is not None else None
-    with _lock:
-        snapshot = _kept.get(slug)
-        if snapshot is not None:
-            _kept.move_to_end(slug)
-    if snapshot is None or snapshot.stamp != stamp:
-        snapshot = _load(slug, stamp)
-        if snapshot is None:
-            return None
-        with _lock:
-            _kept[slug] = snapshot
-            while len(_kept) > MAX_KEPT:
-                _kept.popitem(last=False)
+    snapshot = _kept.get(slug, stamp, lambda: _load(slug, stamp))
+    if snapshot is None:
+        return None
     return CampaignView(snapshot, letters_sent, discussion)
 
 
 def forget_all() -> None:
-    """Drop every kept campaign (tests that change data behind ``save()``'s back)."""
-    with _lock:
-        _kept.clear()
+    """Drop every kept campaign and open letter (tests that change data behind ``save()``'s back)."""
+    for kept in _ALL:
+        kept.clear()

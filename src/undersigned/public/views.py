@@ -6,10 +6,8 @@ Views only translate HTTP into calls to services and queries of the data apps.
 from __future__ import annotations
 
 import logging
-import secrets
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -17,13 +15,11 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -53,6 +49,7 @@ from undersigned.supporters.models import ConsentPurpose
 
 from .campaign_cache import CampaignView, DiscussionTeaser, campaign_view
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
+from .kept_pages import MARK, kept_page, nonce, visitor_kind
 
 logger = logging.getLogger(__name__)
 
@@ -120,18 +117,18 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
             "public/campaign.html",
             {
                 "campaign": campaign,
-                "letters_sent_text": _MARK["count"],
+                "letters_sent_text": MARK["count"],
                 "letters_plural": plural,
                 "background_html": view.snapshot.background_html,
                 "recipients": view.recipients,
                 "share": share_links(campaign),
                 "now": now,
-                "csp_nonce": _MARK["nonce"],
+                "csp_nonce": MARK["nonce"],
                 "discussion": discussion,
             },
         )
 
-    return _kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": _nonce(request)})
+    return kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": nonce(request)})
 
 
 def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
@@ -224,11 +221,11 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
     if not campaign.is_open:
         return render(request, "public/closed.html", {"campaign": campaign})
 
-    starting_text = request.GET.get("from", "")[:80]  # an open letter's slug: "write your own…"
-    if request.method != "POST" and draft is None and not starting_text and not getattr(request, "htmx", False):
+    from_letter = request.GET.get("from", "")[:80]  # an open letter's text to start from
+    if request.method != "POST" and draft is None and not from_letter and not getattr(request, "htmx", False):
         return _fresh_composer(request, view)
     if request.method != "POST":
-        form = ComposerForm(initial=_initial(draft, campaign, starting_text), campaign=campaign)
+        form = ComposerForm(initial=_initial(draft, campaign, from_letter), campaign=campaign)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
@@ -275,54 +272,26 @@ def _compose_page(
     return render(request, "public/compose.html", context, status=status)
 
 
-# The campaign page and a fresh composer (no draft) are the same for every visitor but
-# for a few values: the CSP nonce, the counter, and on the composer the CSRF token, the
-# submission key and the signed start time. Each is rendered once per campaign version,
-# language, kind of visitor (and, for the campaign page, clock-dependent text) with a
-# random marker in place of each value, and the markers are filled in per request.
-_MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce", "count")}
-_kept_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-_PAGES_KEPT = 256
-
-
 def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
-    staff = bool(getattr(request, "user", None) and request.user.is_staff)  # base.html shows staff links
-    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), staff)
-
-
-def _nonce(request: HttpRequest) -> str:
-    nonce = get_nonce(request)
-    return str(nonce) if nonce is not None else ""  # a LazyNonce is falsy until first read
-
-
-def _kept_page(key: tuple[Any, ...], render_page: Callable[[], HttpResponse], values: dict[str, str]) -> HttpResponse:
-    page = _kept_pages.get(key)
-    if page is None:
-        page = render_page().content.decode()
-        _kept_pages[key] = page
-        while len(_kept_pages) > _PAGES_KEPT:
-            _kept_pages.popitem(last=False)
-    for name, value in values.items():
-        page = page.replace(_MARK[name], escape(value))
-    return HttpResponse(page)
+    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), visitor_kind(request))
 
 
 def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
     campaign = view.campaign
 
     def page() -> HttpResponse:
-        initial = {**_initial(None, campaign), "submission_key": _MARK["key"], abuse.STARTED_FIELD: _MARK["started"]}
+        initial = {**_initial(None, campaign), "submission_key": MARK["key"], abuse.STARTED_FIELD: MARK["started"]}
         form = ComposerForm(initial=initial, campaign=campaign)
-        marked = {"csrf_token": _MARK["csrf"], "csp_nonce": _MARK["nonce"]}
+        marked = {"csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
         return _compose_page(request, view, form, "", extra=marked)
 
     values = {
         "csrf": get_token(request),
         "key": str(uuid.uuid4()),
         "started": abuse.started_token(),
-        "nonce": _nonce(request),
+        "nonce": nonce(request),
     }
-    return _kept_page(("composer", *_page_key(request, view)), page, values)
+    return kept_page(("composer", *_page_key(request, view)), page, values)
 
 
 @dataclass

@@ -1,0 +1,31 @@
+"""Open letters kept in each web worker between requests, as campaigns are
+(``public/campaign_cache.py``, whose ``KeptCopies`` and ``stamp_row`` this uses).
+
+Every request to a letter's pages first loaded the letter with its organisation,
+current version, recipient group and campaign through the ORM: about 3 ms of CPU, the
+largest part of the letter page and of the endorsement form (bench/README.md). Now
+each request reads only the stamp (``queries.letter_page_stamp``, one row by an index)
+and the kept copy is used while the stamp is the same.
+
+The kept letters are shared by requests: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from undersigned.public.campaign_cache import KeptCopies, stamp_row
+
+from . import queries
+from .models import OpenLetter
+
+_kept: KeptCopies[OpenLetter] = KeptCopies()
+
+
+def letter_and_stamp(slug: str) -> tuple[OpenLetter, tuple[Any, ...]] | None:
+    """The published or closed letter behind ``slug`` and its stamp, or None."""
+    stamp = stamp_row(queries.letter_page_stamp, slug)
+    if stamp is None:
+        return None
+    letter = _kept.get(slug, stamp, lambda: queries.letter_for_page(slug))
+    return (letter, stamp) if letter is not None else None

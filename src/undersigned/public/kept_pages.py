@@ -1,0 +1,47 @@
+"""Whole pages kept in each web worker, with markers filled in per request.
+
+Some public pages are the same for every visitor but for a few values: the CSP nonce,
+the CSRF token, a counter, the composer's submission key and the signed start time of
+a guarded form. Each such page is rendered once per version of what it shows (the
+caller's key: a campaign's or open letter's stamp, the language, the kind of visitor,
+clock-dependent text) with a random marker in place of each value, and the markers are
+filled in, escaped, per request. Used by the campaign page, the fresh composer, the
+open letter's page and its endorsement form (bench/README.md has the figures).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.html import escape
+
+MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce", "count")}
+_kept_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+PAGES_KEPT = 256
+
+
+def visitor_kind(request: HttpRequest) -> bool:
+    """What of the visitor base.html shows: staff see links to the dashboard."""
+    return bool(getattr(request, "user", None) and request.user.is_staff)
+
+
+def nonce(request: HttpRequest) -> str:
+    value = get_nonce(request)
+    return str(value) if value is not None else ""  # a LazyNonce is falsy until first read
+
+
+def kept_page(key: tuple[Any, ...], render_page: Callable[[], HttpResponse], values: dict[str, str]) -> HttpResponse:
+    page = _kept_pages.get(key)
+    if page is None:
+        page = render_page().content.decode()
+        _kept_pages[key] = page
+        while len(_kept_pages) > PAGES_KEPT:
+            _kept_pages.popitem(last=False)
+    for name, value in values.items():
+        page = page.replace(MARK[name], escape(value))
+    return HttpResponse(page)
