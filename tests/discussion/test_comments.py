@@ -397,3 +397,21 @@ def test_odd_ids_in_urls_and_forms_are_ignored_or_not_found(
     response = post_comment(client, discussion, parent=huge, body="Still fine.")
     assert response.status_code == 400
     assert "Ensure this value is less than or equal to" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_deletes_comments_never_confirmed_while_their_link_worked(
+    client: Client, campaign: Any, run_worker: Any
+) -> None:
+    discussion = services.discussion_for(campaign)
+    post_comment(client, discussion, email="forgot@example.net", body="Never confirmed.")
+    post_comment(client, discussion, email="late@example.net", body="Still within the week.")
+    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
+    post_comment(client, discussion, body="Published long ago.")
+    long_ago = timezone.now() - datetime.timedelta(days=8)
+    Comment.objects.exclude(body="Still within the week.").update(created_at=long_ago)
+
+    run_worker()  # a worker starting up runs housekeeping once
+
+    assert sorted(Comment.objects.values_list("body", flat=True)) == ["Published long ago.", "Still within the week."]
+    assert not Comment.objects.filter(email="forgot@example.net").exists()

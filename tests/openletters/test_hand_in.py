@@ -106,6 +106,12 @@ def test_pdf_names_every_public_endorser_and_no_other(
     for absent in ("Quiet Person", "Mickey Mouse", "Changed Mind", "Nurse", "Teacher"):
         assert absent not in text
     assert ActionLog.objects.filter(action="print_job.downloaded", actor=organiser).count() == 1
+    # A hand-in pack is handed in as a whole: it is never "marked as posted" like letters.
+    job = PrintJob.objects.latest("id")
+    marking = client.post(reverse("dashboard:print_job_posted", args=[job.pk]), {f"job{job.pk}-confirm": "on"})
+    assert marking.status_code == 404
+    job.refresh_from_db()
+    assert job.posted_at is None
 
 
 def test_pack_for_one_addressee_lists_their_country(

@@ -11,10 +11,11 @@ import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import mailers
 from django.db import IntegrityError, transaction
@@ -261,6 +262,20 @@ def confirm_comment(*, comment: Comment) -> Comment:
         _move(comment, to=status, allowed={CommentStatus.UNCONFIRMED}, held_reason=held)
         log_action("comment.confirmed", comment, status=str(status), held=str(held))
     return comment
+
+
+def remove_unconfirmed(*, now: datetime | None = None) -> int:
+    """Delete comments whose author never confirmed their address while the link worked.
+
+    Such a comment was never shown and can no longer be confirmed; keeping it would keep
+    a name, an email address and personal text for nothing. Run by the worker's
+    housekeeping. Returns how many were deleted.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.COMMENT_CONFIRM_DAYS)
+    deleted, _ = Comment.objects.filter(status=CommentStatus.UNCONFIRMED, created_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("removed %d unconfirmed comments", deleted)
+    return deleted
 
 
 # --- Readers' reports ----------------------------------------------------------------------
