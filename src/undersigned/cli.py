@@ -94,7 +94,7 @@ def demo(argv: Sequence[str]) -> None:
         subprocess.Popen(_serve_command(f"127.0.0.1:{args.port}", 2), env=env),
         subprocess.Popen([sys.executable, "-m", "undersigned.cli", "worker"], env=env),
     ]
-    print(f"\nUndersigned is running at {settings.BASE_URL}/  (Ctrl-C stops it)\n", flush=True)
+    print(f"\nUndersigned is running at http://127.0.0.1:{args.port}/  (Ctrl-C stops it)\n", flush=True)
 
     def stop(*_: object) -> None:
         for process in processes:
