@@ -48,6 +48,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
@@ -55,7 +56,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, CampaignRecipient, Recipient
 from undersigned.core.models import log_action
 
-from . import pdf
+from . import pdf, printing
 from .channels.post import printable
 from .models import Delivery, DeliveryStatus, PrintJob, PrintJobStatus
 from .printing import Paper, PrintableLetter
@@ -524,7 +525,7 @@ def build_print_job(job_id: int) -> str:
     job = PrintJob.objects.select_related("campaign", "open_letter", "recipient").get(pk=job_id)
     progress = {"done": 0, "total": job.total}
     try:
-        _BUILDERS.get(job.kind, _build)(job, progress)
+        _builder(job.kind)(job, progress)
     except _Abandoned:
         logger.info("print job %s was restarted elsewhere; this worker stopped", job_id)
     except Exception as exc:
@@ -549,15 +550,17 @@ def build_print_job(job_id: int) -> str:
 
 
 Builder = Callable[[PrintJob, dict[str, int]], None]
-# Other kinds of job (PrintJob.kind) register how they are built; "post" is built here.
-# A builder claims nothing and finishes nothing itself: it reports progress with
-# ``touch`` and hands its finished file to ``finish``, so every kind of job is claimed,
-# watched for stalls and finished the same way.
-_BUILDERS: dict[str, Builder] = {}
 
 
-def register_builder(kind: str, builder: Builder) -> None:
-    _BUILDERS[kind] = builder
+def _builder(kind: str) -> Builder:
+    """How a job of this kind is built: "post" here, other kinds where they registered.
+
+    A builder claims nothing and finishes nothing itself: it reports progress with
+    ``touch`` and hands its finished file to ``finish``, so every kind of job is
+    claimed, watched for stalls and finished the same way.
+    """
+    path = printing.builder_path(kind)
+    return import_string(path) if path else _build  # type: ignore[no-any-return]
 
 
 touch = _touch

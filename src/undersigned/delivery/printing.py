@@ -23,3 +23,17 @@ class PrintableLetter:
     language: str = "en"  # BCP 47, sets hyphenation and text direction
     # Printed under the recipient's name for the cover sheet of a bulk print.
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# Kinds of print job other than "post" (PrintJob.kind) and the dotted path of the
+# function that builds each. Registered by path, from an app's ready(), so that a web
+# worker that never builds a job never imports typst, pypdf or the builder.
+_BUILDERS: dict[str, str] = {}
+
+
+def register_builder(kind: str, path: str) -> None:
+    _BUILDERS[kind] = path
+
+
+def builder_path(kind: str) -> str | None:
+    return _BUILDERS.get(kind)

@@ -8,10 +8,9 @@ class OpenLettersConfig(AppConfig):
 
     def ready(self) -> None:
         # Hand-in packs are print jobs of their own kind: bulk_print claims, watches and
-        # finishes them, and calls this module to build the PDF.
-        from undersigned.delivery import bulk_print
+        # finishes them, and calls handin.build_job to build the PDF. Registered by path:
+        # the web workers never import the PDF machinery.
+        from undersigned.delivery import printing
         from undersigned.delivery.models import PrintJobKind
 
-        from . import handin
-
-        bulk_print.register_builder(PrintJobKind.HAND_IN, handin.build_job)
+        printing.register_builder(PrintJobKind.HAND_IN, "undersigned.openletters.handin.build_job")
