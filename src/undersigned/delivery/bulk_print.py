@@ -560,7 +560,7 @@ def _builder(kind: str) -> Builder:
     claimed, watched for stalls and finished the same way.
     """
     path = printing.builder_path(kind)
-    return import_string(path) if path else _build  # type: ignore[no-any-return]
+    return import_string(path) if path else _build
 
 
 touch = _touch
