@@ -169,3 +169,16 @@ def test_normalise_email(typed: str, person: str) -> None:
 def test_bad_rates_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="a rate looks like"):
         parse_rate(bad)
+
+
+def test_a_chain_of_rate_limits_stops_at_the_first_that_refuses(rf: Any) -> None:
+    # With the test settings' in-memory cache: the add/incr path.
+    request = rf.post("/", REMOTE_ADDR="198.51.100.4")
+    jane = ("endorse-email", "5/h", "jane@example.org")
+    assert abuse.rate_limits(request, ("endorse", "1/h", None), jane) == 0
+    assert abuse.rate_limits(request, ("endorse", "1/h", None), jane) > 0
+    # The refused request did not count against jane's address.
+    other = rf.post("/", REMOTE_ADDR="198.51.100.5")
+    for _ in range(4):
+        assert abuse.rate_limit(other, "endorse-email", "5/h", key="jane@example.org") == 0
+    assert abuse.rate_limit(other, "endorse-email", "5/h", key="jane@example.org") > 0

@@ -83,3 +83,27 @@ def test_a_rate_limit_costs_one_statement_and_still_limits(db_cache: Any) -> Non
     assert abuse.rate_limit(request, "compose", "3/m") > 0
     other = RequestFactory().post("/", REMOTE_ADDR="192.0.2.8")
     assert abuse.rate_limit(other, "compose", "3/m") == 0
+
+
+def test_a_chain_of_limits_counts_the_next_only_while_the_earlier_allow(db_cache: Any) -> None:
+    chain = [("ip", 60, 2), ("email", 60, 1)]
+    assert db_cache.count_chain(chain) == [1, 1]
+    assert db_cache.count_chain(chain) == [2, 2]  # the address still allowed; the email over its limit
+    assert db_cache.count_chain(chain) == [3, None]  # turned away by the address: the email not counted
+    assert db_cache.get_many(["ip", "email"]) == {"ip": 3, "email": 2}
+    with pytest.raises(ValueError, match="distinct"):
+        db_cache.count_chain([("same", 60, 1), ("same", 60, 1)])
+
+
+def test_two_limits_cost_one_statement_on_postgresql(db_cache: Any) -> None:
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.9")
+    checks = [("endorse", "2/m", None), ("endorse-email", "1/m", "jane@example.org")]
+    with CaptureQueriesContext(connection) as captured:
+        assert abuse.rate_limits(request, *checks) == 0
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("DELETE")]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    assert abuse.rate_limits(request, *checks) > 0  # the email's limit
+    other_email = [checks[0], ("endorse-email", "1/m", "john@example.org")]
+    assert abuse.rate_limits(request, *other_email) > 0  # the address's limit (3 > 2) ...
+    fresh = RequestFactory().post("/", REMOTE_ADDR="192.0.2.10")
+    assert abuse.rate_limits(fresh, *other_email) == 0  # ... which left john's count untouched

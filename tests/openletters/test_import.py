@@ -128,6 +128,47 @@ def test_worker_sends_the_confirmation_email(
     assert Endorsement.objects.get().status == "confirmed"
 
 
+def test_an_endorsement_is_written_with_its_task(
+    open_letter: OpenLetter, django_capture_on_commit_callbacks: Any
+) -> None:
+    # With the database task backend the task row is written with the endorsement: on
+    # PostgreSQL in the same statement as the row and its audit row (one commit, and the
+    # email can't be lost between two), elsewhere by enqueue() after the commit. Either
+    # way the row is the one enqueue() writes, and the task_enqueued signal is sent.
+    from django.db import connection
+    from django.tasks.signals import task_enqueued
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from undersigned.openletters.tasks import send_confirmation
+
+    heard: list[Any] = []
+
+    def listen(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        heard.append(task_result)
+
+    task_enqueued.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as captured:
+            assert endorse(Client(), open_letter).status_code == 302
+    finally:
+        task_enqueued.disconnect(listen)
+    endorsement = Endorsement.objects.get()
+    (row,) = DBTaskResult.objects.all()
+    assert row.args_kwargs == {"args": [endorsement.pk], "kwargs": {}}
+    assert (row.task_path, row.queue_name, row.backend_name) == (send_confirmation.module_path, "default", "default")
+    assert row.status == "READY"
+    assert row.run_after is not None
+    assert row.enqueued_at is not None
+    assert list(DBTaskResult.objects.ready()) == [row]
+    assert [(r.id, r.args) for r in heard] == [(str(row.id), [endorsement.pk])]
+    writes = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))]
+    if connection.vendor == "postgresql":
+        (statement,) = [w for w in writes if "openletters_endorsement" in w]
+        assert "django_tasks_database_dbtaskresult" in statement
+        assert "core_actionlog" in statement
+
+
 def test_housekeeping_resends_a_lost_confirmation_email(
     open_letter: OpenLetter, smtp_sink: Any, run_worker: Any, settings: Any
 ) -> None:

@@ -61,25 +61,53 @@ def rate_limit(request: HttpRequest, scope: str, rate: str, *, key: str | None =
     By default the count is per salted hash of the client's IP address; pass ``key``
     (a normalised email address, an account id) to count per that instead.
     """
-    limit, period = parse_rate(rate)
-    ident = _keyed(key) if key is not None else hash_ip(client_ip(request))
+    return rate_limits(request, (scope, rate, key))
+
+
+def rate_limits(request: HttpRequest, *checks: tuple[str, str, str | None]) -> int:
+    """``rate_limit`` for several limits at once, each ``(scope, rate, key)``, in order.
+
+    A later limit counts the request only if every earlier one allowed it, so a burst
+    turned away per address uses up nothing of, say, the per-email limit of the address
+    it typed. With the database cache the whole chain is one statement on PostgreSQL.
+    Returns 0 if every limit allows the request, else the seconds to wait.
+    """
     now = time.time()
-    window = int(now // period)
-    cache_key = f"rl:{scope}:{ident}:{window}"
-    count_in_window = getattr(cache, "count_in_window", None)  # the database cache's one-statement counter
-    if count_in_window is not None:
-        count = int(count_in_window(cache_key, timeout=period + 5))
-    elif cache.add(cache_key, 1, timeout=period + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(cache_key, 1, timeout=period + 5)
+    counters: list[tuple[str, int, int]] = []
+    windows: list[tuple[int, int]] = []
+    ip_hash = ""
+    for scope, rate, key in checks:
+        limit, period = parse_rate(rate)
+        if key is None:
+            ip_hash = ip_hash or hash_ip(client_ip(request))
+        window = int(now // period)
+        counters.append((f"rl:{scope}:{_keyed(key) if key is not None else ip_hash}:{window}", period + 5, limit))
+        windows.append((window, period))
+    count_chain = getattr(cache, "count_chain", None)  # the database cache's one-statement counters
+    counts = count_chain(counters) if count_chain is not None else _count_chain(counters)
+    for count, (_, _, limit), (window, period) in zip(counts, counters, windows, strict=True):
+        if count is None or count <= limit:
+            continue
+        return max(1, math.ceil((window + 1) * period - now))
+    return 0
+
+
+def _count_chain(counters: list[tuple[str, int, int]]) -> list[int | None]:
+    """What ``DatabaseCache.count_chain`` does, with any other cache (``add``, ``incr``)."""
+    counts: list[int | None] = []
+    for cache_key, timeout, limit in counters:
+        if cache.add(cache_key, 1, timeout=timeout):
             count = 1
-    if count <= limit:
-        return 0
-    return max(1, math.ceil((window + 1) * period - now))
+        else:
+            try:
+                count = cache.incr(cache_key)
+            except ValueError:  # expired between add() and incr()
+                cache.set(cache_key, 1, timeout=timeout)
+                count = 1
+        counts.append(count)
+        if count > limit:
+            break
+    return counts + [None] * (len(counters) - len(counts))
 
 
 def wait_phrase(seconds: int) -> str:

@@ -123,6 +123,60 @@ class DatabaseCache(DjangoDatabaseCache):
             row = cursor.fetchone()
         return int(self._decode(connection.ops.process_clob(row[0])))
 
+    def count_chain(self, counters: list[tuple[Any, int, int]]) -> list[int | None]:
+        """Count one in each of ``counters`` (key, timeout, limit) in turn, as
+        ``count_in_window`` does, but only while every earlier count is within its limit:
+        the first over its limit stops the chain, and the later ones are not counted
+        (``None``). A request turned away by the first limit then uses up nothing of
+        the next (say, per address, then per email).
+
+        On PostgreSQL the whole chain is one statement, each counter an upsert in a
+        ``WITH`` that reads the one before it; elsewhere, one statement per counter.
+        """
+        made = [self.make_and_validate_key(key) for key, _, _ in counters]
+        if len(set(made)) != len(made):
+            raise ValueError("count_chain needs distinct keys")
+        connection = connections[router.db_for_write(self.cache_model_class)]
+        if connection.vendor != "postgresql" or len(counters) < 2:
+            counts: list[int | None] = []
+            for i, (key, timeout, _) in enumerate(counters):
+                stopped = i > 0 and (counts[i - 1] is None or counts[i - 1] > counters[i - 1][2])  # type: ignore[operator]
+                counts.append(None if stopped else self.count_in_window(key, timeout))
+            return counts
+        q = connection.ops.quote_name
+        table, value, expires = q(self.table_name), q("value"), q("expires")
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        live = f"{table}.{expires} >= %s AND {table}.{value} LIKE %s"
+        upsert = (
+            f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET "
+            f"{value} = CASE WHEN {live} "
+            f"THEN %s || CAST(CAST(SUBSTR({table}.{value}, 2) AS BIGINT) + 1 AS TEXT) ELSE excluded.{value} END, "
+            f"{expires} = CASE WHEN {live} THEN {table}.{expires} ELSE excluded.{expires} END "
+            f"RETURNING {value}"
+        )
+        upsert_params = [now, _INT + "%", _INT, now, _INT + "%"]
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, ((_, timeout, _), key) in enumerate(zip(counters, made, strict=True)):
+            until = connection.ops.adapt_datetimefield_value(self._expiry(timeout))
+            columns = f"INSERT INTO {table} ({q('cache_key')}, {value}, {expires}) "
+            if i == 0:
+                parts.append(f"c0 AS ({columns}VALUES (%s, %s, %s) {upsert})")
+                params += [key, _encode_int(1), until, *upsert_params]
+            else:
+                parts.append(
+                    f"c{i} AS ({columns}SELECT %s, %s, %s FROM c{i - 1} "  # noqa: S608
+                    f"WHERE CAST(SUBSTR(c{i - 1}.{value}, 2) AS BIGINT) <= %s {upsert})"
+                )
+                params += [key, _encode_int(1), until, counters[i - 1][2], *upsert_params]
+        select = ", ".join(f"(SELECT {value} FROM c{i})" for i in range(len(counters)))  # noqa: S608
+        with connection.cursor() as cursor:
+            if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
+                cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [now])  # noqa: S608
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
+            row = cursor.fetchone()
+        return [None if raw is None else int(self._decode(raw)) for raw in row]
+
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
         if not keys:
             return {}

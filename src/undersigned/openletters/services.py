@@ -24,12 +24,13 @@ from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, Re
 from undersigned.campaigns.services import match_recipient
 from undersigned.core.emails import normalise_email
 from undersigned.core.models import ActionLog, insert_parts, log_action
+from undersigned.core.task_rows import enqueued, unsaved_task_row
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.organisations.models import Organisation
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
-from . import links
+from . import links, tasks
 from .models import (
     Endorsement,
     EndorsementCountry,
@@ -193,12 +194,13 @@ def _endorse(
 def _create_in_one_statement(
     *, letter: OpenLetter, version: OpenLetterVersion, data: EndorsementInput, email_normalised: str, ip_hash: str
 ) -> Endorsement | None:
-    """PostgreSQL, the common case of a first endorsement with this address: the row and its
-    audit row in one statement (no BEGIN, SELECT … FOR UPDATE, savepoint or COMMIT), then
-    the confirmation email queued as a task. The rows are what ``_endorse`` writes for a
-    new address (values from the fields' own ``pre_save``/``get_db_prep_save``; nothing
-    listens to these models' save signals). Returns None, having written nothing, when
-    the address has an endorsement already: ``_endorse`` handles signing again.
+    """PostgreSQL, the common case of a first endorsement with this address: the row, its
+    audit row and the task that emails the confirmation in one statement (no BEGIN,
+    SELECT … FOR UPDATE, savepoint or COMMIT; the task committed with the row it is
+    about, ``core/task_rows.py``). The rows are what ``_endorse`` and the task backend
+    write for a new address (values from the fields' own ``pre_save``/``get_db_prep_save``;
+    nothing listens to these models' save signals). Returns None, having written nothing,
+    when the address has an endorsement already: ``_endorse`` handles signing again.
     """
     now = timezone.now()
     endorsement = Endorsement(
@@ -224,20 +226,32 @@ def _create_in_one_statement(
     q = connection.ops.quote_name
     e_table, e_columns, e_values = insert_parts(endorsement, skip="")
     a_table, a_columns, a_values = insert_parts(log, skip="object_id")
+    task = unsaved_task_row(tasks.send_confirmation)
 
     def marks(values: list[Any]) -> str:
         return ", ".join(["%s"] * len(values))
 
     sql = (
         f"WITH e AS (INSERT INTO {e_table} ({', '.join(e_columns)}) VALUES ({marks(e_values)}) "  # noqa: S608 (names quoted by the backend)
-        f"ON CONFLICT ({q('letter_id')}, {q('email_normalised')}) DO NOTHING RETURNING {q('id')}) "
-        f"INSERT INTO {a_table} ({', '.join(a_columns)}, {q('object_id')}) "
-        f"SELECT {marks(a_values)}, CAST(e.{q('id')} AS text) FROM e RETURNING {q('object_id')}"
+        f"ON CONFLICT ({q('letter_id')}, {q('email_normalised')}) DO NOTHING RETURNING {q('id')}), "
+        f"a AS (INSERT INTO {a_table} ({', '.join(a_columns)}, {q('object_id')}) "
+        f"SELECT {marks(a_values)}, CAST(e.{q('id')} AS text) FROM e) "
     )
+    params = [*e_values, *a_values]
+    if task is not None:
+        # The task's one argument is the new row's id: {"args": [id], "kwargs": {}}.
+        t_table, t_columns, t_values = insert_parts(task, skip="args_kwargs")
+        sql = (
+            f"{sql[:-1]}, t AS (INSERT INTO {t_table} ({q('id')}, {', '.join(t_columns)}, {q('args_kwargs')}) "  # noqa: S608
+            f"SELECT %s, {marks(t_values)}, jsonb_build_object('args', jsonb_build_array(e.{q('id')}), "
+            "'kwargs', '{}'::jsonb) FROM e) "
+        )
+        params += [task._meta.pk.get_db_prep_save(task.pk, connection), *t_values]
+    sql += f"SELECT e.{q('id')} FROM e"  # noqa: S608
 
     def run() -> tuple[Any, ...]:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*e_values, *a_values])
+            cursor.execute(sql, params)
             return tuple(cursor.fetchone() or ())
 
     if connection.in_atomic_block:
@@ -249,7 +263,10 @@ def _create_in_one_statement(
         return None
     endorsement.pk = int(row[0])
     endorsement._state.adding, endorsement._state.db = False, connection.alias
-    transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+    if task is None:
+        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+    else:
+        transaction.on_commit(partial(enqueued, task, endorsement.pk))
     return endorsement
 
 

@@ -132,11 +132,11 @@ def _endorse_form(letter: OpenLetter, data: Any = None) -> EndorseForm:
 def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
     """Seconds to wait if this address (or this email) has sent too often, else 0."""
     rate = settings.RATE_LIMITS["endorse"]
-    wait = abuse.rate_limit(request, scope, rate)
-    if not wait and email:
-        # Per normalised email too: nobody can flood someone's inbox with confirmations.
-        wait = abuse.rate_limit(request, f"{scope}-email", rate, key=normalise_email(email))
-    return wait
+    if not email:
+        return abuse.rate_limit(request, scope, rate)
+    # Per normalised email too, counted only when the address is allowed: nobody can
+    # flood someone's inbox with confirmations. One statement for both.
+    return abuse.rate_limits(request, (scope, rate, None), (f"{scope}-email", rate, normalise_email(email)))
 
 
 @require_http_methods(["GET", "POST"])
