@@ -126,22 +126,8 @@ def _import_recipients(
 
     chosen: list[Recipient] = []
     for index, entry in enumerate(entries):
-        recipient = matches[index]
-        if recipient is None:
-            recipient = Recipient(organisation=organisation)
-        elif recipient.email.lower() != entry.email.lower():
-            # The bounce flag was about the old address.
-            recipient.email_flagged_at = None
-        recipient.name = entry.name
-        recipient.role = entry.role
-        recipient.organisation_name = entry.organisation
-        recipient.email = entry.email
-        recipient.web_form_url = entry.web_form_url
-        recipient.postal_address = entry.postal_address
-        recipient.country = entry.country
-        recipient.language = entry.language
-        recipient.max_emails_per_minute = entry.max_emails_per_minute or None
-        recipient.daily_digest = entry.daily_digest
+        recipient = matches[index] or Recipient(organisation=organisation)
+        fill_recipient(recipient=recipient, entry=entry)
         recipient.save()
         chosen.append(recipient)
 
@@ -152,6 +138,27 @@ def _import_recipients(
             campaign=campaign, recipient=recipient, defaults={"position": position}
         )
     return ids
+
+
+def fill_recipient(*, recipient: Recipient, entry: RecipientData) -> None:
+    """Set a recipient's fields to a file's entry (without saving): every key the file has.
+
+    Campaign and open letter imports both use it, so one entry means the same recipient
+    whichever kind of file lists it, and a key is never read by one and dropped by the other.
+    """
+    if recipient.pk is not None and recipient.email.lower() != entry.email.lower():
+        # The bounce flag was about the old address.
+        recipient.email_flagged_at = None
+    recipient.name = entry.name
+    recipient.role = entry.role
+    recipient.organisation_name = entry.organisation
+    recipient.email = entry.email
+    recipient.web_form_url = entry.web_form_url
+    recipient.postal_address = entry.postal_address
+    recipient.country = entry.country
+    recipient.language = entry.language
+    recipient.max_emails_per_minute = entry.max_emails_per_minute or None
+    recipient.daily_digest = entry.daily_digest
 
 
 def match_recipient(

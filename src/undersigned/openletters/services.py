@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
-from undersigned.campaigns.services import match_recipient
+from undersigned.campaigns.services import fill_recipient, match_recipient
 from undersigned.core.emails import normalise_email
 from undersigned.core.models import ActionLog, insert_parts, log_action
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
@@ -610,14 +610,7 @@ def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: 
         recipient = match_recipient(organisation=organisation, entry=entry, on_campaign=current, used=used)
         if recipient is None:
             recipient = Recipient(organisation=organisation)
-        recipient.name = entry.name
-        recipient.role = entry.role
-        recipient.organisation_name = entry.organisation
-        recipient.email = entry.email
-        recipient.web_form_url = entry.web_form_url
-        recipient.postal_address = entry.postal_address
-        recipient.country = entry.country
-        recipient.language = entry.language
+        fill_recipient(recipient=recipient, entry=entry)
         recipient.save()
         used.add(recipient.pk)
         chosen.append(recipient)
