@@ -3,8 +3,8 @@
 undersigned demo                 run everything on the embedded default (SQLite in ./var/)
 undersigned serve                the web server (gunicorn + whitenoise), for production
 undersigned worker               a task worker (sends email, builds print jobs)
-undersigned import FILE          create or update a campaign from a campaign file
-undersigned export SLUG          write a campaign file to standard output
+undersigned import FILE          create or update a campaign or an open letter from a campaign file
+undersigned export SLUG          write a campaign's or an open letter's file to standard output
 undersigned print SLUG --out F   every letter chosen for post, as one print-ready PDF
 undersigned <django command>     any of Django's management commands (migrate, …)
 """

@@ -152,7 +152,7 @@ def test_export_writes_the_campaign_file(organisation: Any) -> None:
 def test_export_of_an_unknown_slug_is_named(db: Any) -> None:
     with pytest.raises(CommandError) as info:
         run("export_campaign", "no-such-campaign")
-    assert str(info.value) == 'No campaign with slug "no-such-campaign".'
+    assert str(info.value) == 'No campaign or open letter with slug "no-such-campaign".'
 
 
 # --- load_demo -----------------------------------------------------------------------

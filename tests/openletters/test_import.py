@@ -78,6 +78,21 @@ def test_import_creates_the_letter_its_group_and_version(organisation: Any) -> N
     assert RecipientGroup.objects.count() == 1
 
 
+def test_a_recipients_pace_and_digest_follow_the_file_as_for_a_campaign(organisation: Any) -> None:
+    from undersigned.campaigns.models import Recipient
+
+    paced = FILE.replace('country = "GB"', 'country = "GB"\nmax_emails_per_minute = 12\ndaily_digest = true')
+    _run("import_campaign", "-", stdin=paced)
+    board = Recipient.objects.get(name="Wend River Board")
+    assert (board.max_emails_per_minute, board.daily_digest) == (12, True)
+
+    # The file is the truth for the recipient, as a campaign file is: without the keys,
+    # their defaults (no limit, one email per letter).
+    _run("import_campaign", "-", stdin=FILE)
+    board.refresh_from_db()
+    assert (board.max_emails_per_minute, board.daily_digest) == (None, False)
+
+
 def test_bad_open_letter_file_lists_every_problem(organisation: Any) -> None:
     bad = FILE.replace('status = "published"', 'status = "live"').replace("decision_date = 2027-05-01", "colour = 1")
     with pytest.raises(CampaignFileError) as caught:

@@ -126,22 +126,8 @@ def _import_recipients(
 
     chosen: list[Recipient] = []
     for index, entry in enumerate(entries):
-        recipient = matches[index]
-        if recipient is None:
-            recipient = Recipient(organisation=organisation)
-        elif recipient.email.lower() != entry.email.lower():
-            # The bounce flag was about the old address.
-            recipient.email_flagged_at = None
-        recipient.name = entry.name
-        recipient.role = entry.role
-        recipient.organisation_name = entry.organisation
-        recipient.email = entry.email
-        recipient.web_form_url = entry.web_form_url
-        recipient.postal_address = entry.postal_address
-        recipient.country = entry.country
-        recipient.language = entry.language
-        recipient.max_emails_per_minute = entry.max_emails_per_minute or None
-        recipient.daily_digest = entry.daily_digest
+        recipient = matches[index] or Recipient(organisation=organisation)
+        fill_recipient(recipient=recipient, entry=entry)
         recipient.save()
         chosen.append(recipient)
 
@@ -152,6 +138,27 @@ def _import_recipients(
             campaign=campaign, recipient=recipient, defaults={"position": position}
         )
     return ids
+
+
+def fill_recipient(*, recipient: Recipient, entry: RecipientData) -> None:
+    """Set a recipient's fields to a file's entry (without saving): every key the file has.
+
+    Campaign and open letter imports both use it, so one entry means the same recipient
+    whichever kind of file lists it, and a key is never read by one and dropped by the other.
+    """
+    if recipient.pk is not None and recipient.email.lower() != entry.email.lower():
+        # The bounce flag was about the old address.
+        recipient.email_flagged_at = None
+    recipient.name = entry.name
+    recipient.role = entry.role
+    recipient.organisation_name = entry.organisation
+    recipient.email = entry.email
+    recipient.web_form_url = entry.web_form_url
+    recipient.postal_address = entry.postal_address
+    recipient.country = entry.country
+    recipient.language = entry.language
+    recipient.max_emails_per_minute = entry.max_emails_per_minute or None
+    recipient.daily_digest = entry.daily_digest
 
 
 def match_recipient(
@@ -193,21 +200,7 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
         min_uniqueness=campaign.min_uniqueness,
         posts_for_supporters=campaign.posts_for_supporters,
         author=Author(name=campaign.author_name, role=campaign.author_role, place=campaign.author_place),
-        recipients=tuple(
-            RecipientData(
-                name=link.recipient.name,
-                role=link.recipient.role,
-                organisation=link.recipient.organisation_name,
-                email=link.recipient.email,
-                web_form_url=link.recipient.web_form_url,
-                postal_address=link.recipient.postal_address,
-                country=link.recipient.country,
-                language=link.recipient.language,
-                max_emails_per_minute=link.recipient.max_emails_per_minute or 0,
-                daily_digest=link.recipient.daily_digest,
-            )
-            for link in links
-        ),
+        recipients=tuple(recipient_data(link.recipient) for link in links),
         # A campaign made in the admin may have no template yet; the export then has an
         # empty subject and body, which import refuses until someone writes them.
         letter=LetterTemplateData(
@@ -217,4 +210,20 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
             channels=tuple(str(c) for c in template.channels or []) if template else CHANNELS,
             language=template.language if template else "",
         ),
+    )
+
+
+def recipient_data(recipient: Recipient) -> RecipientData:
+    """A recipient as a file's ``[[recipients]]`` entry: the reverse of ``fill_recipient``."""
+    return RecipientData(
+        name=recipient.name,
+        role=recipient.role,
+        organisation=recipient.organisation_name,
+        email=recipient.email,
+        web_form_url=recipient.web_form_url,
+        postal_address=recipient.postal_address,
+        country=recipient.country,
+        language=recipient.language,
+        max_emails_per_minute=recipient.max_emails_per_minute or 0,
+        daily_digest=recipient.daily_digest,
     )

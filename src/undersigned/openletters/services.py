@@ -1,4 +1,5 @@
-"""Writes for open letters: versions, endorsing, confirming, withdrawing, moderating.
+"""Writes for open letters: versions, endorsing, confirming, withdrawing, moderating,
+importing from campaign files (and the read that exports them).
 
 Every write here owns its transaction, writes an ``ActionLog`` row (ids and enum values
 only) and defers email to a task with ``transaction.on_commit``. Counters on the letter
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
@@ -19,9 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile
+from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
-from undersigned.campaigns.services import match_recipient
+from undersigned.campaigns.services import fill_recipient, match_recipient, recipient_data
 from undersigned.core.emails import normalise_email
 from undersigned.core.models import ActionLog, insert_parts, log_action
 from undersigned.core.task_rows import enqueued, unsaved_task_row
@@ -30,7 +31,7 @@ from undersigned.organisations.models import Organisation
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
-from . import links, tasks
+from . import links, queries, tasks
 from .models import (
     Endorsement,
     EndorsementCountry,
@@ -627,14 +628,7 @@ def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: 
         recipient = match_recipient(organisation=organisation, entry=entry, on_campaign=current, used=used)
         if recipient is None:
             recipient = Recipient(organisation=organisation)
-        recipient.name = entry.name
-        recipient.role = entry.role
-        recipient.organisation_name = entry.organisation
-        recipient.email = entry.email
-        recipient.web_form_url = entry.web_form_url
-        recipient.postal_address = entry.postal_address
-        recipient.country = entry.country
-        recipient.language = entry.language
+        fill_recipient(recipient=recipient, entry=entry)
         recipient.save()
         used.add(recipient.pk)
         chosen.append(recipient)
@@ -649,6 +643,42 @@ def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: 
         OpenLetter.objects.filter(pk=letter.pk).update(recipient_group=group)
         letter.recipient_group = group
     return chosen
+
+
+def export_open_letter(letter: OpenLetter) -> OpenLetterFile:
+    """Read an open letter and its addressees into a campaign file (``kind = "open_letter"``).
+
+    The reverse of ``import_open_letter``: importing the result, here or into another
+    organisation, gives a letter with the same values. Addressees are listed in the order
+    the letter's page shows them (by name): the database keeps no other order for them.
+    """
+    group = letter.recipient_group
+    # Authors are free JSON in the admin; an entry that is not a table is left out rather
+    # than written as something import would read differently.
+    authors = [author for author in letter.authors or [] if isinstance(author, dict)]
+    return OpenLetterFile(
+        slug=letter.slug,
+        title=letter.title,
+        text=letter.text,
+        summary=letter.summary,
+        status=str(letter.status),
+        published=letter.published_at.astimezone(UTC) if letter.published_at else None,
+        deadline=letter.deadline.astimezone(UTC) if letter.deadline else None,
+        tags=tuple(str(tag) for tag in letter.tags or []),
+        language=letter.language,
+        recipient_group=group.name if group else "",
+        decision_date=group.decision_date if group else None,
+        campaign=letter.letter_campaign.slug if letter.letter_campaign else "",
+        authors=tuple(
+            Author(
+                name=str(author.get("name") or ""),
+                role=str(author.get("role") or ""),
+                place=str(author.get("place") or ""),
+            )
+            for author in authors
+        ),
+        recipients=tuple(recipient_data(recipient) for recipient in queries.addressees(letter)),
+    )
 
 
 # --- Hand-in packs -----------------------------------------------------------------------
