@@ -183,7 +183,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    pass
+    # Server-side parameters and prepared statements: a statement a connection has run
+    # a few times is parsed and planned once. On the endorsement POST that halved
+    # PostgreSQL's CPU (bench/README.md). A pooler in transaction mode that predates
+    # protocol-level prepared statements (PgBouncer < 1.21) needs them off.
+    if env_bool("UNDERSIGNED_DB_PREPARED_STATEMENTS", True):
+        _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 else:
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL (postgres://).")
 DATABASES = {"default": _db}
