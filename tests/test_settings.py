@@ -35,6 +35,8 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"UNDERSIGNED_SMTP_URL": "mail.example.org"}, "UNDERSIGNED_SMTP_URL must look like smtp://"),
         ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL"),
         ({"UNDERSIGNED_DRAFT_DAYS": "soon"}, "UNDERSIGNED_DRAFT_DAYS must be a whole number, not 'soon'."),
+        ({"UNDERSIGNED_WEB_MAX_REQUESTS": "-1"}, "UNDERSIGNED_WEB_MAX_REQUESTS must be at least 0, not -1."),
+        ({"UNDERSIGNED_DB_PREPARED_STATEMENTS": "maybe"}, "UNDERSIGNED_DB_PREPARED_STATEMENTS must be a boolean"),
         (
             {"UNDERSIGNED_SOCIAL_PROVIDERS": "dummy,../x"},
             "UNDERSIGNED_SOCIAL_PROVIDERS has an invalid provider name: '../x'.",

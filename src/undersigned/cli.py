@@ -36,7 +36,7 @@ def _manage(argv: Sequence[str]) -> None:
     execute_from_command_line(["undersigned", *argv])
 
 
-def _serve_command(bind: str, workers: int) -> list[str]:
+def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -53,9 +53,9 @@ def _serve_command(bind: str, workers: int) -> list[str]:
         "--access-logformat",
         "%(m)s %(s)s %(L)ss",  # no paths, no IPs
         "--max-requests",
-        "5000",
+        str(max_requests),
         "--max-requests-jitter",
-        "500",
+        str(max_requests // 10),
     ]
 
 
@@ -66,7 +66,9 @@ def serve(argv: Sequence[str]) -> None:
     args = parser.parse_args(argv)
     _django_setup()  # fail here, with a clear message, on bad configuration
     workers = args.workers or 2 * (os.cpu_count() or 1)
-    os.execv(sys.executable, _serve_command(args.bind, workers))  # noqa: S606 (replace this process by gunicorn)
+    from django.conf import settings
+
+    os.execv(sys.executable, _serve_command(args.bind, workers, settings.WEB_MAX_REQUESTS))  # noqa: S606 (replace this process by gunicorn)
 
 
 def worker(argv: Sequence[str]) -> None:

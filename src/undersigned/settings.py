@@ -166,6 +166,7 @@ try:
     _db = dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL we understand: {exc}") from None
+_prepared_statements = env_bool("UNDERSIGNED_DB_PREPARED_STATEMENTS", True)  # PostgreSQL only
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db_url == _default_db:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -187,7 +188,7 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # a few times is parsed and planned once. On the endorsement POST that halved
     # PostgreSQL's CPU (bench/README.md). A pooler in transaction mode that predates
     # protocol-level prepared statements (PgBouncer < 1.21) needs them off.
-    if env_bool("UNDERSIGNED_DB_PREPARED_STATEMENTS", True):
+    if _prepared_statements:
         _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 else:
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL (postgres://).")
@@ -241,6 +242,9 @@ SEND_STALE_SECONDS = env_int("UNDERSIGNED_SEND_STALE_SECONDS", 300, minimum=1)
 # Bulk-print PDFs hold supporters' names and home addresses; the worker's housekeeping
 # deletes each one this many days after it was made.
 PRINT_RETENTION_DAYS = env_int("UNDERSIGNED_PRINT_RETENTION_DAYS", 14, minimum=1)
+# `undersigned serve` restarts each web worker after about this many requests (0: never),
+# which bounds what a slow leak could cost; a restart costs the worker's start-up.
+WEB_MAX_REQUESTS = env_int("UNDERSIGNED_WEB_MAX_REQUESTS", 5000)
 # STARTTLS for `undersigned inbound`: both paths (PEM files) or neither.
 INBOUND_TLS_CERT = os.environ.get("UNDERSIGNED_INBOUND_TLS_CERT", "")
 INBOUND_TLS_KEY = os.environ.get("UNDERSIGNED_INBOUND_TLS_KEY", "")
