@@ -380,3 +380,44 @@ def test_a_batch_commits_without_waiting_for_the_disk_and_then_gives_the_setting
     assert send_queued() == 0
     assert Delivery.objects.get(pk=more[0].pk).status == DeliveryStatus.RETRY
     assert setting() == before
+
+
+def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
+    campaign: Any, smtp_sink: Any, monkeypatch: Any
+) -> None:
+    """What keeps a killed worker from repeating more than one message, seen from outside.
+
+    On PostgreSQL the marks are written by a thread of their own while the next message is
+    built (``sending._Marker``). While the server holds each message, before it answers,
+    the sink counts from a connection of its own the deliveries committed as sent: every
+    earlier one, never this one.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from undersigned.delivery import sending
+    from undersigned.delivery.sending import send_queued
+
+    mark_sent = sending._mark_sent
+
+    def slow_mark_sent(*args: Any) -> None:
+        time.sleep(0.2)  # a slow database: the next message is long built by now
+        mark_sent(*args)
+
+    monkeypatch.setattr(sending, "_mark_sent", slow_mark_sent)
+    deliveries = _queue(campaign, 6)
+    committed: list[int] = []
+
+    def count_sent() -> int:
+        try:  # a thread of its own: its own database connection, so it sees only commits
+            return Delivery.objects.filter(status=DeliveryStatus.SENT).count()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as outside:
+        # (The sink calls this from its event loop, where Django refuses database calls.)
+        smtp_sink.on_message = lambda: committed.append(outside.submit(count_sent).result())
+        assert send_queued() == 6
+    assert committed == [0, 1, 2, 3, 4, 5]
+    assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in deliveries])} == {DeliveryStatus.SENT}
