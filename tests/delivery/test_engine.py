@@ -387,10 +387,10 @@ def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
 ) -> None:
     """What keeps a killed worker from repeating more than one message, seen from outside.
 
-    On PostgreSQL the marks are written by a thread of their own while the next message is
-    built (``sending._Marker``). While the server holds each message, before it answers,
-    the sink counts from a connection of its own the deliveries committed as sent: every
-    earlier one, never this one.
+    While the server holds each message, before it answers, the sink counts from a
+    connection of its own the deliveries committed as sent: every earlier one, never this
+    one, even with a database slow to write the marks. (Writing the marks in a thread
+    while the next message is built was tried and measured slower: bench/README.md.)
     """
     from concurrent.futures import ThreadPoolExecutor
 

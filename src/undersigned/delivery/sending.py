@@ -28,20 +28,18 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 
 from __future__ import annotations
 
-import email.policy
 import json
 import logging
 import random
 import smtplib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -248,61 +246,6 @@ def _mark_sent(delivery: Delivery, response: str) -> None:
         log_action("delivery.sent", delivery, channel=delivery.channel)
 
 
-class _Marker:
-    """Marks accepted messages sent: on PostgreSQL in a thread of its own, on its own
-    connection, while the sending thread builds the next message.
-
-    The order that makes a killed worker repeat at most one message is kept: the next
-    message goes to the SMTP server only after the previous one's mark is committed
-    (``wait``). What runs in parallel is only the building of that next message (about
-    4 ms of CPU) and the mark's round trip to the database (about 1.5 ms of waiting), which
-    one worker used to do one after the other. Elsewhere (SQLite, or inside a transaction,
-    whose rows another connection could not see) ``mark`` writes at once.
-    """
-
-    def __init__(self) -> None:
-        self._threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
-
-    def mark(self, delivery: Delivery, response: str) -> None:
-        self.wait()
-        if not self._threaded:
-            _mark_sent(delivery, response)
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mark-sent")
-            self._pool.submit(_start_marking).result()
-        self._pending = self._pool.submit(_mark_sent, delivery, response)
-
-    def wait(self) -> None:
-        """Return once the last mark is committed; raise what writing it raised."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        """Wait for the last mark, then close the thread's connection and the thread."""
-        try:
-            self.wait()
-        finally:
-            if self._pool is not None:
-                self._pool.submit(_stop_marking).result()
-                self._pool.shutdown()
-                self._pool = None
-
-
-def _start_marking() -> None:
-    # The thread's own connection commits without waiting for the WAL flush, like the
-    # sending thread's during a batch (``_commits_without_flush_wait``).
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-
-
-def _stop_marking() -> None:
-    connection.close()  # the thread's connection; a thread's connections are its own
-
-
 def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
     """Record a failed attempt; return when to try again, or None when it has failed for good."""
     attempts = delivery.attempts
@@ -407,22 +350,16 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
     attempted = 0
-    marker = _Marker()
     try:
-        try:
-            for delivery in batch:
-                if timezone.now() - now >= CLAIM_HOLD:
-                    # A slow server: give the rest back long before the sweeper would think
-                    # this worker dead and hand them to another.
-                    break
-                message = _prebuilt_message(delivery)
-                marker.wait()  # the previous message is marked sent before this one goes
-                attempted += 1
-                outcomes.append(_attempt(mailer, delivery, message, marker))
-                if outcomes[-1].connection_lost:
-                    break
-        finally:
-            marker.close()
+        for delivery in batch:
+            if timezone.now() - now >= CLAIM_HOLD:
+                # A slow server: give the rest back long before the sweeper would think
+                # this worker dead and hand them to another.
+                break
+            attempted += 1
+            outcomes.append(_attempt(mailer, delivery))
+            if outcomes[-1].connection_lost:
+                break
     finally:
         _close(mailer)
         if attempted < len(batch):
@@ -457,31 +394,16 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _prebuilt_message(delivery: Delivery) -> Any:
-    """The delivery's message, built and turned into MIME (the costly part, no query)
-    while the previous message's mark is being written."""
-    message = _message(delivery)
-    if isinstance(message, EmailMessage):
-        # Built as the SMTP backend will ask for it (``message(policy=SMTP)``), once.
-        built, build = message.message(policy=email.policy.SMTP), message.message
-
-        def prebuilt(*, policy: email.policy.Policy = email.policy.default) -> Any:
-            return built if policy is email.policy.SMTP else build(policy=policy)
-
-        message.message = prebuilt  # type: ignore[method-assign,assignment]
-    return message
-
-
-def _attempt(mailer: Any, delivery: Delivery, message: Any, marker: _Marker) -> _Outcome:
+def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
     """Try one claimed delivery on an open connection and record what happened."""
     now = timezone.now()
-    paced = _paced_until(delivery, now)  # after the previous mark: it counts the messages sent
+    paced = _paced_until(delivery, now)
     if paced is not None:
         _release(delivery, paced)
         return _Outcome(retry_at=paced)
     try:
         # One message per call: it is marked sent before the next one goes.
-        accepted = mailer.send_messages([message])
+        accepted = mailer.send_messages([_message(delivery)])
     except smtplib.SMTPResponseException as exc:
         error = exc.smtp_error
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
@@ -494,7 +416,7 @@ def _attempt(mailer: Any, delivery: Delivery, message: Any, marker: _Marker) -> 
     if not accepted:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
         return _Outcome()
-    marker.mark(delivery, "250 accepted")
+    _mark_sent(delivery, "250 accepted")
     return _Outcome(sent=True)
 
 
