@@ -28,7 +28,7 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
     if pdftotext is None:
         if os.environ.get("CI"):
             pytest.fail("pdftotext is missing: apt-get install -y poppler-utils", pytrace=False)
-        pytest.skip("pdftotext is missing")
+        pytest.skip("pdftotext is missing (apt-get install poppler-utils); in CI this fails instead")
     path = tmp_path / "pack.pdf"
     path.write_bytes(data)
     result = subprocess.run([pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)

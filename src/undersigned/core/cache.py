@@ -68,8 +68,7 @@ class DatabaseCache(DjangoDatabaseCache):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         expires = connection.ops.adapt_datetimefield_value(self._expiry(timeout))
         with connection.cursor() as cursor:
-            if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
-                cursor.execute(f"DELETE FROM {table} WHERE {q('expires')} < %s", [now])  # noqa: S608
+            self._cull_now_and_then(cursor, connection)
             cursor.execute(
                 f"INSERT INTO {table} ({q('cache_key')}, {q('value')}, {q('expires')}) VALUES (%s, %s, %s) "  # noqa: S608
                 f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET {q('value')} = excluded.{q('value')}, "
@@ -97,29 +96,42 @@ class DatabaseCache(DjangoDatabaseCache):
             return int(super().incr(key, delta, version))
         return int(self._decode(connection.ops.process_clob(row[0])))
 
+    def _counter_upsert(self, connection: Any) -> tuple[str, str, list[Any]]:
+        """The start of a counter's ``INSERT`` (table and columns, before its values), and
+        the ``ON CONFLICT`` clause that adds one to a live counter or starts an expired or
+        foreign value again at 1, with that clause's parameters. Shared by
+        ``count_in_window`` and ``count_chain``."""
+        q = connection.ops.quote_name
+        table, value, expires = q(self.table_name), q("value"), q("expires")
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        live = f"{table}.{expires} >= %s AND {table}.{value} LIKE %s"
+        insert = f"INSERT INTO {table} ({q('cache_key')}, {value}, {expires}) "
+        upsert = (
+            f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET "
+            f"{value} = CASE WHEN {live} "
+            f"THEN %s || CAST(CAST(SUBSTR({table}.{value}, 2) AS BIGINT) + 1 AS TEXT) ELSE excluded.{value} END, "
+            f"{expires} = CASE WHEN {live} THEN {table}.{expires} ELSE excluded.{expires} END "
+            f"RETURNING {value}"
+        )
+        return insert, upsert, [now, _INT + "%", _INT, now, _INT + "%"]
+
+    def _cull_now_and_then(self, cursor: Any, connection: Any) -> None:
+        if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
+            q = connection.ops.quote_name
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(f"DELETE FROM {q(self.table_name)} WHERE {q('expires')} < %s", [now])  # noqa: S608
+
     def count_in_window(self, key: Any, timeout: int) -> int:
         """Add one to the counter at ``key`` (a new or expired one starts at 1, kept for
         ``timeout`` seconds) and return it: ``add`` and ``incr`` in one statement, one
         commit. ``core.abuse.rate_limit`` uses it when the cache has it."""
         made = self.make_and_validate_key(key)
         connection = connections[router.db_for_write(self.cache_model_class)]
-        q = connection.ops.quote_name
-        table, value, expires = q(self.table_name), q("value"), q("expires")
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
         until = connection.ops.adapt_datetimefield_value(self._expiry(timeout))
-        live = f"{table}.{expires} >= %s AND {table}.{value} LIKE %s"
+        insert, upsert, upsert_params = self._counter_upsert(connection)
         with connection.cursor() as cursor:
-            if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
-                cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [now])  # noqa: S608
-            cursor.execute(
-                f"INSERT INTO {table} ({q('cache_key')}, {value}, {expires}) VALUES (%s, %s, %s) "  # noqa: S608
-                f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET "
-                f"{value} = CASE WHEN {live} "
-                f"THEN %s || CAST(CAST(SUBSTR({table}.{value}, 2) AS BIGINT) + 1 AS TEXT) ELSE excluded.{value} END, "
-                f"{expires} = CASE WHEN {live} THEN {table}.{expires} ELSE excluded.{expires} END "
-                f"RETURNING {value}",
-                [made, _encode_int(1), until, now, _INT + "%", _INT, now, _INT + "%"],
-            )
+            self._cull_now_and_then(cursor, connection)
+            cursor.execute(f"{insert}VALUES (%s, %s, %s) {upsert}", [made, _encode_int(1), until, *upsert_params])
             row = cursor.fetchone()
         return int(self._decode(connection.ops.process_clob(row[0])))
 
@@ -143,36 +155,25 @@ class DatabaseCache(DjangoDatabaseCache):
                 stopped = i > 0 and (counts[i - 1] is None or counts[i - 1] > counters[i - 1][2])  # type: ignore[operator]
                 counts.append(None if stopped else self.count_in_window(key, timeout))
             return counts
-        q = connection.ops.quote_name
-        table, value, expires = q(self.table_name), q("value"), q("expires")
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        live = f"{table}.{expires} >= %s AND {table}.{value} LIKE %s"
-        upsert = (
-            f"ON CONFLICT ({q('cache_key')}) DO UPDATE SET "
-            f"{value} = CASE WHEN {live} "
-            f"THEN %s || CAST(CAST(SUBSTR({table}.{value}, 2) AS BIGINT) + 1 AS TEXT) ELSE excluded.{value} END, "
-            f"{expires} = CASE WHEN {live} THEN {table}.{expires} ELSE excluded.{expires} END "
-            f"RETURNING {value}"
-        )
-        upsert_params = [now, _INT + "%", _INT, now, _INT + "%"]
+        insert, upsert, upsert_params = self._counter_upsert(connection)
+        value = connection.ops.quote_name("value")
         parts: list[str] = []
         params: list[Any] = []
         for i, ((_, timeout, _), key) in enumerate(zip(counters, made, strict=True)):
             until = connection.ops.adapt_datetimefield_value(self._expiry(timeout))
-            columns = f"INSERT INTO {table} ({q('cache_key')}, {value}, {expires}) "
             if i == 0:
-                parts.append(f"c0 AS ({columns}VALUES (%s, %s, %s) {upsert})")
+                parts.append(f"c0 AS ({insert}VALUES (%s, %s, %s) {upsert})")
                 params += [key, _encode_int(1), until, *upsert_params]
             else:
+                # Counted only when the counter before it is within its limit.
                 parts.append(
-                    f"c{i} AS ({columns}SELECT %s, %s, %s FROM c{i - 1} "  # noqa: S608
+                    f"c{i} AS ({insert}SELECT %s, %s, %s FROM c{i - 1} "  # noqa: S608 (quoted names, values as parameters)
                     f"WHERE CAST(SUBSTR(c{i - 1}.{value}, 2) AS BIGINT) <= %s {upsert})"
                 )
                 params += [key, _encode_int(1), until, counters[i - 1][2], *upsert_params]
         select = ", ".join(f"(SELECT {value} FROM c{i})" for i in range(len(counters)))  # noqa: S608
         with connection.cursor() as cursor:
-            if random.randrange(CULL_EVERY) == 0:  # noqa: S311 (not security: spreads the clean-up)
-                cursor.execute(f"DELETE FROM {table} WHERE {expires} < %s", [now])  # noqa: S608
+            self._cull_now_and_then(cursor, connection)
             cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
             row = cursor.fetchone()
         return [None if raw is None else int(self._decode(raw)) for raw in row]
