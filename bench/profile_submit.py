@@ -160,9 +160,9 @@ def _timed(supporter: Supporter, count: int) -> None:
 def _pieces(slug: str, rounds: int = 200) -> None:
     """CPU time of the parts that the profiles show to be large, each on its own."""
     from undersigned.campaigns import queries
+    from undersigned.core.countries import codes
     from undersigned.core.sanitising import markdown_to_html
     from undersigned.letters.uniqueness import own_words_percent
-    from undersigned.public.countries import codes
     from undersigned.public.forms import ComposerForm
 
     campaign = queries.campaign_for_page(slug)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django_countries import countries
-
 from undersigned.campaigns.models import Recipient
+from undersigned.core import countries
 
 from .links import unsign_token
 from .models import Letter
@@ -32,7 +31,7 @@ def text_for(letter: Letter, recipient: Recipient) -> Personalised:
         body=letter.body,
         sender_name=letter.sender_name,
         sender_town=letter.sender_town,
-        sender_country=str(countries.name(letter.sender_country)) if letter.sender_country else "",
+        sender_country=countries.name(letter.sender_country),
         recipient_name=recipient.name,
         recipient_role=recipient.role,
         recipient_organisation=recipient.organisation_name,

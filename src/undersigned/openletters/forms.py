@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from undersigned.core import abuse
-from undersigned.public.countries import CountryField, CountrySelect
+from undersigned.core.countries import CountryField, CountrySelect
 from undersigned.public.forms import MultiLineField, SingleLineField
 
 from .models import STATEMENT_MAX_CHARS, EndorserKind

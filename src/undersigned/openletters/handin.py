@@ -25,10 +25,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_countries import countries
 from markdown_it import MarkdownIt
 
 from undersigned.campaigns.models import Recipient
+from undersigned.core import countries
 from undersigned.core.sanitising import BIDI_CONTROLS
 
 from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter
@@ -84,7 +84,7 @@ def describe(endorsement: Endorsement) -> tuple[str, str]:
     else:
         parts.extend(part for part in (endorsement.role, endorsement.organisation) if part)
     if endorsement.country:
-        parts.append(str(countries.name(endorsement.country)))
+        parts.append(countries.name(endorsement.country))
     return _clip(endorsement.name), _clip(", ".join(parts))
 
 

@@ -170,9 +170,9 @@ class Endorsement(TimeStampedModel):
 
     @property
     def country_name(self) -> str:
-        from django_countries import countries
+        from undersigned.core import countries
 
-        return str(countries.name(self.country)) if self.country else ""
+        return countries.name(self.country)
 
 
 class EndorsementCountry(models.Model):

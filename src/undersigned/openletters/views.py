@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
-from django_countries import countries
 
-from undersigned.core import abuse
+from undersigned.core import abuse, countries
 from undersigned.core.emails import normalise_email
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
@@ -54,10 +53,6 @@ def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[
     return (what, letter.slug, stamp, letter.is_open, translation.get_language(), visitor_kind(request))
 
 
-def _country_name(code: str) -> str:
-    return str(countries.name(code)) if code else ""
-
-
 def _before(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
 
@@ -89,7 +84,7 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "country": country,
         "filtered": filtered,
         "countries": SimpleLazyObject(
-            lambda: [(code, _country_name(code)) for code in queries.countries_with_endorsers(letter)]
+            lambda: [(code, countries.name(code)) for code in queries.countries_with_endorsers(letter)]
         ),
         "unnamed": lambda: queries.unnamed_count(letter),
         "confirmed": request.GET.get("confirmed") == "1",
@@ -240,7 +235,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "letter": letter,
             "endorsement": endorsement,
             "already": already,
-            "country": _country_name(endorsement.country),
+            "country": countries.name(endorsement.country),
         },
     )
     response["X-Robots-Tag"] = "noindex"

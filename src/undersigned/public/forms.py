@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
 from undersigned.core import abuse
+from undersigned.core.countries import CountryField, CountrySelect
 from undersigned.letters.uniqueness import own_words_percent
 
-from .countries import CountryField, CountrySelect
 from .rendering import FAST_RENDERER
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")

@@ -22,12 +22,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_countries import countries
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
-from undersigned.core import abuse
+from undersigned.core import abuse, countries
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
@@ -140,7 +139,7 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
         body=body[: settings.LETTER_BODY_MAX_CHARS],
         sender_name=str(data.get("name", ""))[:120],
         sender_town=str(data.get("town", ""))[:120],
-        sender_country=str(countries.name(country)) if country else "",
+        sender_country=countries.name(country),
         recipient_name=recipient.name if recipient else "",
         recipient_role=recipient.role if recipient else "",
         recipient_organisation=recipient.organisation_name if recipient else "",

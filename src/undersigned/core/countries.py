@@ -1,4 +1,6 @@
-"""The country field: ~250 options, rendered once per language instead of once per request.
+"""Countries: the form field, and names, from lists built once per language.
+
+The field's ~250 options are rendered once per language instead of once per request.
 
 Django renders each <option> through its widget templates; for the country list that
 was half the CPU of writing a letter (see bench/README.md). The options' HTML depends
@@ -29,6 +31,22 @@ def _options(language: str) -> tuple[tuple[str, str], ...]:
 @cache
 def codes() -> frozenset[str]:
     return frozenset(code for code, _ in _options("en"))
+
+
+@cache
+def _names(language: str) -> dict[str, str]:
+    return dict(_options(language))
+
+
+def name(code: str) -> str:
+    """A country's name in the active language ("" for no country).
+
+    Every letter a worker sends names its writer's country; looking it up through
+    django-countries costs about 30 µs a time, this a dictionary lookup.
+    """
+    if not code:
+        return ""
+    return _names(translation.get_language() or "en").get(code) or str(countries.name(code))
 
 
 @cache

@@ -1,6 +1,6 @@
 from django import forms
 
-from undersigned.public.countries import CountryField
+from undersigned.core.countries import CountryField
 
 
 class _Form(forms.Form):
@@ -35,3 +35,13 @@ def test_errors_are_announced_on_the_select() -> None:
     html = str(_Form({"country": "XX"})["country"])
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_country_error"' in html
+
+
+def test_a_country_is_named_as_django_countries_names_it() -> None:
+    from django_countries import countries as all_countries
+
+    from undersigned.core import countries
+
+    assert countries.name("CZ") == "Czechia"
+    assert countries.name("") == ""
+    assert all(countries.name(code) == str(name) for code, name in all_countries)
