@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +48,9 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
+from undersigned.core import pg_pending
 from undersigned.core.models import ActionLog, log_action
+from undersigned.core.pg_pending import PendingStatement
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
@@ -207,16 +210,8 @@ def _message(delivery: Delivery) -> object:
     )
 
 
-def _mark_sent(delivery: Delivery, response: str) -> None:
-    """Record that the server accepted the message, with its audit row, in one statement.
-
-    This runs after every accepted message, before the next one goes, so it is the
-    engine's hottest write. On PostgreSQL the update and the audit insert travel as one
-    statement (a data-modifying ``WITH``): one round trip and one commit instead of four
-    (BEGIN, UPDATE, INSERT, COMMIT). Elsewhere, one transaction does both.
-    """
-    now = timezone.now()
-    fields = {
+def _sent_fields(delivery: Delivery, response: str, now: datetime) -> dict[str, Any]:
+    return {
         "status": DeliveryStatus.SENT.value,
         "evidence": Evidence.PLATFORM_DELIVERED.value,
         "message_id": message_id_for(delivery.pk),
@@ -226,24 +221,61 @@ def _mark_sent(delivery: Delivery, response: str) -> None:
         "next_attempt_at": None,
         "updated_at": now,
     }
+
+
+@cache
+def _mark_sent_sql() -> bytes:
+    """``WITH sent AS (UPDATE …) INSERT INTO <audit log> …`` in libpq's ``$n`` placeholders.
+
+    Only quoted names and placeholders are put into the text; every value is a parameter.
+    The audit row's values are cast: in ``INSERT … SELECT`` PostgreSQL would not infer
+    their types from the target columns.
+    """
+    ops = connection.ops
+    names = list(_sent_fields(Delivery(pk=0), "", timezone.now()))
+    assignments = ", ".join(f"{ops.quote_name(name)} = ${n}" for n, name in enumerate(names, start=1))
+    after = len(names)
+    deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
+    sql = (
+        f"WITH sent AS (UPDATE {deliveries} SET {assignments} "  # noqa: S608
+        f"WHERE id = ${after + 1} AND status = ${after + 2} RETURNING id) "
+        f"INSERT INTO {log} (created_at, action, object_type, object_id, data) "
+        f"SELECT ${after + 3}::timestamptz, ${after + 4}::text, ${after + 5}::text, sent.id::text, "
+        f"${after + 6}::jsonb FROM sent"
+    )
+    return sql.encode()
+
+
+class _Marked:
+    """A mark already written (SQLite): nothing to wait for."""
+
+    def wait(self) -> None:
+        return None
+
+
+def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
+    """Record that the server accepted the message, with its audit row; return what to wait for.
+
+    This runs after every accepted message, so it is the engine's hottest write. On
+    PostgreSQL the update and the audit insert travel as one statement (a
+    data-modifying ``WITH``): one round trip and one commit instead of four (BEGIN,
+    UPDATE, INSERT, COMMIT), prepared once per connection and sent without waiting for
+    its answer (``core.pg_pending``): the caller builds the next message meanwhile and
+    waits for the answer before that message goes. Elsewhere, one transaction does
+    both, at once.
+    """
     if connection.vendor == "postgresql":
-        ops = connection.ops
-        # Only quoted names and placeholders are put into the text; every value is a parameter.
-        assignments = ", ".join(f"{ops.quote_name(name)} = %s" for name in fields)
-        deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
-        sql = (
-            f"WITH sent AS (UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s RETURNING id) "  # noqa: S608
-            f"INSERT INTO {log} (created_at, action, object_type, object_id, data) "
-            "SELECT %s, %s, %s, sent.id::text, %s::jsonb FROM sent"
-        )
-        params: list[Any] = [*fields.values(), delivery.pk, DeliveryStatus.SENDING.value, now, "delivery.sent",
-                             Delivery._meta.label_lower, json.dumps({"channel": str(delivery.channel)})]  # fmt: skip
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-        return
+        now = timezone.now()
+        return pg_pending.send("undersigned_mark_sent", _mark_sent_sql(), [
+            *_sent_fields(delivery, response, now).values(), delivery.pk, DeliveryStatus.SENDING.value,
+            now, "delivery.sent", Delivery._meta.label_lower, json.dumps({"channel": str(delivery.channel)}),
+        ])  # fmt: skip
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields)
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+            **_sent_fields(delivery, response, timezone.now())
+        )
         log_action("delivery.sent", delivery, channel=delivery.channel)
+    return _Marked()
 
 
 def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
@@ -311,6 +343,20 @@ def wake_senders() -> None:
     send_queued.enqueue()
 
 
+# What a batch reads: the columns sending, pacing and recording an attempt use, and no
+# more (a campaign's background text, say, would travel once per delivery).
+_BATCH_FIELDS = (
+    "letter_id", "recipient_id", "channel", "status", "attempts", "copy_to_sender", "next_attempt_at",
+    "sending_started_at",
+    "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
+    "letter__campaign__title",
+    "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
+    "letter__supporter__email",
+    "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
+    "recipient__max_emails_per_minute", "recipient__daily_digest",
+)  # fmt: skip
+
+
 def send_queued(*, limit: int = BATCH_SIZE) -> int:
     """Send due email deliveries over one SMTP connection; return how many were accepted.
 
@@ -323,6 +369,7 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     candidates = list(
         Delivery.objects.filter(_due(now))
         .select_related("letter__campaign__organisation", "letter__supporter", "recipient")
+        .only(*_BATCH_FIELDS)
         .order_by("next_attempt_at", "id")[:limit]
     )
     if not candidates:
@@ -350,6 +397,7 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
     attempted = 0
+    marking: PendingStatement | _Marked | None = None  # the last accepted message's mark, on its way
     try:
         for delivery in batch:
             if timezone.now() - now >= CLAIM_HOLD:
@@ -357,9 +405,12 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
                 # this worker dead and hand them to another.
                 break
             attempted += 1
-            outcomes.append(_attempt(mailer, delivery))
-            if outcomes[-1].connection_lost:
+            outcome, marking = _attempt(mailer, delivery, marking)
+            outcomes.append(outcome)
+            if outcome.connection_lost:
                 break
+        if marking is not None:
+            marking.wait()
     finally:
         _close(mailer)
         if attempted < len(batch):
@@ -367,6 +418,8 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
             # error stopped it): back to the queue now rather than after the sweeper.
             # A delivery whose attempt raised stays "sending" for the sweeper: it may
             # have been accepted before the error.
+            if marking is not None:
+                marking.wait()  # (already done, unless an error stopped the loop)
             _release_unsent(batch[attempted:], now)
             _schedule(None)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
@@ -394,30 +447,42 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
-    """Try one claimed delivery on an open connection and record what happened."""
+def _attempt(
+    mailer: Any, delivery: Delivery, previous: PendingStatement | _Marked | None
+) -> tuple[_Outcome, PendingStatement | _Marked | None]:
+    """Try one claimed delivery on an open connection and record what happened.
+
+    ``previous`` is the mark of the message accepted before this one, which may still be
+    on its way to the database: the message is built meanwhile, and the mark's result is
+    read before the message goes (and before this attempt uses the database at all).
+    Returns the outcome and what the next attempt has to wait for.
+    """
+    try:
+        message = _message(delivery)
+    finally:
+        if previous is not None:
+            previous.wait()
     now = timezone.now()
     paced = _paced_until(delivery, now)
     if paced is not None:
         _release(delivery, paced)
-        return _Outcome(retry_at=paced)
+        return _Outcome(retry_at=paced), None
     try:
         # One message per call: it is marked sent before the next one goes.
-        accepted = mailer.send_messages([_message(delivery)])
+        accepted = mailer.send_messages([message])
     except smtplib.SMTPResponseException as exc:
         error = exc.smtp_error
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
         retry_at = _fail(delivery, reason, permanent=500 <= exc.smtp_code < 600, now=now)
         # 421: the server is closing the connection; the rest of the batch waits.
-        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421)
+        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421), None
     except (OSError, smtplib.SMTPException) as exc:
         retry_at = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
-        return _Outcome(retry_at=retry_at, connection_lost=True)
+        return _Outcome(retry_at=retry_at, connection_lost=True), None
     if not accepted:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
-        return _Outcome()
-    _mark_sent(delivery, "250 accepted")
-    return _Outcome(sent=True)
+        return _Outcome(), None
+    return _Outcome(sent=True), _mark_sent(delivery, "250 accepted")
 
 
 def _close(mailer: Any) -> None:
