@@ -4,6 +4,7 @@
     uv run python bench/email_engine.py --db postgres            # a fresh PostgreSQL database, dropped at the end
     uv run python bench/email_engine.py --db postgres --pg-name my_email_bench   # name it (shared server)
     uv run python bench/email_engine.py --messages 2000 --recipients 50 --workers 1,2 --timeout 900
+    uv run python bench/email_engine.py --db postgres --workers 1 --rounds 5   # the median of 5 rounds
 
 One run, one fresh database, one local SMTP sink (aiosmtpd on 127.0.0.1, in a process of
 its own, that counts what it accepts and does nothing else):
@@ -17,7 +18,10 @@ its own, that counts what it accepts and does nothing else):
 3. **Reference**: the same messages (same text, HTML alternative and headers, so the same
    size on the wire) as plain ``EmailMultiAlternatives`` objects, handed to
    ``mailers.default.send_messages()`` in this process: one connection for all. It runs
-   before and after the engine; the ratio uses the mean.
+   before and after the engine; the ratio uses the mean. With ``--rounds N`` the engine
+   phases run N times, each round followed by a reference run, and each engine run is
+   compared with the references just before and after it (the machine's speed drifts;
+   neighbours compare like with like); the median ratio is reported.
 4. **Engine**: real ``undersigned worker`` processes (1, and 2 in parallel on
    PostgreSQL, polling every ``--worker-interval`` s when idle, as in production), stopped
    with SIGTERM once the sink has accepted every message and no task waits or runs; the DB
@@ -246,6 +250,8 @@ class Phase:
     tasks: int = 0  # tasks the workers ran
     notes: list[str] = field(default_factory=list)
     problem: bool = False
+    workers: int = 0  # engine phases: how many workers
+    round: int = 1  # --rounds: the round this phase ran in
 
     @property
     def steady_rate(self) -> float:
@@ -554,6 +560,7 @@ class Bench:
             bytes=stats.bytes,
             after_cpu=max(worker_cpu - sending_cpu, 0.0) + ((db_total or 0.0) - (db_cpu or 0.0)),
             tasks=DBTaskResult.objects.exclude(finished_at=None).count(),
+            workers=workers,
         )
         sent = Delivery.objects.filter(pk__in=self.delivery_ids, status=DeliveryStatus.SENT).count()
         if sent != expected:
@@ -772,11 +779,18 @@ class Bench:
         references = [self.reference(specs, "reference send_messages, before")]
         self.progress(f"reference: {references[0].steady_rate:.0f} msgs/s")
         engines = []
-        for workers in self.args.workers:
-            self.progress(f"engine with {workers} worker(s)")
-            engines.append(self.engine(workers, startup))
-            self.progress(f"engine: {engines[-1].steady_rate:.0f} msgs/s")
-        references.append(self.reference(specs, "reference send_messages, after"))
+        rounds = self.args.rounds
+        for round_ in range(1, rounds + 1):
+            for workers in self.args.workers:
+                self.progress(f"engine with {workers} worker(s)" + (f", round {round_}" if rounds > 1 else ""))
+                engines.append(self.engine(workers, startup))
+                engines[-1].round = round_
+                if rounds > 1:
+                    engines[-1].label += f", round {round_}"
+                self.progress(f"engine: {engines[-1].steady_rate:.0f} msgs/s")
+            label = "reference send_messages, after" + (f" round {round_}" if rounds > 1 else "")
+            references.append(self.reference(specs, label))
+            references[-1].round = round_
         self.progress("the worker's cost per task")
         task_cost = self.task_cost()
         self.progress("send_queued(limit=100) in this process, step by step")
@@ -982,7 +996,11 @@ def print_report(report: Report) -> None:
     print(
         f"{'':<34}{'steady':>8}{'overall':>9}{'s':>11}{'sender+DB':>12}{'DB':>10}{'CPU-s':>10}{'ms/msg':>10}{'/msg':>7}"
     )
-    for phase in [report.references[0], *report.engines, *report.references[1:]]:
+    in_order = [report.references[0]]
+    for round_ in sorted({p.round for p in report.engines}):
+        in_order += [p for p in report.engines if p.round == round_]
+        in_order += [p for p in report.references[1:] if p.round == round_]
+    for phase in in_order:
         db_cpu = f"{1000 * phase.db_cpu / phase.messages:.2f}" if phase.db_cpu is not None else "-"
         print(
             f"{phase.label:<34}{phase.steady_rate:>8.0f}{phase.overall_rate:>9.0f}{phase.first - phase.started:>11.2f}"
@@ -997,17 +1015,28 @@ def print_report(report: Report) -> None:
             f"{phase.label}: after the last message the workers ran {phase.finished - phase.last:.1f} s more "
             f"({phase.tasks} tasks run in all; {phase.after_cpu:.1f} CPU s after the last message)"
         )
-    reference_rate = statistics.mean(p.steady_rate for p in report.references)
-    reference_cpu = statistics.mean(p.cpu_per_message_ms for p in report.references)
     print()
-    print(f"reference (mean of {len(report.references)}): {reference_rate:.0f} msgs/s, {reference_cpu:.2f} CPU ms/msg")
+    # Each engine phase against the references run just before and just after it: on a
+    # machine whose speed drifts, neighbours compare like with like.
+    ratios: dict[int, list[float]] = defaultdict(list)
     for phase in report.engines:
+        neighbours = report.references[phase.round - 1 : phase.round + 1]
+        reference_rate = statistics.mean(p.steady_rate for p in neighbours)
+        reference_cpu = statistics.mean(p.cpu_per_message_ms for p in neighbours)
         ratio = phase.steady_rate / reference_rate
+        ratios[phase.workers].append(ratio)
         verdict = "meets" if ratio >= 0.8 else "misses"
         print(
-            f"{phase.label}: {ratio:.0%} of the reference's msgs/s ({verdict} the 80 % aim); "
-            f"per CPU-second {reference_cpu / phase.cpu_per_message_ms:.0%} of the reference's messages"
+            f"{phase.label}: {ratio:.0%} of the reference's msgs/s ({reference_rate:.0f}, the mean of the runs "
+            f"before and after it; {verdict} the 80 % aim); per CPU-second "
+            f"{reference_cpu / phase.cpu_per_message_ms:.0%} of the reference's messages"
         )
+    for workers, values in ratios.items():
+        if len(values) > 1:
+            print(
+                f"engine, {workers} worker{'s' if workers > 1 else ''}: median {statistics.median(values):.0%} of the "
+                f"reference over {len(values)} rounds (from {min(values):.0%} to {max(values):.0%})"
+            )
     print(f"worker start-up on an empty queue: {report.startup.wall:.2f} s wall, {report.startup.cpu:.2f} s CPU")
 
     b = report.breakdown
@@ -1100,13 +1129,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="server",
         help="off: the bench database skips waiting for the WAL flush at each commit, to show what that wait costs",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the engine phases this many times, each round followed by a reference run; each engine run is "
+        "compared with the references just before and after it, and the median is reported",
+    )
     parser.add_argument("--profile", action="store_true", help="also print cProfile output of the engine's steps")
     parser.add_argument("--timeout", type=int, default=900, help="hard limit for the whole run, seconds")
     args = parser.parse_args(argv)
     if args.workers is None:
         args.workers = [1, 2] if args.db == "postgres" else [1]
-    if args.messages < 4 * BATCH or args.recipients < 1:
-        parser.error(f"--messages must be at least {4 * BATCH} and --recipients at least 1")
+    if args.messages < 4 * BATCH or args.recipients < 1 or args.rounds < 1:
+        parser.error(f"--messages must be at least {4 * BATCH}, --recipients and --rounds at least 1")
     return args
 
 
