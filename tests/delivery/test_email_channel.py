@@ -85,3 +85,28 @@ def test_a_temporary_refusal_leaves_the_delivery_to_retry(campaign: Any, smtp_si
     assert delivery.status == DeliveryStatus.RETRY
     assert delivery.last_error.startswith("451")
     assert smtp_sink.messages == []
+
+
+@pytest.mark.parametrize(
+    ("name", "email"),
+    [
+        ("Cllr Jane Smith", "chair@council.example"),
+        ('Jane "JJ" Smith, MP', "jane.smith+housing@council.example"),
+        ("O'Neil (Chair)", "o'neil@council.example"),
+        ("Ana Ruíz", "ana@exämple.org"),
+        ("李小龍", "li@example.cn"),
+        ("Back\\slash; <angle>", "x@example.org"),
+        ("Quoted local", '"two words"@example.org'),
+        ("Escaped local", '"a\\"b"@example.org'),
+    ],
+)
+def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) -> None:
+    """The header a recipient sees is the same whichever way the address was put together."""
+    from email.headerregistry import Address
+
+    from undersigned.delivery.channels.email import address
+
+    assert address(name, email) == str(Address(display_name=name, addr_spec=email))
+    injected = address(f"{name}\r\nBcc: victim@example.org", email)
+    assert "\n" not in injected
+    assert injected == str(Address(display_name=f"{name} Bcc: victim@example.org", addr_spec=email))

@@ -224,6 +224,11 @@ def _sent_fields(delivery: Delivery, response: str, now: datetime) -> dict[str, 
 
 
 @cache
+def _audit_data(channel: str) -> str:
+    return json.dumps({"channel": channel})
+
+
+@cache
 def _mark_sent_sql() -> bytes:
     """``WITH sent AS (UPDATE …) INSERT INTO <audit log> …`` in libpq's ``$n`` placeholders.
 
@@ -268,7 +273,7 @@ def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
         now = timezone.now()
         return pg_pending.send("undersigned_mark_sent", _mark_sent_sql(), [
             *_sent_fields(delivery, response, now).values(), delivery.pk, DeliveryStatus.SENDING.value,
-            now, "delivery.sent", Delivery._meta.label_lower, json.dumps({"channel": str(delivery.channel)}),
+            now, "delivery.sent", Delivery._meta.label_lower, _audit_data(str(delivery.channel)),
         ])  # fmt: skip
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(

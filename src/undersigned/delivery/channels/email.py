@@ -24,9 +24,22 @@ def message_id_for(delivery_id: int) -> str:
     return f"<delivery-{delivery_id}@{settings.MAIL_DOMAIN}>"
 
 
+def address(name: str, email: str) -> str:
+    """``Name <user@domain>``, the name made single-line and quoted where RFC 5322 needs it.
+
+    Given the address in its two parts, ``Address`` skips parsing it (about 20 µs, on
+    every email the engine sends); a local part with quotes or backslashes, which the
+    parts would format differently, is parsed as a whole.
+    """
+    display = single_line(name)[:150]
+    local, at, domain = email.rpartition("@")
+    if at and local and '"' not in local and "\\" not in local:
+        return str(Address(display_name=display, username=local, domain=domain))
+    return str(Address(display_name=display, addr_spec=email))
+
+
 def from_address(*, sender_name: str, organisation: str) -> str:
-    display = single_line(f"{sender_name} via {organisation}")[:150]
-    return str(Address(display_name=display, addr_spec=f"letters@{settings.MAIL_DOMAIN}"))
+    return address(f"{sender_name} via {organisation}", f"letters@{settings.MAIL_DOMAIN}")
 
 
 def build_message(
@@ -42,8 +55,8 @@ def build_message(
     body: str,
     copy_to_sender: bool = False,
 ) -> EmailMultiAlternatives:
-    to = str(Address(display_name=single_line(recipient_name)[:150], addr_spec=recipient_email))
-    reply_to = str(Address(display_name=single_line(sender_name)[:150], addr_spec=sender_email))
+    to = address(recipient_name, recipient_email)
+    reply_to = address(sender_name, sender_email)
     message = EmailMultiAlternatives(
         subject=single_line(subject),
         body=body,
