@@ -110,3 +110,26 @@ def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) 
     injected = address(f"{name}\r\nBcc: victim@example.org", email)
     assert "\n" not in injected
     assert injected == str(Address(display_name=f"{name} Bcc: victim@example.org", addr_spec=email))
+
+
+def test_a_prepared_message_is_handed_over_once_and_only_for_its_policy() -> None:
+    import email.policy
+
+    from undersigned.delivery.channels.email import build_message
+
+    message = build_message(delivery_id=7, envelope_sender="bounces@undersigned.test", sender_name="Ana Ruiz",
+                            sender_email="ana@example.org", organisation="Friends of the Wend",
+                            recipient_name="Cllr Jane Smith", recipient_email="chair@council.example",
+                            subject="The riverside path", body="Dear Cllr Smith,\n\nPlease keep it open.")  # fmt: skip
+    message.prepare(email.policy.SMTP)
+    prepared = message.message(policy=email.policy.SMTP)
+    again = message.message(policy=email.policy.SMTP)
+    assert again is not prepared  # once: later calls build anew
+    for mime in (prepared, again):
+        plain = mime.get_body(("plain",))
+        assert plain is not None
+        assert plain.get_content().rstrip() == "Dear Cllr Smith,\n\nPlease keep it open."
+        assert str(mime["To"]) == "Cllr Jane Smith <chair@council.example>"
+        assert str(mime["Message-ID"]) == "<delivery-7@undersigned.test>"
+    message.prepare(email.policy.SMTP)
+    assert message.message(policy=email.policy.default).policy is email.policy.default  # built for its policy

@@ -28,6 +28,7 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 
 from __future__ import annotations
 
+import email.policy
 import json
 import logging
 import random
@@ -41,6 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import mailers
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -54,7 +56,7 @@ from undersigned.core.pg_pending import PendingStatement
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
-from .channels.email import build_message, message_id_for
+from .channels.email import LetterEmail, build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 
 logger = logging.getLogger(__name__)
@@ -192,7 +194,7 @@ def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
     return oldest + timedelta(minutes=1)
 
 
-def _message(delivery: Delivery) -> object:
+def _message(delivery: Delivery) -> LetterEmail:
     letter = delivery.letter
     recipient = delivery.recipient
     text = text_for(letter, recipient)
@@ -464,6 +466,8 @@ def _attempt(
     """
     try:
         message = _message(delivery)
+        if isinstance(mailer, SmtpBackend):
+            message.prepare(email.policy.SMTP)  # the MIME form Django's SMTP backend sends
     finally:
         if previous is not None:
             previous.wait()
