@@ -201,3 +201,23 @@ def test_housekeeping_resends_a_lost_confirmation_email(
     (message,) = smtp_sink.parsed()
     assert "Please confirm your endorsement" in message["Subject"]
     assert Endorsement.objects.get().confirmation_sent_at is not None
+
+
+def test_two_groups_of_one_name_import_into_the_letters_own(organisation: Any) -> None:
+    """An organisation may have two groups of one name; importing picks one instead of failing."""
+    _run("import_campaign", "-", stdin=FILE)
+    letter = OpenLetter.objects.get(slug="clean-rivers")
+    assert letter.recipient_group is not None
+    own = letter.recipient_group
+    RecipientGroup.objects.create(organisation=organisation, name="River boards")  # e.g. made in the admin
+
+    out = _run("import_campaign", "-", stdin=FILE.replace("every sewage overflow", "every overflow, daily"))
+    assert "Updated open letter" in out
+    letter.refresh_from_db()
+    assert letter.recipient_group == own
+    assert sorted(own.members.values_list("country", flat=True)) == ["GB", "IE"]
+
+    # A new letter addressed to that name takes the older group.
+    other = FILE.replace('slug = "clean-rivers"', 'slug = "rivers-two"')
+    assert "Created open letter" in _run("import_campaign", "-", stdin=other)
+    assert OpenLetter.objects.get(slug="rivers-two").recipient_group == own

@@ -615,7 +615,7 @@ def import_open_letter(
 def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: OpenLetterFile) -> list[Recipient]:
     group = None
     if data.recipient_group:
-        group, _ = RecipientGroup.objects.get_or_create(organisation=organisation, name=data.recipient_group)
+        group = _group_named(letter=letter, organisation=organisation, name=data.recipient_group)
         if group.decision_date != data.decision_date:
             group.decision_date = data.decision_date
             group.save(update_fields=["decision_date", "updated_at"])
@@ -643,6 +643,17 @@ def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: 
         OpenLetter.objects.filter(pk=letter.pk).update(recipient_group=group)
         letter.recipient_group = group
     return chosen
+
+
+def _group_named(*, letter: OpenLetter, organisation: Organisation, name: str) -> RecipientGroup:
+    """The organisation's recipient group of that name: the letter's own, if it has that name.
+
+    Nothing stops an organisation from having two groups of one name (made in the admin,
+    say); the letter keeps the one it is addressed to, a new letter takes the oldest.
+    """
+    groups = RecipientGroup.objects.filter(organisation=organisation, name=name)
+    own = groups.filter(pk=letter.recipient_group_id).first() if letter.recipient_group_id else None
+    return own or groups.order_by("pk").first() or RecipientGroup.objects.create(organisation=organisation, name=name)
 
 
 def export_open_letter(letter: OpenLetter) -> OpenLetterFile:
