@@ -242,6 +242,24 @@ def test_a_letter_to_each_recipient_without_dates_round_trips(organisation: Any)
     assert run("export_campaign", "quiet-river") == out
 
 
+def test_a_letter_to_nobody_in_particular_round_trips(organisation: Any) -> None:
+    """An open letter with no addressees (the admin allows it) exports a file that imports."""
+    letter = OpenLetter.objects.create(
+        organisation=organisation, slug="a-statement", title="A statement", text="We agree.", status="published"
+    )
+    out = run("export_campaign", "a-statement")
+    assert "[[recipients]]" not in out
+    exported = parse_any(out)
+    assert isinstance(exported, OpenLetterFile)
+    assert exported.recipients == ()
+
+    out_again = run("import_campaign", "-", stdin=out.replace('title = "A statement"', 'title = "A statement, again"'))
+    assert "Updated open letter" in out_again
+    letter.refresh_from_db()
+    assert letter.title == "A statement, again"
+    assert not letter.recipients.exists()
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -330,7 +330,9 @@ class _Checker:
     def open_letter_file(self, raw: dict[str, Any]) -> OpenLetterFile | None:
         self.known_keys(raw, "", OPEN_LETTER_TOP_KEYS)
         table = self.table(raw, "open_letter", "", hint="add an [open_letter] table")
-        recipients = self.recipients(raw)
+        # An open letter may be addressed to nobody in particular (or to a group with no
+        # members yet), as in the admin; a campaign's letters need someone to go to.
+        recipients = self.recipients(raw, required=False)
         if table is None:
             return None
         self.known_keys(table, "open_letter", OPEN_LETTER_KEYS)
@@ -449,10 +451,11 @@ class _Checker:
             return None
         return value
 
-    def recipients(self, raw: dict[str, Any]) -> tuple[RecipientData, ...]:
+    def recipients(self, raw: dict[str, Any], *, required: bool = True) -> tuple[RecipientData, ...]:
         value = raw.get("recipients")
         if value is None or value == []:
-            self.add("recipients", "recipients is required: add at least one [[recipients]] table with a name")
+            if required:
+                self.add("recipients", "recipients is required: add at least one [[recipients]] table with a name")
             return ()
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             self.add("recipients", "recipients must be a list of tables, one [[recipients]] per recipient")
