@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import math
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import altcha
@@ -127,11 +128,23 @@ def rate_limit_message(seconds: int) -> str:
     )
 
 
+def form_again_later(form: forms.Form, seconds: int, page: Callable[[int], HttpResponse]) -> HttpResponse:
+    """A rate-limited form shown again: what was typed, its field errors and the wait, as a 429.
+
+    ``page(status)`` renders the form's page; nothing was saved.
+    """
+    form.is_valid()  # errors next to the fields still show
+    form.add_error(None, rate_limit_message(seconds))
+    response = page(429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def too_many_requests(request: HttpRequest, seconds: int, *, message: str | None = None) -> HttpResponse:
     """A 429 page a person understands, with ``Retry-After``.
 
-    Views that show a form should rather re-render the form with
-    ``rate_limit_message`` and ``status=429``, so what was typed stays on the page.
+    Views that show a form should rather show it again (``form_again_later``), so what
+    was typed stays on the page.
     """
     response = render(
         request,

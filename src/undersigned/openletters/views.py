@@ -143,13 +143,12 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
         return _fresh_endorse_form(request, letter, stamp)
     form = _endorse_form(letter, request.POST)
     wait = _limited(request, "endorse", str(request.POST.get("email", ""))[:254])
-    if wait:
-        # The form again, with what was typed, so nothing is lost.
-        form.is_valid()
-        form.add_error(None, abuse.rate_limit_message(wait))
-        response = render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+    if wait:  # the form again, with what was typed, so nothing is lost
+
+        def page(status: int) -> HttpResponse:
+            return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=status)
+
+        return abuse.form_again_later(form, wait, page)
     if not form.is_valid():
         # A filled honeypot (form.caught_bot) lands here too: nothing is stored.
         return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=400)

@@ -232,12 +232,10 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         form = ComposerForm(request.POST, campaign=campaign)
         # Only sending counts: previews come on every pause in typing.
         wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
-        if wait:
-            form.full_clean()  # errors next to the fields still show; nothing is saved
-            form.add_error(None, abuse.rate_limit_message(wait))
-            response = _compose_page(request, view, form, draft_link, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+        if wait:  # nothing is saved
+            return abuse.form_again_later(
+                form, wait, lambda status: _compose_page(request, view, form, draft_link, status=status)
+            )
         if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
             return saved
     return _compose_page(request, view, form, draft_link)
