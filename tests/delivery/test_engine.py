@@ -445,7 +445,19 @@ def test_a_batch_reads_its_deliveries_once_and_writes_one_mark_per_message(campa
     assert [m["From"] for m in smtp_sink.parsed()] == [
         f"Writer {n} via Friends of the Wend <letters@undersigned.test>" for n in range(5)
     ]
-    assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in deliveries])} == {DeliveryStatus.SENT}
+    sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
+    assert {d.status for d in sent} == {DeliveryStatus.SENT}
+    assert {d.evidence for d in sent} == {Evidence.PLATFORM_DELIVERED}
+    assert {d.message_id for d in sent} == {f"<delivery-{d.pk}@undersigned.test>" for d in deliveries}
+
+    from undersigned.core.models import ActionLog
+
+    logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(d.pk) for d in deliveries])
+    assert sorted(row.object_id for row in logged) == sorted(str(d.pk) for d in deliveries)
+    assert {row.object_type for row in logged} == {"delivery.delivery"}
+    assert [row.data for row in logged] == [{"channel": "email"}] * 5
+    sent_at = {str(d.pk): d.sent_at for d in sent}
+    assert all(row.created_at == sent_at[row.object_id] for row in logged)
 
 
 def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign: Any, smtp_sink: Any) -> None:
