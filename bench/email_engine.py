@@ -830,18 +830,20 @@ class StepTimer:
         import smtplib
 
         from django.core.mail.backends.smtp import EmailBackend
-        from django.db.models.query import QuerySet
 
+        from undersigned.core.pg_pending import PendingStatement
         from undersigned.delivery import sending
+        from undersigned.delivery.channels.email import LetterEmail
 
         return [
             (sending, "_claim_batch", "claim the batch (UPDATE … RETURNING)"),
-            (QuerySet, "get", "load delivery (SELECT, 4 joins)"),
             (sending, "_paced_until", "pace check"),
             (sending, "_message", "build message (personalise, headers)"),
+            (LetterEmail, "prepare", "MIME form, built ahead (LetterEmail.prepare)"),
             (EmailBackend, "send_messages", "send_messages"),
             (smtplib.SMTP, "sendmail", "SMTP dialogue (sendmail)"),
             (sending, "_mark_sent", "mark sent + audit row (one statement on PG)"),
+            (PendingStatement, "wait", "wait for the mark's answer (PG)"),
             (sending, "_schedule", "wake another sender"),
         ]
 
@@ -945,12 +947,13 @@ def query_kind(sql: str) -> str:
 
 _STEPS = [
     "claim the batch (UPDATE … RETURNING)",
-    "load delivery (SELECT, 4 joins)",
     "pace check",
     "build message (personalise, headers)",
+    "MIME form, built ahead (LetterEmail.prepare)",
     "send_messages",
     "SMTP dialogue (sendmail)",
     "mark sent + audit row (one statement on PG)",
+    "wait for the mark's answer (PG)",
     "wake another sender",
 ]
 
@@ -963,7 +966,8 @@ def breakdown_rows(b: Breakdown) -> list[tuple[str, float, float, int, float]]:
     for name in _STEPS:
         bucket = get(name, Bucket())
         if name == "send_messages":
-            rows.append(("serialise (message().as_bytes())", bucket.seconds - smtp.seconds, bucket.cpu - smtp.cpu,
+            rows.append(("serialise (as_bytes(); message() too if not built ahead)", bucket.seconds - smtp.seconds,
+                         bucket.cpu - smtp.cpu,
                          bucket.queries, bucket.db_seconds))  # fmt: skip
         else:
             rows.append((name, bucket.seconds, bucket.cpu, bucket.queries, bucket.db_seconds))
@@ -1054,7 +1058,10 @@ def print_report(report: Report) -> None:
     print()
     print(f"{'queries by kind':<60}{'per msg':>9}{'DB ms/msg':>11}")
     for name, bucket in sorted(b.kinds.items(), key=lambda item: -item[1].queries):
-        print(f"{name[:59]:<60}{bucket.queries / b.messages:>9.2f}{bucket.db_seconds * per:>11.3f}")
+        # The mark-sent statement on PostgreSQL runs while the next message is built, past
+        # Django's execute wrappers: its wait is the step "wait for the mark's answer".
+        db = f"{bucket.db_seconds * per:.3f}" if bucket.db_seconds or not name.startswith("WITH") else "(ahead)"
+        print(f"{name[:59]:<60}{bucket.queries / b.messages:>9.2f}{db:>11}")
     t = report.task_cost
     print()
     print(
