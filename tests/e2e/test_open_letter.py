@@ -81,6 +81,27 @@ def test_axe_letter_page(axe_page: Page, open_letter: OpenLetter) -> None:
     assert_no_serious_violations(axe_page)
 
 
+def test_the_open_letters_page_on_a_phone_by_keyboard(
+    new_context: ContextFactory, axe_page: Page, open_letter: OpenLetter
+) -> None:
+    axe_page.goto("/open-letters/")
+    expect(axe_page.get_by_role("heading", level=1)).to_have_text("Open letters")
+    assert_no_serious_violations(axe_page)
+
+    page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
+    page.goto("/")
+    link = page.get_by_role("link", name="Open letters, on a page of their own")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open letters")
+    page.get_by_role("link", name="Walkers for Resolution 7").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Walkers for Resolution 7")
+    page.go_back()
+    _shot(page, "open-letters-phone.png")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_axe_endorsement_form(new_context: ContextFactory, open_letter: OpenLetter, color_scheme: str) -> None:
     page = new_context(bypass_csp=True, color_scheme=color_scheme).new_page()

@@ -147,4 +147,70 @@ def test_home_page_lists_published_open_letters(client: Client, open_letter: Ope
     _add(open_letter, "Home Walker")
     html = client.get("/").content.decode()
     assert f'<a href="/open-letters/{open_letter.slug}/">Walkers for Resolution 7</a>' in html
-    assert "1 verified endorsement<" in html
+    assert "1 verified endorsement" in html
+    assert "1 verified endorsements" not in html
+    assert '<a href="/open-letters/">Open letters, on a page of their own</a>' in html
+
+
+def _published(organisation: Any, count: int) -> list[OpenLetter]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from undersigned.openletters.models import OpenLetterStatus
+
+    start = timezone.now() - timedelta(days=count)
+    letters = []
+    for n in range(count):
+        letter = OpenLetter.objects.create(organisation=organisation, slug=f"letter-{n}", title=f"Letter number {n}",
+                                           text="We agree.", status=OpenLetterStatus.PUBLISHED,
+                                           published_at=start + timedelta(days=n))  # fmt: skip
+        services.record_version(letter=letter)
+        letters.append(letter)
+    return letters
+
+
+def test_the_open_letters_page_lists_them_all_newest_first_a_page_at_a_time(client: Client, organisation: Any) -> None:
+    _published(organisation, 23)
+    OpenLetter.objects.create(organisation=organisation, slug="a-draft", title="A draft", text="Not yet.")
+    first = client.get("/open-letters/")
+    assert first.status_code == 200
+    html = first.content.decode()
+    titles = [f"Letter number {n}" for n in range(22, 2, -1)]  # 20 a page, newest first
+    assert [t for t in titles if f">{t}</a>" in html] == titles
+    assert ">Letter number 2</a>" not in html
+    assert "A draft" not in html
+    assert "Page 1 of 2" in html
+    assert '<a href="?page=2" rel="next">Older letters</a>' in html
+
+    second = client.get("/open-letters/?page=2").content.decode()
+    assert [n for n in range(23) if f">Letter number {n}</a>" in second] == [0, 1, 2]
+    assert '<a href="?page=1" rel="prev">Newer letters</a>' in second
+    assert "<title>Open letters, page 2 — Undersigned</title>" in second
+
+    # A page past the end, or not a number, shows the nearest page instead of an error.
+    assert ">Letter number 0</a>" in client.get("/open-letters/?page=99").content.decode()
+    assert ">Letter number 22</a>" in client.get("/open-letters/?page=%3Cscript%3E").content.decode()
+
+
+def test_the_home_page_shows_the_newest_open_letters_and_links_to_the_rest(client: Client, organisation: Any) -> None:
+    _published(organisation, 8)
+    html = client.get("/").content.decode()
+    assert [n for n in range(8) if f">Letter number {n}</a>" in html] == [2, 3, 4, 5, 6, 7]
+    assert '<a href="/open-letters/">All open letters</a>' in html
+
+
+def test_the_home_page_pages_through_campaigns(client: Client, organisation: Any) -> None:
+    from undersigned.campaigns.enums import CampaignStatus
+
+    for n in range(21):
+        CampaignFactory(organisation=organisation, slug=f"campaign-{n}", title=f"Campaign number {n}",
+                        status=CampaignStatus.LIVE)  # fmt: skip
+    first = client.get("/").content.decode()
+    second = client.get("/?page=2").content.decode()
+    shown = [n for n in range(21) if f">Campaign number {n}</a>" in first]
+    rest = [n for n in range(21) if f">Campaign number {n}</a>" in second]
+    assert len(shown) == 20
+    assert sorted(shown + rest) == list(range(21))
+    assert '<a href="?page=2" rel="next">More campaigns</a>' in first
+    assert "Page 2 of 2" in second

@@ -30,8 +30,11 @@ def letter_for_page(slug: str) -> OpenLetter | None:
 
 
 def public_letters() -> QuerySet[OpenLetter]:
-    return OpenLetter.objects.filter(status=OpenLetterStatus.PUBLISHED, current_version__isnull=False).select_related(
-        "organisation"
+    """Published open letters, newest first (a fixed order, so pages never overlap)."""
+    return (
+        OpenLetter.objects.filter(status=OpenLetterStatus.PUBLISHED, current_version__isnull=False)
+        .select_related("organisation")
+        .order_by("-published_at", "-id")
     )
 
 

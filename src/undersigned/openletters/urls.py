@@ -4,6 +4,7 @@ from . import views
 
 app_name = "openletters"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("<slug:slug>/", views.letter_page, name="letter"),
     path("<slug:slug>/versions/", views.versions_page, name="versions"),
     path("<slug:slug>/endorse/", views.endorse, name="endorse"),

@@ -10,6 +10,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -55,6 +56,16 @@ def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[
 
 def _before(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
+
+
+INDEX_PAGE_SIZE = 20
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """Every published open letter, newest first, 20 a page (``?page=N``; a bad N shows the nearest page)."""
+    page = Paginator(queries.public_letters(), INDEX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "openletters/index.html", {"page": page})
 
 
 @require_GET

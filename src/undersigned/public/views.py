@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -85,13 +86,23 @@ def share_links(campaign: Campaign) -> ShareLinks:
     )
 
 
+HOME_CAMPAIGNS = 20  # a page (``?page=N``)
+HOME_OPEN_LETTERS = 6
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     from undersigned.openletters.queries import public_letters
 
-    campaigns = list(campaign_queries.public_campaigns()[:50])
-    open_letters = list(public_letters()[:50])
-    return render(request, "public/home.html", {"campaigns": campaigns, "open_letters": open_letters})
+    page = Paginator(campaign_queries.public_campaigns(), HOME_CAMPAIGNS).get_page(request.GET.get("page"))
+    # The newest few open letters; /open-letters/ lists them all.
+    open_letters = list(public_letters()[: HOME_OPEN_LETTERS + 1]) if page.number == 1 else []
+    context = {
+        "page": page,
+        "open_letters": open_letters[:HOME_OPEN_LETTERS],
+        "more_open_letters": len(open_letters) > HOME_OPEN_LETTERS,
+    }
+    return render(request, "public/home.html", context)
 
 
 @require_GET
