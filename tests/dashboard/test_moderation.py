@@ -129,3 +129,40 @@ def test_people_without_dashboard_access_cannot_moderate(client: Client, discuss
     assert _act(client, comment, "approve").status_code == 403
     comment.refresh_from_db()
     assert comment.status == CommentStatus.PENDING
+
+
+def test_a_long_queue_comes_a_page_at_a_time_and_acting_keeps_the_page(
+    client: Client, discussion: Discussion, moderator: Any
+) -> None:
+    comments = [_comment(discussion, body=f"Comment number {n}.") for n in range(53)]
+    client.force_login(moderator)
+    url = reverse("dashboard:moderation")
+    first = client.get(url).content.decode()
+    assert "53 comments to look at; these are 1 to 50, the oldest first." in first
+    assert "Comment number 0." in first
+    assert "Comment number 49." in first
+    assert "Comment number 50." not in first
+    assert '<a href="?page=2" rel="next">Next page</a>' in first
+
+    second = client.get(url, {"page": "2"}).content.decode()
+    assert [n for n in range(53) if f"Comment number {n}." in second] == [50, 51, 52]
+    assert "Page 2 of 2" in second
+
+    # Acting on a comment of page 2 comes back to page 2.
+    response = _act(client, comments[51], "approve", page="2")
+    assert response["Location"] == url + "?page=2"
+    # A page that is not a number, or past the end, shows the nearest page.
+    assert "Comment number 52." in client.get(url, {"page": "99"}).content.decode()
+    assert "Comment number 0." in client.get(url, {"page": "x"}).content.decode()
+    assert _act(client, comments[0], "approve", page="<script>")["Location"] == url
+
+    # Hidden comments page too, the most recently hidden first.
+    for comment in comments[:52]:
+        services.hide_comment(comment=comment, actor=moderator, reason="Off topic")
+    hidden = client.get(url, {"show": "hidden"}).content.decode()
+    assert "52 comments hidden; these are 1 to 50, the most recently hidden first." in hidden
+    assert '<a href="?show=hidden&amp;page=2" rel="next">Next page</a>' in hidden
+    hidden_two = client.get(url, {"show": "hidden", "page": "2"}).content.decode()
+    assert hidden_two.count('name="action" value="restore"') == 2
+    response = _act(client, comments[0], "restore", show="hidden", page="2")
+    assert response["Location"] == url + "?show=hidden&page=2"

@@ -9,7 +9,10 @@ moderates its discussions; other people's comments do not exist for them (404).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +25,7 @@ from .forms import HideForm
 from .permissions import dashboard_user_required
 
 SHOWS = {"waiting": "Waiting and reported", "hidden": "Hidden"}
+PAGE_SIZE = 50
 
 
 def _queue(
@@ -33,13 +37,16 @@ def _queue(
     acted_on: Comment | None = None,
 ) -> HttpResponse:
     organisation_ids = queries.moderated_organisation_ids(request.user)
-    comments = queries.moderation_queue(organisation_ids, show=show)
+    page = Paginator(queries.moderation_queue(organisation_ids, show=show), PAGE_SIZE).get_page(
+        request.GET.get("page") or request.POST.get("page")
+    )
+    comments = list(page)
     if acted_on is not None and acted_on.pk not in {c.pk for c in comments}:
         # The comment whose form had an error stays in view, with its error, whichever list it is in.
         comments.insert(0, acted_on)
     reports = queries.open_reports_of([c.pk for c in comments])
     items = [(comment, reports.get(comment.pk, [])) for comment in comments]
-    context = {"items": items, "show": show, "shows": SHOWS, "errors": errors or {}}
+    context = {"items": items, "show": show, "shows": SHOWS, "errors": errors or {}, "page": page}
     return render(request, "dashboard/moderation.html", context, status=status)
 
 
@@ -84,4 +91,12 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
     else:
         return _queue(request, show=show, errors={comment.pk: "Choose an action."}, status=400, acted_on=comment)
     messages.success(request, done)
-    return HttpResponseRedirect(reverse("dashboard:moderation") + ("?show=hidden" if show == "hidden" else ""))
+    return HttpResponseRedirect(reverse("dashboard:moderation") + _query(show=show, page=request.POST.get("page")))
+
+
+def _query(*, show: str, page: str | None) -> str:
+    """The queue's query string: which list, and which page (back where the moderator was)."""
+    params = {"show": show} if show != "waiting" else {}
+    if page and page.isdigit() and page != "1" and len(page) < 9:
+        params["page"] = page
+    return "?" + urlencode(params) if params else ""

@@ -99,8 +99,9 @@ def _in_organisations(query: QuerySet[Comment], organisation_ids: list[int] | No
     return query.filter(discussion__organisation_id__in=organisation_ids)
 
 
-def moderation_queue(organisation_ids: list[int] | None, *, show: str = "waiting", limit: int = 100) -> list[Comment]:
-    """Comments for moderators: waiting for approval, reported, or hidden (to restore)."""
+def moderation_queue(organisation_ids: list[int] | None, *, show: str = "waiting") -> QuerySet[Comment]:
+    """Comments for moderators: waiting for approval or reported (oldest first), or hidden
+    (to restore; last hidden first)."""
     query = Comment.objects.select_related("discussion__campaign", "parent")
     if show == "hidden":
         query = query.filter(status=CommentStatus.HIDDEN).order_by("-updated_at", "-id")
@@ -108,7 +109,7 @@ def moderation_queue(organisation_ids: list[int] | None, *, show: str = "waiting
         query = query.filter(
             Q(status=CommentStatus.PENDING) | Q(status=CommentStatus.PUBLISHED, open_reports__gt=0)
         ).order_by("id")
-    return list(_in_organisations(query, organisation_ids)[:limit])
+    return _in_organisations(query, organisation_ids)
 
 
 def moderated_comment(organisation_ids: list[int] | None, comment_id: int) -> Comment | None:
