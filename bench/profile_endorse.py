@@ -14,43 +14,20 @@ wall and CPU time per request, then a cProfile listing of --count requests.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
-import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
-from benchkit import PostgresDatabase, csrf_token, input_value
-from profile_submit import HOST, _queries
+from benchkit import csrf_token, input_value
+from request_profile import HOST, Visit, cpu_profile, setup_django, show_queries, throwaway_database, time_visits
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "undersigned" / "demo"
 WHAT = {"endorse": "endorsements (GET + POST)", "get": "endorse GETs", "post": "endorse POSTs", "page": "letter pages"}
 
 
 def _setup(tmp: Path, database_url: str) -> str:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="undersigned.settings",
-        DATABASE_URL=database_url,
-        UNDERSIGNED_SECRET_KEY="bench-profile-" + "x" * 40,
-        UNDERSIGNED_VAR_DIR=str(tmp / "var"),
-        UNDERSIGNED_BASE_URL=f"http://{HOST}:8000",
-        UNDERSIGNED_CACHE_URL="db://",
-        UNDERSIGNED_DEBUG="0",
-        UNDERSIGNED_LOG_LEVEL="WARNING",
-        UNDERSIGNED_FORM_MIN_FILL_SECONDS="0",
-        UNDERSIGNED_RATE_LIMITS="endorse=1000000/m",
-    )
-    import django
-
-    django.setup()
+    setup_django(tmp, database_url, rate_limits="endorse=1000000/m")
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("createcachetable", verbosity=0)
     for name in ("bus-to-every-trailhead.toml", "open-letter-trailheads.toml"):
         call_command("import_campaign", str(DEMO / name), verbosity=0)
     from datetime import timedelta
@@ -113,25 +90,6 @@ class Endorser:
         assert response.status_code == 200, response.status_code
 
 
-def _timed(endorser: Endorser, count: int) -> None:
-    totals = {"endorse GET": [0.0, 0.0], "endorse POST": [0.0, 0.0], "letter page GET": [0.0, 0.0]}
-
-    def clock(what: str, call: Callable[[], Any]) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = call()
-        totals[what][0] += time.perf_counter() - wall
-        totals[what][1] += time.process_time() - cpu
-        return result
-
-    for _ in range(count):
-        page = clock("endorse GET", endorser.get_form)
-        clock("endorse POST", partial(endorser.post, page))
-        clock("letter page GET", endorser.get_page)
-    print(f"\nMean time per request over {count} endorsements (one process, no profiler):")
-    for what, (wall, cpu) in totals.items():
-        print(f"  {what:<18} wall {wall / count * 1000:6.2f} ms   CPU {cpu / count * 1000:6.2f} ms")
-
-
 def _profile(endorser: Endorser, count: int, what: str, top: int) -> None:
     pages = [endorser.get_form() for _ in range(count)] if what == "post" else []
 
@@ -146,15 +104,7 @@ def _profile(endorser: Endorser, count: int, what: str, top: int) -> None:
             else:
                 endorser.get_page()
 
-    import cProfile
-    import pstats
-
-    print(f"\nProfile of {count} × {WHAT[what]}, CPU time:")
-    with cProfile.Profile(time.process_time) as prof:
-        work()
-    stats = pstats.Stats(prof, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
+    cpu_profile(f"Profile of {count} × {WHAT[what]}", work, top)
 
 
 def main() -> None:
@@ -167,30 +117,23 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.count <= 20_000:
         parser.error("--count must be 1–20000")
-    with tempfile.TemporaryDirectory(prefix="undersigned-profile-") as tmp_name:
-        tmp = Path(tmp_name)
-        pg = PostgresDatabase(args.pg_url) if args.pg_url else None
-        if pg is not None:
-            pg.create()
-        try:
-            slug = _setup(tmp, args.pg_url or f"sqlite:///{tmp / 'profile.sqlite3'}")
-            endorser = Endorser(slug)
-            for _ in range(20):  # warm up: imports, template and URL caches, the connection
-                endorser.post(endorser.get_form())
-                endorser.get_page()
-            print("Queries per request (a browser's second endorsement):")
-            page = _queries("endorse GET", endorser.get_form)
-            _queries("endorse POST", lambda: endorser.post(page))
-            _queries("letter page GET", endorser.get_page)
-            _timed(endorser, min(args.count, 200))
-            if args.profiler != "none":
-                _profile(endorser, args.count, args.what, args.top)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if pg is not None:
-                pg.drop()
+    with throwaway_database(args.pg_url) as (tmp, database_url):
+        endorser = Endorser(_setup(tmp, database_url))
+        for _ in range(20):  # warm up: imports, template and URL caches, the connection
+            endorser.post(endorser.get_form())
+            endorser.get_page()
+        print("Queries per request (a browser's second endorsement):")
+        page = show_queries("endorse GET", endorser.get_form)
+        show_queries("endorse POST", lambda: endorser.post(page))
+        show_queries("letter page GET", endorser.get_page)
+        visit = Visit(
+            form=("endorse GET", endorser.get_form),
+            send=("endorse POST", endorser.post),
+            page=("letter page GET", endorser.get_page),
+        )
+        time_visits(visit, min(args.count, 200), "endorsements")
+        if args.profiler != "none":
+            _profile(endorser, args.count, args.what, args.top)
 
 
 if __name__ == "__main__":

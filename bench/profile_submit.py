@@ -14,19 +14,13 @@ submits. No server, no network: this is the cost inside Django, per request.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from benchkit import PostgresDatabase, csrf_token, demo_campaign_file, input_value, textarea_value
+from benchkit import csrf_token, demo_campaign_file, input_value, textarea_value
+from request_profile import HOST, Visit, cpu_profile, setup_django, show_queries, throwaway_database, time_visits
 
-HOST = "127.0.0.1"
 WHAT = {
     "submit": "letters (composer GET + POST)",
     "get": "composer GETs",
@@ -49,27 +43,9 @@ def _parse_args() -> argparse.Namespace:
 
 
 def _setup(tmp: Path, database_url: str) -> str:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="undersigned.settings",
-        DATABASE_URL=database_url,
-        UNDERSIGNED_SECRET_KEY="bench-profile-" + "x" * 40,
-        UNDERSIGNED_VAR_DIR=str(tmp / "var"),
-        UNDERSIGNED_BASE_URL=f"http://{HOST}:8000",
-        UNDERSIGNED_CACHE_URL="db://",
-        UNDERSIGNED_DEBUG="0",
-        UNDERSIGNED_LOG_LEVEL="WARNING",
-        # The abuse layer's checks all run; one process writing letter after letter is not
-        # a person, so the minimum fill time is 0 and the letter rate limit out of reach.
-        UNDERSIGNED_FORM_MIN_FILL_SECONDS="0",
-        UNDERSIGNED_RATE_LIMITS="compose=1000000/m",
-    )
-    import django
-
-    django.setup()
+    setup_django(tmp, database_url, rate_limits="compose=1000000/m")
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("createcachetable", verbosity=0)
     campaign_file = demo_campaign_file()
     if campaign_file is None:
         raise SystemExit("this version ships no demo campaign file; nothing to profile")
@@ -124,39 +100,6 @@ class Supporter:
         assert response.status_code == 200, response.status_code
 
 
-def _queries(what: str, call: Callable[[], Any]) -> Any:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        result = call()
-    kinds = Counter(q["sql"].split(None, 1)[0].upper() for q in captured.captured_queries)
-    print(f"  {what:<22} {len(captured.captured_queries):>2} queries  {dict(kinds)}")
-    for q in captured.captured_queries:
-        print(f"      {q['sql'][:150]}")
-    return result
-
-
-def _timed(supporter: Supporter, count: int) -> None:
-    """Mean wall and CPU time of each request (CPU is what counts on a busy shared machine)."""
-    totals = {"composer GET": [0.0, 0.0], "composer POST": [0.0, 0.0], "campaign page GET": [0.0, 0.0]}
-
-    def clock(what: str, call: Callable[[], Any]) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = call()
-        totals[what][0] += time.perf_counter() - wall
-        totals[what][1] += time.process_time() - cpu
-        return result
-
-    for _ in range(count):
-        page = clock("composer GET", supporter.get_composer)
-        clock("composer POST", partial(supporter.post_letter, page))
-        clock("campaign page GET", supporter.get_campaign_page)
-    print(f"\nMean time per request over {count} letters (one process, no profiler):")
-    for what, (wall, cpu) in totals.items():
-        print(f"  {what:<18} wall {wall / count * 1000:6.2f} ms   CPU {cpu / count * 1000:6.2f} ms")
-
-
 def _pieces(slug: str, rounds: int = 200) -> None:
     """CPU time of the parts that the profiles show to be large, each on its own."""
     from undersigned.campaigns import queries
@@ -190,6 +133,14 @@ def _pieces(slug: str, rounds: int = 200) -> None:
         print(f"  {name:<32} {(time.process_time() - started) / rounds * 1000:7.3f} ms")
 
 
+def _visit(supporter: Supporter) -> Visit:
+    return Visit(
+        form=("composer GET", supporter.get_composer),
+        send=("composer POST", supporter.post_letter),
+        page=("campaign page GET", supporter.get_campaign_page),
+    )
+
+
 def _profile(supporter: Supporter, count: int, what: str, profiler: str, top: int) -> None:
     pages: list[str] = []
     if what == "post":
@@ -206,8 +157,8 @@ def _profile(supporter: Supporter, count: int, what: str, profiler: str, top: in
             else:
                 supporter.get_campaign_page()
 
-    print(f"\nProfile of {count} × {WHAT[what]}, {profiler}:")
     if profiler == "pyinstrument":
+        print(f"\nProfile of {count} × {WHAT[what]}, pyinstrument:")
         try:
             from pyinstrument import Profiler  # type: ignore[import-not-found]  # optional: uv run --with pyinstrument
         except ImportError:
@@ -218,45 +169,25 @@ def _profile(supporter: Supporter, count: int, what: str, profiler: str, top: in
         prof.stop()
         print(prof.output_text(unicode=True, color=False, show_all=False))
         return
-    import cProfile
-    import pstats
-
-    # CPU time, not wall time: waiting for the database (or for other work on a shared
-    # machine) would otherwise fill the listing.
-    with cProfile.Profile(time.process_time) as prof:
-        work()
-    stats = pstats.Stats(prof, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
+    cpu_profile(f"Profile of {count} × {WHAT[what]}", work, top)
 
 
 def main() -> None:
     args = _parse_args()
-    with tempfile.TemporaryDirectory(prefix="undersigned-profile-") as tmp_name:
-        tmp = Path(tmp_name)
-        pg = PostgresDatabase(args.pg_url) if args.pg_url else None
-        if pg is not None:
-            pg.create()
-        try:
-            slug = _setup(tmp, args.pg_url or f"sqlite:///{tmp / 'profile.sqlite3'}")
-            supporter = Supporter(slug)
-            for _ in range(20):  # warm up: imports, template and URL caches, the connection
-                supporter.post_letter(supporter.get_composer())
-                supporter.get_campaign_page()
-            print("Queries per request (a browser's second letter):")
-            page = _queries("composer GET", supporter.get_composer)
-            _queries("composer POST", lambda: supporter.post_letter(page))
-            _queries("campaign page GET", supporter.get_campaign_page)
-            _timed(supporter, min(args.count, 200))
-            _pieces(slug)
-            if args.profiler != "none":
-                _profile(supporter, args.count, args.what, args.profiler, args.top)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if pg is not None:
-                pg.drop()
+    with throwaway_database(args.pg_url) as (tmp, database_url):
+        slug = _setup(tmp, database_url)
+        supporter = Supporter(slug)
+        for _ in range(20):  # warm up: imports, template and URL caches, the connection
+            supporter.post_letter(supporter.get_composer())
+            supporter.get_campaign_page()
+        print("Queries per request (a browser's second letter):")
+        page = show_queries("composer GET", supporter.get_composer)
+        show_queries("composer POST", lambda: supporter.post_letter(page))
+        show_queries("campaign page GET", supporter.get_campaign_page)
+        time_visits(_visit(supporter), min(args.count, 200), "letters")
+        _pieces(slug)
+        if args.profiler != "none":
+            _profile(supporter, args.count, args.what, args.profiler, args.top)
 
 
 if __name__ == "__main__":
