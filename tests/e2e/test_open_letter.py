@@ -90,7 +90,7 @@ def test_the_open_letters_page_on_a_phone_by_keyboard(
 
     page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
     page.goto("/")
-    link = page.get_by_role("link", name="Open letters, on a page of their own")
+    link = page.get_by_role("link", name="All open letters")
     link.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Open letters")

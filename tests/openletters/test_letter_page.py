@@ -149,7 +149,7 @@ def test_home_page_lists_published_open_letters(client: Client, open_letter: Ope
     assert f'<a href="/open-letters/{open_letter.slug}/">Walkers for Resolution 7</a>' in html
     assert "1 verified endorsement" in html
     assert "1 verified endorsements" not in html
-    assert '<a href="/open-letters/">Open letters, on a page of their own</a>' in html
+    assert '<a href="/open-letters/">All open letters</a></p>' in html
 
 
 def _published(organisation: Any, count: int) -> list[OpenLetter]:
@@ -197,7 +197,7 @@ def test_the_home_page_shows_the_newest_open_letters_and_links_to_the_rest(clien
     _published(organisation, 8)
     html = client.get("/").content.decode()
     assert [n for n in range(8) if f">Letter number {n}</a>" in html] == [2, 3, 4, 5, 6, 7]
-    assert '<a href="/open-letters/">All open letters</a>' in html
+    assert '<a href="/open-letters/">All open letters</a> (6 newest shown here)' in html
 
 
 def test_the_home_page_pages_through_campaigns(client: Client, organisation: Any) -> None:
