@@ -490,3 +490,29 @@ def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign:
     assert set(Delivery.objects.filter(pk__in=sent).values_list("status", flat=True)) == {DeliveryStatus.SENT}
     logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(pk) for pk in sent])
     assert logged.count() == 3
+
+
+def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, smtp_sink: Any) -> None:
+    """UNDERSIGNED_DB_PREPARED_STATEMENTS=0 (a pooler without them): no named statement is made."""
+    from django.db import connection
+
+    from undersigned.delivery.sending import send_queued
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    before = options.get("server_side_binding")
+    options["server_side_binding"] = False
+    try:
+        connection.close()  # the next statement opens a connection of its own
+        deliveries = _queue(campaign, 3)
+        assert send_queued() == 3
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        options["server_side_binding"] = before
+        connection.close()
+    sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
+    assert {d.status for d in sent} == {DeliveryStatus.SENT}
+    assert len(smtp_sink.messages) == 3
