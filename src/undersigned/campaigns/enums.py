@@ -15,3 +15,10 @@ class Channel(models.TextChoices):
 
 
 CHANNEL_ORDER = [Channel.MAILTO, Channel.EMAIL, Channel.WEB_FORM, Channel.POST]
+# The labels above speak to supporters; organisers read about the same channels.
+CHANNEL_NAMES_FOR_ORGANISERS = {
+    Channel.MAILTO: "Supporter's own email",
+    Channel.EMAIL: "Sent by the platform",
+    Channel.WEB_FORM: "Recipient's web form",
+    Channel.POST: "By post",
+}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/comments/<int:comment_id>/", moderation.act, name="moderation_act"),
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
+    path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
     path("print-jobs/<int:job_id>/", views.print_job, name="print_job"),
     path("print-jobs/<int:job_id>/download/", views.print_job_download, name="print_job_download"),
     path("print-jobs/<int:job_id>/posted/", views.print_job_posted, name="print_job_posted"),

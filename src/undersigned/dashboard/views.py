@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns.models import Campaign
+from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import PrintJob, PrintJobStatus
 
@@ -113,6 +114,30 @@ def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
     open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
     return render(request, "dashboard/index.html", {"campaigns": campaigns, "open_letters": open_letters})
+
+
+# --- Deliveries ---------------------------------------------------------------------------
+
+
+@require_GET
+@dashboard_user_required
+def deliveries_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """How a campaign's letters are getting to their recipients.
+
+    Counts by channel and status, the progress of the emails the platform sends, the
+    latest failures and bounces with the server's reason, and the recipients whose
+    address bounced. Read fresh on every visit; while emails are on their way, htmx
+    polls for the counts (a 204 when nothing changed), and a Refresh link does the same
+    without JavaScript.
+    """
+    campaign = managed_campaign_or_404(request.user, slug)
+    data = delivery_queries.campaign_deliveries(campaign)
+    context = {"campaign": campaign, "data": data, "statuses": delivery_queries.SHOWN_STATUSES}
+    if getattr(request, "htmx", False):  # set by django_htmx's middleware
+        if request.GET.get("seen") == data.stamp:
+            return HttpResponse(status=204)
+        return render(request, "dashboard/deliveries.html#update", context)
+    return render(request, "dashboard/deliveries.html", context)
 
 
 # --- Printing in bulk ------------------------------------------------------------------
