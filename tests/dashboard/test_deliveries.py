@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.utils import timezone
 from tests.factories import CampaignFactory, LetterFactory, MembershipFactory, RecipientFactory, UserFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.models import Delivery, DeliveryStatus
+from undersigned.delivery.queries import forget_delivery_counts
 from undersigned.delivery.services import record_delivery
 from undersigned.organisations.models import Role
 
@@ -86,6 +89,9 @@ def test_polling_answers_204_until_a_count_changes(client: Client, sending: Any,
     assert client.get(url, {"seen": seen}, headers=HTMX).status_code == 204
 
     Delivery.objects.filter(status=DeliveryStatus.QUEUED).update(status=DeliveryStatus.SENT)
+    # The counts are kept a few seconds (counting a big campaign reads every delivery): still nothing new.
+    assert client.get(url, {"seen": seen}, headers=HTMX).status_code == 204
+    forget_delivery_counts(sending.pk)  # as if those seconds had passed
     update = client.get(url, {"seen": seen}, headers=HTMX)
     assert update.status_code == 200
     text = update.content.decode()
@@ -93,6 +99,7 @@ def test_polling_answers_204_until_a_count_changes(client: Client, sending: Any,
     assert 'hx-swap-oob="innerHTML"' in text
 
     Delivery.objects.filter(status=DeliveryStatus.RETRY).update(status=DeliveryStatus.SENT)
+    forget_delivery_counts(sending.pk)
     done = client.get(url, headers=HTMX).content.decode()
     assert "hx-trigger" not in done  # nothing on its way: no more polling
     assert "Refresh" not in done
@@ -116,3 +123,39 @@ def test_other_organisations_campaigns_do_not_exist_here(client: Client, sending
     client.logout()
     response = client.get(reverse("dashboard:deliveries", args=[sending.slug]))
     assert response.status_code == 302  # to the login page
+
+
+def test_counts_are_kept_longer_the_longer_counting_takes(sending: Any, monkeypatch: Any) -> None:
+    """However big the campaign and however many people watch, counting takes at most a twentieth of the time."""
+    from undersigned.delivery import queries
+
+    clock = iter([100.0, 101.0])  # counting "takes" one second
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
+    forget_delivery_counts(sending.pk)
+    before = time.time()
+    counts, _ = queries.delivery_counts(sending.pk)
+    kept = cache.get(f"undersigned:delivery-counts:{sending.pk}")
+    assert kept["fresh_until"] - before >= 20  # made again after 20 × 1 s, not after 3 s
+    Delivery.objects.filter(status=DeliveryStatus.QUEUED).update(status=DeliveryStatus.SENT)
+    assert queries.delivery_counts(sending.pk)[0] == counts  # within that time, from the cache
+
+
+def test_marking_a_print_as_posted_shows_at_once(
+    client: Client, organisation: Any, member: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from undersigned.delivery.models import PrintJob, PrintJobStatus
+    from undersigned.delivery.services import mark_print_job_posted, request_post
+
+    board = RecipientFactory(organisation=organisation, name="Wend River Board")
+    campaign = CampaignFactory(organisation=organisation, slug="posting", posts_for_supporters=True, recipients=[board])
+    for n in range(3):
+        request_post(letter=LetterFactory(campaign=campaign, sender_name=f"Writer {n}"), recipient=board)
+    client.force_login(member)
+    url = reverse("dashboard:deliveries", args=[campaign.slug])
+    row = '<th scope="row">By post</th><td>{}</td><td>0</td><td>0</td><td>{}</td>'
+    assert row.format(3, 0) in client.get(url).content.decode()
+
+    job = PrintJob.objects.create(campaign=campaign, status=PrintJobStatus.DONE, total=3, done=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mark_print_job_posted(job=job, actor=member) == 3
+    assert row.format(0, 3) in client.get(url).content.decode()  # not the counts kept from before

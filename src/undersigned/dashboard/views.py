@@ -131,9 +131,10 @@ def deliveries_page(request: HttpRequest, slug: str) -> HttpResponse:
     without JavaScript.
     """
     campaign = managed_campaign_or_404(request.user, slug)
-    data = delivery_queries.campaign_deliveries(campaign)
+    polling = bool(getattr(request, "htmx", False))  # set by django_htmx's middleware
+    data = delivery_queries.campaign_deliveries(campaign, details=not polling)
     context = {"campaign": campaign, "data": data, "statuses": delivery_queries.SHOWN_STATUSES}
-    if getattr(request, "htmx", False):  # set by django_htmx's middleware
+    if polling:
         if request.GET.get("seen") == data.stamp:
             return HttpResponse(status=204)
         return render(request, "dashboard/deliveries.html#update", context)

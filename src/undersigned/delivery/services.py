@@ -32,6 +32,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.models import Letter
 
+from . import queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 
 
@@ -532,5 +533,7 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
             )
         PrintJob.objects.filter(pk=job.pk).update(posted_count=len(ids))
         log_action("print_job.posted", job, actor=actor, letters=len(ids))
+        if job.campaign_id is not None:  # the deliveries page shows them sent at once
+            transaction.on_commit(partial(queries.forget_delivery_counts, job.campaign_id))
     job.refresh_from_db()
     return len(ids)
