@@ -18,7 +18,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from benchkit import csrf_token, input_value
-from request_profile import HOST, Visit, cpu_profile, setup_django, show_queries, throwaway_database, time_visits
+from request_profile import (
+    HOST,
+    Visit,
+    cpu_profile,
+    setup_django,
+    throwaway_database,
+    time_visits,
+    warm_up_and_show_queries,
+)
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "undersigned" / "demo"
 WHAT = {"endorse": "endorsements (GET + POST)", "get": "endorse GETs", "post": "endorse POSTs", "page": "letter pages"}
@@ -119,18 +127,12 @@ def main() -> None:
         parser.error("--count must be 1–20000")
     with throwaway_database(args.pg_url) as (tmp, database_url):
         endorser = Endorser(_setup(tmp, database_url))
-        for _ in range(20):  # warm up: imports, template and URL caches, the connection
-            endorser.post(endorser.get_form())
-            endorser.get_page()
-        print("Queries per request (a browser's second endorsement):")
-        page = show_queries("endorse GET", endorser.get_form)
-        show_queries("endorse POST", lambda: endorser.post(page))
-        show_queries("letter page GET", endorser.get_page)
         visit = Visit(
             form=("endorse GET", endorser.get_form),
             send=("endorse POST", endorser.post),
             page=("letter page GET", endorser.get_page),
         )
+        warm_up_and_show_queries(visit, "endorsement")
         time_visits(visit, min(args.count, 200), "endorsements")
         if args.profiler != "none":
             _profile(endorser, args.count, args.what, args.top)

@@ -19,7 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchkit import csrf_token, demo_campaign_file, input_value, textarea_value
-from request_profile import HOST, Visit, cpu_profile, setup_django, show_queries, throwaway_database, time_visits
+from request_profile import (
+    HOST,
+    Visit,
+    cpu_profile,
+    setup_django,
+    throwaway_database,
+    time_visits,
+    warm_up_and_show_queries,
+)
 
 WHAT = {
     "submit": "letters (composer GET + POST)",
@@ -177,13 +185,7 @@ def main() -> None:
     with throwaway_database(args.pg_url) as (tmp, database_url):
         slug = _setup(tmp, database_url)
         supporter = Supporter(slug)
-        for _ in range(20):  # warm up: imports, template and URL caches, the connection
-            supporter.post_letter(supporter.get_composer())
-            supporter.get_campaign_page()
-        print("Queries per request (a browser's second letter):")
-        page = show_queries("composer GET", supporter.get_composer)
-        show_queries("composer POST", lambda: supporter.post_letter(page))
-        show_queries("campaign page GET", supporter.get_campaign_page)
+        warm_up_and_show_queries(_visit(supporter), "letter")
         time_visits(_visit(supporter), min(args.count, 200), "letters")
         _pieces(slug)
         if args.profiler != "none":

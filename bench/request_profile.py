@@ -94,6 +94,18 @@ class Visit:
     page: tuple[str, Callable[[], None]]  # (label, fetch the page)
 
 
+def warm_up_and_show_queries(visit: Visit, noun: str) -> None:
+    """20 rounds to warm up (imports, template and URL caches, the connection), then the
+    queries of each request of the next round: a browser's second visit."""
+    for _ in range(20):
+        visit.send[1](visit.form[1]())
+        visit.page[1]()
+    print(f"Queries per request (a browser's second {noun}):")
+    page = show_queries(visit.form[0], visit.form[1])
+    show_queries(visit.send[0], partial(visit.send[1], page))
+    show_queries(visit.page[0], visit.page[1])
+
+
 def time_visits(visit: Visit, count: int, noun: str) -> None:
     """Mean wall and CPU time of each request over ``count`` rounds (CPU counts on a busy machine)."""
     totals: dict[str, list[float]] = {visit.form[0]: [0.0, 0.0], visit.send[0]: [0.0, 0.0], visit.page[0]: [0.0, 0.0]}

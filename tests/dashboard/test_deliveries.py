@@ -24,13 +24,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def member(organisation: Any) -> Any:
-    user = UserFactory(username="member-organiser", is_staff=True)
-    MembershipFactory(organisation=organisation, user=user, role=Role.ORGANISER)
-    return user
-
-
-@pytest.fixture
 def sending(organisation: Any) -> Any:
     """A campaign with emails in every state, a web form report and a bounced address."""
     board = RecipientFactory(organisation=organisation, name="Wend River Board", email="board@wend.example")

@@ -47,14 +47,6 @@ def posting_campaign(organisation: Any) -> Any:
 
 
 @pytest.fixture
-def member(organisation: Any) -> Any:
-    """An organiser by membership only: staff, not a superuser."""
-    user = UserFactory(username="member-organiser", is_staff=True)
-    MembershipFactory(organisation=organisation, user=user, role=Role.ORGANISER)
-    return user
-
-
-@pytest.fixture
 def other_organiser(db: Any) -> Any:
     """Staff and an owner, but of another organisation."""
     user = UserFactory(username="other-organiser", is_staff=True)
