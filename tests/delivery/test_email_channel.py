@@ -104,7 +104,7 @@ def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) 
     """The header a recipient sees is the same whichever way the address was put together."""
     from email.headerregistry import Address
 
-    from undersigned.delivery.channels.email import address
+    from undersigned.core.emails import named_address as address
 
     assert address(name, email) == str(Address(display_name=name, addr_spec=email))
     injected = address(f"{name}\r\nBcc: victim@example.org", email)

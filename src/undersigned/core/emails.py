@@ -10,6 +10,9 @@ case, and people type their address in any case).
 from __future__ import annotations
 
 import contextlib
+from email.headerregistry import Address
+
+from .sanitising import single_line
 
 # Providers that deliver "local+anything" to "local".
 _PLUS_TAGS = frozenset(
@@ -57,3 +60,19 @@ def normalise_email(address: str) -> str:
         local = local.replace(".", "")
     domain = _DOMAIN_ALIASES.get(domain, domain)
     return f"{local}@{domain}"
+
+
+def named_address(name: str, email: str) -> str:
+    """``Name <user@domain>`` for a header of mail the platform sends.
+
+    The name is made single-line (no user text can add a header) and cut at 150
+    characters, and quoted where RFC 5322 needs it. Given in its two parts, ``Address``
+    skips parsing the address (about 20 µs, three times for every email the engine
+    sends); a local part with quotes or backslashes, which the parts would format
+    differently, is parsed as a whole.
+    """
+    display = single_line(name)[:150]
+    local, at, domain = email.rpartition("@")
+    if at and local and '"' not in local and "\\" not in local:
+        return str(Address(display_name=display, username=local, domain=domain))
+    return str(Address(display_name=display, addr_spec=email))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import logging
 import smtplib
-from email.headerregistry import Address
 
 from django.conf import settings
 from django.core import signing
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
+from undersigned.core.emails import named_address
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
 from undersigned.letters.queries import text_for
@@ -97,10 +97,9 @@ def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlter
         subject=subject,
         body=render_to_string("delivery/digest.txt", context),
         from_email=bounce_address(deliveries[0].pk),
-        to=[str(Address(display_name=single_line(recipient.name)[:150], addr_spec=recipient.email))],
+        to=[named_address(recipient.name, recipient.email)],
         headers={
-            "From": str(Address(display_name=single_line(f"Letters via {', '.join(organisations)}")[:150],
-                                addr_spec=f"letters@{settings.MAIL_DOMAIN}")),
+            "From": named_address(f"Letters via {', '.join(organisations)}", f"letters@{settings.MAIL_DOMAIN}"),
             "Message-ID": f"<digest-{digest.pk}@{settings.MAIL_DOMAIN}>",
         },
     )  # fmt: skip

@@ -7,13 +7,12 @@ programs show an "Unsubscribe" button that POSTs to our link without opening a p
 
 from __future__ import annotations
 
-from email.headerregistry import Address
-
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from undersigned.core.emails import named_address
 from undersigned.core.sanitising import single_line
 
 from .links import confirm_token, unsubscribe_token
@@ -21,15 +20,11 @@ from .models import Comment
 
 
 def _from(organisation: str) -> str:
-    return str(
-        Address(
-            display_name=single_line(f"Discussion at {organisation}")[:150], addr_spec=f"letters@{settings.MAIL_DOMAIN}"
-        )
-    )
+    return named_address(f"Discussion at {organisation}", f"letters@{settings.MAIL_DOMAIN}")
 
 
 def _to(comment: Comment) -> str:
-    return str(Address(display_name=single_line(comment.author_name)[:150], addr_spec=comment.email))
+    return named_address(comment.author_name, comment.email)
 
 
 def comment_url(comment: Comment) -> str:

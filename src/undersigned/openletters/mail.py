@@ -9,7 +9,6 @@ submission simply stops working.
 from __future__ import annotations
 
 import logging
-from email.headerregistry import Address
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -17,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from undersigned.core.emails import named_address
 from undersigned.core.sanitising import single_line
 
 from . import links
@@ -48,13 +48,12 @@ def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
         "update": bool(endorsement.pending_update),
     }
     body = render_to_string("openletters/email_confirm.txt", context)
-    display = single_line(endorsement.signatory or endorsement.name)[:150]
     sender = single_line(letter.organisation.display_short_name)[:100]
     message = EmailMultiAlternatives(
         subject=single_line(f"Please confirm your endorsement of “{letter.title}”")[:200],
         body=body,
-        from_email=str(Address(display_name=f"{sender} via Undersigned", addr_spec=f"letters@{settings.MAIL_DOMAIN}")),
-        to=[str(Address(display_name=display, addr_spec=endorsement.email))],
+        from_email=named_address(f"{sender} via Undersigned", f"letters@{settings.MAIL_DOMAIN}"),
+        to=[named_address(endorsement.signatory or endorsement.name, endorsement.email)],
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(render_to_string("openletters/email_confirm.html", context), "text/html")
