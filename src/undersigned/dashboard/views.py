@@ -126,9 +126,9 @@ def deliveries_page(request: HttpRequest, slug: str) -> HttpResponse:
 
     Counts by channel and status, the progress of the emails the platform sends, the
     latest failures and bounces with the server's reason, and the recipients whose
-    address bounced. Read fresh on every visit; while emails are on their way, htmx
-    polls for the counts (a 204 when nothing changed), and a Refresh link does the same
-    without JavaScript.
+    address bounced. The counts are kept a few seconds (``delivery_counts``); while emails
+    are on their way, htmx polls for them (a 204 when nothing changed), and a Refresh link
+    does the same without JavaScript.
     """
     campaign = managed_campaign_or_404(request.user, slug)
     polling = bool(getattr(request, "htmx", False))  # set by django_htmx's middleware

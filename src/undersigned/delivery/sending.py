@@ -231,26 +231,32 @@ def _audit_data(channel: str) -> str:
 
 
 @cache
-def _mark_sent_sql() -> bytes:
-    """``WITH sent AS (UPDATE …) INSERT INTO <audit log> …`` in libpq's ``$n`` placeholders.
+def _mark_sent_sql(vendor: str) -> tuple[str, ...]:
+    """The mark's statements: on PostgreSQL one, ``WITH sent AS (UPDATE …) INSERT INTO <audit
+    log> …`` in libpq's ``$n`` placeholders; elsewhere the update (``RETURNING id``: did it
+    change the row?) and the audit insert, in ``%s`` placeholders.
 
     Only quoted names and placeholders are put into the text; every value is a parameter.
-    The audit row's values are cast: in ``INSERT … SELECT`` PostgreSQL would not infer
+    On PostgreSQL the audit row's values are cast: in ``INSERT … SELECT`` it would not infer
     their types from the target columns.
     """
     ops = connection.ops
     names = list(_sent_fields(Delivery(pk=0), "", timezone.now()))
-    assignments = ", ".join(f"{ops.quote_name(name)} = ${n}" for n, name in enumerate(names, start=1))
-    after = len(names)
     deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
-    sql = (
-        f"WITH sent AS (UPDATE {deliveries} SET {assignments} "  # noqa: S608
-        f"WHERE id = ${after + 1} AND status = ${after + 2} RETURNING id) "
-        f"INSERT INTO {log} (created_at, action, object_type, object_id, data) "
-        f"SELECT ${after + 3}::timestamptz, ${after + 4}::text, ${after + 5}::text, sent.id::text, "
-        f"${after + 6}::jsonb FROM sent"
+    columns = "created_at, action, object_type, object_id, data"
+    if vendor == "postgresql":
+        n = len(names)
+        assignments = ", ".join(f"{ops.quote_name(name)} = ${i}" for i, name in enumerate(names, start=1))
+        return (
+            f"WITH sent AS (UPDATE {deliveries} SET {assignments} WHERE id = ${n + 1} AND status = ${n + 2} "  # noqa: S608
+            f"RETURNING id) INSERT INTO {log} ({columns}) SELECT ${n + 3}::timestamptz, ${n + 4}::text, "
+            f"${n + 5}::text, sent.id::text, ${n + 6}::jsonb FROM sent",
+        )
+    assignments = ", ".join(f"{ops.quote_name(name)} = %s" for name in names)
+    return (
+        f"UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s RETURNING id",  # noqa: S608
+        f"INSERT INTO {log} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
     )
-    return sql.encode()
 
 
 class _Marked:
@@ -274,11 +280,12 @@ def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
-        return pg_pending.send("undersigned_mark_sent", _mark_sent_sql(), [
+        [statement] = _mark_sent_sql(connection.vendor)
+        return pg_pending.send("undersigned_mark_sent", statement.encode(), [
             *_sent_fields(delivery, response, now).values(), delivery.pk, DeliveryStatus.SENDING.value,
             now, "delivery.sent", Delivery._meta.label_lower, _audit_data(str(delivery.channel)),
         ])  # fmt: skip
-    update, insert = _mark_sent_statements()
+    update, insert = _mark_sent_sql(connection.vendor)
     at = connection.ops.adapt_datetimefield_value(now)
     values = [at if isinstance(v, datetime) else v for v in _sent_fields(delivery, response, now).values()]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -287,22 +294,6 @@ def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
             cursor.execute(insert, [at, "delivery.sent", Delivery._meta.label_lower, str(delivery.pk),
                                     _audit_data(str(delivery.channel))])  # fmt: skip
     return _Marked()
-
-
-@cache
-def _mark_sent_statements() -> tuple[str, str]:
-    """The mark's update (``RETURNING id``: did it change the row?) and audit insert, for SQLite.
-
-    Only quoted names and placeholders are put into the text; every value is a parameter.
-    """
-    ops = connection.ops
-    names = list(_sent_fields(Delivery(pk=0), "", timezone.now()))
-    deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
-    assignments = ", ".join(f"{ops.quote_name(name)} = %s" for name in names)
-    return (
-        f"UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s RETURNING id",  # noqa: S608
-        f"INSERT INTO {log} (created_at, action, object_type, object_id, data) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
-    )
 
 
 def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
