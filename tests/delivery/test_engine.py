@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +41,14 @@ def _queue(campaign: Any, count: int = 1) -> list[Delivery]:
 def _make_due(*deliveries: Delivery) -> None:
     # Stands in for waiting out the backoff: the worker only takes deliveries that are due.
     Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(next_attempt_at=timezone.now())
+
+
+def _postgresql_only(why: str) -> None:
+    """Skip, saying ``why``, unless the tests run on PostgreSQL (CI runs them there)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(why)
 
 
 def _free_port() -> int:
@@ -286,8 +296,7 @@ def test_a_second_claim_waiting_on_the_row_lock_finds_it_taken(campaign: Any) ->
 
     from django.db import connection, connections, transaction
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock waits need PostgreSQL; SQLite serialises writers for the whole file")
+    _postgresql_only("row-lock waits need PostgreSQL; SQLite serialises writers for the whole file")
     from undersigned.delivery.sending import _claim
 
     [delivery] = _queue(campaign)
@@ -344,8 +353,7 @@ def test_a_batch_commits_without_waiting_for_the_disk_and_then_gives_the_setting
 
     from undersigned.delivery.sending import send_queued
 
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is PostgreSQL's; SQLite runs WAL with synchronous=NORMAL for every connection")
+    _postgresql_only("synchronous_commit is PostgreSQL's; SQLite runs WAL with synchronous=NORMAL for every connection")
 
     def setting() -> str:
         with connection.cursor() as cursor:
@@ -460,6 +468,31 @@ def test_a_batch_reads_its_deliveries_once_and_writes_one_mark_per_message(campa
     assert all(row.created_at == sent_at[row.object_id] for row in logged)
 
 
+@contextmanager
+def _server_side_binding(on: bool) -> Iterator[None]:
+    """Django's connection with UNDERSIGNED_DB_PREPARED_STATEMENTS on or off, whatever the run's setting."""
+    from django.db import connection
+
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    before = options.get("server_side_binding")
+    options["server_side_binding"] = on
+    connection.close()  # the next statement opens a connection with the setting
+    try:
+        yield
+    finally:
+        options["server_side_binding"] = before
+        connection.close()
+
+
+def _mark_prepared() -> int:
+    """How many prepared statements of the mark this test's connection has."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
+        return int(cursor.fetchone()[0])
+
+
 def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign: Any, smtp_sink: Any) -> None:
     """psycopg drops a connection's prepared statements on a rollback (and on DEALLOCATE ALL)."""
     from django.db import connection
@@ -467,25 +500,17 @@ def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign:
     from undersigned.core.models import ActionLog
     from undersigned.delivery.sending import send_queued
 
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    if not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-        pytest.skip("UNDERSIGNED_DB_PREPARED_STATEMENTS is off: the mark is sent unprepared")
-
-    def prepared() -> int:
+    _postgresql_only("prepared statements are PostgreSQL's")
+    with _server_side_binding(True):
+        first = _queue(campaign, 1)
+        assert send_queued() == 1
+        assert _mark_prepared() == 1
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
-            return int(cursor.fetchone()[0])
-
-    first = _queue(campaign, 1)
-    assert send_queued() == 1
-    assert prepared() == 1
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
-    assert prepared() == 0
-    second = _queue(campaign, 2)
-    assert send_queued() == 2
-    assert prepared() == 1
+            cursor.execute("DEALLOCATE ALL")
+        assert _mark_prepared() == 0
+        second = _queue(campaign, 2)
+        assert send_queued() == 2
+        assert _mark_prepared() == 1
     sent = [d.pk for d in [*first, *second]]
     assert set(Delivery.objects.filter(pk__in=sent).values_list("status", flat=True)) == {DeliveryStatus.SENT}
     logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(pk) for pk in sent])
@@ -494,25 +519,13 @@ def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign:
 
 def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, smtp_sink: Any) -> None:
     """UNDERSIGNED_DB_PREPARED_STATEMENTS=0 (a pooler without them): no named statement is made."""
-    from django.db import connection
-
     from undersigned.delivery.sending import send_queued
 
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    options = connection.settings_dict.setdefault("OPTIONS", {})
-    before = options.get("server_side_binding")
-    options["server_side_binding"] = False
-    try:
-        connection.close()  # the next statement opens a connection of its own
+    _postgresql_only("prepared statements are PostgreSQL's")
+    with _server_side_binding(False):
         deliveries = _queue(campaign, 3)
         assert send_queued() == 3
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
-            assert cursor.fetchone()[0] == 0
-    finally:
-        options["server_side_binding"] = before
-        connection.close()
+        assert _mark_prepared() == 0
     sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
     assert {d.status for d in sent} == {DeliveryStatus.SENT}
     assert len(smtp_sink.messages) == 3
