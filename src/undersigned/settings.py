@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "undersigned.discussion",
     "undersigned.public",
     "undersigned.dashboard",
+    "undersigned.ops",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""The open letter's pages kept in each worker (``letter_cache``, ``public/kept_pages``)
+"""The open letter's pages kept in each worker (``public/open_letter_cache``, ``core/kept_pages``)
 and the endorsement's one-statement write on PostgreSQL: what a visitor sees stays
 per visitor and follows every edit; a new endorsement writes the same rows either way.
 Run on SQLite and on PostgreSQL (``DATABASE_URL``), which takes the one-statement path."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from undersigned.openletters.services import HideReason
+
 PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
 
 
@@ -41,3 +43,9 @@ class HideForm(forms.Form):
     def clean_reason(self) -> str:
         # One line: it is shown in the queue and kept in the audit trail.
         return " ".join(str(self.cleaned_data["reason"]).split())
+
+
+class HideEndorsementForm(forms.Form):
+    """Hiding an endorsement: the reason is one of a fixed list, so the audit log never holds free text."""
+
+    reason = forms.ChoiceField(label="Reason", choices=HideReason.CHOICES)

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from undersigned.campaigns.models import Recipient
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin, queries, services
-from undersigned.openletters.forms import HideForm
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 
+from .forms import HideEndorsementForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
 from .views import RECENT_JOBS, _row
 
@@ -62,7 +62,7 @@ def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "endorsements": found[:PAGE_SIZE],
         "next_before": found[PAGE_SIZE - 1].pk if len(found) > PAGE_SIZE else None,
         "q": search,
-        "hide_form": HideForm(),
+        "hide_form": HideEndorsementForm(),
         "addressees": _addressees(letter),
     }
     return render(request, "dashboard/open_letter.html", context)
@@ -124,7 +124,7 @@ def _back(request: HttpRequest, letter: OpenLetter) -> HttpResponseRedirect:
 def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     endorsement = _endorsement_of(letter, endorsement_id)
-    form = HideForm(request.POST)
+    form = HideEndorsementForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a reason for hiding the endorsement.")
         return _back(request, letter)
@@ -138,7 +138,7 @@ def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> Ht
 def restore_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     endorsement = _endorsement_of(letter, endorsement_id)
-    form = HideForm(request.POST)
+    form = HideEndorsementForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else services.HideReason.OTHER
     services.restore(endorsement=endorsement, reason=reason, actor=request.user)
     messages.success(request, "The endorsement is restored.")

@@ -1,20 +1,21 @@
 from django.contrib import admin
-
-from undersigned.delivery.models import Delivery
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from .models import Letter
-
-
-class DeliveryInline(admin.TabularInline[Delivery, Letter]):
-    model = Delivery
-    extra = 0
-    readonly_fields = ["recipient", "channel", "status", "evidence", "attempts", "last_error", "message_id"]
-    can_delete = False
 
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin[Letter]):
     list_display = ["id", "campaign", "sender_name", "uniqueness", "created_at", "sent_at"]
     list_filter = ["campaign"]
-    readonly_fields = ["submission_key", "token", "ip_hash", "uniqueness", "sent_at"]
-    inlines = [DeliveryInline]
+    readonly_fields = ["submission_key", "token", "ip_hash", "uniqueness", "sent_at", "deliveries"]
+
+    @admin.display(description=_("Deliveries"))
+    def deliveries(self, letter: Letter) -> SafeString:
+        # A link to the deliveries' own admin, filtered to this letter, instead of an
+        # inline: the letters app sits below delivery and must not import its models.
+        url = reverse("admin:delivery_delivery_changelist") + f"?letter__id__exact={letter.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("This letter's deliveries"))

@@ -112,7 +112,7 @@ def letter_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
     """One row that changes whenever anything ``letter_for_page`` loads changes: the
     letter's own columns that pages show or act on (``updated_at`` moves with every
     ``save()`` and every counter change) and the ``updated_at`` of the rows it joins.
-    Workers keep the loaded letter while this row stays the same (``letter_cache.py``).
+    Workers keep the loaded letter while this row stays the same (``public/open_letter_cache.py``).
     Joins by primary key only; one row by the unique slug."""
     return (
         OpenLetter.objects.exclude(status=OpenLetterStatus.DRAFT)

@@ -20,22 +20,13 @@ The kept objects are shared by requests: treat them as read-only.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
-
-from django.db import connection
-from django.db.models import QuerySet
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.kept_copies import KeptCopies, stamp_row
 from undersigned.core.sanitising import markdown_to_html
-
-MAX_KEPT = 128  # campaigns per worker; the least recently used goes first
-_SLUG_MARK = "\x00slug\x00"
 
 
 @dataclass(frozen=True)
@@ -74,57 +65,7 @@ class CampaignView:
         return self.snapshot.recipients
 
 
-_ALL: list[KeptCopies[Any]] = []
-
-
-class KeptCopies[T]:
-    """What a worker keeps by slug, each copy with the stamp it was loaded under; the
-    least recently used goes first. Also used for open letters (``openletters.letter_cache``)."""
-
-    def __init__(self, limit: int = MAX_KEPT) -> None:
-        self._kept: OrderedDict[str, tuple[tuple[Any, ...], T]] = OrderedDict()
-        self._lock = threading.Lock()  # gunicorn's sync workers have one thread; tests and runserver more
-        self.limit = limit
-        _ALL.append(self)
-
-    def get(self, slug: str, stamp: tuple[Any, ...], load: Callable[[], T | None]) -> T | None:
-        """The copy kept under ``stamp``, or a fresh one from ``load`` (None: nothing to show)."""
-        with self._lock:
-            kept = self._kept.get(slug)
-            if kept is not None:
-                self._kept.move_to_end(slug)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        fresh = load()
-        if fresh is None:
-            return None
-        with self._lock:
-            self._kept[slug] = (stamp, fresh)
-            while len(self._kept) > self.limit:
-                self._kept.popitem(last=False)
-        return fresh
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
-
 _kept: KeptCopies[CampaignSnapshot] = KeptCopies()
-
-
-@cache
-def _stamp_sql(make: Callable[[str], QuerySet[Any, Any]], vendor: str) -> tuple[str, tuple[Any, ...], int]:
-    sql, params = make(_SLUG_MARK).query.sql_with_params()
-    return sql, tuple(params), params.index(_SLUG_MARK)
-
-
-def stamp_row(make: Callable[[str], QuerySet[Any, Any]], slug: str) -> tuple[Any, ...] | None:
-    """The one row ``make(slug)`` selects, by SQL the ORM compiled once per process."""
-    sql, params, at = _stamp_sql(make, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*params[:at], slug, *params[at + 1 :]))
-        row = cursor.fetchone()
-    return tuple(row) if row is not None else None
 
 
 def _stamp(slug: str) -> tuple[Any, ...] | None:
@@ -154,9 +95,3 @@ def campaign_view(slug: str) -> CampaignView | None:
     if snapshot is None:
         return None
     return CampaignView(snapshot, letters_sent, discussion)
-
-
-def forget_all() -> None:
-    """Drop every kept campaign and open letter (tests that change data behind ``save()``'s back)."""
-    for kept in _ALL:
-        kept.clear()

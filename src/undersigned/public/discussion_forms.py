@@ -8,9 +8,8 @@ from django import forms
 from django.conf import settings
 
 from undersigned.core import abuse
+from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.discussion.services import NOTIFY_WORDING
-
-from .forms import MultiLineField, SingleLineField, _length_message
 
 BODY_HELP = (
     "Be kind and stay on topic. You can write *emphasis*, **strong** and [links](https://example.org). "
@@ -25,7 +24,7 @@ class CommentForm(abuse.GuardedForm):
         label="Your name",
         max_length=settings.COMMENT_NAME_MAX_CHARS,
         help_text="Shown with your comment.",
-        error_messages=_length_message("Your name", settings.COMMENT_NAME_MAX_CHARS),
+        error_messages=length_message("Your name", settings.COMMENT_NAME_MAX_CHARS),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -41,7 +40,7 @@ class CommentForm(abuse.GuardedForm):
         help_text=BODY_HELP,
         error_messages={
             "required": "Write something before you post.",
-            **_length_message("Your comment", settings.COMMENT_MAX_CHARS),
+            **length_message("Your comment", settings.COMMENT_MAX_CHARS),
         },
         widget=forms.Textarea(attrs={"rows": 5}),
     )
@@ -68,7 +67,7 @@ class ReportForm(forms.Form):
         label="What is wrong with this comment?",
         required=False,
         max_length=500,
-        error_messages=_length_message("The reason", 500),
+        error_messages=length_message("The reason", 500),
         help_text="For the moderators only.",
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
+from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
+from undersigned.core.rendering import FAST_RENDERER
 from undersigned.letters.uniqueness import own_words_percent
-
-from .rendering import FAST_RENDERER
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
-_LINE_BREAK = re.compile(r"[\r\n]")
-
-
-def _length_message(what: str, limit: int) -> dict[str, str]:
-    return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
-
-
-class SingleLineField(forms.CharField):
-    """Names and subjects end up in email headers and on envelopes: one line only."""
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value and (_LINE_BREAK.search(value) or _CONTROL.search(value)):
-            raise forms.ValidationError(_("Please keep this on one line, without special control characters."))
-
-
-class MultiLineField(forms.CharField):
-    def to_python(self, value: Any) -> str:
-        text = str(super().to_python(value))
-        # Browsers send CRLF; we store LF so lengths and comparisons are stable.
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value and _CONTROL.search(value):
-            raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
 
 
 class ComposerForm(abuse.GuardedForm):
@@ -54,7 +24,7 @@ class ComposerForm(abuse.GuardedForm):
     name = SingleLineField(
         label="Your name",
         max_length=120,
-        error_messages=_length_message("Your name", 120),
+        error_messages=length_message("Your name", 120),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -68,7 +38,7 @@ class ComposerForm(abuse.GuardedForm):
     town = SingleLineField(
         label="Your town or city",
         max_length=120,
-        error_messages=_length_message("Your town", 120),
+        error_messages=length_message("Your town", 120),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     country = CountryField(label="Your country", widget=CountrySelect(attrs={"autocomplete": "country"}))
@@ -76,21 +46,21 @@ class ComposerForm(abuse.GuardedForm):
         label="Your postal address (only if you will send it by post)",
         required=False,
         max_length=500,
-        error_messages=_length_message("Your address", 500),
+        error_messages=length_message("Your address", 500),
         help_text="Printed as the sender's address on a posted letter. Street, town and postcode, one per line.",
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
     subject = SingleLineField(
         label="Subject",
         max_length=settings.LETTER_SUBJECT_MAX_CHARS,
-        error_messages=_length_message("The subject", settings.LETTER_SUBJECT_MAX_CHARS),
+        error_messages=length_message("The subject", settings.LETTER_SUBJECT_MAX_CHARS),
     )
     body = MultiLineField(
         label="Your letter",
         help_text="Change anything you like. Words in {{ double braces }} are filled in for each recipient "
         "from your details.",
         max_length=settings.LETTER_BODY_MAX_CHARS,
-        error_messages=_length_message("Your letter", settings.LETTER_BODY_MAX_CHARS),
+        error_messages=length_message("Your letter", settings.LETTER_BODY_MAX_CHARS),
         widget=forms.Textarea(attrs={"rows": 18}),
     )
 
@@ -135,7 +105,7 @@ class SenderAddressForm(forms.Form):
         max_length=500,
         error_messages={
             "required": "A posted letter needs a sender's address.",
-            **_length_message("Your address", 500),
+            **length_message("Your address", 500),
         },
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
         help_text="Street, town and postcode, one per line.",

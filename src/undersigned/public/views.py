@@ -28,6 +28,7 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
+from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
@@ -49,7 +50,6 @@ from undersigned.supporters.models import ConsentPurpose
 
 from .campaign_cache import CampaignView, DiscussionTeaser, campaign_view
 from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
-from .kept_pages import MARK, kept_page, nonce, visitor_kind
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``{{ form.name|field_group }}``: a form field with label, error and help text (see ``public/rendering.py``)."""
+"""``{{ form.name|field_group }}``: a form field with label, error and help text (see ``core/rendering.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString
 
-from undersigned.public.rendering import field_group as _field_group
+from undersigned.core.rendering import field_group as _field_group
 
 register = template.Library()
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse_any
 from undersigned.campaigns.services import get_default_organisation, import_campaign
+from undersigned.openletters.services import import_open_letter
 from undersigned.organisations.models import Organisation
 
 # Exit status for a file that was read but refused, apart from 1 (could not run at all),
@@ -60,9 +61,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Public page: {settings.BASE_URL}{page}")
 
     def import_open_letter(self, organisation: Organisation, data: OpenLetterFile) -> None:
-        # Imported here: open letters are a higher app than campaigns.
-        from undersigned.openletters.services import import_open_letter
-
         letter, created = import_open_letter(organisation=organisation, data=data)
         version = letter.current_version.number if letter.current_version else None
         shown = f", version {version}" if version else ""

@@ -19,10 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from undersigned import demo
-from undersigned.campaigns.campaign_files import parse
+from undersigned.campaigns.campaign_files import OpenLetterFile, parse, parse_any
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.services import import_campaign
 from undersigned.core.models import log_action
+from undersigned.discussion import services as discussion_services
+from undersigned.openletters import services as open_letters
+from undersigned.openletters.models import OpenLetter
 from undersigned.organisations.models import Membership, Organisation, Role
 
 
@@ -53,11 +56,6 @@ class Command(BaseCommand):
         self.stdout.write(self.organiser_login(organisation))
 
     def load_open_letters(self, organisation: Organisation) -> None:
-        # Imported here: open letters are a higher app than campaigns.
-        from undersigned.campaigns.campaign_files import OpenLetterFile, parse_any
-        from undersigned.openletters import services as open_letters
-        from undersigned.openletters.models import OpenLetter
-
         for _name, text in demo.campaign_file_texts(demo.OPEN_LETTER_FILES):
             data = parse_any(text)
             if not isinstance(data, OpenLetterFile):
@@ -119,8 +117,6 @@ def _demo_comments(campaign: Campaign) -> None:
     Each comment has a fixed submission key derived from the campaign and its key, so a
     second run finds it and adds nothing.
     """
-    from undersigned.discussion import services as discussion_services
-
     discussion = discussion_services.discussion_for(campaign)
     if not discussion.accepts_comments(timezone.now()):
         return  # a demo campaign whose deadline has passed keeps whatever it has

@@ -22,16 +22,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from undersigned.delivery import bulk_print, digests, sending
+from undersigned.discussion import services as discussion
+from undersigned.openletters import services as open_letters
+
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = 60.0
 
 
 def housekeeping() -> None:
-    from undersigned.delivery import bulk_print, digests, sending
-    from undersigned.discussion import services as discussion
-    from undersigned.openletters import services as open_letters
-
     try:
         sending.sweep_stale()
         sending.schedule_due()

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from undersigned.campaigns.campaign_files import KINDS, CampaignFile, OpenLetterFile, dump
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.services import export_campaign
+from undersigned.openletters.models import OpenLetter
+from undersigned.openletters.services import export_open_letter
 
 
 class Command(BaseCommand):
@@ -28,10 +30,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Imported here: open letters are a higher app than campaigns.
-        from undersigned.openletters.models import OpenLetter
-        from undersigned.openletters.services import export_open_letter
-
         slug: str = options["slug"]
         kind: str | None = options["kind"]
         campaign = Campaign.objects.filter(slug=slug).first() if kind in (None, "campaign") else None

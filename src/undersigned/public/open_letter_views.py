@@ -21,15 +21,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import abuse, countries
 from undersigned.core.emails import normalise_email
+from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion.services import discussion_for
-from undersigned.public.kept_pages import MARK, kept_page, nonce, visitor_kind
+from undersigned.openletters import links, queries, services
+from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.text import changes
 
-from . import letter_cache, links, queries, services
-from .forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
-from .models import Endorsement, EndorsementStatus, OpenLetter
-from .text import changes
+from . import open_letter_cache as letter_cache
+from .open_letter_forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
 
 
 @lru_cache(maxsize=256)
@@ -106,7 +107,7 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
     if filtered:
         return render(request, "openletters/letter.html", context)
     # The unfiltered page is the same for everyone until the stamp moves: kept whole in
-    # the worker, only the CSP nonce filled in per request (``public/kept_pages.py``).
+    # the worker, only the CSP nonce filled in per request (``core/kept_pages.py``).
     key = (*_page_key(request, "letter", letter, stamp), context["confirmed"])
     page = partial(render, request, "openletters/letter.html", {**context, "csp_nonce": MARK["nonce"]})
     return kept_page(key, page, {"nonce": nonce(request)})
@@ -189,7 +190,7 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _fresh_endorse_form(request: HttpRequest, letter: OpenLetter, stamp: tuple[Any, ...]) -> HttpResponse:
     """The empty form, kept whole in the worker; the CSRF token, the signed start time and
-    the CSP nonce are filled in per request (``public/kept_pages.py``)."""
+    the CSP nonce are filled in per request (``core/kept_pages.py``)."""
 
     def page() -> HttpResponse:
         form = EndorseForm(

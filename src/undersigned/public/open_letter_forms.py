@@ -8,10 +8,8 @@ from django import forms
 
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
-from undersigned.public.forms import MultiLineField, SingleLineField
-
-from .models import STATEMENT_MAX_CHARS, EndorserKind
-from .services import HideReason
+from undersigned.core.form_fields import MultiLineField, SingleLineField
+from undersigned.openletters.models import STATEMENT_MAX_CHARS, EndorserKind
 
 
 def _too_long(what: str) -> dict[str, str]:
@@ -127,10 +125,6 @@ class ConfirmCodeForm(abuse.GuardedForm):
         },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
     )
-
-
-class HideForm(forms.Form):
-    reason = forms.ChoiceField(label="Reason", choices=HideReason.CHOICES)
 
 
 class EndorserSearchForm(forms.Form):

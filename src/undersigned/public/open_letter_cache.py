@@ -1,5 +1,5 @@
 """Open letters kept in each web worker between requests, as campaigns are
-(``public/campaign_cache.py``, whose ``KeptCopies`` and ``stamp_row`` this uses).
+(``campaign_cache.py``), with ``core.kept_copies``.
 
 Every request to a letter's pages first loaded the letter with its organisation,
 current version, recipient group and campaign through the ORM: about 3 ms of CPU, the
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from undersigned.public.campaign_cache import KeptCopies, stamp_row
-
-from . import queries
-from .models import OpenLetter
+from undersigned.core.kept_copies import KeptCopies, stamp_row
+from undersigned.openletters import queries
+from undersigned.openletters.models import OpenLetter
 
 _kept: KeptCopies[OpenLetter] = KeptCopies()
 

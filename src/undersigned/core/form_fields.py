@@ -1,0 +1,43 @@
+"""Form fields shared by every form a person fills in: public pages and the organisers' own.
+
+Text arrives from browsers, files and the API; these fields make it safe to store and
+to pass on: one line where a value ends up in an email header or on an envelope, line
+ends normalised to ``\n`` (browsers send CRLF) and no control characters a printer or
+mail client would choke on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+def length_message(what: str, limit: int) -> dict[str, str]:
+    return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
+
+
+class SingleLineField(forms.CharField):
+    """Names and subjects end up in email headers and on envelopes: one line only."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and (_LINE_BREAK.search(value) or _CONTROL.search(value)):
+            raise forms.ValidationError(_("Please keep this on one line, without special control characters."))
+
+
+class MultiLineField(forms.CharField):
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        # Browsers send CRLF; we store LF so lengths and comparisons are stable.
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and _CONTROL.search(value):
+            raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
