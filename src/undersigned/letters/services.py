@@ -9,7 +9,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from undersigned.campaigns.models import Campaign
-from undersigned.core.models import ActionLog, insert_parts, log_action
+from undersigned.core.models import ActionLog, log_action
+from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import normalise_email, supporter_id_for
 
@@ -95,47 +96,25 @@ def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any
 
 
 def _create_in_one_statement(letter: Letter, supporter: Supporter) -> None:
-    """PostgreSQL: the supporter upsert, the letter and its audit row in one statement.
-
-    A statement is atomic by itself, so a new letter needs no BEGIN and COMMIT around
-    three INSERTs: one round trip instead of five. The rows are what the ORM path writes
-    (values come from the fields' own ``pre_save``/``get_db_prep_save``); nothing
-    listens to these models' save signals. A taken submission key raises IntegrityError
-    and nothing is written.
-    """
+    """PostgreSQL: the supporter upsert, the letter and its audit row in one statement
+    (``core.statements``). A taken submission key raises IntegrityError and nothing is
+    written."""
     log = ActionLog(
         action="letter.created", object_type=Letter._meta.label_lower, data={"campaign": letter.campaign_id}
     )
-    q = connection.ops.quote_name
-    s_table, s_columns, s_values = insert_parts(supporter, skip="")
-    l_table, l_columns, l_values = insert_parts(letter, skip="supporter")
-    a_table, a_columns, a_values = insert_parts(log, skip="object_id")
-    pk, email = q("id"), q("email")
-
-    def marks(values: list[Any]) -> str:
-        return ", ".join(["%s"] * len(values))
-
-    sql = (
-        f"WITH s AS (INSERT INTO {s_table} ({', '.join(s_columns)}) VALUES ({marks(s_values)}) "  # noqa: S608 (names quoted by the backend)
-        f"ON CONFLICT ({email}) DO UPDATE SET {email} = EXCLUDED.{email} RETURNING {pk}), "
-        f"l AS (INSERT INTO {l_table} ({', '.join(l_columns)}, {q('supporter_id')}) "
-        f"SELECT {marks(l_values)}, s.{pk} FROM s RETURNING {pk}) "
-        f"INSERT INTO {a_table} ({', '.join(a_columns)}, {q('object_id')}) "
-        f"SELECT {marks(a_values)}, CAST(l.{pk} AS text) FROM l RETURNING {q('object_id')}, (SELECT {pk} FROM s)"
+    email = connection.ops.quote_name("email")
+    row = run_chain(
+        [
+            # DO UPDATE (of nothing) rather than DO NOTHING, so a known address returns its id.
+            Insert("s", supporter, on_conflict=f"({email}) DO UPDATE SET {email} = EXCLUDED.{email}"),
+            Insert("l", letter, fill="supporter", fill_sql=column("s"), source="s"),
+            Insert("a", log, fill="object_id", fill_sql=f"CAST({column('l')} AS text)", source="l"),
+        ],
+        f"SELECT {column('l')}, {column('s')} FROM l, s",  # noqa: S608 (our own names)
     )
-    params = [*s_values, *l_values, *a_values]
-
-    def run() -> tuple[Any, ...]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return tuple(cursor.fetchone() or ())
-
-    if connection.in_atomic_block:
-        with transaction.atomic():  # a savepoint, so a taken key leaves the outer transaction usable
-            letter_id, supporter_id = run()
-    else:
-        letter_id, supporter_id = run()
-    letter.pk, letter.supporter_id = int(letter_id), int(supporter_id)
+    if row is None:  # pragma: no cover (the upsert always returns the supporter's row)
+        raise IntegrityError("the letter's statement returned no row")
+    letter.pk, letter.supporter_id = int(row[0]), int(row[1])
     letter._state.adding, letter._state.db = False, connection.alias
 
 

@@ -24,7 +24,8 @@ from undersigned.campaigns.campaign_files import Author, CampaignFileError, Open
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import fill_recipient, match_recipient, recipient_data
 from undersigned.core.emails import normalise_email
-from undersigned.core.models import ActionLog, insert_parts, log_action
+from undersigned.core.models import ActionLog, log_action
+from undersigned.core.statements import Insert, column, run_chain
 from undersigned.core.task_rows import enqueued, unsaved_task_row
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.organisations.models import Organisation
@@ -225,41 +226,16 @@ def _create_in_one_statement(
         data={"letter": letter.pk, "created": True},
     )
     q = connection.ops.quote_name
-    e_table, e_columns, e_values = insert_parts(endorsement, skip="")
-    a_table, a_columns, a_values = insert_parts(log, skip="object_id")
+    parts = [
+        Insert("e", endorsement, on_conflict=f"({q('letter_id')}, {q('email_normalised')}) DO NOTHING"),
+        Insert("a", log, fill="object_id", fill_sql=f"CAST({column('e')} AS text)", source="e"),
+    ]
     task = unsaved_task_row(tasks.send_confirmation)
-
-    def marks(values: list[Any]) -> str:
-        return ", ".join(["%s"] * len(values))
-
-    sql = (
-        f"WITH e AS (INSERT INTO {e_table} ({', '.join(e_columns)}) VALUES ({marks(e_values)}) "  # noqa: S608 (names quoted by the backend)
-        f"ON CONFLICT ({q('letter_id')}, {q('email_normalised')}) DO NOTHING RETURNING {q('id')}), "
-        f"a AS (INSERT INTO {a_table} ({', '.join(a_columns)}, {q('object_id')}) "
-        f"SELECT {marks(a_values)}, CAST(e.{q('id')} AS text) FROM e) "
-    )
-    params = [*e_values, *a_values]
     if task is not None:
         # The task's one argument is the new row's id: {"args": [id], "kwargs": {}}.
-        t_table, t_columns, t_values = insert_parts(task, skip="args_kwargs")
-        sql = (
-            f"{sql[:-1]}, t AS (INSERT INTO {t_table} ({q('id')}, {', '.join(t_columns)}, {q('args_kwargs')}) "  # noqa: S608
-            f"SELECT %s, {marks(t_values)}, jsonb_build_object('args', jsonb_build_array(e.{q('id')}), "
-            "'kwargs', '{}'::jsonb) FROM e) "
-        )
-        params += [task._meta.pk.get_db_prep_save(task.pk, connection), *t_values]
-    sql += f"SELECT e.{q('id')} FROM e"  # noqa: S608
-
-    def run() -> tuple[Any, ...]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return tuple(cursor.fetchone() or ())
-
-    if connection.in_atomic_block:
-        with transaction.atomic():  # a savepoint, as in _endorse
-            row = run()
-    else:
-        row = run()
+        args_kwargs = f"jsonb_build_object('args', jsonb_build_array({column('e')}), 'kwargs', '{{}}'::jsonb)"
+        parts.append(Insert("t", task, fill="args_kwargs", fill_sql=args_kwargs, source="e", with_pk=True))
+    row = run_chain(parts, f"SELECT {column('e')} FROM e")  # noqa: S608 (our own names)
     if not row:
         return None
     endorsement.pk = int(row[0])
