@@ -243,7 +243,8 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
         delivery.save(update_fields=["status", "bounced_at", "last_error", "evidence", "updated_at"])
         log_action("delivery.bounced", delivery, channel=delivery.channel)
         if not failure.addresses or recipient_email in failure.addresses:
-            Recipient.objects.filter(pk=delivery.recipient_id).update(
+            # The flag shows only on the organisers' deliveries page, never on a kept page.
+            Recipient.objects.filter(pk=delivery.recipient_id).update(  # not on public pages: a flag
                 email_flagged_at=Coalesce(F("email_flagged_at"), Value(now)),
                 email_flag_reason=failure.diagnostic[:_FLAG_REASON_MAX_CHARS],
                 updated_at=now,
