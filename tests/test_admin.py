@@ -1,4 +1,4 @@
-"""Organisers manage campaigns in the Django admin: every page there opens."""
+"""The Django admin is for the platform's operators: every page opens for them, and for nobody else."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import LetterFactory
+from tests.factories import LetterFactory, MembershipFactory, UserFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.services import record_delivery
+from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,17 @@ def test_every_admin_list_and_change_page_opens(client: Client, organiser: Any, 
             assert change.status_code == 200, info
 
 
-def test_strangers_cannot_open_the_admin(client: Client, stranger: Any) -> None:
-    client.force_login(stranger)
-    response = client.get(reverse("admin:campaigns_campaign_changelist"))
-    assert response.status_code == 302
+def test_only_operators_open_the_admin(client: Client, stranger: Any, organisation: Any) -> None:
+    url = reverse("admin:campaigns_campaign_changelist")
+    response = client.get(url)
+    assert response.status_code == 302  # a visitor is asked to sign in
     assert response["Location"].startswith("/admin/login/")
+    client.force_login(stranger)
+    assert client.get(url).status_code == 403
+    # An organisation's own staff organiser, not an operator: the admin knows no
+    # organisations, so it would show every other organisation's data.
+    member = UserFactory(username="staff-organiser", is_staff=True)
+    MembershipFactory(organisation=organisation, user=member, role=Role.OWNER)
+    client.force_login(member)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("admin:index")).status_code == 403

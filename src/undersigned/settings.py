@@ -99,7 +99,7 @@ if _base.scheme == "https":
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "undersigned.organisations.apps.OperatorsAdminConfig",  # the admin, for operators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -30,6 +29,7 @@ from undersigned.campaigns.models import Campaign
 from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import PrintJob, PrintJobStatus
+from undersigned.organisations import access
 
 from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
 
@@ -100,10 +100,13 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[MailboxMessage]:
     return messages_
 
 
-@staff_member_required
+@require_GET
+@dashboard_user_required
 def mailbox(request: HttpRequest) -> HttpResponse:
-    """Only in demo mode: without an SMTP server, this is where sent mail can be read."""
-    if not settings.DEMO_MODE:
+    """Only in demo mode: without an SMTP server, this is where sent mail can be read.
+
+    It holds every organisation's mail, so only operators read it."""
+    if not settings.DEMO_MODE or not access.is_operator(request.user):
         raise Http404("The mailbox exists only in demo mode")
     return render(request, "dashboard/mailbox.html", {"messages_": read_mailbox(settings.MAIL_DIR)})
 

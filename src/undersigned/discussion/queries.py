@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from undersigned.organisations.models import Membership
+from undersigned.organisations import access
+from undersigned.organisations.access import Action, User
 
 from .models import Comment, CommentStatus, Discussion
 from .threads import Entry, layout
@@ -82,15 +83,9 @@ def visible_comment(comment_id: int) -> Comment | None:
 # --- Moderation -------------------------------------------------------------------------------
 
 
-def moderated_organisation_ids(user: object) -> list[int] | None:
-    """Organisations whose discussions the user moderates; None means all (superuser)."""
-    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
-        return None
-    user_id = getattr(user, "pk", None)
-    if user_id is None:
-        return []
-    # Every role moderates: owners, organisers and moderators.
-    return list(Membership.objects.filter(user_id=user_id).values_list("organisation_id", flat=True))
+def moderated_organisation_ids(user: User) -> list[int] | None:
+    """Organisations whose discussions the user moderates; None means all (operators)."""
+    return access.organisation_ids(user, Action.MODERATE)
 
 
 def _in_organisations(query: QuerySet[Comment], organisation_ids: list[int] | None) -> QuerySet[Comment]:

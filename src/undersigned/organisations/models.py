@@ -42,7 +42,3 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) in {self.organisation}"
-
-    @property
-    def can_manage_campaigns(self) -> bool:
-        return self.role in (Role.OWNER, Role.ORGANISER)
