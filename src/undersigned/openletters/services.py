@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile
+from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile, check_counts
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import fill_recipient, match_recipient, recipient_data
 from undersigned.core.emails import mailbox_identity
@@ -566,6 +566,7 @@ def import_open_letter(
     addressed to the group. A changed text of a published letter makes a new version.
     Counters are never touched.
     """
+    check_counts(data)  # parse() checks them too; a value built in code must keep them as well
     with transaction.atomic():
         letter = OpenLetter.objects.select_for_update().filter(slug=data.slug).first()
         if letter is not None and letter.organisation_id != organisation.pk:

@@ -22,6 +22,7 @@ from django_countries import countries
 
 from undersigned.campaigns.placeholders import KNOWN, unknown_placeholders
 
+from . import limits
 from .lines import key_lines
 from .schema import (
     AUTHOR_KEYS,
@@ -152,7 +153,7 @@ class _Checker:
         self.known_keys(raw, "", TOP_KEYS)
         campaign_table = self.table(raw, "campaign", "", hint="add a [campaign] table")
         letter_table = self.table(raw, "letter", "", hint="add a [letter] table")
-        recipients = self.recipients(raw)
+        recipients = self.recipients(raw, limit=limits.CAMPAIGN_RECIPIENTS)
         # Each part is checked even when another is missing, so one run reports everything.
         campaign = self.campaign(campaign_table) if campaign_table is not None else None
         letter = self.letter(letter_table) if letter_table is not None else None
@@ -165,7 +166,9 @@ class _Checker:
         table = self.table(raw, "open_letter", "", hint="add an [open_letter] table")
         # An open letter may be addressed to nobody in particular (or to a group with no
         # members yet), as in the admin; a campaign's letters need someone to go to.
-        recipients = self.recipients(raw, required=False)
+        grouped = table is not None and bool(table.get("recipient_group"))
+        limit = limits.GROUP_MEMBERS if grouped else limits.OPEN_LETTER_RECIPIENTS
+        recipients = self.recipients(raw, required=False, limit=limit)
         if table is None:
             return None
         self.known_keys(table, "open_letter", OPEN_LETTER_KEYS)
@@ -186,7 +189,7 @@ class _Checker:
             status=self.choice(table, path, "status", OPEN_LETTER_STATUSES, default="draft"),
             published=self.when(table, path, "published"),
             deadline=self.when(table, path, "deadline"),
-            tags=self.text_list(table, path, "tags"),
+            tags=self.text_list(table, path, "tags", limit=limits.OPEN_LETTER_TAGS),
             language=self.language(table, path, default="en"),
             recipient_group=self.text(table, path, "recipient_group"),
             decision_date=self.day(table, path, "decision_date"),
@@ -202,7 +205,7 @@ class _Checker:
             self.add(full, f"{full} must be a list of tables, one [[open_letter.authors]] per author")
             return ()
         result = []
-        for number, item in enumerate(value, start=1):
+        for number, item in enumerate(self.within(value, full, limits.AUTHORS), start=1):
             item_path = _join(full, number)
             self.known_keys(item, item_path, AUTHOR_KEYS)
             result.append(
@@ -247,7 +250,7 @@ class _Checker:
             "summary": self.text(table, "campaign", "summary", multiline=True),
             "background": self.text(table, "campaign", "background", multiline=True),
             "deadline": self.deadline(table),
-            "tags": self.text_list(table, "campaign", "tags"),
+            "tags": self.text_list(table, "campaign", "tags", limit=limits.CAMPAIGN_TAGS),
             "language": self.language(table, "campaign", default="en"),
             "status": self.choice(table, "campaign", "status", STATUSES, default=DEFAULT_STATUS),
             "min_uniqueness": self.percent(table, "campaign", "min_uniqueness"),
@@ -284,7 +287,9 @@ class _Checker:
             return None
         return value
 
-    def recipients(self, raw: dict[str, Any], *, required: bool = True) -> tuple[RecipientData, ...]:
+    def recipients(
+        self, raw: dict[str, Any], *, limit: limits.CountLimit, required: bool = True
+    ) -> tuple[RecipientData, ...]:
         value = raw.get("recipients")
         if value is None or value == []:
             if required:
@@ -295,7 +300,7 @@ class _Checker:
             return ()
         result: list[RecipientData] = []
         seen: dict[tuple[str, str], str] = {}
-        for number, table in enumerate(value, start=1):
+        for number, table in enumerate(self.within(value, "recipients", limit), start=1):
             path = _join("recipients", number)
             recipient = self.recipient(table, path)
             result.append(recipient)
@@ -350,10 +355,21 @@ class _Checker:
         return LetterTemplateData(
             subject=subject,
             body=body,
-            prompts=self.text_list(table, "letter", "prompts"),
+            prompts=self.text_list(table, "letter", "prompts", limit=limits.PROMPTS),
             channels=self.channels(table),
             language=self.language(table, "letter", default=""),
         )
+
+    def within(self, items: list[Any], path: str, limit: limits.CountLimit) -> list[Any]:
+        """The entries up to the limit, after reporting a list over it at its first entry too many.
+
+        Entries past the limit are not checked: a file of 100,000 recipients gets one
+        message, not 100,000 checks.
+        """
+        if len(items) <= limit.most:
+            return items
+        self.add(_join(path, limit.most + 1), limit.message(path, len(items)))
+        return items[: limit.most]
 
     # Values
 
@@ -380,13 +396,13 @@ class _Checker:
         if limit is not None and len(value) > limit:
             self.add(full, f"{full} is {len(value)} characters long; the limit is {limit}")
 
-    def text_list(self, table: dict[str, Any], path: str, key: str) -> tuple[str, ...]:
+    def text_list(self, table: dict[str, Any], path: str, key: str, *, limit: limits.CountLimit) -> tuple[str, ...]:
         full = _join(path, key)
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             self.add(full, f"{full} must be a list of strings")
             return ()
-        for number, item in enumerate(value, start=1):
+        for number, item in enumerate(self.within(value, full, limit), start=1):
             item_path = _join(full, number)
             if not item.strip():
                 self.add(item_path, f"{item_path} must not be empty")
