@@ -219,6 +219,7 @@ def test_the_campaign_page_and_composer_list_every_recipient_at_the_limit(client
     html = page.content.decode()
     assert re.findall(r"<li><strong>(Councillor \d{3})</strong>", html) == names
     assert 'href="/c/full-council/write/"' in html
+    assert '<details class="recipient-list"><summary>500 recipients</summary>' in html
 
     composer = client.get(f"/c/{campaign.slug}/write/")
     assert composer.status_code == 200
