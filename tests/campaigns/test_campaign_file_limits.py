@@ -7,12 +7,15 @@ import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from tests.campaigns.test_campaign_files import RIVERSIDE, problems
+from tests.factories import RecipientFactory
 from undersigned.campaigns.campaign_files import (
     Author,
     CampaignFileError,
@@ -22,7 +25,7 @@ from undersigned.campaigns.campaign_files import (
     parse_any,
 )
 from undersigned.campaigns.campaign_files import limits as file_limits
-from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.campaigns.services import get_default_organisation, import_campaign
 from undersigned.openletters.models import OpenLetter
 from undersigned.openletters.services import import_open_letter
@@ -227,3 +230,60 @@ def test_the_campaign_page_and_composer_list_every_recipient_at_the_limit(client
     assert re.findall(r"<li>(Councillor \d{3})</li>", html) == names
     assert "It goes to <strong>500 recipients</strong>." in html
     assert '<form method="post" action="/c/full-council/write/"' in html
+
+
+@pytest.mark.django_db
+@override_settings(RECIPIENT_GROUP_MEMBERS_MAX=2)
+@pytest.mark.parametrize(("members", "saved"), [(2, True), (3, False)])
+def test_the_admin_holds_a_group_to_the_members_limit(
+    client: Client, organiser: Any, organisation: Any, members: int, saved: bool
+) -> None:
+    client.force_login(organiser)
+    people = RecipientFactory.create_batch(members, organisation=organisation)
+    prefix = "recipientgroupmember_set"
+    response = client.post(
+        reverse("admin:campaigns_recipientgroup_add"),
+        {
+            "name": "Council",
+            "organisation": organisation.pk,
+            f"{prefix}-TOTAL_FORMS": members,
+            f"{prefix}-INITIAL_FORMS": 0,
+            **{f"{prefix}-{n}-recipient": person.pk for n, person in enumerate(people)},
+            **{f"{prefix}-{n}-vote_weight": 1 for n in range(members)},
+        },
+    )
+    if saved:
+        assert response.status_code == 302
+        assert RecipientGroup.objects.get().members.count() == 2
+    else:
+        assert response.status_code == 200
+        assert "A recipient group may have at most 2 members." in response.content.decode()
+        assert not RecipientGroup.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(CAMPAIGN_RECIPIENTS_MAX=1)
+def test_the_admin_holds_a_campaign_to_the_recipients_limit(client: Client, organiser: Any, campaign: Any) -> None:
+    client.force_login(organiser)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    links = list(campaign.campaignrecipient_set.all())
+    assert len(links) == 1
+    # The change form as the admin sends it back, with one recipient added to the inline.
+    form = client.get(url).context["adminform"].form
+    post: dict[str, Any] = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    post |= {
+        "template-TOTAL_FORMS": 0,
+        "template-INITIAL_FORMS": 0,
+        "campaignrecipient_set-TOTAL_FORMS": 2,
+        "campaignrecipient_set-INITIAL_FORMS": 1,
+        "campaignrecipient_set-0-id": links[0].pk,
+        "campaignrecipient_set-0-campaign": campaign.pk,
+        "campaignrecipient_set-0-recipient": links[0].recipient_id,
+        "campaignrecipient_set-0-position": 0,
+        "campaignrecipient_set-1-recipient": RecipientFactory(organisation=campaign.organisation).pk,
+        "campaignrecipient_set-1-position": 1,
+    }
+    response = client.post(url, post)
+    assert response.status_code == 200
+    assert [str(e) for e in response.context["errors"]] == ["A campaign may have at most 1 recipient."]
+    assert campaign.recipients.count() == 1
