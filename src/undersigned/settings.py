@@ -453,6 +453,14 @@ POW_COST = env_int("UNDERSIGNED_POW_COST", 5000, minimum=1)
 # --- Product limits ---------------------------------------------------------------
 LETTER_BODY_MAX_CHARS = 20_000
 LETTER_SUBJECT_MAX_CHARS = 200
+# How much one campaign or open letter may hold (docs/campaign-files.md): far above any
+# real campaign (a council of 90 to 200 members is normal), low enough that the pages
+# listing them stay usable. Campaign files and the services that import them enforce these.
+CAMPAIGN_RECIPIENTS_MAX = 500  # also an open letter's own addressees
+RECIPIENT_GROUP_MEMBERS_MAX = 500
+CAMPAIGN_TAGS_MAX = 20  # also an open letter's
+LETTER_PROMPTS_MAX = 20
+OPEN_LETTER_AUTHORS_MAX = 50
 DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
 # Open letters: how long an endorsement waits for its email to be confirmed.
 ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)

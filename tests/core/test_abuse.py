@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from tests.core import guarded_app
 from undersigned.core import abuse
-from undersigned.core.emails import normalise_email
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.rates import parse_rate
 
 pytestmark = [pytest.mark.urls("tests.core.guarded_app"), pytest.mark.django_db]
@@ -161,8 +161,8 @@ def test_challenges_are_not_cached(client: Client) -> None:
         ("someone@bücher.example", "someone@xn--bcher-kva.example"),
     ],
 )
-def test_normalise_email(typed: str, person: str) -> None:
-    assert normalise_email(typed) == person
+def test_mailbox_identity(typed: str, person: str) -> None:
+    assert mailbox_identity(typed) == person
 
 
 @pytest.mark.parametrize("bad", ["ten/m", "5/w", "0/m", "5/0m", "endorse"])

@@ -18,6 +18,7 @@ from .campaign_files import (
     CampaignFileError,
     LetterTemplateData,
     RecipientData,
+    check_counts,
 )
 from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient
 
@@ -58,6 +59,8 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
     from the file leave the campaign but stay in the organisation, because other
     campaigns may use them. Counters such as ``letters_sent`` are never touched.
     """
+    # parse() checks the limits too, with lines; a value built in code must keep them as well.
+    check_counts(data)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().filter(slug=data.slug).first()
         if campaign is not None and campaign.organisation_id != organisation.pk:

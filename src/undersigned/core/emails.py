@@ -1,6 +1,6 @@
 """Email addresses as identities: one person, one endorsement; one address, one block.
 
-``normalise_email`` folds the spellings a mail provider treats as the same mailbox, so
+``mailbox_identity`` folds the spellings a mail provider treats as the same mailbox, so
 ``Jane.Doe+x@Gmail.com`` and ``janedoe@gmail.com`` are one person. Only providers
 known to ignore dots or sub-address tags are folded that way; for every other domain
 the local part is kept as typed (apart from case: no provider in use today delivers by
@@ -43,7 +43,7 @@ _DOMAIN_ALIASES = {"googlemail.com": "gmail.com", "protonmail.com": "proton.me",
 _DASH_TAGS = frozenset({"yahoo.com", "ymail.com", "rocketmail.com"})
 
 
-def normalise_email(address: str) -> str:
+def mailbox_identity(address: str) -> str:
     """A canonical form of ``address`` for comparing people, never for sending mail."""
     address = address.strip().lower()
     local, at, domain = address.rpartition("@")

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign
-from undersigned.core.emails import normalise_email
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
 from undersigned.openletters.models import OpenLetter
@@ -98,7 +98,7 @@ class CommentInput:
 
 
 def is_blocked(*, organisation_id: int, email: str, ip_hash: str) -> bool:
-    wanted = [(BlockKind.EMAIL, normalise_email(email))]
+    wanted = [(BlockKind.EMAIL, mailbox_identity(email))]
     if ip_hash:
         wanted.append((BlockKind.IP, ip_hash))
     query = Block.objects.filter(organisation_id=organisation_id)
@@ -138,7 +138,7 @@ def post_comment(
     if parent is not None and (parent.discussion_id != discussion.pk or not parent.is_visible):
         raise CommentRefused("The comment you are replying to is not shown any more.")
     email = data.email.strip()
-    email_key = normalise_email(email)
+    email_key = mailbox_identity(email)
     if is_blocked(organisation_id=discussion.organisation_id, email=email, ip_hash=ip_hash):
         raise CommentRefused("The moderators of this discussion have stopped comments from you.")
 

@@ -12,7 +12,7 @@ from undersigned.campaigns.models import Campaign
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
-from undersigned.supporters.services import normalise_email, supporter_id_for
+from undersigned.supporters.services import supporter_email, supporter_id_for
 
 from .models import Letter
 from .uniqueness import own_words_percent
@@ -57,7 +57,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     if connection.vendor == "postgresql":
         new = Letter(campaign=campaign, submission_key=submission_key, ip_hash=ip_hash, **fields)
         try:
-            _create_in_one_statement(new, Supporter(**{**supporter, "email": normalise_email(data.email)}))
+            _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
             return new
         except IntegrityError:
             pass  # this key has a letter already: the same form came back, or two copies raced

@@ -20,10 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile
+from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile, check_counts
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import fill_recipient, match_recipient, recipient_data
-from undersigned.core.emails import normalise_email
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.core.task_rows import enqueued, unsaved_task_row
@@ -136,7 +136,7 @@ def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") ->
     version = letter.current_version
     if not letter.is_open or version is None:
         raise LetterClosed
-    email_normalised = normalise_email(data.email)
+    email_normalised = mailbox_identity(data.email)
     if connection.vendor == "postgresql":
         new = _create_in_one_statement(
             letter=letter, version=version, data=data, email_normalised=email_normalised, ip_hash=ip_hash
@@ -356,7 +356,7 @@ def record_confirmed(*, letter: OpenLetter, data: EndorsementInput, actor: Any =
     version = letter.current_version
     if version is None:
         raise LetterClosed
-    email_normalised = normalise_email(data.email)
+    email_normalised = mailbox_identity(data.email)
     with transaction.atomic():
         existing = Endorsement.objects.filter(letter=letter, email_normalised=email_normalised).first()
         if existing is not None:
@@ -402,7 +402,7 @@ def _record_updates_consent(endorsement: Endorsement, *, ip_hash: str) -> None:
 
 def confirm_by_code(*, letter: OpenLetter, email: str, code: str, ip_hash: str = "") -> Endorsement:
     """Confirm with the short code from the email, typed on the site with the address."""
-    endorsement = Endorsement.objects.filter(letter=letter, email_normalised=normalise_email(email)).first()
+    endorsement = Endorsement.objects.filter(letter=letter, email_normalised=mailbox_identity(email)).first()
     if endorsement is None or not endorsement.confirm_nonce:
         if endorsement is not None and endorsement.status == EndorsementStatus.CONFIRMED:
             return endorsement
@@ -542,6 +542,7 @@ def import_open_letter(
     addressed to the group. A changed text of a published letter makes a new version.
     Counters are never touched.
     """
+    check_counts(data)  # parse() checks them too; a value built in code must keep them as well
     with transaction.atomic():
         letter = OpenLetter.objects.select_for_update().filter(slug=data.slug).first()
         if letter is not None and letter.organisation_id != organisation.pk:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.core import abuse
-from undersigned.core.emails import normalise_email
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion import queries, services
 from undersigned.discussion.links import (
@@ -190,7 +190,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     if not email:
         form.add_error(None, "Your account has no email address; add one in your account settings first.")
         return 400
-    if wait := _wait(request, "comment_email", key=normalise_email(email)):
+    if wait := _wait(request, "comment_email", key=mailbox_identity(email)):
         raise _Limited(wait)
     parent = None
     if data.get("parent"):

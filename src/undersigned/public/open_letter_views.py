@@ -20,7 +20,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import abuse, countries
-from undersigned.core.emails import normalise_email
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
@@ -143,7 +143,7 @@ def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
         return abuse.rate_limit(request, scope, rate)
     # Per normalised email too, counted only when the address is allowed: nobody can
     # flood someone's inbox with confirmations. One statement for both.
-    return abuse.rate_limits(request, (scope, rate, None), (f"{scope}-email", rate, normalise_email(email)))
+    return abuse.rate_limits(request, (scope, rate, None), (f"{scope}-email", rate, mailbox_identity(email)))
 
 
 @require_http_methods(["GET", "POST"])

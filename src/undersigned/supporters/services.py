@@ -16,14 +16,19 @@ if TYPE_CHECKING:
     from undersigned.openletters.models import OpenLetter
 
 
-def normalise_email(email: str) -> str:
+def supporter_email(email: str) -> str:
+    """The address as a supporter row keeps it: trimmed and lower-cased, otherwise as typed.
+
+    Not ``core.emails.mailbox_identity``: that one folds provider aliases to tell people
+    apart, while this is the address letters and updates are sent to.
+    """
     return email.strip().lower()
 
 
 def get_or_create_supporter(*, email: str, name: str, town: str = "", country: str = "") -> Supporter:
     """The supporter for this address. Existing details are not overwritten by whoever types it."""
     supporter, _ = Supporter.objects.get_or_create(
-        email=normalise_email(email),
+        email=supporter_email(email),
         defaults={"name": name, "town": town, "country": country},
     )
     return supporter
@@ -36,7 +41,7 @@ def supporter_id_for(*, email: str, name: str, town: str = "", country: str = ""
     the conflict only rewrites the address with itself) without its SELECT and
     savepoint; for the letter form, where every submission needs only the id.
     """
-    supporter = Supporter(email=normalise_email(email), name=name, town=town, country=country)
+    supporter = Supporter(email=supporter_email(email), name=name, town=town, country=country)
     Supporter.objects.bulk_create([supporter], update_conflicts=True, unique_fields=["email"], update_fields=["email"])
     return int(supporter.pk)  # RETURNING gives the id of the row inserted or kept
 

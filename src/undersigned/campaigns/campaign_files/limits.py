@@ -1,0 +1,60 @@
+"""How many entries one campaign file may hold: recipients, group members, tags, prompts, authors.
+
+A file with 100,000 recipients would make a campaign page no one can use, so each list
+has a limit far above any real campaign. The numbers are settings (``CAMPAIGN_RECIPIENTS_MAX``
+and its neighbours in settings.py), read when a file is checked. ``reading`` reports a
+list over its limit at the line of the first entry too many; ``check_counts`` applies
+the same limits to values built in code, for the services that write them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .schema import CampaignFile, CampaignFileError, OpenLetterFile
+
+
+@dataclass(frozen=True)
+class CountLimit:
+    """The most entries one list may have, named by the setting that holds the number."""
+
+    setting: str
+    noun: str  # what the entries are, in the message
+    per: str  # what holds them, in the message
+
+    @property
+    def most(self) -> int:
+        return int(getattr(settings, self.setting))
+
+    def message(self, path: str, count: int) -> str:
+        return f"{path} lists {count} {self.noun}; the limit is {self.most} {self.per}"
+
+
+CAMPAIGN_RECIPIENTS = CountLimit("CAMPAIGN_RECIPIENTS_MAX", "recipients", "per campaign")
+OPEN_LETTER_RECIPIENTS = CountLimit("CAMPAIGN_RECIPIENTS_MAX", "recipients", "per open letter")
+GROUP_MEMBERS = CountLimit("RECIPIENT_GROUP_MEMBERS_MAX", "members of its recipient group", "per group")
+CAMPAIGN_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per campaign")
+OPEN_LETTER_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per open letter")
+PROMPTS = CountLimit("LETTER_PROMPTS_MAX", "prompts", "per letter")
+AUTHORS = CountLimit("OPEN_LETTER_AUTHORS_MAX", "authors", "per open letter")
+
+
+def check_counts(data: CampaignFile | OpenLetterFile) -> None:
+    """Raise ``CampaignFileError`` naming each list of ``data`` that is over its limit."""
+    if isinstance(data, CampaignFile):
+        lists = [
+            ("recipients", len(data.recipients), CAMPAIGN_RECIPIENTS),
+            ("campaign.tags", len(data.tags), CAMPAIGN_TAGS),
+            ("letter.prompts", len(data.letter.prompts), PROMPTS),
+        ]
+    else:
+        lists = [
+            ("recipients", len(data.recipients), GROUP_MEMBERS if data.recipient_group else OPEN_LETTER_RECIPIENTS),
+            ("open_letter.tags", len(data.tags), OPEN_LETTER_TAGS),
+            ("open_letter.authors", len(data.authors), AUTHORS),
+        ]
+    problems = [limit.message(path, count) for path, count, limit in lists if count > limit.most]
+    if problems:
+        raise CampaignFileError(problems)
