@@ -9,6 +9,8 @@ a rate-limit counter written by a request is found in that cache's own storage.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -57,3 +59,37 @@ def test_a_requests_rate_limit_counter_is_kept_in_that_cache(client: Client, org
     (key,) = [key for key in _stored_keys() if "rl:endorse:" in key]
     # Django's key function makes ":1:<key>"; the counter the request wrote is 1.
     assert caches["default"].get(key.removeprefix(":1:")) == 1
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> Iterator[redis.Redis]:
+    """The default cache on Redis, as ``UNDERSIGNED_CACHE_URL=redis://…`` sets it, under a
+    key prefix of this test's own (so it shares a Redis database with nothing)."""
+    url = os.environ.get("UNDERSIGNED_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {url} (set UNDERSIGNED_TEST_REDIS_URL)")
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {"BACKEND": BACKENDS["redis"], "LOCATION": url, "KEY_PREFIX": prefix},
+    }
+    yield client
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_on_redis_a_requests_counters_are_kept_in_redis(
+    client: Client, organisation: Any, redis_cache: redis.Redis
+) -> None:
+    prefix = caches["default"].key_prefix
+    response = endorse(client, make_open_letter(organisation))
+    assert response.status_code == 302
+    keys = list(redis_cache.scan_iter(match=f"{prefix}:*"))
+    # "<prefix>:1:rl:<scope>:<who>:<window>": the per-address and the per-email counter, each at 1.
+    scopes = sorted(key.decode().removeprefix(f"{prefix}:1:").split(":")[1] for key in keys)
+    assert scopes == ["endorse", "endorse-email"]
+    assert redis_cache.mget(keys) == [b"1", b"1"]  # Django stores integers as plain numbers in Redis
