@@ -431,10 +431,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: never personal data; only our own messages with ids -----------------------
-LOG_LEVEL = (os.environ.get("UNDERSIGNED_LOG_LEVEL") or "INFO").upper()
+_log_level = os.environ.get("UNDERSIGNED_LOG_LEVEL") or "INFO"
+LOG_LEVEL = _log_level.upper()  # logging knows the names in capitals only
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(
-        f"UNDERSIGNED_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL.lower()!r}."
+        f"UNDERSIGNED_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {_log_level!r}."
     )
 LOGGING = {
     "version": 1,
