@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
 
@@ -125,10 +127,24 @@ def run_worker(transactional_db: Any) -> Callable[..., subprocess.CompletedProce
     return run
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    """Each test starts with an empty cache: rate-limit counts never leak between tests."""
-    from django.core.cache import cache
+# Fixtures that give a test the database (and so the database cache).
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
-    cache.clear()
-    return
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    """Each test starts with an empty cache: rate-limit counts never leak between tests.
+
+    The default cache is a table in the test database. A test's transaction rolls back
+    what it wrote, but a transactional test's rows stay (Django's flush empties model
+    tables only), and Redis keeps everything: so the cache is cleared before each test.
+    A test without the database cannot use the database cache, and is left alone.
+    """
+    if isinstance(caches["default"], DjangoDatabaseCache):
+        uses_database = request.node.get_closest_marker("django_db") is not None
+        if not uses_database and not _DATABASE_FIXTURES & set(request.fixturenames):
+            return
+        # The database first (a transactional one when the test asked for it), so the
+        # clearing happens inside the test's own database.
+        request.getfixturevalue("db")
+    caches["default"].clear()

@@ -61,14 +61,16 @@ def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[st
 
 def serve(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(prog="undersigned serve")
-    parser.add_argument("--bind", default=os.environ.get("UNDERSIGNED_BIND", "127.0.0.1:8000"))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("UNDERSIGNED_WEB_WORKERS", "0")) or None)
+    # Defaults from UNDERSIGNED_BIND and UNDERSIGNED_WEB_WORKERS, checked by the settings.
+    parser.add_argument("--bind")
+    parser.add_argument("--workers", type=int)
     args = parser.parse_args(argv)
     _django_setup()  # fail here, with a clear message, on bad configuration
-    workers = args.workers or 2 * (os.cpu_count() or 1)
     from django.conf import settings
 
-    os.execv(sys.executable, _serve_command(args.bind, workers, settings.WEB_MAX_REQUESTS))  # noqa: S606 (replace this process by gunicorn)
+    bind = args.bind or settings.WEB_BIND
+    workers = args.workers or settings.WEB_WORKERS or 2 * (os.cpu_count() or 1)
+    os.execv(sys.executable, _serve_command(bind, workers, settings.WEB_MAX_REQUESTS))  # noqa: S606 (replace this process by gunicorn)
 
 
 def worker(argv: Sequence[str]) -> None:

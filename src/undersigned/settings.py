@@ -7,10 +7,13 @@ production fails loudly instead of running with a surprising default.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import json
 import os
+import re
 import secrets
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -231,9 +234,20 @@ def _default_mail_domain(host: str) -> str:
     return "localhost"
 
 
-MAIL_DOMAIN = os.environ.get("UNDERSIGNED_MAIL_DOMAIN") or _default_mail_domain(_base.hostname or "")
+# A domain's label: letters, digits and inner hyphens; what may follow the @ of our addresses.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def env_domain(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    if not re.fullmatch(rf"{_LABEL}(?:\.{_LABEL})*", raw):
+        raise ImproperlyConfigured(f"{name} must be a domain name such as letters.example.org, not {raw!r}.")
+    return raw
+
+
+MAIL_DOMAIN = env_domain("UNDERSIGNED_MAIL_DOMAIN", _default_mail_domain(_base.hostname or ""))
 # Where copies (mailto BCC) and bounces come back to `undersigned inbound`.
-INBOUND_DOMAIN = os.environ.get("UNDERSIGNED_INBOUND_DOMAIN") or MAIL_DOMAIN
+INBOUND_DOMAIN = env_domain("UNDERSIGNED_INBOUND_DOMAIN", MAIL_DOMAIN)
 DEFAULT_FROM_EMAIL = f"Undersigned <letters@{MAIL_DOMAIN}>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MAIL_DIR = VAR_DIR / "mail"
@@ -246,6 +260,13 @@ PRINT_RETENTION_DAYS = env_int("UNDERSIGNED_PRINT_RETENTION_DAYS", 14, minimum=1
 # `undersigned serve` restarts each web worker after about this many requests (0: never),
 # which bounds what a slow leak could cost; a restart costs the worker's start-up.
 WEB_MAX_REQUESTS = env_int("UNDERSIGNED_WEB_MAX_REQUESTS", 5000)
+# Defaults of `undersigned serve --bind/--workers` (0 workers: two per core).
+WEB_BIND = os.environ.get("UNDERSIGNED_BIND") or "127.0.0.1:8000"
+if not re.fullmatch(r"(?:[^\s:]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}|unix:/\S+", WEB_BIND):
+    raise ImproperlyConfigured(
+        f"UNDERSIGNED_BIND must be host:port (e.g. 127.0.0.1:8000) or unix:/path, not {WEB_BIND!r}."
+    )
+WEB_WORKERS = env_int("UNDERSIGNED_WEB_WORKERS", 0)
 # STARTTLS for `undersigned inbound`: both paths (PEM files) or neither.
 INBOUND_TLS_CERT = os.environ.get("UNDERSIGNED_INBOUND_TLS_CERT", "")
 INBOUND_TLS_KEY = os.environ.get("UNDERSIGNED_INBOUND_TLS_KEY", "")
@@ -352,9 +373,14 @@ def _social_providers() -> list[str]:
     ``UNDERSIGNED_SOCIALACCOUNT_PROVIDERS`` (JSON in allauth's SOCIALACCOUNT_PROVIDERS form).
     """
     names = [n.strip() for n in os.environ.get("UNDERSIGNED_SOCIAL_PROVIDERS", "").split(",") if n.strip()]
+    # Looked up as files, not imported: allauth's modules need the settings this builds.
+    spec = importlib.util.find_spec("allauth")
+    providers = Path(spec.origin).parent / "socialaccount" / "providers" if spec and spec.origin else Path()
     for name in names:
         if not name.replace("_", "").isalnum():
             raise ImproperlyConfigured(f"UNDERSIGNED_SOCIAL_PROVIDERS has an invalid provider name: {name!r}.")
+        if not (providers / name / "provider.py").is_file():
+            raise ImproperlyConfigured(f"UNDERSIGNED_SOCIAL_PROVIDERS: django-allauth has no provider {name!r}.")
     return [f"allauth.socialaccount.providers.{name}" for name in names]
 
 
@@ -376,7 +402,13 @@ SOCIALACCOUNT_PROVIDERS = _social_provider_settings()
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en"
-TIME_ZONE = os.environ.get("UNDERSIGNED_TIME_ZONE", "UTC")
+TIME_ZONE = os.environ.get("UNDERSIGNED_TIME_ZONE") or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"UNDERSIGNED_TIME_ZONE must be a time zone name such as Europe/Dublin, not {TIME_ZONE!r}."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -400,12 +432,18 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: never personal data; only our own messages with ids -----------------------
+_log_level = os.environ.get("UNDERSIGNED_LOG_LEVEL") or "INFO"
+LOG_LEVEL = _log_level.upper()  # logging knows the names in capitals only
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"UNDERSIGNED_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {_log_level!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("UNDERSIGNED_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Request logs would carry query strings (draft tokens); we log none of them.
         "django.request": {"level": "ERROR"},

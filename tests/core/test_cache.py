@@ -1,8 +1,8 @@
 """The database cache's one-statement counters, on the test database (SQLite or PostgreSQL).
 
-The test settings use an in-memory cache; these tests switch to the database cache the
-product uses by default, create its table, and drive it directly and through the
-rate limit of the abuse layer.
+The suite runs on this cache by default; these tests give it a table of their own (so
+they run in the Redis run of .ci/run too) and drive it directly and through the rate
+limit of the abuse layer.
 """
 
 from __future__ import annotations
