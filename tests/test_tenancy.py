@@ -31,8 +31,8 @@ from undersigned.delivery.models import PrintJob
 from undersigned.delivery.services import record_delivery
 from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus
-from undersigned.openletters import services as open_letter_services
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
+from undersigned.openletters.services import endorsing
 from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +103,9 @@ def b() -> OrganisationB:
         text="Not yet.",
         status=OpenLetterStatus.DRAFT,
     )
-    endorsement = open_letter_services.record_confirmed(
+    endorsement = endorsing.record_confirmed(
         letter=open_letter,
-        data=open_letter_services.EndorsementInput(name="Jana Šimůnková", country="CZ", email="jana@example.cz"),
+        data=endorsing.EndorsementInput(name="Jana Šimůnková", country="CZ", email="jana@example.cz"),
     )
     discussion = discussion_services.discussion_for(campaign)
     comment = Comment.objects.create(

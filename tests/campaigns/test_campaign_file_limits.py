@@ -28,7 +28,7 @@ from undersigned.campaigns.campaign_files import limits as file_limits
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.campaigns.services import get_default_organisation, import_campaign
 from undersigned.openletters.models import OpenLetter
-from undersigned.openletters.services import import_open_letter
+from undersigned.openletters.services.files import import_open_letter
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "campaign-files.md"
 

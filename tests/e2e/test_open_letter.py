@@ -120,15 +120,15 @@ def test_organiser_hides_an_endorsement_and_builds_a_pack(
     from django.conf import settings
     from django.test import Client
 
-    from undersigned.openletters import services
+    from undersigned.openletters.services import endorsing
 
-    services.record_confirmed(
+    endorsing.record_confirmed(
         letter=open_letter,
-        data=services.EndorsementInput(name="Mickey Mouse", role="Fake", country="IE", email="m@example.org"),
+        data=endorsing.EndorsementInput(name="Mickey Mouse", role="Fake", country="IE", email="m@example.org"),
     )
-    services.record_confirmed(
+    endorsing.record_confirmed(
         letter=open_letter,
-        data=services.EndorsementInput(name="Aoife Byrne", role="Warden", country="IE", email="a@example.org"),
+        data=endorsing.EndorsementInput(name="Aoife Byrne", role="Warden", country="IE", email="a@example.org"),
     )
     context = new_context(bypass_csp=True, viewport=PHONE)
     client = Client()

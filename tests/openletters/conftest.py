@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from tests.factories import RecipientFactory
 from undersigned.campaigns.models import RecipientGroup, RecipientGroupMember
-from undersigned.openletters import services
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
+from undersigned.openletters.services import versions
 
 LETTER_TEXT = """Dear members of the Federation,
 
@@ -41,7 +41,7 @@ def make_open_letter(organisation: Any) -> OpenLetter:
         status=OpenLetterStatus.PUBLISHED,
         recipient_group=group,
     )
-    services.record_version(letter=letter)
+    versions.record_version(letter=letter)
     letter.refresh_from_db()
     return letter
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.openletters.conftest import endorse
-from undersigned.openletters import services
 from undersigned.openletters.models import Endorsement, OpenLetter
+from undersigned.openletters.services import moderation
 
 
 def test_a_burst_from_one_address_is_limited_with_429(client: Client, open_letter: OpenLetter, settings: Any) -> None:
@@ -51,7 +51,7 @@ def test_the_form_renders_the_guard_fields(client: Client, open_letter: OpenLett
 
 
 def test_proof_of_work_when_organisers_switch_it_on(client: Client, open_letter: OpenLetter, organiser: Any) -> None:
-    services.set_pow_required(letter=open_letter, required=True, actor=organiser)
+    moderation.set_pow_required(letter=open_letter, required=True, actor=organiser)
     html = client.get(reverse("openletters:endorse", args=[open_letter.slug])).content.decode()
     assert "<altcha-widget" in html
     response = endorse(client, open_letter)

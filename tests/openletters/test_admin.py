@@ -9,13 +9,13 @@ from django.test import Client
 from django.urls import reverse
 
 from undersigned.core.models import ActionLog
-from undersigned.openletters import services
 from undersigned.openletters.models import OpenLetter
+from undersigned.openletters.services import endorsing
 
 
 def test_admin_pages_open_and_an_edit_makes_a_version(client: Client, open_letter: OpenLetter, organiser: Any) -> None:
-    endorsement = services.record_confirmed(
-        letter=open_letter, data=services.EndorsementInput(name="Aoife Byrne", email="a@example.org")
+    endorsement = endorsing.record_confirmed(
+        letter=open_letter, data=endorsing.EndorsementInput(name="Aoife Byrne", email="a@example.org")
     )
     client.force_login(organiser)
     assert client.get(reverse("admin:openletters_endorsement_change", args=[endorsement.pk])).status_code == 200

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from tests.openletters.conftest import endorse, form_data, links_in, path_of
 from undersigned.core.models import ActionLog
-from undersigned.openletters import services
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.services import endorsing
 from undersigned.supporters.models import ConsentPurpose, ConsentRecord
 
 NAME = "Siobhán O'Brien"
@@ -115,7 +115,7 @@ def test_expired_link_says_so_and_confirms_nothing(
     assert "This code has expired" in response.content.decode()
     assert _count(open_letter) == 0
     # The worker's housekeeping removes it.
-    assert services.remove_expired() == 1
+    assert endorsing.remove_expired() == 1
     assert not Endorsement.objects.exists()
 
 
@@ -245,7 +245,7 @@ def test_updates_opt_in_is_recorded_with_its_wording_once_confirmed(
     client: Client, open_letter: OpenLetter, smtp_sink: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     page = client.get(reverse("openletters:endorse", args=[open_letter.slug])).content.decode()
-    wording = services.updates_wording(open_letter)
+    wording = endorsing.updates_wording(open_letter)
     assert wording.replace("“", "&ldquo;") in page or wording in page
     found = _endorse_and_mail(client, open_letter, smtp_sink, django_capture_on_commit_callbacks, wants_updates="on")
     assert not ConsentRecord.objects.exists()  # not before the address is confirmed

@@ -19,8 +19,9 @@ from django.urls import reverse
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import ActionLog
 from undersigned.delivery.models import PrintJob
-from undersigned.openletters import handin, services
+from undersigned.openletters import handin
 from undersigned.openletters.models import Endorsement, OpenLetter
+from undersigned.openletters.services import endorsing, moderation
 
 
 def _pdf_text(data: bytes, tmp_path: Path) -> str:
@@ -36,7 +37,7 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
 
 
 def _add(letter: OpenLetter, name: str, email: str, **fields: Any) -> Endorsement:
-    return services.record_confirmed(letter=letter, data=services.EndorsementInput(name=name, email=email, **fields))
+    return endorsing.record_confirmed(letter=letter, data=endorsing.EndorsementInput(name=name, email=email, **fields))
 
 
 @pytest.fixture
@@ -56,9 +57,9 @@ def endorsed(open_letter: OpenLetter, organiser: Any) -> OpenLetter:
     )
     _add(open_letter, "Quiet Person", "q@example.org", role="Nurse", country="IE", show_publicly=False)
     hidden = _add(open_letter, "Mickey Mouse", "m@example.org", role="Fake", country="IE")
-    services.hide(endorsement=hidden, reason="fake", actor=organiser)
+    moderation.hide(endorsement=hidden, reason="fake", actor=organiser)
     withdrawn = _add(open_letter, "Changed Mind", "c@example.org", role="Teacher", country="IE")
-    services.withdraw(endorsement_id=withdrawn.pk, secret=withdrawn.withdraw_secret)
+    endorsing.withdraw(endorsement_id=withdrawn.pk, secret=withdrawn.withdraw_secret)
     open_letter.refresh_from_db()
     return open_letter
 

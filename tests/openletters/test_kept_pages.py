@@ -14,8 +14,8 @@ from django.urls import reverse
 from tests.openletters.conftest import form_data
 from undersigned.core import abuse
 from undersigned.core.models import ActionLog
-from undersigned.openletters import services
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.services import endorsing, moderation
 
 
 def _values(response: Any) -> tuple[str, str, str]:
@@ -75,11 +75,11 @@ def test_kept_pages_follow_edits(client: Client, open_letter: OpenLetter, organi
     organisation.save()
     # The consent's wording names the organisation as it is now.
     assert "Yes, Wend Valley Walkers may email me updates" in client.get(endorse_url).content.decode()
-    services.set_pow_required(letter=open_letter, required=True, actor=organiser)
+    moderation.set_pow_required(letter=open_letter, required=True, actor=organiser)
     assert "altcha-widget" in client.get(endorse_url).content.decode()
     assert 'data-testid="verified-count">0<' in client.get(page_url).content.decode()
-    services.record_confirmed(
-        letter=open_letter, data=services.EndorsementInput(name="Ana Ruiz", email="ana@example.net")
+    endorsing.record_confirmed(
+        letter=open_letter, data=endorsing.EndorsementInput(name="Ana Ruiz", email="ana@example.net")
     )
     assert 'data-testid="verified-count">1<' in client.get(page_url).content.decode()
     OpenLetter.objects.filter(pk=open_letter.pk).update(status="closed")

@@ -11,14 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import CampaignFactory
-from undersigned.openletters import queries, services
+from undersigned.openletters import queries
 from undersigned.openletters.models import OpenLetter
+from undersigned.openletters.services import endorsing, moderation, versions
 
 
 def _add(letter: OpenLetter, name: str, *, country: str = "IE", organisation: str = "", public: bool = True) -> Any:
-    return services.record_confirmed(
+    return endorsing.record_confirmed(
         letter=letter,
-        data=services.EndorsementInput(
+        data=endorsing.EndorsementInput(
             name=name,
             role="Member",
             organisation=organisation,
@@ -53,20 +54,20 @@ def test_an_edit_after_publication_makes_a_new_version_with_its_changes(
     _add(open_letter, "Early Endorser")
     open_letter.text = open_letter.text.replace("one by one.", "one by one, in every country.")
     open_letter.save()
-    version = services.record_version(letter=open_letter)
+    version = versions.record_version(letter=open_letter)
     assert version is not None
     assert version.number == 2
     assert version.text_hash != old_hash
-    assert services.record_version(letter=open_letter) is None  # no change, no version
+    assert versions.record_version(letter=open_letter) is None  # no change, no version
     early = open_letter.endorsements.get()
     assert (early.version.number, early.text_hash) == (1, old_hash)  # still says what it endorsed
 
     html = _page(client, open_letter)
     assert "version 2" in html
-    versions = client.get(reverse("openletters:versions", args=[open_letter.slug])).content.decode()
-    assert '<del><span class="visually-hidden">Removed: </span>Rural buses are being cut one by one.</del>' in versions
-    assert '<ins><span class="visually-hidden">Added: </span>Rural buses are being cut one by one, in every' in versions
-    assert old_hash in versions
+    page = client.get(reverse("openletters:versions", args=[open_letter.slug])).content.decode()
+    assert '<del><span class="visually-hidden">Removed: </span>Rural buses are being cut one by one.</del>' in page
+    assert '<ins><span class="visually-hidden">Added: </span>Rural buses are being cut one by one, in every' in page
+    assert old_hash in page
 
 
 def test_endorsers_search_filter_and_pages(client: Client, open_letter: OpenLetter) -> None:
@@ -123,7 +124,7 @@ def test_query_count_does_not_grow_with_endorsements(client: Client, open_letter
 def test_featured_endorsers_are_shown_apart(client: Client, open_letter: OpenLetter, organiser: Any) -> None:
     star = _add(open_letter, "Famous Walker")
     _add(open_letter, "Other Walker")
-    assert services.set_featured(endorsement=star, featured=True, actor=organiser)
+    assert moderation.set_featured(endorsement=star, featured=True, actor=organiser)
     html = _page(client, open_letter)
     featured = html[html.index("Among those who endorse it") : html.index('id="endorsers"')]
     assert "Famous Walker" in featured
@@ -165,7 +166,7 @@ def _published(organisation: Any, count: int) -> list[OpenLetter]:
         letter = OpenLetter.objects.create(organisation=organisation, slug=f"letter-{n}", title=f"Letter number {n}",
                                            text="We agree.", status=OpenLetterStatus.PUBLISHED,
                                            published_at=start + timedelta(days=n))  # fmt: skip
-        services.record_version(letter=letter)
+        versions.record_version(letter=letter)
         letters.append(letter)
     return letters
 

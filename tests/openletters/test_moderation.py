@@ -9,14 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from undersigned.core.models import ActionLog
-from undersigned.openletters import services
 from undersigned.openletters.models import Endorsement, OpenLetter
+from undersigned.openletters.services import endorsing
 
 
 def _endorsement(letter: OpenLetter, name: str = "Fake Name") -> Endorsement:
-    return services.record_confirmed(
+    return endorsing.record_confirmed(
         letter=letter,
-        data=services.EndorsementInput(
+        data=endorsing.EndorsementInput(
             name=name, country="IE", email=f"{name.split(maxsplit=1)[0].lower()}@example.org"
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from undersigned.openletters.services import HideReason
+from undersigned.openletters.services.moderation import HideReason
 
 PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
 

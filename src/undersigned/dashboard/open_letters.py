@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
 from undersigned.delivery.models import PrintJob
-from undersigned.openletters import handin, queries, services
+from undersigned.openletters import handin, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.services import hand_in, moderation
 
 from .forms import HideEndorsementForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
@@ -89,7 +90,7 @@ def _recipient(letter: OpenLetter, raw: str | None) -> Recipient | None:
 def start_hand_in(request: HttpRequest, slug: str) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     recipient = _recipient(letter, request.POST.get("recipient"))
-    job = services.start_hand_in(letter=letter, recipient=recipient, actor=request.user)
+    job = hand_in.start_hand_in(letter=letter, recipient=recipient, actor=request.user)
     messages.success(request, "The hand-in pack is being built. You can leave this page and come back.")
     return HttpResponseRedirect(f"{_page_url(letter)}#job-{job.pk}")
 
@@ -99,7 +100,7 @@ def start_hand_in(request: HttpRequest, slug: str) -> HttpResponse:
 def hand_in_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     recipient = _recipient(letter, request.GET.get("recipient"))
-    services.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
+    hand_in.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
     who = f"-{recipient.pk}" if recipient else ""
     response = StreamingHttpResponse(handin.csv_rows(handin.Pack(letter, recipient)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{letter.slug}{who}-endorsers.csv"'
@@ -128,7 +129,7 @@ def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> Ht
     if not form.is_valid():
         messages.error(request, "Choose a reason for hiding the endorsement.")
         return _back(request, letter)
-    services.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
+    moderation.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, "The endorsement is hidden: no longer shown, counted or handed in.")
     return _back(request, letter)
 
@@ -139,8 +140,8 @@ def restore_endorsement(request: HttpRequest, slug: str, endorsement_id: int) ->
     letter = managed_open_letter_or_404(request.user, slug)
     endorsement = _endorsement_of(letter, endorsement_id)
     form = HideEndorsementForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else services.HideReason.OTHER
-    services.restore(endorsement=endorsement, reason=reason, actor=request.user)
+    reason = form.cleaned_data["reason"] if form.is_valid() else moderation.HideReason.OTHER
+    moderation.restore(endorsement=endorsement, reason=reason, actor=request.user)
     messages.success(request, "The endorsement is restored.")
     return _back(request, letter)
 
@@ -151,7 +152,7 @@ def feature_endorsement(request: HttpRequest, slug: str, endorsement_id: int) ->
     letter = managed_open_letter_or_404(request.user, slug)
     endorsement = _endorsement_of(letter, endorsement_id)
     featured = request.POST.get("featured") == "1"
-    if not services.set_featured(endorsement=endorsement, featured=featured, actor=request.user):
+    if not moderation.set_featured(endorsement=endorsement, featured=featured, actor=request.user):
         messages.error(request, "Only endorsers named publicly can be featured.")
     return _back(request, letter)
 
@@ -161,7 +162,7 @@ def feature_endorsement(request: HttpRequest, slug: str, endorsement_id: int) ->
 def set_pow(request: HttpRequest, slug: str) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     required = request.POST.get("pow_required") == "1"
-    services.set_pow_required(letter=letter, required=required, actor=request.user)
+    moderation.set_pow_required(letter=letter, required=required, actor=request.user)
     messages.success(
         request,
         "The proof-of-work challenge is on: every endorser's browser solves a small puzzle."

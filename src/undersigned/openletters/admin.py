@@ -1,5 +1,5 @@
 """Open letters in the Django admin. Saving a published letter whose text changed makes a
-new version (``services.record_version``); endorsements are read-only here: their state
+new version (``services.versions.record_version``); endorsements are read-only here: their state
 changes only through the services (confirm, withdraw, hide), which keep the counters."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from . import services
 from .models import Endorsement, OpenLetter, OpenLetterVersion
+from .services import versions
 
 
 class VersionInline(admin.TabularInline[OpenLetterVersion, OpenLetter]):
@@ -36,7 +36,7 @@ class OpenLetterAdmin(admin.ModelAdmin[OpenLetter]):
 
     def save_model(self, request: HttpRequest, obj: OpenLetter, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        services.record_version(letter=obj, actor=request.user)
+        versions.record_version(letter=obj, actor=request.user)
 
 
 @admin.register(Endorsement)

@@ -25,8 +25,9 @@ from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion.services import discussion_for
-from undersigned.openletters import links, queries, services
+from undersigned.openletters import links, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.services import endorsing
 from undersigned.openletters.text import changes
 
 from . import open_letter_cache as letter_cache
@@ -133,7 +134,7 @@ def versions_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _endorse_form(letter: OpenLetter, data: Any = None) -> EndorseForm:
-    return EndorseForm(data, updates_wording=services.updates_wording(letter), pow_required=letter.pow_required)
+    return EndorseForm(data, updates_wording=endorsing.updates_wording(letter), pow_required=letter.pow_required)
 
 
 def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
@@ -166,9 +167,9 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=400)
     data = form.cleaned_data
     try:
-        services.endorse(
+        endorsing.endorse(
             letter=letter,
-            data=services.EndorsementInput(
+            data=endorsing.EndorsementInput(
                 kind=data["kind"],
                 name=data["name"],
                 role=data["role"],
@@ -183,7 +184,7 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             ip_hash=hash_ip(client_ip(request)),
         )
-    except services.LetterClosed:
+    except endorsing.LetterClosed:
         return render(request, "openletters/closed.html", {"letter": letter})
     return HttpResponseRedirect(reverse("openletters:sent", args=[letter.slug]))
 
@@ -195,7 +196,7 @@ def _fresh_endorse_form(request: HttpRequest, letter: OpenLetter, stamp: tuple[A
     def page() -> HttpResponse:
         form = EndorseForm(
             initial={abuse.STARTED_FIELD: MARK["started"]},
-            updates_wording=services.updates_wording(letter),
+            updates_wording=endorsing.updates_wording(letter),
             pow_required=letter.pow_required,
         )
         context = {"letter": letter, "form": form, "csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
@@ -256,10 +257,10 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorsement, nonce: str) -> HttpResponse:
     try:
-        services.confirm(endorsement_id=endorsement.pk, nonce=nonce, ip_hash=hash_ip(client_ip(request)))
-    except services.ConfirmationExpired:
+        endorsing.confirm(endorsement_id=endorsement.pk, nonce=nonce, ip_hash=hash_ip(client_ip(request)))
+    except endorsing.ConfirmationExpired:
         return _problem(request, letter, expired=True, status=410)
-    except services.ConfirmationInvalid:
+    except endorsing.ConfirmationInvalid:
         return _problem(request, letter, expired=False, status=404)
     return _confirmed(letter)
 
@@ -275,15 +276,15 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
         return abuse.too_many_requests(request, wait)
     if request.method == "POST" and form.is_valid():
         try:
-            services.confirm_by_code(
+            endorsing.confirm_by_code(
                 letter=letter,
                 email=form.cleaned_data["email"],
                 code=form.cleaned_data["code"],
                 ip_hash=hash_ip(client_ip(request)),
             )
-        except services.ConfirmationExpired:
+        except endorsing.ConfirmationExpired:
             form.add_error("code", "This code has expired. Endorse the letter again to get a new one.")
-        except services.ConfirmationInvalid:
+        except endorsing.ConfirmationInvalid:
             form.add_error("code", "This code does not match that email address. Check both and try again.")
         else:
             return _confirmed(letter)
@@ -300,7 +301,7 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return _problem(request, letter, expired=False, status=404)
     endorsement = Endorsement.objects.filter(pk=endorsement_id, letter=letter).first()
     if request.method == "POST":
-        services.withdraw(endorsement_id=endorsement_id, secret=secret)
+        endorsing.withdraw(endorsement_id=endorsement_id, secret=secret)
         return render(request, "openletters/withdrawn.html", {"letter": letter})
     if endorsement is None:
         # Withdrawn before it was ever confirmed (deleted), or never existed.

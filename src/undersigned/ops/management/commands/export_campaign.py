@@ -10,7 +10,7 @@ from undersigned.campaigns.campaign_files import KINDS, CampaignFile, OpenLetter
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.services import export_campaign
 from undersigned.openletters.models import OpenLetter
-from undersigned.openletters.services import export_open_letter
+from undersigned.openletters.services.files import export_open_letter
 
 
 class Command(BaseCommand):

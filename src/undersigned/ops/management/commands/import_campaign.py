@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse_any
 from undersigned.campaigns.services import get_default_organisation, import_campaign
-from undersigned.openletters.services import import_open_letter
+from undersigned.openletters.services.files import import_open_letter
 from undersigned.organisations.models import Organisation
 
 # Exit status for a file that was read but refused, apart from 1 (could not run at all),

@@ -24,8 +24,8 @@ from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.services import import_campaign
 from undersigned.core.models import log_action
 from undersigned.discussion import services as discussion_services
-from undersigned.openletters import services as open_letters
 from undersigned.openletters.models import OpenLetter
+from undersigned.openletters.services import endorsing, files
 from undersigned.organisations.models import Membership, Organisation, Role
 
 
@@ -64,11 +64,11 @@ class Command(BaseCommand):
             verb = "Kept"
             if letter is None:
                 verb = "Created"
-                letter, _ = open_letters.import_open_letter(organisation=organisation, data=data)
+                letter, _ = files.import_open_letter(organisation=organisation, data=data)
                 for number, (name, role, org, country, statement) in enumerate(demo.DEMO_ENDORSERS, start=1):
-                    open_letters.record_confirmed(
+                    endorsing.record_confirmed(
                         letter=letter,
-                        data=open_letters.EndorsementInput(
+                        data=endorsing.EndorsementInput(
                             kind="organisation" if not org else "person",
                             name=name,
                             role=role,

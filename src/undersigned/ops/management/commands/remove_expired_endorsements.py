@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from undersigned.openletters.services import remove_expired
+from undersigned.openletters.services.endorsing import remove_expired
 
 
 class Command(BaseCommand):

@@ -24,7 +24,7 @@ from django.db import close_old_connections
 
 from undersigned.delivery import bulk_print, digests, sending
 from undersigned.discussion import services as discussion
-from undersigned.openletters import services as open_letters
+from undersigned.openletters.services import endorsing
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ def housekeeping() -> None:
         bulk_print.fail_stalled_jobs()
         bulk_print.delete_expired_files()
         bulk_print.remove_abandoned_temp_folders()
-        open_letters.remove_expired()
-        open_letters.resend_unsent()
+        endorsing.remove_expired()
+        endorsing.resend_unsent()
         discussion.remove_unconfirmed()
     finally:
         close_old_connections()

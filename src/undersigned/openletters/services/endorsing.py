@@ -1,0 +1,375 @@
+"""Endorsing an open letter: signing, confirming by link or code, withdrawing, and the
+housekeeping of endorsements nobody confirmed.
+
+Every write owns its transaction, writes an ``ActionLog`` row (ids and enum values
+only) and defers email to a task with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from undersigned.core.emails import mailbox_identity
+from undersigned.core.models import ActionLog, log_action
+from undersigned.core.statements import Insert, column, run_chain
+from undersigned.core.task_rows import enqueued, unsaved_task_row
+from undersigned.openletters import links, tasks
+from undersigned.openletters.models import (
+    Endorsement,
+    EndorsementStatus,
+    EndorserKind,
+    OpenLetter,
+    OpenLetterVersion,
+)
+from undersigned.supporters import services as supporter_services
+from undersigned.supporters.models import ConsentPurpose
+
+from .counters import save_with_counters, state_of
+
+UPDATES_WORDING = (
+    "Yes, {organisation} may email me updates about the open letter “{letter}”. "
+    "I can unsubscribe at any time with the link in every update."
+)
+
+
+def updates_wording(letter: OpenLetter) -> str:
+    return UPDATES_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndorsementInput:
+    kind: str = EndorserKind.PERSON
+    name: str
+    role: str = ""
+    organisation: str = ""
+    country: str = ""
+    statement: str = ""
+    website: str = ""
+    signatory: str = ""
+    email: str
+    show_publicly: bool = True
+    wants_updates: bool = False
+
+
+class LetterClosed(Exception):
+    """The letter is not open for endorsement (draft, closed or past its deadline)."""
+
+
+class ConfirmationInvalid(Exception):
+    """The link or code does not match an endorsement waiting for confirmation."""
+
+
+class ConfirmationExpired(Exception):
+    """The link or code was right, but the time to confirm has run out."""
+
+
+_DETAILS = ("kind", "name", "role", "organisation", "country", "statement", "website", "signatory", "show_publicly")
+
+
+def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") -> Endorsement:
+    """Record an endorsement waiting for email confirmation and queue the email.
+
+    One endorsement per normalised email: signing again updates the same row. While it
+    waits, the details are replaced; once confirmed, the new details wait in
+    ``pending_update`` until the new email is confirmed, so typing someone else's
+    address can never change what is shown under their name. A repeated submission
+    reuses the nonce that is still valid, so every email sent keeps working.
+    """
+    version = letter.current_version
+    if not letter.is_open or version is None:
+        raise LetterClosed
+    email_normalised = mailbox_identity(data.email)
+    if connection.vendor == "postgresql":
+        new = _create_in_one_statement(
+            letter=letter, version=version, data=data, email_normalised=email_normalised, ip_hash=ip_hash
+        )
+        if new is not None:
+            return new
+    write = partial(_endorse, letter=letter, version=version, data=data, email_normalised=email_normalised)
+    try:
+        return write(ip_hash=ip_hash)
+    except IntegrityError:
+        # Two first submissions with one address at once: the other one made the row.
+        return write(ip_hash=ip_hash)
+
+
+def _endorse(
+    *, letter: OpenLetter, version: OpenLetterVersion, data: EndorsementInput, email_normalised: str, ip_hash: str
+) -> Endorsement:
+    now = timezone.now()
+    details = {key: value for key, value in asdict(data).items() if key in _DETAILS}
+    with transaction.atomic():
+        endorsement = (
+            Endorsement.objects.select_for_update().filter(letter=letter, email_normalised=email_normalised).first()
+        )
+        if endorsement is None:
+            endorsement = Endorsement(
+                letter=letter,
+                email_normalised=email_normalised,
+                withdraw_secret=secrets.token_hex(16),
+                status=EndorsementStatus.PENDING,
+            )
+        still_valid = bool(
+            endorsement.confirm_nonce and endorsement.confirm_expires_at and endorsement.confirm_expires_at > now
+        )
+        if not still_valid:
+            endorsement.confirm_nonce = secrets.token_hex(16)
+        endorsement.confirm_expires_at = now + links.confirm_window()
+        endorsement.email = data.email
+        endorsement.confirmation_sent_at = None  # this submission's email is not sent yet
+        endorsement.wants_updates = data.wants_updates
+        endorsement.ip_hash = ip_hash
+        if endorsement.status == EndorsementStatus.PENDING:
+            for key, value in details.items():
+                setattr(endorsement, key, value)
+            endorsement.version = version
+            endorsement.text_hash = version.text_hash
+            endorsement.search_text = _search_text(endorsement)
+        else:
+            endorsement.pending_update = {**details, "version": version.pk}
+        created = endorsement.pk is None
+        with transaction.atomic():  # a savepoint, so a lost race leaves the outer one usable
+            endorsement.save()
+        log_action("endorsement.submitted", endorsement, letter=letter.pk, created=created)
+        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+    return endorsement
+
+
+def _create_in_one_statement(
+    *, letter: OpenLetter, version: OpenLetterVersion, data: EndorsementInput, email_normalised: str, ip_hash: str
+) -> Endorsement | None:
+    """PostgreSQL, the common case of a first endorsement with this address: the row, its
+    audit row and the task that emails the confirmation in one statement (no BEGIN,
+    SELECT … FOR UPDATE, savepoint or COMMIT; the task committed with the row it is
+    about, ``core/task_rows.py``). The rows are what ``_endorse`` and the task backend
+    write for a new address (values from the fields' own ``pre_save``/``get_db_prep_save``;
+    nothing listens to these models' save signals). Returns None, having written nothing,
+    when the address has an endorsement already: ``_endorse`` handles signing again.
+    """
+    now = timezone.now()
+    endorsement = Endorsement(
+        letter=letter,
+        email=data.email,
+        email_normalised=email_normalised,
+        withdraw_secret=secrets.token_hex(16),
+        status=EndorsementStatus.PENDING,
+        confirm_nonce=secrets.token_hex(16),
+        confirm_expires_at=now + links.confirm_window(),
+        wants_updates=data.wants_updates,
+        ip_hash=ip_hash,
+        version=version,
+        text_hash=version.text_hash,
+        **{key: value for key, value in asdict(data).items() if key in _DETAILS},
+    )
+    endorsement.search_text = _search_text(endorsement)
+    log = ActionLog(
+        action="endorsement.submitted",
+        object_type=Endorsement._meta.label_lower,
+        data={"letter": letter.pk, "created": True},
+    )
+    q = connection.ops.quote_name
+    parts = [
+        Insert("e", endorsement, on_conflict=f"({q('letter_id')}, {q('email_normalised')}) DO NOTHING"),
+        Insert("a", log, fill="object_id", fill_sql=f"CAST({column('e')} AS text)", source="e"),
+    ]
+    task = unsaved_task_row(tasks.send_confirmation)
+    if task is not None:
+        # The task's one argument is the new row's id: {"args": [id], "kwargs": {}}.
+        args_kwargs = f"jsonb_build_object('args', jsonb_build_array({column('e')}), 'kwargs', '{{}}'::jsonb)"
+        parts.append(Insert("t", task, fill="args_kwargs", fill_sql=args_kwargs, source="e", with_pk=True))
+    row = run_chain(parts, f"SELECT {column('e')} FROM e")  # noqa: S608 (our own names)
+    if not row:
+        return None
+    endorsement.pk = int(row[0])
+    endorsement._state.adding, endorsement._state.db = False, connection.alias
+    if task is None:
+        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+    else:
+        transaction.on_commit(partial(enqueued, task, endorsement.pk))
+    return endorsement
+
+
+def _enqueue_confirmation(endorsement_id: int) -> None:
+    tasks.send_confirmation.enqueue(endorsement_id)
+
+
+def _search_text(endorsement: Endorsement) -> str:
+    parts = [endorsement.name, endorsement.organisation, endorsement.signatory]
+    return " ".join(part for part in parts if part).casefold()[:420]
+
+
+def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsement:
+    """Confirm an endorsement (by its link's POST or its code). Idempotent once confirmed.
+
+    Raises ``ConfirmationInvalid`` for an unknown endorsement or an old nonce, and
+    ``ConfirmationExpired`` when the time to confirm has run out.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        endorsement = (
+            # of=self: lock the endorsement only, not the letter's row it joins.
+            Endorsement.objects.select_for_update(of=("self",))
+            .select_related("letter__organisation")
+            .filter(pk=endorsement_id)
+            .first()
+        )
+        if endorsement is None:
+            raise ConfirmationInvalid
+        if not endorsement.confirm_nonce or not secrets.compare_digest(endorsement.confirm_nonce, nonce):
+            if endorsement.status == EndorsementStatus.CONFIRMED and not endorsement.confirm_nonce:
+                return endorsement  # confirmed already: a second click changes nothing
+            raise ConfirmationInvalid
+        if endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= now:
+            raise ConfirmationExpired
+        before = state_of(endorsement)
+        if endorsement.pending_update:
+            update = dict(endorsement.pending_update)
+            version_id = update.pop("version", None)
+            for key, value in update.items():
+                if key in _DETAILS:
+                    setattr(endorsement, key, value)
+            version = OpenLetterVersion.objects.filter(pk=version_id, letter_id=endorsement.letter_id).first()
+            if version is not None:
+                endorsement.version = version
+                endorsement.text_hash = version.text_hash
+        endorsement.search_text = _search_text(endorsement)
+        endorsement.status = EndorsementStatus.CONFIRMED
+        endorsement.confirmed_at = endorsement.confirmed_at or now
+        endorsement.withdrawn_at = None
+        endorsement.confirm_nonce = ""
+        endorsement.confirm_expires_at = None
+        endorsement.pending_update = None
+        save_with_counters(endorsement, before)
+        log_action("endorsement.confirmed", endorsement, letter=endorsement.letter_id)
+        if endorsement.wants_updates:
+            _record_updates_consent(endorsement, ip_hash=ip_hash)
+    return endorsement
+
+
+def record_confirmed(*, letter: OpenLetter, data: EndorsementInput, actor: Any = None) -> Endorsement:
+    """An endorsement confirmed by other means (the demo; signatures an organiser collected on
+    paper and checked). Counted and listed at once; an address already used is left alone."""
+    version = letter.current_version
+    if version is None:
+        raise LetterClosed
+    email_normalised = mailbox_identity(data.email)
+    with transaction.atomic():
+        existing = Endorsement.objects.filter(letter=letter, email_normalised=email_normalised).first()
+        if existing is not None:
+            return existing
+        endorsement = Endorsement(
+            letter=letter,
+            email=data.email,
+            email_normalised=email_normalised,
+            withdraw_secret=secrets.token_hex(16),
+            version=version,
+            text_hash=version.text_hash,
+            confirmed_at=timezone.now(),
+            **{key: value for key, value in asdict(data).items() if key in _DETAILS},
+        )
+        endorsement.search_text = _search_text(endorsement)
+        before = state_of(endorsement)
+        endorsement.status = EndorsementStatus.CONFIRMED
+        save_with_counters(endorsement, before)
+        log_action("endorsement.recorded", endorsement, actor=actor, letter=letter.pk)
+    return endorsement
+
+
+def _record_updates_consent(endorsement: Endorsement, *, ip_hash: str) -> None:
+    """The updates opt-in counts only once the address is confirmed to be the person's."""
+    letter = endorsement.letter
+    supporter = supporter_services.get_or_create_supporter(
+        email=endorsement.email, name=endorsement.signatory or endorsement.name, country=endorsement.country
+    )
+    if supporter_services.has_consent(
+        supporter=supporter, purpose=ConsentPurpose.OPEN_LETTER_UPDATES, campaign=None, open_letter=letter
+    ):
+        return
+    supporter_services.record_consent(
+        supporter=supporter,
+        purpose=ConsentPurpose.OPEN_LETTER_UPDATES,
+        granted=True,
+        wording=updates_wording(letter),
+        source="open letter endorsement form",
+        open_letter=letter,
+        ip_hash=ip_hash,
+    )
+
+
+def confirm_by_code(*, letter: OpenLetter, email: str, code: str, ip_hash: str = "") -> Endorsement:
+    """Confirm with the short code from the email, typed on the site with the address."""
+    endorsement = Endorsement.objects.filter(letter=letter, email_normalised=mailbox_identity(email)).first()
+    if endorsement is None or not endorsement.confirm_nonce:
+        if endorsement is not None and endorsement.status == EndorsementStatus.CONFIRMED:
+            return endorsement
+        raise ConfirmationInvalid
+    expected = links.confirm_code(endorsement.pk, endorsement.confirm_nonce)
+    if not secrets.compare_digest(expected, links.clean_code(code)):
+        raise ConfirmationInvalid
+    return confirm(endorsement_id=endorsement.pk, nonce=endorsement.confirm_nonce, ip_hash=ip_hash)
+
+
+def withdraw(*, endorsement_id: int, secret: str) -> Endorsement | None:
+    """Withdraw an endorsement (from the signed link in its email). Idempotent.
+
+    A confirmed one becomes ``withdrawn``: no longer named or counted, counted among the
+    withdrawn; one never confirmed is simply deleted. Returns None if there is no such
+    endorsement (or the secret is wrong).
+    """
+    with transaction.atomic():
+        endorsement = Endorsement.objects.select_for_update().filter(pk=endorsement_id).first()
+        if endorsement is None or not secrets.compare_digest(endorsement.withdraw_secret, secret):
+            return None
+        if endorsement.status == EndorsementStatus.WITHDRAWN:
+            return endorsement
+        if endorsement.status == EndorsementStatus.PENDING:
+            log_action("endorsement.withdrawn", endorsement, letter=endorsement.letter_id, confirmed=False)
+            endorsement.delete()
+            return None
+        before = state_of(endorsement)
+        endorsement.status = EndorsementStatus.WITHDRAWN
+        endorsement.withdrawn_at = timezone.now()
+        endorsement.featured = False
+        endorsement.confirm_nonce = ""
+        endorsement.pending_update = None
+        save_with_counters(endorsement, before)
+        log_action("endorsement.withdrawn", endorsement, letter=endorsement.letter_id, confirmed=True)
+    return endorsement
+
+
+# A confirmation email not sent this long after its submission lost its task (a worker
+# killed mid-send, the mail server down): housekeeping queues it again.
+RESEND_AFTER = timedelta(minutes=5)
+
+
+def resend_unsent(*, now: Any = None) -> int:
+    """Queue again the confirmation emails whose task was lost; return how many."""
+    now = now or timezone.now()
+    waiting = Endorsement.objects.filter(
+        status__in=[EndorsementStatus.PENDING, EndorsementStatus.CONFIRMED, EndorsementStatus.WITHDRAWN],
+        confirm_expires_at__gt=now,
+        confirmation_sent_at__isnull=True,
+        updated_at__lt=now - RESEND_AFTER,
+    ).exclude(confirm_nonce="")
+    ids = list(waiting.values_list("id", flat=True)[:500])
+    for endorsement_id in ids:
+        _enqueue_confirmation(endorsement_id)
+    return len(ids)
+
+
+def remove_expired(*, now: Any = None) -> int:
+    """Delete endorsements never confirmed in time; drop updates nobody confirmed. Returns deletions."""
+    now = now or timezone.now()
+    expired = Endorsement.objects.filter(status=EndorsementStatus.PENDING, confirm_expires_at__lte=now)
+    deleted, _ = expired.delete()
+    Endorsement.objects.filter(
+        status__in=[EndorsementStatus.CONFIRMED, EndorsementStatus.WITHDRAWN], confirm_expires_at__lte=now
+    ).update(pending_update=None, confirm_nonce="", confirm_expires_at=None)
+    return deleted
