@@ -78,8 +78,8 @@ def normalise_email(address: str) -> str:
 # Bidi controls (embeddings, overrides, isolates and marks) can make a name read
 # differently from what it is, e.g. show someone else's address the wrong way round.
 _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Surrogates cannot be encoded at all; the rest are controls single_line misses.
-_UNWRITABLE = re.compile("[\ud800-\udfff\x80-\x9f]")
+# Lone surrogates cannot be written in UTF-8 at all.
+_UNWRITABLE = re.compile("[\ud800-\udfff]")
 NAME_LIMIT = 150
 
 
@@ -97,23 +97,38 @@ def display_name(name: str) -> str:
 def named_address(name: str, email: str) -> str:
     """``Name <user@domain>`` for a header of mail the platform sends.
 
-    The name is cleaned by ``display_name`` and written the way ``MailPolicy`` writes it
-    (``phrase_words``), so that Python's parser reads back exactly this name.
+    The name is cleaned by ``display_name``, and quoted unless it is plain words, so
+    that Python's parser reads back exactly this name when Django sets the header.
     Given in its two parts, ``Address`` skips parsing the address (about 20 µs, three
     times for every email the engine sends); a local part with quotes or backslashes,
     which the parts would format differently, is parsed as a whole.
     """
-    words = phrase_words(display_name(name))
+    display = display_name(name)
     local, at, domain = email.rpartition("@")
     if at and local and '"' not in local and "\\" not in local:
         spec = Address(username=local, domain=domain).addr_spec
     else:
         spec = Address(addr_spec=email).addr_spec
-    return " ".join([*words, f"<{spec}>"]) if words else spec
+    if not display:
+        return spec
+    if "=?" in display or not all(_UTF8_ATOM.fullmatch(word) for word in display.split(" ")):
+        # Quoted (never as encoded-words here: Python before gh-128110 reads a space
+        # between two encoded-words into the name); MailPolicy encodes when it writes.
+        display = _quoted(display)
+    return f"{display} <{spec}>"
 
 
 # RFC 5322 atext: a display name made only of these words needs no quoting.
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
+# RFC 6532 adds any non-ASCII character; Python's parser reads these words as typed.
+_UTF8_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+")
+
+
+def _quoted(name: str) -> str:
+    # ``=?`` is written ``=\\?``: Python's parser decodes an encoded-word even inside quotes.
+    return '"' + re.sub(r'(["\\])', r"\\\1", name).replace("=?", "=\\?") + '"'
+
+
 # Characters an encoded-word in a phrase may carry as themselves (RFC 2047, 5 (3)).
 _Q_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _EW_ROOM = 75 - len("=?utf-8?q??=")  # an encoded-word is at most 75 characters
@@ -134,8 +149,7 @@ def phrase_words(name: str) -> list[str]:
     if "=?" not in name and all(_ATOM.fullmatch(word) for word in words):
         return words
     if name.isascii():
-        escaped = re.sub(r'(["\\])', r"\\\1", name).replace("=?", "=\\?")
-        return [f'"{escaped}"']
+        return [_quoted(name)]
     q_words = _q_words(name)
     b_words = _b_words(name)
     return q_words if sum(map(len, q_words)) <= sum(map(len, b_words)) else b_words
