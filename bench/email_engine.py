@@ -1090,6 +1090,8 @@ def product_env(*, database_url: str, var_dir: Path, smtp_url: str) -> dict[str,
         UNDERSIGNED_MAIL_DOMAIN=MAIL_DOMAIN,
         UNDERSIGNED_CACHE_URL="locmem://",  # nothing here uses the cache; no table to create
     )
+    # DKIM signing, when the run measures it (the module docstring).
+    env.update({k: v for k, v in os.environ.items() if k.startswith("UNDERSIGNED_DKIM_")})
     return env
 
 
