@@ -339,3 +339,17 @@ def test_any_names_in_one_header_come_back_exactly(names: list[str], sender: str
         assert read_addresses(parsed, "Cc") == expected[:1]
         assert read_addresses(parsed, "Reply-To") == expected[-1:]
         assert read_addresses(parsed, "From") == [(display_name(sender), PLATFORM)]
+
+
+def test_list_headers_go_out_as_written_however_long() -> None:
+    url = "https://letters.example.org/d/unsubscribe/" + "Ab1-_" * 40 + "/"
+    message = EmailMessage(
+        "Subject", "Body", PLATFORM, ["ana@example.org"],
+        headers={"List-Unsubscribe": f"<{url}>, <mailto:unsubscribe@example.org>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )  # fmt: skip
+    raw = message.message(policy=SMTP_POLICY).as_bytes()
+    assert f"\r\nList-Unsubscribe: <{url}>,\r\n <mailto:unsubscribe@example.org>\r\n".encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["List-Unsubscribe"] == f"<{url}>, <mailto:unsubscribe@example.org>"
