@@ -84,7 +84,7 @@ def smtp_sink(settings: Any) -> Any:
     controller.start()
     settings.MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "undersigned.core.mailers.SmtpBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
         }
     }

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+import dkim.crypto
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -284,7 +285,7 @@ def _mailers() -> dict[str, dict[str, object]]:
         # which organisers can read on the demo mailbox page.
         return {
             "default": {
-                "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "BACKEND": "undersigned.core.mailers.FileBackend",
                 "OPTIONS": {"file_path": str(MAIL_DIR)},
             }
         }
@@ -302,7 +303,7 @@ def _mailers() -> dict[str, dict[str, object]]:
     starttls = query.get("starttls", "0").lower() in {"1", "true", "yes"}
     return {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "undersigned.core.mailers.SmtpBackend",
             "OPTIONS": {
                 "host": parts.hostname,
                 "port": port,
@@ -317,6 +318,48 @@ def _mailers() -> dict[str, dict[str, object]]:
 
 
 MAILERS = _mailers()
+
+
+def _dkim() -> tuple[str, str, str]:
+    """DKIM signing (core.mailers): the key file, selector and domain, or three empty strings.
+
+    Leave the key unset when a relay signs the platform's mail (docs/deliverability.md).
+    """
+    key_file = os.environ.get("UNDERSIGNED_DKIM_KEY_FILE", "")
+    selector = os.environ.get("UNDERSIGNED_DKIM_SELECTOR", "")
+    domain = os.environ.get("UNDERSIGNED_DKIM_DOMAIN", "") or MAIL_DOMAIN
+    if not key_file:
+        if selector or os.environ.get("UNDERSIGNED_DKIM_DOMAIN"):
+            raise ImproperlyConfigured(
+                "UNDERSIGNED_DKIM_KEY_FILE must be set too: DKIM signing needs the private key "
+                "(or unset UNDERSIGNED_DKIM_SELECTOR and UNDERSIGNED_DKIM_DOMAIN when a relay signs)."
+            )
+        return "", "", ""
+    if not selector:
+        raise ImproperlyConfigured(
+            "UNDERSIGNED_DKIM_SELECTOR must be set too: the key is published at <selector>._domainkey.<domain>."
+        )
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    if not re.fullmatch(rf"{label}(?:\.{label})*", selector):
+        raise ImproperlyConfigured(f"UNDERSIGNED_DKIM_SELECTOR must be a DNS label such as mail2026, not {selector!r}.")
+    if not re.fullmatch(rf"{label}(?:\.{label})+", domain):
+        raise ImproperlyConfigured(
+            f"UNDERSIGNED_DKIM_DOMAIN must be a domain name such as example.org, not {domain!r}."
+        )
+    try:
+        pem = Path(key_file).read_bytes()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"UNDERSIGNED_DKIM_KEY_FILE cannot be read: {exc.strerror} ({key_file}).") from None
+    try:
+        dkim.crypto.parse_pem_private_key(pem)
+    except dkim.crypto.UnparsableKeyError:
+        raise ImproperlyConfigured(
+            f"UNDERSIGNED_DKIM_KEY_FILE must hold an RSA private key in PEM form (openssl genrsa), not {key_file}."
+        ) from None
+    return key_file, selector, domain
+
+
+DKIM_KEY_FILE, DKIM_SELECTOR, DKIM_DOMAIN = _dkim()
 
 # --- Security -------------------------------------------------------------------
 SECURE_CSP = {

@@ -102,34 +102,44 @@ def test_a_temporary_refusal_leaves_the_delivery_to_retry(campaign: Any, smtp_si
 )
 def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) -> None:
     """The header a recipient sees is the same whichever way the address was put together."""
-    from email.headerregistry import Address
+    from email.headerregistry import Address, AddressHeader, HeaderRegistry
 
     from undersigned.core.emails import named_address as address
 
-    assert address(name, email) == str(Address(display_name=name, addr_spec=email))
+    def parsed(value: str) -> tuple[Address, ...]:
+        header = HeaderRegistry()("To", value)
+        assert isinstance(header, AddressHeader)
+        assert not header.defects
+        return header.addresses
+
+    assert parsed(address(name, email)) == (Address(display_name=name, addr_spec=email),)
     injected = address(f"{name}\r\nBcc: victim@example.org", email)
     assert "\n" not in injected
-    assert injected == str(Address(display_name=f"{name} Bcc: victim@example.org", addr_spec=email))
+    assert parsed(injected) == (Address(display_name=f"{name} Bcc: victim@example.org", addr_spec=email),)
 
 
 def test_a_prepared_message_is_handed_over_once_and_only_for_its_policy() -> None:
+    import email
     import email.policy
 
+    from undersigned.core.emails import POLICY, SMTP_POLICY
     from undersigned.delivery.channels.email import build_message
 
     message = build_message(delivery_id=7, envelope_sender="bounces@undersigned.test", sender_name="Ana Ruiz",
                             sender_email="ana@example.org", organisation="Friends of the Wend",
                             recipient_name="Cllr Jane Smith", recipient_email="chair@council.example",
                             subject="The riverside path", body="Dear Cllr Smith,\n\nPlease keep it open.")  # fmt: skip
-    message.prepare(email.policy.SMTP)
-    prepared = message.message(policy=email.policy.SMTP)
-    again = message.message(policy=email.policy.SMTP)
+    message.prepare(SMTP_POLICY)
+    prepared = message.wire_bytes(SMTP_POLICY)
+    again = message.wire_bytes(SMTP_POLICY)
     assert again is not prepared  # once: later calls build anew
-    for mime in (prepared, again):
+    for data in (prepared, again):
+        mime = email.message_from_bytes(data.replace(b"\r\n", b"\n"), policy=email.policy.default)
+        assert isinstance(mime, email.message.EmailMessage)
         plain = mime.get_body(("plain",))
         assert plain is not None
         assert plain.get_content().rstrip() == "Dear Cllr Smith,\n\nPlease keep it open."
         assert str(mime["To"]) == "Cllr Jane Smith <chair@council.example>"
         assert str(mime["Message-ID"]) == "<delivery-7@undersigned.test>"
-    message.prepare(email.policy.SMTP)
-    assert message.message(policy=email.policy.default).policy is email.policy.default  # built for its policy
+    message.prepare(SMTP_POLICY)
+    assert b"\r\n" not in message.wire_bytes(POLICY)  # built for its policy

@@ -58,8 +58,11 @@ def markdown_to_html(text: str) -> str:
 
 
 def single_line(value: str) -> str:
-    """Collapse any line breaks and control characters: for names and subjects that end up in headers."""
-    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", value).strip()
+    """Collapse any line breaks and control characters: for names and subjects that end up in headers.
+
+    C1 controls count too: Python's email package splits a header at NEL (U+0085).
+    """
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", value).strip()
 
 
 # Comments get "Markdown-lite": paragraphs, line breaks, emphasis and links, nothing else.

@@ -28,7 +28,6 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 
 from __future__ import annotations
 
-import email.policy
 import json
 import logging
 import random
@@ -42,7 +41,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -51,6 +49,7 @@ from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
 from undersigned.core import pg_pending
+from undersigned.core.mailers import SmtpBackend
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.pg_pending import PendingStatement
 from undersigned.letters.queries import text_for
@@ -478,7 +477,7 @@ def _attempt(
     try:
         message = _message(delivery)
         if isinstance(mailer, SmtpBackend):
-            message.prepare(email.policy.SMTP)  # the MIME form Django's SMTP backend sends
+            message.prepare(mailer.policy)  # the bytes the SMTP backend sends, signed
     finally:
         if previous is not None:
             previous.wait()
