@@ -281,7 +281,7 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
             reason = "Stopped making progress (its worker may have stopped), so it was started again."
             if not bulk_print.fail_stalled(active, reason=reason, actor=actor):
                 return PrintJob.objects.get(pk=active.pk)
-        total = bulk_print.letters_waiting(campaign.pk)
+        total = queries.letters_waiting(campaign.pk)
         if not total:
             raise NothingToPrint("No letters are waiting to be posted.")
         job = PrintJob.objects.create(campaign=campaign, paper=paper, total=total, requested_by=requested_by)
