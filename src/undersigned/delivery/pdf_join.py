@@ -92,6 +92,30 @@ class _Joined:
     direction: PdfObject | None = None
 
 
+class Joiner:
+    """Joins PDF files into ``out`` one at a time: ``add`` each, in order, then ``close``.
+
+    Holds one file's objects at a time. Not thread-safe, but one thread may add while
+    another renders the next file (``print_render`` does: typst releases the GIL).
+    """
+
+    def __init__(self, out: BinaryIO, *, title: str | None = None) -> None:
+        self._writer = _CountingWriter(out)
+        # The binary comment line tells transfer programs the file is binary (PDF 1.7, 7.5.2).
+        self._writer.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        self._joined = _Joined(title=title)
+        self._first = True
+
+    def add(self, path: Path) -> None:
+        _copy_part(PdfReader(path), path.name, self._writer, self._joined, first=self._first)
+        self._first = False
+
+    def close(self) -> int:
+        """Write what ties the parts together; return the page count."""
+        _finish(self._writer, self._joined)
+        return len(self._joined.pages)
+
+
 def join_pdfs(
     parts: Iterable[Path],
     out: BinaryIO,
@@ -99,21 +123,17 @@ def join_pdfs(
     title: str | None = None,
     on_part: Callable[[], None] | None = None,
 ) -> int:
-    """Join PDF files into one, in order, holding one file's objects at a time; return the page count.
+    """Join PDF files into one, in order; return the page count.
 
     ``title`` names the joined document (default: the first part's title). ``on_part``
     is called after each file is copied.
     """
-    writer = _CountingWriter(out)
-    # The binary comment line tells transfer programs the file is binary (PDF 1.7, 7.5.2).
-    writer.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    joined = _Joined(title=title)
-    for number, path in enumerate(parts):
-        _copy_part(PdfReader(path), path.name, writer, joined, first=number == 0)
+    joiner = Joiner(out, title=title)
+    for path in parts:
+        joiner.add(path)
         if on_part is not None:
             on_part()
-    _finish(writer, joined)
-    return len(joined.pages)
+    return joiner.close()
 
 
 class _Renumbering:

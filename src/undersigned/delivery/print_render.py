@@ -11,7 +11,8 @@ campaign's post queue feeds it (``print_campaign``).
    so many recipients with few letters share a compile).
 2. Each chunk is rendered by typst and written at once to a temporary folder on disk,
    so only one chunk's letters and PDF are in memory at a time.
-3. The chunk files are joined into one tagged PDF by ``pdf_join``, file by file.
+3. The chunk files are joined into one tagged PDF by ``pdf_join``, file by file, in a
+   thread that follows the rendering a chunk behind.
 
 Imports typst and pypdf: only workers and commands that print load it.
 """
@@ -23,6 +24,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -35,7 +37,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from . import bulk_print, pdf, queries
 from .channels.post import printable
 from .models import PrintJob
-from .pdf_join import join_pdfs
+from .pdf_join import Joiner
 from .printing import TEMP_PREFIX, Paper, PrintableLetter
 
 # How big a chunk is. typst's memory grows with the pages of a compile, so a chunk
@@ -165,19 +167,43 @@ def print_letters(
     are no letters.
     """
     done = 0
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as folder:
-        parts: list[Path] = []
-        for number, runs in enumerate(_chunks(items)):
-            for part, data in enumerate(_render(runs, paper)):
-                path = Path(folder) / f"{number:06d}-{part}.pdf"
-                path.write_bytes(data)
-                parts.append(path)
-            done += sum(len(run.letters) for run in runs)
-            if on_progress is not None:
-                on_progress(done)
-        if done:
-            join_pdfs(parts, out, title=title, on_part=on_join)
+    # The join runs in a thread of its own, a chunk behind the rendering: typst releases
+    # the GIL while it compiles, so on two cores the join costs next to no time. The
+    # executor is shut down (every chunk joined) before the folder is removed.
+    with (
+        tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as folder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-join") as joining,
+    ):
+        joiner: Joiner | None = None
+        copies: list[Future[None]] = []
+        try:
+            for number, runs in enumerate(_chunks(items)):
+                for part, data in enumerate(_render(runs, paper)):
+                    path = Path(folder) / f"{number:06d}-{part}.pdf"
+                    path.write_bytes(data)
+                    joiner = joiner or Joiner(out, title=title)
+                    copies.append(joining.submit(joiner.add, path))
+                done += sum(len(run.letters) for run in runs)
+                if on_progress is not None:
+                    on_progress(done)
+                _raise_if_failed(copies)
+            for copy in copies:  # the last chunks' joins, after the rendering
+                copy.result()
+                if on_join is not None:
+                    on_join()
+        except BaseException:
+            joining.shutdown(cancel_futures=True)
+            raise
+        if joiner is not None:
+            joiner.close()
     return done
+
+
+def _raise_if_failed(copies: list[Future[None]]) -> None:
+    """Stop at the first join that failed, rather than render the rest for nothing."""
+    for copy in copies:
+        if copy.done() and copy.exception() is not None:
+            copy.result()
 
 
 def _label(recipient: Recipient) -> str:
