@@ -3,7 +3,7 @@
     uv run python bench/print_batch.py [--letters 10000] [--recipients 92] [--paper a4]
                                        [--paragraphs 4] [--keep out.pdf]
 
-Runs the path print jobs and ``undersigned print`` use (``delivery.bulk_print``:
+Runs the path print jobs and ``undersigned print`` use (``delivery.print_render``:
 letters packed into chunks, each chunk rendered by typst to a file in a temporary
 folder, the files joined into one PDF) on plain ``PrintableLetter`` data made up here,
 so no database is involved. The letters go to ``--recipients`` recipients in turn
@@ -59,7 +59,7 @@ def _mb(kilobytes: int | None) -> str:
 
 def _letters(count: int, per_recipient: int, paragraphs: int) -> Iterator[tuple[Any, Any]]:
     """(cover, letter) pairs, made one at a time as the database hands them over in a real print."""
-    from undersigned.delivery.bulk_print import Cover
+    from undersigned.delivery.print_render import Cover
     from undersigned.delivery.printing import PrintableLetter
 
     for number in range(count):
@@ -104,7 +104,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from undersigned.delivery import bulk_print
+    from undersigned.delivery import print_render
 
     per_recipient = -(-args.letters // args.recipients)  # rounded up
     items = _letters(args.letters, per_recipient, args.paragraphs)
@@ -122,7 +122,7 @@ def main() -> None:
         out_path = args.keep or Path(folder) / "letters.pdf"
         started = time.perf_counter()
         with out_path.open("wb") as out:
-            count = bulk_print.print_letters(items, out, paper=args.paper, on_progress=on_progress)
+            count = print_render.print_letters(items, out, paper=args.paper, on_progress=on_progress)
         finished = time.perf_counter()
         peak_rusage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
         peak_hwm = _status("VmHWM")

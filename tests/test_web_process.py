@@ -13,7 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("typst", "pypdf", "undersigned.delivery.pdf", "undersigned.delivery.bulk_print")
+# bulk_print (print jobs) is not here: it loads no PDF machinery since rendering and
+# joining moved to print_render and pdf_join.
+HEAVY = (
+    "typst",
+    "pypdf",
+    "undersigned.delivery.pdf",
+    "undersigned.delivery.print_render",
+    "undersigned.delivery.pdf_join",
+)
 
 PROBE = """
 import json, sys

@@ -171,6 +171,11 @@ def test_a_print_job_of_300_letters_built_by_a_worker(
     assert job.file == f"print-jobs/{job.pk}-bulk-300-a4.pdf"
     path = tmp_path / "media" / job.file
     assert _pdfinfo_pages(path) == 303  # 300 one-page letters and three cover sheets
+    # Joined from chunks, the print is still tagged, in its language, titled by the campaign.
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    assert info.stderr == ""
+    assert "Tagged:          yes\n" in info.stdout
+    assert f"Title:           {campaign.title}\n" in info.stdout
     pages = _pages(path)
     covers = [number for number, page in enumerate(pages) if "Dear " not in page]
     assert covers == [0, 201, 242]
@@ -199,14 +204,14 @@ def test_a_job_reports_progress_after_each_chunk(posting_campaign: Any, monkeypa
         request_post(letter=LetterFactory(campaign=posting_campaign, sender_name=f"Writer {n}"), recipient=recipient)
     job = _job(posting_campaign, total=5)
     seen: list[int] = []
-    touch = bulk_print._touch
+    touch = bulk_print.touch
 
     def record(job_id: int, **fields: Any) -> None:
         touch(job_id, **fields)
         if "done" in fields:
             seen.append(int(fields["done"]))
 
-    monkeypatch.setattr(bulk_print, "_touch", record)
+    monkeypatch.setattr(bulk_print, "touch", record)
     assert bulk_print.build_print_job(job.pk) == "done"
     assert seen == [0, 2, 5]
     job.refresh_from_db()
@@ -261,20 +266,20 @@ def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkey
 
 
 def test_a_job_restarted_elsewhere_stops_without_a_file(posting_campaign: Any, monkeypatch: Any) -> None:
-    from undersigned.delivery import bulk_print
+    from undersigned.delivery import bulk_print, print_render
     from undersigned.delivery.models import PrintJob
 
     recipient = posting_campaign.recipients.first()
     request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
     job = _job(posting_campaign, total=1)
-    original = bulk_print.print_letters
+    original = print_render.print_letters
 
     def taken_over(*args: Any, **kwargs: Any) -> int:
         # An organiser restarted the job as stalled while this worker was still at it.
         PrintJob.objects.filter(pk=job.pk).update(status="failed", error="restarted")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bulk_print, "print_letters", taken_over)
+    monkeypatch.setattr(print_render, "print_letters", taken_over)
     files_before = set(_media("print-jobs").glob("*"))  # the folder is shared by the whole test run
     assert bulk_print.build_print_job(job.pk) == "failed"
     job.refresh_from_db()
@@ -283,7 +288,7 @@ def test_a_job_restarted_elsewhere_stops_without_a_file(posting_campaign: Any, m
 
 
 def test_letters_that_arrive_during_a_job_wait_for_the_next(posting_campaign: Any) -> None:
-    from undersigned.delivery import bulk_print
+    from undersigned.delivery import bulk_print, queries
 
     recipient = posting_campaign.recipients.first()
     request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
@@ -292,7 +297,7 @@ def test_letters_that_arrive_during_a_job_wait_for_the_next(posting_campaign: An
     assert bulk_print.build_print_job(job.pk) == "done"
     job.refresh_from_db()
     assert (job.done, job.total) == (1, 1)
-    assert bulk_print.letters_waiting(posting_campaign.pk) == 2
+    assert queries.letters_waiting(posting_campaign.pk) == 2
 
 
 def test_a_recipient_in_two_campaigns_gets_each_letter_once(organisation: Any, tmp_path: Path) -> None:
@@ -330,7 +335,7 @@ def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
     from pypdf import PdfReader
 
     from undersigned.delivery import pdf
-    from undersigned.delivery.bulk_print import join_pdfs
+    from undersigned.delivery.pdf_join import join_pdfs
     from undersigned.delivery.printing import PrintableLetter
 
     def letter(name: str) -> PrintableLetter:
@@ -363,7 +368,7 @@ def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
 
 
 def test_chunks_are_small_but_big_enough_to_empty_typsts_cache() -> None:
-    from undersigned.delivery import bulk_print, pdf
+    from undersigned.delivery import pdf, print_render
     from undersigned.delivery.printing import PrintableLetter
 
     def letter(body_chars: int) -> PrintableLetter:
@@ -380,8 +385,8 @@ def test_chunks_are_small_but_big_enough_to_empty_typsts_cache() -> None:
         )
 
     def documents(body_chars: int) -> list[int]:
-        cover = bulk_print.Cover(key=1, label="Councillor Rowan Ashby", total=250)
-        chunks = bulk_print._chunks((cover, letter(body_chars)) for _ in range(250))
+        cover = print_render.Cover(key=1, label="Councillor Rowan Ashby", total=250)
+        chunks = print_render._chunks((cover, letter(body_chars)) for _ in range(250))
         return [sum(len(run.letters) + run.with_cover for run in runs) for runs in chunks]
 
     # A page-long letter: chunks of CHUNK_DOCUMENTS (the first one's cover included).
@@ -389,6 +394,6 @@ def test_chunks_are_small_but_big_enough_to_empty_typsts_cache() -> None:
     # Notes of a line each: a chunk grows until its input passes the cache threshold.
     short = documents(40)
     assert len(short) == 2
-    assert all(size > bulk_print.CHUNK_DOCUMENTS for size in short[:-1])
+    assert all(size > print_render.CHUNK_DOCUMENTS for size in short[:-1])
     assert max(short) <= pdf.MAX_LETTERS
     assert sum(short) == 251

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pypdf import PdfReader
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import ActionLog
@@ -139,6 +140,20 @@ def test_big_pack_is_built_in_parts(endorsed: OpenLetter, settings: Any, tmp_pat
     text = _pdf_text(out.getvalue(), tmp_path)
     assert "Siobhán O'Brien" in text
     assert "Wendmouth Ramblers" in text
+    # Joined from parts, the pack is still tagged, in its language, with its title.
+    info = subprocess.run(["pdfinfo", str(tmp_path / "pack.pdf")], capture_output=True, text=True, check=True)
+    assert info.stderr == ""
+    assert "Tagged:          yes\n" in info.stdout
+    assert "Title:           Walkers for Resolution 7\n" in info.stdout
+    reader = PdfReader(out)
+    catalog: Any = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "en"
+    assert reader.xmp_metadata is not None
+    assert reader.xmp_metadata.dc_title == {"x-default": "Walkers for Resolution 7"}
+    structure = subprocess.run(
+        ["pdfinfo", "-struct-text", str(tmp_path / "pack.pdf")], capture_output=True, text=True, check=True
+    )
+    assert "Wendmouth Ramblers" in structure.stdout  # endorsers of the second part, in the tags
 
 
 def test_csv_is_safe_against_formulas(client: Client, endorsed: OpenLetter, organiser: Any) -> None:

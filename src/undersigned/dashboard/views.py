@@ -239,7 +239,7 @@ def _render_print_page(
     context = {
         "campaign": campaign,
         "form": form or PrintForm(),
-        "waiting": _bulk_print().letters_waiting(campaign.pk),
+        "waiting": delivery_queries.letters_waiting(campaign.pk),
         "rows": rows,
         "retention_days": settings.PRINT_RETENTION_DAYS,
     }

@@ -37,3 +37,9 @@ def register_builder(kind: str, path: str) -> None:
 
 def builder_path(kind: str) -> str | None:
     return _BUILDERS.get(kind)
+
+
+# The prefix of the temporary folders that hold a print's parts (chunk files of a bulk
+# print, a hand-in pack's parts) while it is built; the worker's housekeeping removes
+# the ones a killed worker left behind (``bulk_print.remove_abandoned_temp_folders``).
+TEMP_PREFIX = "undersigned-print-"

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Channel
-from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.campaigns.models import Campaign, CampaignRecipient, Recipient
 from undersigned.letters.models import Letter
 
 from .models import Delivery, DeliveryStatus
@@ -151,3 +151,33 @@ def campaign_deliveries(campaign: Campaign, *, problems: int = 50, details: bool
         flagged=list(flagged) if details else [],
         counted_at=counted_at,
     )
+
+
+# --- Post waiting to be printed in bulk (delivery/bulk_print.py, delivery/print_render.py) ---
+
+
+def post_queue(campaign_id: int, *, created_before: datetime.datetime | None = None) -> QuerySet[Delivery]:
+    """The campaign's post deliveries waiting to be printed, in the campaign's recipient order.
+
+    Ordering by ``recipient__campaignrecipient__position`` would join every campaign the
+    recipient belongs to, printing each letter once per campaign (an earlier version did).
+    Here the position comes from this campaign's row only.
+    ``created_before`` keeps a print job to the letters that waited when it was started,
+    so its progress can't run past its total.
+    """
+    position = CampaignRecipient.objects.filter(campaign_id=campaign_id, recipient_id=OuterRef("recipient_id"))
+    queue = waiting_post(campaign_id, created_before).annotate(position=Subquery(position.values("position")[:1]))
+    # A recipient taken off the campaign after a letter was written has no position;
+    # their letters still print, last, the same on SQLite and PostgreSQL.
+    return queue.order_by(F("position").asc(nulls_last=True), "recipient_id", "created_at", "id")
+
+
+def waiting_post(campaign_id: int, created_before: datetime.datetime | None = None) -> QuerySet[Delivery]:
+    """The campaign's post deliveries waiting to be printed (and, with ``created_before``, waiting since then)."""
+    queue = Delivery.objects.filter(letter__campaign_id=campaign_id, channel=Channel.POST, status=DeliveryStatus.QUEUED)
+    return queue if created_before is None else queue.filter(created_at__lte=created_before)
+
+
+def letters_waiting(campaign_id: int, *, created_before: datetime.datetime | None = None) -> int:
+    """How many letters wait to be posted: a count, for organiser pages and job starts only."""
+    return waiting_post(campaign_id, created_before).count()

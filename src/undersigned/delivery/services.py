@@ -9,30 +9,21 @@ a copy of a mailto letter verifies its delivery, a bounce marks one failed.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-from dataclasses import dataclass
-from email import policy
-from email.errors import HeaderParseError
-from email.message import EmailMessage, Message, MIMEPart
-from email.parser import BytesParser
 from functools import partial
-from typing import Literal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
-from django.utils.html import strip_tags
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.models import Letter
 
-from . import queries
+from . import bounces, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 
 
@@ -143,14 +134,14 @@ def record_copy(*, letter_id: int, message: bytes) -> list[Delivery]:
     A copy for a letter that no longer exists, or naming none of the campaign's
     recipients, stores nothing.
     """
-    parsed = _parse_mail(message)
+    parsed = bounces.parse(message)
     letter = Letter.objects.select_related("campaign").filter(pk=letter_id).first()
     if letter is None:
         # Deleted (e.g. the supporter erased their data): there is nothing left to prove.
         logger.info("copy for letter %s: no such letter, nothing stored", letter_id)
         return []
-    named = _header_addresses(parsed, "to", "cc")
-    text = _copy_text(parsed)[:COPY_TEXT_MAX_CHARS]
+    named = bounces.header_addresses(parsed, "to", "cc")
+    text = bounces.copy_text(parsed, max_chars=COPY_TEXT_MAX_CHARS)
     verified: list[Delivery] = []
     with transaction.atomic():
         recipients = list(
@@ -196,7 +187,7 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
     still trying. Anything else at a bounce address (an auto-reply, a read receipt) is
     ignored. Returns the delivery, or None when there is no such delivery.
     """
-    parsed = _parse_mail(message)
+    parsed = bounces.parse(message)  # before the row is locked: reading needs no row
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
@@ -210,16 +201,12 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
         if delivery.channel != Channel.EMAIL:
             logger.info("bounce for delivery %s: not a platform email, ignored", delivery.pk)
             return delivery
-        recipient_email = delivery.recipient.email.lower()
-        supporter_email = delivery.letter.supporter.email.lower()
-        notices = [
-            notice
-            for notice in _delivery_notices(parsed, known=frozenset({recipient_email, supporter_email} - {""}))
-            if _about_the_recipient(notice, recipient_email=recipient_email, supporter_email=supporter_email)
-        ]
-        failure = next((notice for notice in notices if notice.kind == "failed"), None)
+        report = bounces.read_bounce(
+            parsed, recipient_email=delivery.recipient.email, supporter_email=delivery.letter.supporter.email
+        )
+        failure = report.failure
         if failure is None:
-            if any(notice.kind == "delayed" for notice in notices):
+            if report.delayed:
                 logger.info("bounce for delivery %s: delivery delayed, nothing changed", delivery.pk)
             else:
                 logger.info("mail for delivery %s is no failure report, ignored", delivery.pk)
@@ -242,7 +229,7 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
         delivery.evidence = Evidence.NONE
         delivery.save(update_fields=["status", "bounced_at", "last_error", "evidence", "updated_at"])
         log_action("delivery.bounced", delivery, channel=delivery.channel)
-        if not failure.addresses or recipient_email in failure.addresses:
+        if report.flags_address:
             # The flag shows only on the organisers' deliveries page, never on a kept page.
             Recipient.objects.filter(pk=delivery.recipient_id).update(  # not on public pages: a flag
                 email_flagged_at=Coalesce(F("email_flagged_at"), Value(now)),
@@ -258,186 +245,6 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
     delivery.recipient.refresh_from_db(fields=["email_flagged_at", "email_flag_reason", "updated_at"])
     logger.info("delivery %s bounced", delivery.pk)
     return delivery
-
-
-# Reading inbound mail. Everything here takes a parsed message and returns plain data;
-# nothing from the message reaches a log.
-
-NoticeKind = Literal["failed", "delayed", "other"]
-
-
-@dataclass(frozen=True)
-class _Notice:
-    """What a delivery status notification says about one address."""
-
-    kind: NoticeKind
-    diagnostic: str
-    addresses: frozenset[str]  # the addresses it is about, in lower case; empty if it doesn't say
-
-
-# A status in the text of a non-standard bounce: an SMTP reply with an enhanced status
-# code ("550 5.1.1", "452-4.2.2") or qmail's "#5.1.1". A bare "5.1.1" is not enough: an
-# auto-reply saying "back on 5.1.25" would read as a failure.
-_SMTP_REPLY_STATUS = re.compile(r"\b(?P<cls>[245])\d\d[ -](?P=cls)\.\d{1,3}\.\d{1,3}\b")
-_QMAIL_STATUS = re.compile(r"#(?P<cls>[245])\.\d{1,3}\.\d{1,3}\b")
-# Where a non-standard bounce starts quoting the original message: the supporter's
-# letter, whose text could contain anything, including something that looks like a status.
-_QUOTED_ORIGINAL = re.compile(
-    r"^[\s-]*(below this line is a copy of the message|this is a copy of the message"
-    r"|original message|a copy of the original message)",
-    re.IGNORECASE | re.MULTILINE,
-)
-_DIAGNOSTIC_TYPE = re.compile(r"^[a-z0-9-]+\s*;\s*", re.IGNORECASE)  # "smtp; 550 …"
-_SEVERITY: dict[NoticeKind, int] = {"failed": 2, "delayed": 1, "other": 0}
-_STATUS_CLASS: dict[str, NoticeKind] = {"5": "failed", "4": "delayed", "2": "other"}
-
-
-def _parse_mail(message: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(message)
-
-
-def _one_line(value: object) -> str:
-    # PostgreSQL text can't hold NUL; folded header lines become single spaces.
-    return " ".join(str(value).replace("\x00", "").split())
-
-
-def _text_of(part: MIMEPart) -> str:
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError):
-        # An unknown or wrong charset: keep what can be read rather than lose the message.
-        raw = part.get_payload(decode=True)
-        content = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else ""
-    return content if isinstance(content, str) else ""
-
-
-def _copy_text(message: EmailMessage) -> str:
-    """The letter as the supporter's mail app sent it: the plain-text body, or the HTML one as text."""
-    body = message.get_body(preferencelist=("plain", "html"))
-    if body is None:
-        return ""
-    text = _text_of(body)
-    if body.get_content_type() == "text/html":
-        text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>", "\n", text[: COPY_TEXT_MAX_CHARS * 4])
-        text = html.unescape(strip_tags(text))
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-
-
-def _header_addresses(message: EmailMessage, *names: str) -> set[str]:
-    found: set[str] = set()
-    for name in names:
-        try:
-            headers = message.get_all(name, [])
-            for header in headers:
-                for address in getattr(header, "addresses", ()):
-                    if address.addr_spec:
-                        found.add(address.addr_spec.lower())
-        except (HeaderParseError, IndexError, TypeError, ValueError):
-            # A header the parser can't read names nobody we could match.
-            continue
-    return found
-
-
-def _delivery_notices(message: EmailMessage, *, known: frozenset[str]) -> list[_Notice]:
-    """The notices in a delivery status notification (RFC 3464), or read from a non-standard bounce.
-
-    ``known`` are the addresses a non-standard bounce could be about; it says which of
-    them appear in its text.
-    """
-    if message.get_content_type() == "multipart/report":
-        if str(message.get_param("report-type", "")).lower() != "delivery-status":
-            return []  # a read receipt or an abuse report says nothing about delivery
-        notices = _report_notices(message)
-        if notices:
-            return notices
-    return _text_notices(message, known=known)
-
-
-def _report_notices(message: EmailMessage) -> list[_Notice]:
-    notices: list[_Notice] = []
-    for part in message.walk():
-        if part.get_content_type() != "message/delivery-status":
-            continue
-        blocks = part.get_payload()
-        if not isinstance(blocks, list):
-            continue
-        for block in blocks:
-            # The first block is about the report itself (Reporting-MTA, Arrival-Date);
-            # each of the others is about one address.
-            if not isinstance(block, Message) or (block.get("Action") is None and block.get("Final-Recipient") is None):
-                continue
-            action = _one_line(block.get("Action", "")).lower()
-            status = _one_line(block.get("Status", ""))
-            diagnostic = _DIAGNOSTIC_TYPE.sub("", _one_line(block.get("Diagnostic-Code", "")))
-            addresses = frozenset(
-                address
-                for name in ("Final-Recipient", "Original-Recipient")
-                if (address := _report_address(block.get(name, "")))
-            )
-            notices.append(
-                _Notice(
-                    kind=_notice_kind(action, status),
-                    diagnostic=diagnostic or f"Status {status}",
-                    addresses=addresses,
-                )
-            )
-    return notices
-
-
-def _report_address(value: object) -> str:
-    # "rfc822; chair@council.example" (the address type comes first, RFC 3464 §2.3.2).
-    text = _one_line(value)
-    return text.split(";", 1)[-1].strip().strip("<>").lower()
-
-
-def _notice_kind(action: str, status: str) -> NoticeKind:
-    if action == "failed":
-        return "failed"
-    if action == "delayed":
-        return "delayed"
-    if action in ("delivered", "relayed", "expanded"):
-        return "other"
-    # No (known) action: the status class decides.
-    if status.startswith("5."):
-        return "failed"
-    if status.startswith("4."):
-        return "delayed"
-    return "other"
-
-
-def _readable_text(part: MIMEPart) -> str:
-    """What the reporting server wrote: text parts, without any message it attached."""
-    if part.get_content_maintype() == "message":
-        return ""
-    if part.is_multipart():
-        return "\n".join(_readable_text(child) for child in part.iter_parts())
-    if part.get_content_type() != "text/plain":
-        return ""
-    text = _text_of(part)
-    quoted = _QUOTED_ORIGINAL.search(text)
-    return text[: quoted.start()] if quoted else text
-
-
-def _text_notices(message: EmailMessage, *, known: frozenset[str]) -> list[_Notice]:
-    text = _readable_text(message)
-    best: _Notice | None = None
-    lowered = text.lower()
-    about = frozenset(address for address in known if address in lowered)
-    for line in text.splitlines():
-        match = _SMTP_REPLY_STATUS.search(line) or _QMAIL_STATUS.search(line)
-        if match is None:
-            continue
-        kind = _STATUS_CLASS[match.group("cls")]
-        if best is None or _SEVERITY[kind] > _SEVERITY[best.kind]:
-            best = _Notice(kind=kind, diagnostic=_one_line(line), addresses=about)
-    return [best] if best else []
-
-
-def _about_the_recipient(notice: _Notice, *, recipient_email: str, supporter_email: str) -> bool:
-    # Platform mail goes to the recipient with, optionally, a copy to the supporter in the
-    # same message, so bounces for both come back to this delivery's address. A notice
-    # only about the supporter's copy says nothing about the letter reaching the recipient.
-    return not (supporter_email in notice.addresses and recipient_email not in notice.addresses)
 
 
 # --- Printing in bulk: print jobs, built by a worker in chunks (delivery/bulk_print.py) ---
@@ -475,7 +282,7 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
             reason = "Stopped making progress (its worker may have stopped), so it was started again."
             if not bulk_print.fail_stalled(active, reason=reason, actor=actor):
                 return PrintJob.objects.get(pk=active.pk)
-        total = bulk_print.letters_waiting(campaign.pk)
+        total = queries.letters_waiting(campaign.pk)
         if not total:
             raise NothingToPrint("No letters are waiting to be posted.")
         job = PrintJob.objects.create(campaign=campaign, paper=paper, total=total, requested_by=requested_by)

@@ -7,10 +7,10 @@ recipient group, an addressee's pack lists the endorsers from that recipient's c
 those who chose not to be named, never hidden or withdrawn ones.
 
 PDFs are built by a worker as a ``delivery.PrintJob`` of kind ``hand_in`` (the print-job
-machinery of ``delivery.bulk_print``: claim, progress, stall detection, chunked files
-joined into one). Endorsers stream from the database ``CHUNK`` at a time, each chunk one
-typst compile, so memory stays flat for a million endorsers. CSV streams straight to
-the organiser's browser.
+machinery of ``delivery.bulk_print``: claim, progress, stall detection); the parts are
+joined into one tagged PDF by ``delivery.pdf_join``. Endorsers stream from the database
+``CHUNK`` at a time, each chunk one typst compile, so memory stays flat for a million
+endorsers. CSV streams straight to the organiser's browser.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from markdown_it import MarkdownIt
 from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
 from undersigned.core.sanitising import BIDI_CONTROLS
+from undersigned.delivery import bulk_print, printing
 
 from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter
 
@@ -164,12 +165,15 @@ def _chunks(rows: Iterable[Endorsement]) -> Iterator[list[tuple[str, str]]]:
 
 def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = None) -> int:
     """Write the pack's PDF to ``out``; return how many endorsers it names."""
-    from undersigned.delivery import bulk_print, pdf
+    # Imported here: typst and pypdf load only in the worker that builds a pack, not in
+    # the web workers that import this module for the CSV and the dashboard.
+    from undersigned.delivery import pdf, pdf_join
 
     fields = ("id", "kind", "name", "role", "organisation", "signatory", "country")
     rows = endorsers(pack).only(*fields).iterator(chunk_size=2000)
     named = 0
-    with tempfile.TemporaryDirectory(prefix="undersigned-hand-in-") as folder:
+    # The print prefix: the worker's housekeeping removes a folder a killed build left.
+    with tempfile.TemporaryDirectory(prefix=printing.TEMP_PREFIX) as folder:
         parts: list[Path] = []
         for number, chunk in enumerate(_chunks(rows)):
             if number and not chunk:
@@ -180,7 +184,7 @@ def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = No
             named += len(chunk)
             if on_progress is not None:
                 on_progress(named)
-        bulk_print.join_pdfs(parts, out)
+        pdf_join.join_pdfs(parts, out, title=pack.letter.title)
     return named
 
 
@@ -217,8 +221,6 @@ def csv_rows(pack: Pack) -> Iterator[str]:
 
 def build_job(job: Any, progress: dict[str, int]) -> None:
     """Build a hand-in ``PrintJob`` (registered with ``bulk_print`` for kind ``hand_in``)."""
-    from undersigned.delivery import bulk_print
-
     letter = job.open_letter
     if letter is None:
         raise ValueError("a hand-in job needs an open letter")

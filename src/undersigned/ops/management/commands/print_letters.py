@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign
-from undersigned.delivery.bulk_print import print_campaign
+from undersigned.delivery.print_render import print_campaign
 from undersigned.delivery.printing import PAPERS
 
 
