@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import abuse, countries
 from undersigned.core.emails import normalise_email
+from undersigned.core.http import personal_page
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion.services import discussion_for
@@ -218,6 +219,7 @@ def _confirmed(letter: OpenLetter) -> HttpResponse:
     return HttpResponseRedirect(reverse("openletters:letter", args=[letter.slug]) + "?confirmed=1")
 
 
+@personal_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, so a mail scanner opening the link does nothing."""
@@ -238,7 +240,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return _problem(request, letter, expired=False, status=404)
     if not already and (endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= timezone.now()):
         return _problem(request, letter, expired=True, status=410)
-    response = render(
+    return render(
         request,
         "openletters/confirm.html",
         {
@@ -248,9 +250,6 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "country": countries.name(endorsement.country),
         },
     )
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorsement, nonce: str) -> HttpResponse:
@@ -290,6 +289,7 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "openletters/confirm_code.html", {"letter": letter, "form": form}, status=status)
 
 
+@personal_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     letter = _letter_or_404(slug)
@@ -306,6 +306,4 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return render(request, "openletters/withdrawn.html", {"letter": letter})
     if endorsement.status == EndorsementStatus.WITHDRAWN:
         return render(request, "openletters/withdrawn.html", {"letter": letter})
-    response = render(request, "openletters/withdraw.html", {"letter": letter, "endorsement": endorsement})
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return render(request, "openletters/withdraw.html", {"letter": letter, "endorsement": endorsement})

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.core import abuse
 from undersigned.core.emails import normalise_email
+from undersigned.core.http import personal_page
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.discussion import queries, services
 from undersigned.discussion.links import (
@@ -303,6 +304,7 @@ def _back(comment: Comment) -> str:
     return reverse("public:discussion", args=[comment.discussion_id]) + f"#comment-{comment.pk}"
 
 
+@personal_page
 @require_http_methods(["GET", "POST"])
 def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows a button: mail scanners follow links, and must not confirm anything."""
@@ -324,6 +326,7 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@personal_page
 @csrf_exempt  # One-click unsubscribe (RFC 8058) is a POST from a mail program, without our cookie.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -343,6 +346,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.unsubscribe_replies(comment=comment)
         done = True
-    response = render(request, "discussion/unsubscribe.html", {"done": done, "token": token})
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return render(request, "discussion/unsubscribe.html", {"done": done, "token": token})

@@ -28,6 +28,7 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
+from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
@@ -214,6 +215,14 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
+    response = _compose(request, slug)
+    if request.method == "POST" or "draft" in request.GET:
+        # A draft, or the form again with what was typed: someone's own words and address.
+        mark_personal(response)
+    return response
+
+
+def _compose(request: HttpRequest, slug: str) -> HttpResponse:
     view = _campaign_or_404(slug)
     campaign = view.campaign
     draft: Letter | None = None
@@ -355,6 +364,7 @@ def _cards(letter: Letter) -> list[RecipientCard]:
     return cards
 
 
+@personal_page
 @require_GET
 def letter_page(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -377,6 +387,7 @@ def _send_page(
     return render(request, "public/letter.html", context, status=status)
 
 
+@personal_page
 @require_POST
 def letter_address(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -402,6 +413,7 @@ def _recipient_of(letter: Letter, raw: str | None) -> Recipient | None:
     return letter.campaign.recipients.filter(pk=recipient_id).first()
 
 
+@personal_page
 @require_GET
 def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -426,10 +438,10 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
         return _problem(request, link, message, status=409)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
+@personal_page
 @require_POST
 def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -456,6 +468,7 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
+@personal_page
 @require_POST
 def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -473,6 +486,7 @@ def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
+@personal_page
 @require_http_methods(["GET", "POST"])
 def thanks(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -514,6 +528,7 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
     )
 
 
+@personal_page
 @require_GET
 def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     """A recipient reads one letter in full, from the link in their daily digest."""
@@ -529,11 +544,8 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     )
     if delivery is None:
         return render(request, "public/link_problem.html", {}, status=404)
-    response = render(
+    return render(
         request,
         "public/read_letter.html",
         {"delivery": delivery, "text": text_for(delivery.letter, delivery.recipient)},
     )
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -1,0 +1,77 @@
+"""HTTP behaviour every page shares: HEAD like GET, and the marks of a personal page.
+
+Lives in ``core`` because every audience app (public pages, open letters, dashboard)
+uses it; it imports nothing from them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+type View = Callable[..., HttpResponseBase]
+
+
+class HeadAsGetMiddleware:
+    """Answer ``HEAD`` wherever ``GET`` is answered, with the same status and headers.
+
+    Views guard their methods with ``require_GET`` / ``require_http_methods(["GET",
+    "POST"])`` and ``if request.method == "POST"``; uptime monitors and link-preview bots
+    send ``HEAD`` and got 405 from every page. Rather than teach each view (and every new
+    one) about ``HEAD``, the view sees a ``GET`` — as Django's class-based ``View`` does
+    when it has no ``head`` method — and the body is dropped here. ``REQUEST_METHOD`` in
+    ``request.META`` stays ``HEAD`` for anything that needs the truth.
+
+    It comes first in ``MIDDLEWARE``, so every other middleware (whitenoise, CSRF,
+    ``CommonMiddleware``'s ``Content-Length``) sees the ``GET`` it answers.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:
+            # Not read at all: a streamed CSV is not built for a HEAD (the server closes
+            # the response, and with it any file, as usual).
+            response.streaming_content = []  # type: ignore[attr-defined]
+        elif isinstance(response, HttpResponse):
+            length = len(response.content)
+            response.content = b""
+            response["Content-Length"] = str(length)
+        return response
+
+
+PERSONAL_CACHE_CONTROL = "private, no-store"
+
+
+def mark_personal(response: HttpResponseBase) -> HttpResponseBase:
+    """Say that this response shows someone's personal data: no shared or stored copy, no index."""
+    response["Cache-Control"] = PERSONAL_CACHE_CONTROL
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def personal_page[V: View](view: V) -> V:
+    """Mark every answer of ``view`` as personal (``mark_personal``), error pages included.
+
+    For pages reached through a private link (a letter, a confirmation) or showing what
+    someone typed: a proxy or the browser's back-forward cache must not keep them, and a
+    search engine that was given the link must not list it.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return mark_personal(view(request, *args, **kwargs))
+
+    wrapped.personal_page = True  # type: ignore[attr-defined]  # tests find the marked views
+    return wrapped  # type: ignore[return-value]
