@@ -401,16 +401,27 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: never personal data; only our own messages with ids -----------------------
+# Paths carry private links and tokens (/l/<link>/, ?draft=…): RedactTokens rewrites them
+# on every handler and on each logger that writes request paths, so the record is clean
+# before any handler (ours or an operator's) sees it (core/log_redaction.py).
+_REDACT = ["redact_tokens"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "undersigned.core.log_redaction.RedactTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": _REDACT}},
     "root": {"handlers": ["console"], "level": os.environ.get("UNDERSIGNED_LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logs would carry query strings (draft tokens); we log none of them.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR", "filters": _REDACT},
+        "django.server": {"level": "WARNING", "filters": _REDACT},
+        "django.security": {"filters": _REDACT},
+        "django.security.csrf": {"filters": _REDACT},
+        "django.security.DisallowedHost": {"filters": _REDACT},
+        "django.security.RequestDataTooBig": {"filters": _REDACT},
+        "django.security.TooManyFieldsSent": {"filters": _REDACT},
+        "django.security.TooManyFilesSent": {"filters": _REDACT},
     },
 }
 
