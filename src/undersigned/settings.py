@@ -64,11 +64,20 @@ DEMO_MODE = env_bool("UNDERSIGNED_DEMO", False)
 DEBUG = env_bool("UNDERSIGNED_DEBUG", False)
 
 
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE = 5
+
+
 def _secret_key() -> str:
     key = os.environ.get("UNDERSIGNED_SECRET_KEY", "")
     if key:
-        if len(key) < 32:
-            raise ImproperlyConfigured("UNDERSIGNED_SECRET_KEY must be at least 32 characters long.")
+        # The same bar as Django's `check --deploy` (security.W009), so a key accepted here
+        # is never reported there.
+        if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE:
+            raise ImproperlyConfigured(
+                f"UNDERSIGNED_SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters long, "
+                f"with at least {SECRET_KEY_MIN_UNIQUE} different characters."
+            )
         return key
     if not DEMO_MODE:
         raise ImproperlyConfigured(
