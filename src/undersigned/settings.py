@@ -147,6 +147,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A form shown again with errors answers 400, in allauth's and the admin's views too.
+    "undersigned.core.http.FormErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "undersigned.urls"

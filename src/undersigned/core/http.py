@@ -1,4 +1,4 @@
-"""HTTP behaviour every page shares: HEAD like GET, and the marks of a personal page.
+"""HTTP behaviour every page shares: HEAD like GET, 400 for form errors, the marks of a personal page.
 
 Lives in ``core`` because every audience app (public pages, open letters, dashboard)
 uses it; it imports nothing from them.
@@ -10,7 +10,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.response import TemplateResponse
 
 type View = Callable[..., HttpResponseBase]
 
@@ -75,3 +77,34 @@ def personal_page[V: View](view: V) -> V:
 
     wrapped.personal_page = True  # type: ignore[attr-defined]  # tests find the marked views
     return wrapped  # type: ignore[return-value]
+
+
+def _has_errors(value: object) -> bool:
+    form = getattr(value, "form", value)  # the admin wraps its form in an AdminForm
+    if isinstance(form, BaseForm):
+        return form.is_bound and bool(form.errors)
+    if isinstance(form, BaseFormSet):
+        return form.is_bound and form.total_error_count() > 0
+    return False
+
+
+class FormErrorsMiddleware:
+    """A form shown again with errors answers 400, also in views we do not write ourselves.
+
+    Our views pass the status to ``render`` (400 for errors, 409 or 429 where that says
+    more); allauth's sign-in and sign-up and Django's admin answer a rejected form with
+    200 through a ``TemplateResponse``, whose context is still readable here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_template_response(self, request: HttpRequest, response: TemplateResponse) -> TemplateResponse:
+        context = response.context_data if isinstance(response.context_data, dict) else {}
+        shown_again = request.method == "POST" and response.status_code == 200
+        if shown_again and any(_has_errors(value) for value in context.values()):
+            response.status_code = 400
+        return response

@@ -188,7 +188,8 @@ def _initial(draft: Letter | None, campaign: Campaign, open_letter_slug: str = "
     }
 
 
-def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpResponse | None:
+def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_link: str) -> HttpResponse:
+    campaign = view.campaign
     data = form.cleaned_data
     try:
         letter = letter_services.save_letter(
@@ -209,7 +210,7 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
         form.add_error(
             None, "This letter has already been sent, so it can't change any more. Reload the page to write a new one."
         )
-        return None
+        return _compose_page(request, view, form, draft_link, status=409)
     return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
 
 
@@ -249,16 +250,22 @@ def _compose(request: HttpRequest, slug: str) -> HttpResponse:
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
     else:
-        form = ComposerForm(request.POST, campaign=campaign)
-        # Only sending counts: previews come on every pause in typing.
-        wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
-        if wait:  # nothing is saved
-            return abuse.form_again_later(
-                form, wait, lambda status: _compose_page(request, view, form, draft_link, status=status)
-            )
-        if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
-            return saved
+        return _continue(request, view, ComposerForm(request.POST, campaign=campaign), draft_link)
     return _compose_page(request, view, form, draft_link)
+
+
+def _continue(request: HttpRequest, view: CampaignView, form: ComposerForm, draft_link: str) -> HttpResponse:
+    """The person pressed Continue: save the letter, or show the form again with the reasons."""
+    # Only sending counts: previews come on every pause in typing.
+    wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
+    if wait:  # nothing is saved
+        return abuse.form_again_later(
+            form, wait, lambda status: _compose_page(request, view, form, draft_link, status=status)
+        )
+    if form.is_valid():
+        return _save(request, form, view, draft_link)
+    # The form again with what was typed and each message beside its field.
+    return _compose_page(request, view, form, draft_link, status=400)
 
 
 def _compose_page(
@@ -495,6 +502,7 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
     campaign = letter.campaign
     wording = supporter_services.campaign_updates_wording(campaign)
     form = UpdatesOptInForm(request.POST if request.method == "POST" else None)
+    status = 400 if form.is_bound else 200  # a valid form redirects below
     if request.method == "POST" and form.is_valid():
         if not supporter_services.has_consent(
             supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign
@@ -525,6 +533,7 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
             "share": share_links(campaign),
             "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
         },
+        status=status,
     )
 
 
