@@ -1,4 +1,5 @@
-"""HTTP behaviour every page shares: HEAD like GET, 400 for form errors, the marks of a personal page.
+"""HTTP behaviour every page shares: HEAD like GET, 413 for oversize bodies, 400 for form errors,
+the marks of a personal page.
 
 Lives in ``core`` because every audience app (public pages, open letters, dashboard)
 uses it; it imports nothing from them.
@@ -7,11 +8,17 @@ uses it; it imports nothing from them.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 
 type View = Callable[..., HttpResponseBase]
@@ -107,4 +114,45 @@ class FormErrorsMiddleware:
         shown_again = request.method == "POST" and response.status_code == 200
         if shown_again and any(_has_errors(value) for value in context.values()):
             response.status_code = 400
+        return response
+
+
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+class BodyLimitsMiddleware:
+    """A request body over Django's limits gets a page saying so (413), not a bare 400.
+
+    Django raises ``RequestDataTooBig`` (and ``TooManyFieldsSent``) wherever the body is
+    first read, usually in the CSRF check, and logs it at ERROR with a traceback; a pasted
+    novel or a bot's junk then looked like a fault of ours in every log. The body is read
+    here instead, before the CSRF check (which reads it anyway), so the limits are met in
+    one place: one WARNING line without a traceback, and a page a person understands.
+    Nothing of the body is kept: it was never read past the limit.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018 (parse now: the limits are met here, not deep in a view)
+            except TOO_LARGE as exc:
+                return self.too_large(request, exc)
+        return self.get_response(request)
+
+    def too_large(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Django's own logger for this, at WARNING, with its redacting filter (settings.LOGGING).
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning(
+            "Request refused (%s): %s", exc, request.path, extra={"status_code": 413, "request": request}
+        )
+        context = {
+            "limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+            "letter_limit": intcomma(settings.LETTER_BODY_MAX_CHARS),
+            "too_many_fields": isinstance(exc, TooManyFieldsSent | TooManyFilesSent),
+        }
+        response = render(request, "core/too_large.html", context, status=413)
+        # The body was not read to its end: the connection cannot carry another request.
+        response["Connection"] = "close"
         return response
