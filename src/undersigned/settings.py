@@ -149,6 +149,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A dropped database connection: GET runs again, a write answers 503 with what was typed.
+    "undersigned.core.db_faults.DatabaseFaultsMiddleware",
     # A form shown again with errors answers 400, in allauth's and the admin's views too.
     "undersigned.core.http.FormErrorsMiddleware",
 ]

@@ -20,6 +20,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import abuse, countries
+from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.emails import normalise_email
 from undersigned.core.http import personal_page
 from undersigned.core.sanitising import markdown_to_html
@@ -146,6 +147,15 @@ def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
     return abuse.rate_limits(request, (scope, rate, None), (f"{scope}-email", rate, normalise_email(email)))
 
 
+def _endorse_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
+    """The endorsement form with what was typed and ``message``, when it could not be saved."""
+    letter = _letter_or_404(slug)
+    form = _endorse_form(letter, request.POST)
+    form.add_error(None, message)
+    return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=503)
+
+
+@form_again_when_unavailable(_endorse_again)
 @require_http_methods(["GET", "POST"])
 def endorse(request: HttpRequest, slug: str) -> HttpResponse:
     letter, stamp = _kept_letter_or_404(slug)

@@ -28,6 +28,7 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
+from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
@@ -214,6 +215,16 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
     return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
 
 
+def _compose_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
+    """The composer with what was typed and ``message``, when the letter could not be saved."""
+    view = _campaign_or_404(slug)
+    form = ComposerForm(request.POST, campaign=view.campaign)
+    form.add_error(None, message)
+    draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
+    return _compose_page(request, view, form, draft_link, status=503)
+
+
+@form_again_when_unavailable(_compose_again)
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
     response = _compose(request, slug)
