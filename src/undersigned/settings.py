@@ -171,7 +171,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "undersigned.core.context_processors.site",
             ],
-            "builtins": ["django.templatetags.static", "django.contrib.humanize.templatetags.humanize"],
+            "builtins": [
+                "django.templatetags.static",
+                "django.contrib.humanize.templatetags.humanize",
+                "undersigned.core.templatetags.machine_time",  # <time datetime> values HTML accepts
+            ],
         },
     }
 ]

@@ -26,6 +26,7 @@ from undersigned.core import abuse
 from undersigned.core.emails import normalise_email
 from undersigned.core.http import personal_page
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.core.templatetags.machine_time import machine_time
 from undersigned.discussion import queries, services
 from undersigned.discussion.links import (
     LinkExpired,
@@ -125,7 +126,7 @@ def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
         f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
         f'<article aria-labelledby="comment-{pk}-by">'
         f'<header class="comment-meta"><strong id="comment-{pk}-by"><bdi>{name}</bdi></strong>{reply_to}'
-        f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{created.isoformat()}" '
+        f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{machine_time(created)}" '
         f'title="{exact}">{escape(naturaltime(created))}<span class="visually-hidden">, on {exact}</span></time></a>'
         "</header>"
         f'<div class="comment-body" dir="auto">{comment.body_html}</div>'
