@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
@@ -136,7 +137,7 @@ def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> Ht
         # The page again, the message beside the endorsement's form (only a tampered
         # request sends no reason: the list offers nothing else).
         return _open_letter_page(
-            request, letter, errors={endorsement.pk: "Choose a reason for hiding the endorsement."}, status=400
+            request, letter, errors={endorsement.pk: gettext("Choose a reason for hiding the endorsement.")}, status=400
         )
     services.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, "The endorsement is hidden: no longer shown, counted or handed in.")
