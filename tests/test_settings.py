@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-GOOD_KEY = "a-long-enough-secret-key-for-the-settings-tests"
+GOOD_KEY = "a-long-enough-secret-key-for-the-settings-tests-0123456789"
 
 
-def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _check(tmp_path: Path, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
     base.update({"UNDERSIGNED_VAR_DIR": str(tmp_path / "var"), **env})
     return subprocess.run(
-        [sys.executable, "-m", "undersigned.cli", "check"],
+        [sys.executable, "-m", "undersigned.cli", "check", *options],
         env=base,
         capture_output=True,
         text=True,
@@ -29,7 +29,10 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     ("env", "message"),
     [
         ({}, "UNDERSIGNED_SECRET_KEY is required"),
-        ({"UNDERSIGNED_SECRET_KEY": "short"}, "UNDERSIGNED_SECRET_KEY must be at least 32 characters long."),
+        ({"UNDERSIGNED_SECRET_KEY": "short"}, "UNDERSIGNED_SECRET_KEY must be at least 50 characters long"),
+        # 49 characters: what `check --deploy` would still call weak.
+        ({"UNDERSIGNED_SECRET_KEY": GOOD_KEY[:49]}, "UNDERSIGNED_SECRET_KEY must be at least 50 characters long"),
+        ({"UNDERSIGNED_SECRET_KEY": "ab" * 30}, "with at least 5 different characters"),
         ({"UNDERSIGNED_DEBUG": "maybe"}, "UNDERSIGNED_DEBUG must be a boolean (1/0, true/false, yes/no), not 'maybe'."),
         ({"UNDERSIGNED_BASE_URL": "example.org"}, "UNDERSIGNED_BASE_URL must be a URL starting with http://, https://"),
         ({"UNDERSIGNED_SMTP_URL": "mail.example.org"}, "UNDERSIGNED_SMTP_URL must look like smtp://"),
@@ -60,6 +63,15 @@ def test_good_settings_start(tmp_path: Path) -> None:
     result = _check(tmp_path, UNDERSIGNED_SECRET_KEY=GOOD_KEY, UNDERSIGNED_SMTP_URL=smtp)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_the_shortest_key_accepted_is_one_check_deploy_accepts(tmp_path: Path) -> None:
+    """README and start-up ask for what Django's deployment check asks (security.W009)."""
+    shortest = "abcde" * 10
+    assert len(shortest) == 50
+    result = _check(tmp_path, "--deploy", UNDERSIGNED_SECRET_KEY=shortest)
+    assert "security.W009" not in result.stdout + result.stderr
+    assert "UNDERSIGNED_SECRET_KEY" not in result.stderr
 
 
 def test_demo_mode_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ print(json.dumps(sorted(m for m in sys.modules if m in HEAVY)))
 
 def test_a_web_worker_does_not_load_the_pdf_machinery(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
-    env.update(UNDERSIGNED_VAR_DIR=str(tmp_path / "var"), UNDERSIGNED_SECRET_KEY="x" * 50)
+    env.update(
+        UNDERSIGNED_VAR_DIR=str(tmp_path / "var"), UNDERSIGNED_SECRET_KEY="web-process-test-key-" + "0123456789" * 3
+    )
     result = subprocess.run(
         [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{PROBE}"],
         env=env,

@@ -68,11 +68,20 @@ DEMO_MODE = env_bool("UNDERSIGNED_DEMO", False)
 DEBUG = env_bool("UNDERSIGNED_DEBUG", False)
 
 
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE = 5
+
+
 def _secret_key() -> str:
     key = os.environ.get("UNDERSIGNED_SECRET_KEY", "")
     if key:
-        if len(key) < 32:
-            raise ImproperlyConfigured("UNDERSIGNED_SECRET_KEY must be at least 32 characters long.")
+        # The same bar as Django's `check --deploy` (security.W009), so a key accepted here
+        # is never reported there.
+        if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE:
+            raise ImproperlyConfigured(
+                f"UNDERSIGNED_SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters long, "
+                f"with at least {SECRET_KEY_MIN_UNIQUE} different characters."
+            )
         return key
     if not DEMO_MODE:
         raise ImproperlyConfigured(
@@ -129,18 +138,26 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # HEAD is answered as GET without the body wherever GET is (core/http.py).
+    "undersigned.core.http.HeadAsGetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Bodies over Django's limits: a page saying so (413), one WARNING line (core/http.py).
+    "undersigned.core.http.BodyLimitsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A dropped database connection: GET runs again, a write answers 503 with what was typed.
+    "undersigned.core.db_faults.DatabaseFaultsMiddleware",
+    # A form shown again with errors answers 400, in allauth's and the admin's views too.
+    "undersigned.core.http.FormErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "undersigned.urls"
@@ -159,7 +176,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "undersigned.core.context_processors.site",
             ],
-            "builtins": ["django.templatetags.static", "django.contrib.humanize.templatetags.humanize"],
+            "builtins": [
+                "django.templatetags.static",
+                "django.contrib.humanize.templatetags.humanize",
+                "undersigned.core.templatetags.machine_time",  # <time datetime> values HTML accepts
+            ],
         },
     }
 ]
@@ -481,16 +502,27 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(
         f"UNDERSIGNED_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {_log_level!r}."
     )
+# Paths carry private links and tokens (/l/<link>/, ?draft=…): RedactTokens rewrites them
+# on every handler and on each logger that writes request paths, so the record is clean
+# before any handler (ours or an operator's) sees it (core/log_redaction.py).
+_REDACT = ["redact_tokens"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "undersigned.core.log_redaction.RedactTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": _REDACT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Request logs would carry query strings (draft tokens); we log none of them.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR", "filters": _REDACT},
+        "django.server": {"level": "WARNING", "filters": _REDACT},
+        "django.security": {"filters": _REDACT},
+        "django.security.csrf": {"filters": _REDACT},
+        "django.security.DisallowedHost": {"filters": _REDACT},
+        "django.security.RequestDataTooBig": {"filters": _REDACT},
+        "django.security.TooManyFieldsSent": {"filters": _REDACT},
+        "django.security.TooManyFilesSent": {"filters": _REDACT},
     },
 }
 

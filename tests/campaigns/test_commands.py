@@ -240,7 +240,7 @@ def test_the_undersigned_command_imports_exports_and_refuses_bad_files(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
     env.update(
         {
-            "UNDERSIGNED_SECRET_KEY": "a-long-enough-secret-key-for-the-command-tests",
+            "UNDERSIGNED_SECRET_KEY": "a-long-enough-secret-key-for-the-command-tests-0123456789",
             "UNDERSIGNED_VAR_DIR": str(tmp_path / "var"),
             "UNDERSIGNED_CACHE_URL": "locmem://",
             "UNDERSIGNED_BASE_URL": "https://letters.example",

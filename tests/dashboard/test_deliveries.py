@@ -60,7 +60,7 @@ def test_the_page_shows_counts_progress_failures_and_addresses_to_fix(
     html = response.content.decode()
     assert "<strong>3 of 7</strong> emails sent; 2 on their way (1 to be tried again); 1 failed; 1 bounced." in html
     assert '<progress max="7" value="5"' in html  # sent, failed and bounced are done with
-    assert 'hx-trigger="every 3s"' in html  # two are still on their way: the page keeps watching
+    assert 'data-hx-trigger="every 3s"' in html  # two are still on their way: the page keeps watching
     row = html.split('<th scope="row">Sent by the platform</th>')[1].split("</tr>")[0]
     assert [int(cell) for cell in row.replace("<td>", "").split("</td>")[:-1]] == [1, 0, 1, 3, 0, 1, 1, 7]
     assert '<th scope="row">Recipient&#x27;s web form</th><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>' in html
@@ -89,7 +89,7 @@ def test_polling_answers_204_until_a_count_changes(client: Client, sending: Any,
     assert update.status_code == 200
     text = update.content.decode()
     assert "<strong>4 of 7</strong> emails sent; 1 on its way (1 to be tried again)" in text
-    assert 'hx-swap-oob="innerHTML"' in text
+    assert 'data-hx-swap-oob="innerHTML"' in text
 
     Delivery.objects.filter(status=DeliveryStatus.RETRY).update(status=DeliveryStatus.SENT)
     forget_delivery_counts(sending.pk)

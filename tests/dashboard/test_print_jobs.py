@@ -89,8 +89,8 @@ def test_an_organiser_starts_a_print_job(
     page = client.get(response["Location"]).content.decode()
     assert "Printing has started." in page
     assert "<strong>Waiting to start:</strong> 0 of 4 letters printed." in page
-    assert f'hx-get="/dashboard/print-jobs/{job.pk}/?seen=queued-0-4-0"' in page
-    assert 'hx-trigger="every 2s"' in page
+    assert f'data-hx-get="/dashboard/print-jobs/{job.pk}/?seen=queued-0-4-0"' in page
+    assert 'data-hx-trigger="every 2s"' in page
     assert f'<a href="/dashboard/campaigns/bulk/print/#job-{job.pk}">Refresh</a>' in page
     assert 'aria-live="polite"' in page
 
@@ -129,10 +129,10 @@ def test_progress_is_a_fragment_that_shows_n_of_m(member: Any, posting_campaign:
     assert response.status_code == 200
     assert f'<progress id="job-{job.pk}-progress" max="300" value="120"' in fragment
     assert (
-        f'<p id="job-{job.pk}-status" hx-swap-oob="innerHTML"><strong>Printing:</strong> 120 of 300 letters.</p>'
+        f'<p id="job-{job.pk}-status" data-hx-swap-oob="innerHTML"><strong>Printing:</strong> 120 of 300 letters.</p>'
         in fragment
     )
-    assert f'hx-get="{url}?seen=running-120-300-0"' in fragment
+    assert f'data-hx-get="{url}?seen=running-120-300-0"' in fragment
 
     # Nothing new: no swap, so a screen reader doesn't hear the same status again.
     assert client.get(url, {"seen": "running-120-300-0"}, headers=HTMX).status_code == 204

@@ -324,7 +324,7 @@ def test_the_undersigned_command_moves_an_open_letter_to_a_fresh_database(import
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
     env.update(
         {
-            "UNDERSIGNED_SECRET_KEY": "a-long-enough-secret-key-for-the-command-tests",
+            "UNDERSIGNED_SECRET_KEY": "a-long-enough-secret-key-for-the-command-tests-0123456789",
             "UNDERSIGNED_VAR_DIR": str(tmp_path / "var"),
             "UNDERSIGNED_CACHE_URL": "locmem://",
             "UNDERSIGNED_BASE_URL": "https://letters.example",

@@ -199,7 +199,7 @@ def test_a_sent_letter_does_not_change_when_its_form_comes_back(client: Client, 
     sent = client.post(reverse("public:letter_send", args=[link]), {"recipient": recipient.pk, "channel": "mailto"})
     assert sent.status_code == 302
     again = client.post(_compose_url(campaign), {**data, "body": "Something else entirely, written later on."})
-    assert again.status_code == 200
+    assert again.status_code == 409
     assert "This letter has already been sent, so it can&#x27;t change any more." in again.content.decode()
     assert 'value="Ana Ruiz"' in again.content.decode()  # what was typed stays
     letter = Letter.objects.get()

@@ -79,7 +79,7 @@ def test_the_honeypot_catches_a_naive_bot_and_nothing_is_stored(client: Client, 
         action="continue",
     )
     response = client.post(_url(campaign), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "hidden anti-spam field was filled in" in response.content.decode()
     assert Letter.objects.count() == 0
     assert Supporter.objects.count() == 0
@@ -92,7 +92,7 @@ def test_a_letter_sent_faster_than_a_person_can_write_is_refused_with_what_was_t
     page = client.get(_url(campaign)).content.decode()
     response = client.post(_url(campaign), _as_a_person(page))
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "quicker than a person can fill this form" in html
     assert 'value="Ana Ruiz"' in html
     assert Letter.objects.count() == 0

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
@@ -40,8 +41,14 @@ def _page_url(letter: OpenLetter, view: str = "") -> str:
 @require_GET
 @dashboard_user_required
 def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = managed_open_letter_or_404(request.user, slug)
-    view = request.GET.get("view", "confirmed")
+    return _open_letter_page(request, managed_open_letter_or_404(request.user, slug))
+
+
+def _open_letter_page(
+    request: HttpRequest, letter: OpenLetter, *, errors: dict[int, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The letter's endorsements; ``errors`` (by endorsement id) are shown beside that row's form."""
+    view = request.GET.get("view") or request.POST.get("view") or "confirmed"
     if view not in VIEWS:
         view = "confirmed"
     rows = Endorsement.objects.filter(letter=letter)
@@ -65,8 +72,9 @@ def open_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "q": search,
         "hide_form": HideEndorsementForm(),
         "addressees": _addressees(letter),
+        "errors": errors or {},
     }
-    return render(request, "dashboard/open_letter.html", context)
+    return render(request, "dashboard/open_letter.html", context, status=status)
 
 
 def _addressees(letter: OpenLetter) -> list[Recipient]:
@@ -127,8 +135,11 @@ def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> Ht
     endorsement = _endorsement_of(letter, endorsement_id)
     form = HideEndorsementForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a reason for hiding the endorsement.")
-        return _back(request, letter)
+        # The page again, the message beside the endorsement's form (only a tampered
+        # request sends no reason: the list offers nothing else).
+        return _open_letter_page(
+            request, letter, errors={endorsement.pk: gettext("Choose a reason for hiding the endorsement.")}, status=400
+        )
     moderation.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
     messages.success(request, "The endorsement is hidden: no longer shown, counted or handed in.")
     return _back(request, letter)

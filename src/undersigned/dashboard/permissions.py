@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 
 from undersigned.campaigns.models import Campaign
+from undersigned.core.http import personal_page
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters.models import OpenLetter
 from undersigned.organisations import access
@@ -71,7 +72,10 @@ View = Callable[..., HttpResponseBase]
 
 def dashboard_user_required(view: View) -> View:
     """Sends visitors who are not signed in to the sign-in page; refuses signed-in people
-    who are not staff (403), instead of asking them to sign in again."""
+    who are not staff (403), instead of asking them to sign in again.
+
+    Every dashboard page shows supporters' data, so each answer is marked personal.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -81,4 +85,4 @@ def dashboard_user_required(view: View) -> View:
             raise PermissionDenied("Only organisers can use the dashboard.")
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return personal_page(wrapped)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns.models import Campaign
+from undersigned.core.http import personal_page
 from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import PrintJob, PrintJobStatus
@@ -101,6 +102,7 @@ def read_mailbox(folder: Path, limit: int = MAX_SHOWN) -> list[MailboxMessage]:
 
 
 @require_GET
+@personal_page
 @dashboard_user_required
 def mailbox(request: HttpRequest) -> HttpResponse:
     """Only in demo mode: without an SMTP server, this is where sent mail can be read.

@@ -24,7 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.core import abuse
 from undersigned.core.emails import mailbox_identity
+from undersigned.core.http import personal_page
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.core.templatetags.machine_time import machine_time
 from undersigned.discussion import queries, services
 from undersigned.discussion.links import (
     LinkExpired,
@@ -124,7 +126,7 @@ def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
         f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
         f'<article aria-labelledby="comment-{pk}-by">'
         f'<header class="comment-meta"><strong id="comment-{pk}-by"><bdi>{name}</bdi></strong>{reply_to}'
-        f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{created.isoformat()}" '
+        f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{machine_time(created)}" '
         f'title="{exact}">{escape(naturaltime(created))}<span class="visually-hidden">, on {exact}</span></time></a>'
         "</header>"
         f'<div class="comment-body" dir="auto">{comment.body_html}</div>'
@@ -303,6 +305,7 @@ def _back(comment: Comment) -> str:
     return reverse("public:discussion", args=[comment.discussion_id]) + f"#comment-{comment.pk}"
 
 
+@personal_page
 @require_http_methods(["GET", "POST"])
 def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows a button: mail scanners follow links, and must not confirm anything."""
@@ -324,6 +327,7 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@personal_page
 @csrf_exempt  # One-click unsubscribe (RFC 8058) is a POST from a mail program, without our cookie.
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -343,6 +347,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.unsubscribe_replies(comment=comment)
         done = True
-    response = render(request, "discussion/unsubscribe.html", {"done": done, "token": token})
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return render(request, "discussion/unsubscribe.html", {"done": done, "token": token})

@@ -20,7 +20,9 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import abuse, countries
+from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.emails import mailbox_identity
+from undersigned.core.http import personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
@@ -147,6 +149,15 @@ def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
     return abuse.rate_limits(request, (scope, rate, None), (f"{scope}-email", rate, mailbox_identity(email)))
 
 
+def _endorse_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
+    """The endorsement form with what was typed and ``message``, when it could not be saved."""
+    letter = _letter_or_404(slug)
+    form = _endorse_form(letter, request.POST)
+    form.add_error(None, message)
+    return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=503)
+
+
+@form_again_when_unavailable(_endorse_again)
 @require_http_methods(["GET", "POST"])
 def endorse(request: HttpRequest, slug: str) -> HttpResponse:
     letter, stamp = _kept_letter_or_404(slug)
@@ -220,6 +231,7 @@ def _confirmed(letter: OpenLetter) -> HttpResponse:
     return HttpResponseRedirect(reverse("openletters:letter", args=[letter.slug]) + "?confirmed=1")
 
 
+@personal_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, so a mail scanner opening the link does nothing."""
@@ -240,7 +252,7 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return _problem(request, letter, expired=False, status=404)
     if not already and (endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= timezone.now()):
         return _problem(request, letter, expired=True, status=410)
-    response = render(
+    return render(
         request,
         "openletters/confirm.html",
         {
@@ -250,9 +262,6 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "country": countries.name(endorsement.country),
         },
     )
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorsement, nonce: str) -> HttpResponse:
@@ -292,6 +301,7 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "openletters/confirm_code.html", {"letter": letter, "form": form}, status=status)
 
 
+@personal_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     letter = _letter_or_404(slug)
@@ -308,6 +318,4 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return render(request, "openletters/withdrawn.html", {"letter": letter})
     if endorsement.status == EndorsementStatus.WITHDRAWN:
         return render(request, "openletters/withdrawn.html", {"letter": letter})
-    response = render(request, "openletters/withdraw.html", {"letter": letter, "endorsement": endorsement})
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return render(request, "openletters/withdraw.html", {"letter": letter, "endorsement": endorsement})

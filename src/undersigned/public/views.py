@@ -28,6 +28,8 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
+from undersigned.core.db_faults import form_again_when_unavailable
+from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.delivery import pdf_process
@@ -187,7 +189,8 @@ def _initial(draft: Letter | None, campaign: Campaign, open_letter_slug: str = "
     }
 
 
-def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpResponse | None:
+def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_link: str) -> HttpResponse:
+    campaign = view.campaign
     data = form.cleaned_data
     try:
         letter = letter_services.save_letter(
@@ -208,12 +211,30 @@ def _save(request: HttpRequest, form: ComposerForm, campaign: Campaign) -> HttpR
         form.add_error(
             None, "This letter has already been sent, so it can't change any more. Reload the page to write a new one."
         )
-        return None
+        return _compose_page(request, view, form, draft_link, status=409)
     return HttpResponseRedirect(reverse("public:letter", args=[sign_token(letter.token)]))
 
 
+def _compose_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
+    """The composer with what was typed and ``message``, when the letter could not be saved."""
+    view = _campaign_or_404(slug)
+    form = ComposerForm(request.POST, campaign=view.campaign)
+    form.add_error(None, message)
+    draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
+    return _compose_page(request, view, form, draft_link, status=503)
+
+
+@form_again_when_unavailable(_compose_again)
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest, slug: str) -> HttpResponse:
+    response = _compose(request, slug)
+    if request.method == "POST" or "draft" in request.GET:
+        # A draft, or the form again with what was typed: someone's own words and address.
+        mark_personal(response)
+    return response
+
+
+def _compose(request: HttpRequest, slug: str) -> HttpResponse:
     view = _campaign_or_404(slug)
     campaign = view.campaign
     draft: Letter | None = None
@@ -240,16 +261,22 @@ def compose(request: HttpRequest, slug: str) -> HttpResponse:
         # A preview keeps what was typed but shows no errors: the person is still writing.
         form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
     else:
-        form = ComposerForm(request.POST, campaign=campaign)
-        # Only sending counts: previews come on every pause in typing.
-        wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
-        if wait:  # nothing is saved
-            return abuse.form_again_later(
-                form, wait, lambda status: _compose_page(request, view, form, draft_link, status=status)
-            )
-        if form.is_valid() and (saved := _save(request, form, campaign)) is not None:
-            return saved
+        return _continue(request, view, ComposerForm(request.POST, campaign=campaign), draft_link)
     return _compose_page(request, view, form, draft_link)
+
+
+def _continue(request: HttpRequest, view: CampaignView, form: ComposerForm, draft_link: str) -> HttpResponse:
+    """The person pressed Continue: save the letter, or show the form again with the reasons."""
+    # Only sending counts: previews come on every pause in typing.
+    wait = abuse.rate_limit(request, "compose", settings.RATE_LIMITS["compose"])
+    if wait:  # nothing is saved
+        return abuse.form_again_later(
+            form, wait, lambda status: _compose_page(request, view, form, draft_link, status=status)
+        )
+    if form.is_valid():
+        return _save(request, form, view, draft_link)
+    # The form again with what was typed and each message beside its field.
+    return _compose_page(request, view, form, draft_link, status=400)
 
 
 def _compose_page(
@@ -355,6 +382,7 @@ def _cards(letter: Letter) -> list[RecipientCard]:
     return cards
 
 
+@personal_page
 @require_GET
 def letter_page(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -377,6 +405,7 @@ def _send_page(
     return render(request, "public/letter.html", context, status=status)
 
 
+@personal_page
 @require_POST
 def letter_address(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -402,6 +431,7 @@ def _recipient_of(letter: Letter, raw: str | None) -> Recipient | None:
     return letter.campaign.recipients.filter(pk=recipient_id).first()
 
 
+@personal_page
 @require_GET
 def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -426,10 +456,10 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
         return _problem(request, link, message, status=409)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
+@personal_page
 @require_POST
 def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -456,6 +486,7 @@ def letter_send(request: HttpRequest, link: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
+@personal_page
 @require_POST
 def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -473,6 +504,7 @@ def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:thanks", args=[link]))
 
 
+@personal_page
 @require_http_methods(["GET", "POST"])
 def thanks(request: HttpRequest, link: str) -> HttpResponse:
     letter = _letter_or_problem(request, link)
@@ -481,6 +513,7 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
     campaign = letter.campaign
     wording = supporter_services.campaign_updates_wording(campaign)
     form = UpdatesOptInForm(request.POST if request.method == "POST" else None)
+    status = 400 if form.is_bound else 200  # a valid form redirects below
     if request.method == "POST" and form.is_valid():
         if not supporter_services.has_consent(
             supporter=letter.supporter, purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign=campaign
@@ -511,9 +544,11 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
             "share": share_links(campaign),
             "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
         },
+        status=status,
     )
 
 
+@personal_page
 @require_GET
 def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     """A recipient reads one letter in full, from the link in their daily digest."""
@@ -529,11 +564,8 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     )
     if delivery is None:
         return render(request, "public/link_problem.html", {}, status=404)
-    response = render(
+    return render(
         request,
         "public/read_letter.html",
         {"delivery": delivery, "text": text_for(delivery.letter, delivery.recipient)},
     )
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, no-store"
-    return response
