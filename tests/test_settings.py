@@ -45,6 +45,11 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"UNDERSIGNED_COMMENT_CONFIRM_DAYS": "0"}, "UNDERSIGNED_COMMENT_CONFIRM_DAYS must be at least 1, not 0."),
         ({"UNDERSIGNED_RATE_LIMITS": "endorse=lots"}, "UNDERSIGNED_RATE_LIMITS: endorse: a rate looks like 5/m"),
         ({"UNDERSIGNED_RATE_LIMITS": "petition=5/m"}, "UNDERSIGNED_RATE_LIMITS: unknown scope 'petition'"),
+        (
+            {"UNDERSIGNED_TRUSTED_PROXIES": "10.0.0.1, nginx.local"},
+            "UNDERSIGNED_TRUSTED_PROXIES: 'nginx.local' is not an IP address or network",
+        ),
+        ({"UNDERSIGNED_TRUSTED_PROXIES": "10.0.0.0/33"}, "UNDERSIGNED_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
     ],
 )
 def test_a_bad_value_names_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -36,7 +36,7 @@ def _manage(argv: Sequence[str]) -> None:
     execute_from_command_line(["undersigned", *argv])
 
 
-def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[str]:
+def _serve_command(bind: str, workers: int, max_requests: int = 5000, trusted_proxies: str = "") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -56,6 +56,14 @@ def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[st
         str(max_requests),
         "--max-requests-jitter",
         str(max_requests // 10),
+        # gunicorn would believe X-Forwarded-Proto from 127.0.0.1 by default; only the
+        # proxies in UNDERSIGNED_TRUSTED_PROXIES are believed (core/proxies.py).
+        "--forwarded-allow-ips",
+        trusted_proxies,
+        # gunicorn >= 23 opens a control socket at one fixed path per user
+        # (~/.gunicorn/gunicorn.ctl): two installations on one machine would share it,
+        # and one's "gunicorn reload" would reach the other. Nothing here uses it.
+        "--no-control-socket",
     ]
 
 
@@ -68,7 +76,10 @@ def serve(argv: Sequence[str]) -> None:
     workers = args.workers or 2 * (os.cpu_count() or 1)
     from django.conf import settings
 
-    os.execv(sys.executable, _serve_command(args.bind, workers, settings.WEB_MAX_REQUESTS))  # noqa: S606 (replace this process by gunicorn)
+    trusted = ",".join(str(network) for network in settings.TRUSTED_PROXIES)
+    # exec, not a child: SIGTERM from a supervisor reaches gunicorn's master itself,
+    # which stops its workers; no process of ours is left in between to orphan them.
+    os.execv(sys.executable, _serve_command(args.bind, workers, settings.WEB_MAX_REQUESTS, trusted))  # noqa: S606 (replace this process by gunicorn)
 
 
 def worker(argv: Sequence[str]) -> None:

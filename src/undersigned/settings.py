@@ -18,6 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from undersigned.core.proxies import parse_networks
 from undersigned.core.rates import parse_rate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -95,8 +96,15 @@ CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 if _base.scheme == "https":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+# Reverse proxies whose X-Forwarded-For/-Proto are believed (core/proxies.py); from any
+# other peer those headers are dropped before Django reads them, so the header below
+# can only come from a trusted proxy.
+try:
+    TRUSTED_PROXIES = parse_networks(os.environ.get("UNDERSIGNED_TRUSTED_PROXIES", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"UNDERSIGNED_TRUSTED_PROXIES: {_error}.") from None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +132,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "undersigned.core.proxies.TrustedProxyMiddleware",  # first: all below see the real client
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
