@@ -59,7 +59,7 @@ def test_sigterm_stops_gunicorn_and_its_workers_and_no_control_socket_is_shared(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/", process)
+        wait_for(f"http://127.0.0.1:{port}/health/live", process)
         workers = children(process.pid)
         assert len(workers) == 2  # `serve` became gunicorn's master: its children are the workers
         process.send_signal(signal.SIGTERM)

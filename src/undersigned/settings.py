@@ -133,6 +133,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "undersigned.core.proxies.TrustedProxyMiddleware",  # first: all below see the real client
+    # /health/live and /health/ready, before host checks, sessions and CSRF (public/health.py)
+    "undersigned.public.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
