@@ -423,6 +423,11 @@ LOGGING = {
     },
 }
 
+# --- Caches in front (undersigned.core.shared_pages) ------------------------------------
+# Pages that are the same for every visitor without a session may be kept this long by a
+# shared cache (nginx, a CDN); live counters are at most this many seconds behind. 0: never.
+PUBLIC_CACHE_SECONDS = env_int("UNDERSIGNED_PUBLIC_CACHE_SECONDS", 5)
+
 # --- Abuse defences (undersigned.core.abuse) -----------------------------------------
 # A form sent sooner than this after it was shown was not filled in by a person.
 FORM_MIN_FILL_SECONDS = env_int("UNDERSIGNED_FORM_MIN_FILL_SECONDS", 3)

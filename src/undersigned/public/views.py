@@ -29,6 +29,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.core.shared_pages import shared_page
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
@@ -91,6 +92,7 @@ HOME_OPEN_LETTERS = 6
 
 
 @require_GET
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     from undersigned.openletters.queries import public_letters
 
@@ -106,6 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shared_page
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     view = _campaign_or_404(slug)
     campaign, now = view.campaign, timezone.now()
