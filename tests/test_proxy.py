@@ -219,6 +219,8 @@ def test_a_shared_page_comes_from_nginx_s_cache_and_a_signed_in_visitor_bypasses
     assert (second.status, second.headers["x-cache-status"]) == (200, "HIT")
     assert second.headers["cache-control"] == "public, max-age=0, s-maxage=5"
     assert second.body == first.body
+    # The servers built hashed static files (core/static_build.py) and the page names them.
+    assert re.search(r'href="/static/vendor/pico/pico\.min\.[0-9a-f]{12}\.css"', first.body)
     signed_in = request(stack.nginx, path, headers={"Cookie": "sessionid=not-a-session"})
     assert signed_in.headers["x-cache-status"] == "BYPASS"
     assert signed_in.headers["cache-control"] == "private, max-age=0"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import signal
 import socket
@@ -10,6 +12,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import brotli
+
+from undersigned.core import static_build
+
+PICO = Path(static_build.__file__).parent.parent / "static" / "vendor" / "pico" / "pico.min.css"
 
 
 def free_port() -> int:
@@ -60,6 +68,7 @@ def test_sigterm_stops_gunicorn_and_its_workers_and_no_control_socket_is_shared(
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/health/live", process)
+        static = static_css(port, tmp_path / "var" / "static")
         workers = children(process.pid)
         assert len(workers) == 2  # `serve` became gunicorn's master: its children are the workers
         process.send_signal(signal.SIGTERM)
@@ -72,3 +81,26 @@ def test_sigterm_stops_gunicorn_and_its_workers_and_no_control_socket_is_shared(
     # gunicorn >= 23 would otherwise open ~/.gunicorn/gunicorn.ctl, one per user, shared by
     # every installation on the machine.
     assert list(home.iterdir()) == []
+    # `serve` built the static files itself: hashed names, compressed, cached for a year.
+    for encoding, (headers, body) in static.items():
+        assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
+        assert headers["Content-Encoding"] == encoding
+        assert headers["Vary"] == "Accept-Encoding"
+        decoded = brotli.decompress(body) if encoding == "br" else gzip.decompress(body)
+        assert decoded == PICO.read_bytes()
+        assert len(body) < len(decoded) / 4  # 71 KB of CSS travels as about 11 KB
+
+
+def static_css(port: int, root: Path) -> dict[str, tuple[dict[str, str], bytes]]:
+    """Pico's CSS by its hashed name, as brotli and as gzip."""
+    hashed = json.loads((root / "staticfiles.json").read_text())["paths"]["vendor/pico/pico.min.css"]
+    assert hashed.startswith("vendor/pico/pico.min.")
+    assert hashed != "vendor/pico/pico.min.css"
+    answers = {}
+    for encoding in ("br", "gzip"):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/static/{hashed}", headers={"Accept-Encoding": encoding}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (same)
+            answers[encoding] = (dict(response.headers), response.read())
+    return answers

@@ -76,6 +76,10 @@ def serve(argv: Sequence[str]) -> None:
     workers = args.workers or 2 * (os.cpu_count() or 1)
     from django.conf import settings
 
+    from undersigned.core import static_build
+
+    static_build.ensure_built()  # hashed, compressed static files, once per release
+
     trusted = ",".join(str(network) for network in settings.TRUSTED_PROXIES)
     # exec, not a child: SIGTERM from a supervisor reaches gunicorn's master itself,
     # which stops its workers; no process of ours is left in between to orphan them.
@@ -100,6 +104,9 @@ def demo(argv: Sequence[str]) -> None:
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
+    from undersigned.core import static_build
+
+    static_build.ensure_built()
     if args.no_serve:
         return
     env = dict(os.environ)

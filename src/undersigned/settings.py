@@ -394,19 +394,26 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # The project package is not an installed app, so its static folder is named here.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-# Static files are served from the package through whitenoise's finders, so no
-# collectstatic step is needed; set UNDERSIGNED_STATIC_ROOT to collect them for a CDN.
-STATIC_ROOT = os.environ.get("UNDERSIGNED_STATIC_ROOT") or None
+# `undersigned serve` and `demo` collect the static files here with hashed names and
+# gzip/brotli copies whenever they are missing or stale (core/static_build.py), so no
+# collectstatic step is needed; UNDERSIGNED_STATIC_ROOT puts them elsewhere (e.g. for a CDN).
+STATIC_BUILD_ROOT = Path(os.environ.get("UNDERSIGNED_STATIC_ROOT") or VAR_DIR / "static").resolve()
+STATIC_BUILD_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+STATIC_ROOT = str(STATIC_BUILD_ROOT)
+_static_built = (STATIC_BUILD_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # With the build, pages name hashed files that whitenoise serves compressed with a
+    # one-year, immutable max-age. Without it (the test run, a plain runserver) files are
+    # served straight from the package, unhashed, with whitenoise's short max-age.
+    "staticfiles": {
+        "BACKEND": STATIC_BUILD_STORAGE if _static_built else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve static files straight from the package: `undersigned serve` then needs no
-# collectstatic step, and whitenoise still sets cache headers.
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not _static_built
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: never personal data; only our own messages with ids -----------------------
