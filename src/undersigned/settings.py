@@ -399,8 +399,9 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # collectstatic step is needed; UNDERSIGNED_STATIC_ROOT puts them elsewhere (e.g. for a CDN).
 STATIC_BUILD_ROOT = Path(os.environ.get("UNDERSIGNED_STATIC_ROOT") or VAR_DIR / "static").resolve()
 STATIC_BUILD_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
-STATIC_ROOT = str(STATIC_BUILD_ROOT)
 _static_built = (STATIC_BUILD_ROOT / "staticfiles.json").exists()
+# Unset before the first build: whitenoise would warn about a folder that isn't there.
+STATIC_ROOT = str(STATIC_BUILD_ROOT) if _static_built or os.environ.get("UNDERSIGNED_STATIC_ROOT") else None
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
