@@ -50,6 +50,7 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
             "UNDERSIGNED_TRUSTED_PROXIES: 'nginx.local' is not an IP address or network",
         ),
         ({"UNDERSIGNED_TRUSTED_PROXIES": "10.0.0.0/33"}, "UNDERSIGNED_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
+        ({"UNDERSIGNED_PUBLIC_CACHE_SECONDS": "-5"}, "UNDERSIGNED_PUBLIC_CACHE_SECONDS must be at least 0, not -5."),
     ],
 )
 def test_a_bad_value_names_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
