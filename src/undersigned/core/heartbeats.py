@@ -3,7 +3,9 @@
 ``undersigned worker`` calls ``record_heartbeat`` at every round of its housekeeping
 loop (every minute by default); the readiness endpoint reads ``workers_alive`` so an
 operator or a monitor sees when no worker is running. This module owns the table's
-writes and reads: it is small, and core has no other services of this kind.
+writes and reads: it is small, and core has no other services of this kind. A beat
+writes no ActionLog row: it is no one's action, and one a minute per worker would drown
+the log.
 """
 
 from __future__ import annotations
