@@ -80,11 +80,12 @@ def readiness() -> tuple[bool, dict[str, Any]]:
         "cache": "ok" if cache_ok else "unreachable",
     }
     migrated = False
+    workers: dict[str, Any] | None = None
     if database:
         try:
             migrated = _migrations_applied()
             beats = heartbeats.workers_alive()
-            body["workers"] = {
+            workers = {
                 "alive": beats.alive,
                 "last_loop": _when(beats.last_loop_at),
                 "queued_tasks": heartbeats.queued_tasks(),
@@ -95,6 +96,8 @@ def readiness() -> tuple[bool, dict[str, Any]]:
             logger.warning("readiness: the database is not migrated", exc_info=True)
             migrated = False
     body["migrations"] = "applied" if migrated else "pending"
+    if workers is not None:
+        body["workers"] = workers
     ready = database and cache_ok and migrated
     return ready, {"status": "ready" if ready else "not ready", **body}
 
