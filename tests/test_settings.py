@@ -48,6 +48,12 @@ def _check(tmp_path: Path, *options: str, **env: str) -> subprocess.CompletedPro
         ({"UNDERSIGNED_COMMENT_CONFIRM_DAYS": "0"}, "UNDERSIGNED_COMMENT_CONFIRM_DAYS must be at least 1, not 0."),
         ({"UNDERSIGNED_RATE_LIMITS": "endorse=lots"}, "UNDERSIGNED_RATE_LIMITS: endorse: a rate looks like 5/m"),
         ({"UNDERSIGNED_RATE_LIMITS": "petition=5/m"}, "UNDERSIGNED_RATE_LIMITS: unknown scope 'petition'"),
+        (
+            {"UNDERSIGNED_TRUSTED_PROXIES": "10.0.0.1, nginx.local"},
+            "UNDERSIGNED_TRUSTED_PROXIES: 'nginx.local' is not an IP address or network",
+        ),
+        ({"UNDERSIGNED_TRUSTED_PROXIES": "10.0.0.0/33"}, "UNDERSIGNED_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
+        ({"UNDERSIGNED_PUBLIC_CACHE_SECONDS": "-5"}, "UNDERSIGNED_PUBLIC_CACHE_SECONDS must be at least 0, not -5."),
     ],
 )
 def test_a_bad_value_names_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -36,7 +36,7 @@ def _manage(argv: Sequence[str]) -> None:
     execute_from_command_line(["undersigned", *argv])
 
 
-def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[str]:
+def _serve_command(bind: str, workers: int, max_requests: int = 5000, trusted_proxies: str = "") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -56,6 +56,14 @@ def _serve_command(bind: str, workers: int, max_requests: int = 5000) -> list[st
         str(max_requests),
         "--max-requests-jitter",
         str(max_requests // 10),
+        # gunicorn would believe X-Forwarded-Proto from 127.0.0.1 by default; only the
+        # proxies in UNDERSIGNED_TRUSTED_PROXIES are believed (core/proxies.py).
+        "--forwarded-allow-ips",
+        trusted_proxies,
+        # gunicorn >= 23 opens a control socket at one fixed path per user
+        # (~/.gunicorn/gunicorn.ctl): two installations on one machine would share it,
+        # and one's "gunicorn reload" would reach the other. Nothing here uses it.
+        "--no-control-socket",
     ]
 
 
@@ -68,9 +76,16 @@ def serve(argv: Sequence[str]) -> None:
     _django_setup()  # fail here, with a clear message, on bad configuration
     from django.conf import settings
 
+    from undersigned.core import static_build
+
+    static_build.ensure_built()  # hashed, compressed static files, once per release
+
     bind = args.bind or settings.WEB_BIND
     workers = args.workers or settings.WEB_WORKERS or 2 * (os.cpu_count() or 1)
-    os.execv(sys.executable, _serve_command(bind, workers, settings.WEB_MAX_REQUESTS))  # noqa: S606 (replace this process by gunicorn)
+    trusted = ",".join(str(network) for network in settings.TRUSTED_PROXIES)
+    # exec, not a child: SIGTERM from a supervisor reaches gunicorn's master itself,
+    # which stops its workers; no process of ours is left in between to orphan them.
+    os.execv(sys.executable, _serve_command(bind, workers, settings.WEB_MAX_REQUESTS, trusted))  # noqa: S606 (replace this process by gunicorn)
 
 
 def worker(argv: Sequence[str]) -> None:
@@ -91,6 +106,9 @@ def demo(argv: Sequence[str]) -> None:
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
+    from undersigned.core import static_build
+
+    static_build.ensure_built()
     if args.no_serve:
         return
     env = dict(os.environ)

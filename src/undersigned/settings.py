@@ -22,6 +22,7 @@ import dkim.crypto
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from undersigned.core.proxies import parse_networks
 from undersigned.core.rates import parse_rate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -108,8 +109,15 @@ CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
 if _base.scheme == "https":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+# Reverse proxies whose X-Forwarded-For/-Proto are believed (core/proxies.py); from any
+# other peer those headers are dropped before Django reads them, so the header below
+# can only come from a trusted proxy.
+try:
+    TRUSTED_PROXIES = parse_networks(os.environ.get("UNDERSIGNED_TRUSTED_PROXIES", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"UNDERSIGNED_TRUSTED_PROXIES: {_error}.") from None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "undersigned.organisations.apps.OperatorsAdminConfig",  # the admin, for operators only
@@ -138,8 +146,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "undersigned.core.proxies.TrustedProxyMiddleware",  # first: all below see the real client
     # HEAD is answered as GET without the body wherever GET is (core/http.py).
     "undersigned.core.http.HeadAsGetMiddleware",
+    # /health/live and /health/ready, before host checks, sessions and CSRF (public/health.py)
+    "undersigned.public.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -480,19 +491,27 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # The project package is not an installed app, so its static folder is named here.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-# Static files are served from the package through whitenoise's finders, so no
-# collectstatic step is needed; set UNDERSIGNED_STATIC_ROOT to collect them for a CDN.
-STATIC_ROOT = os.environ.get("UNDERSIGNED_STATIC_ROOT") or None
+# `undersigned serve` and `demo` collect the static files here with hashed names and
+# gzip/brotli copies whenever they are missing or stale (core/static_build.py), so no
+# collectstatic step is needed; UNDERSIGNED_STATIC_ROOT puts them elsewhere (e.g. for a CDN).
+STATIC_BUILD_ROOT = Path(os.environ.get("UNDERSIGNED_STATIC_ROOT") or VAR_DIR / "static").resolve()
+STATIC_BUILD_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+_static_built = (STATIC_BUILD_ROOT / "staticfiles.json").exists()
+# Unset before the first build: whitenoise would warn about a folder that isn't there.
+STATIC_ROOT = str(STATIC_BUILD_ROOT) if _static_built or os.environ.get("UNDERSIGNED_STATIC_ROOT") else None
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # With the build, pages name hashed files that whitenoise serves compressed with a
+    # one-year, immutable max-age. Without it (the test run, a plain runserver) files are
+    # served straight from the package, unhashed, with whitenoise's short max-age.
+    "staticfiles": {
+        "BACKEND": STATIC_BUILD_STORAGE if _static_built else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve static files straight from the package: `undersigned serve` then needs no
-# collectstatic step, and whitenoise still sets cache headers.
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not _static_built
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging: never personal data; only our own messages with ids -----------------------
@@ -525,6 +544,11 @@ LOGGING = {
         "django.security.TooManyFilesSent": {"filters": _REDACT},
     },
 }
+
+# --- Caches in front (undersigned.core.shared_pages) ------------------------------------
+# Pages that are the same for every visitor without a session may be kept this long by a
+# shared cache (nginx, a CDN); live counters are at most this many seconds behind. 0: never.
+PUBLIC_CACHE_SECONDS = env_int("UNDERSIGNED_PUBLIC_CACHE_SECONDS", 5)
 
 # --- Abuse defences (undersigned.core.abuse) -----------------------------------------
 # A form sent sooner than this after it was shown was not filled in by a person.

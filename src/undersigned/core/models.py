@@ -55,3 +55,20 @@ def insert_parts(obj: models.Model, skip: str) -> tuple[str, list[str], list[Any
     q = connection.ops.quote_name
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     return q(obj._meta.db_table), [q(str(f.column)) for f in fields], values
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running task worker, written by its housekeeping loop (core/heartbeats.py).
+
+    Operators read it on the readiness endpoint: a worker whose ``expected_by`` has
+    passed missed its beats and is probably dead. Holds no personal data.
+    """
+
+    worker = models.CharField(max_length=255, unique=True)  # "host:pid"
+    started_at = models.DateTimeField()
+    last_loop_at = models.DateTimeField()
+    # last_loop_at plus two loop intervals and a margin: the worker is late after this.
+    expected_by = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker}: {self.last_loop_at:%Y-%m-%d %H:%M:%S}"

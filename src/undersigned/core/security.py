@@ -10,7 +10,8 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, set the proxy to overwrite REMOTE_ADDR (gunicorn --forwarded-allow-ips).
+    # Behind trusted proxies core.proxies.TrustedProxyMiddleware has already put the
+    # client's address here (UNDERSIGNED_TRUSTED_PROXIES); never read X-Forwarded-For.
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

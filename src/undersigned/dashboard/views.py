@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns.models import Campaign
+from undersigned.core import heartbeats
 from undersigned.core.http import personal_page
 from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
@@ -118,7 +119,11 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
     open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
-    return render(request, "dashboard/index.html", {"campaigns": campaigns, "open_letters": open_letters})
+    context = {"campaigns": campaigns, "open_letters": open_letters}
+    if request.user.is_superuser:  # who runs the installation: are the task workers running?
+        context["workers"] = heartbeats.workers_alive()
+        context["oldest_due_email"] = delivery_queries.oldest_due_email()
+    return render(request, "dashboard/index.html", context)
 
 
 # --- Deliveries ---------------------------------------------------------------------------

@@ -181,3 +181,22 @@ def waiting_post(campaign_id: int, created_before: datetime.datetime | None = No
 def letters_waiting(campaign_id: int, *, created_before: datetime.datetime | None = None) -> int:
     """How many letters wait to be posted: a count, for organiser pages and job starts only."""
     return waiting_post(campaign_id, created_before).count()
+
+
+def oldest_due_email(now: datetime.datetime | None = None) -> datetime.datetime | None:
+    """Since when the longest-waiting email that a worker should send now has been due.
+
+    For the workers' heartbeat on the readiness endpoint: minutes here while workers beat
+    means they are too few, or stuck. Two reads by the engine's queue index
+    (``delivery_email_queue``); letters kept for a daily digest are not due.
+    """
+    now = now or timezone.now()
+    waiting = Delivery.objects.filter(
+        channel=Channel.EMAIL,
+        status__in=[DeliveryStatus.QUEUED, DeliveryStatus.RETRY],
+        recipient__daily_digest=False,
+    ).order_by()
+    never_tried = waiting.filter(next_attempt_at__isnull=True).order_by("id").values_list("created_at", flat=True)
+    retry = waiting.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+    times = [t for t in (never_tried.first(), retry.values_list("next_attempt_at", flat=True).first()) if t]
+    return min(times) if times else None

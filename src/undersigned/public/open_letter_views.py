@@ -26,6 +26,7 @@ from undersigned.core.http import personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.core.shared_pages import shared_page
 from undersigned.discussion.services import discussion_for
 from undersigned.openletters import links, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
@@ -66,6 +67,7 @@ INDEX_PAGE_SIZE = 20
 
 
 @require_GET
+@shared_page
 def index(request: HttpRequest) -> HttpResponse:
     """Every published open letter, newest first, 20 a page (``?page=N``; a bad N shows the nearest page)."""
     page = Paginator(queries.public_letters(), INDEX_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -73,6 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shared_page
 def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
     letter, stamp = _kept_letter_or_404(slug)
     version = letter.current_version
@@ -117,6 +120,7 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@shared_page
 def versions_page(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
     shown = []

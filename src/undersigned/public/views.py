@@ -32,6 +32,7 @@ from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.security import client_ip, hash_ip
+from undersigned.core.shared_pages import shared_page
 from undersigned.delivery import pdf_process
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
@@ -93,6 +94,7 @@ HOME_OPEN_LETTERS = 6
 
 
 @require_GET
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     from undersigned.openletters.queries import public_letters
 
@@ -108,6 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shared_page
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     view = _campaign_or_404(slug)
     campaign, now = view.campaign, timezone.now()

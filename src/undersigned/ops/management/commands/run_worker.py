@@ -21,7 +21,9 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django.utils import timezone
 
+from undersigned.core import heartbeats
 from undersigned.delivery import bulk_print, digests, sending
 from undersigned.discussion import services as discussion
 from undersigned.openletters.services import endorsing
@@ -46,8 +48,21 @@ def housekeeping() -> None:
         close_old_connections()
 
 
+def _beat(worker: str, started_at: Any, interval: float) -> None:
+    # The readiness endpoint shows operators when no worker has looped lately.
+    try:
+        heartbeats.record_heartbeat(worker=worker, started_at=started_at, interval=interval)
+    except Exception:
+        logger.exception("heartbeat failed")
+    finally:
+        close_old_connections()
+
+
 def _housekeeping_loop(stop: threading.Event, interval: float) -> None:
+    worker, started_at = heartbeats.this_worker(), timezone.now()
+    _beat(worker, started_at, interval)
     while not stop.wait(interval):
+        _beat(worker, started_at, interval)
         try:
             housekeeping()
         except Exception:
