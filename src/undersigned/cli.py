@@ -19,20 +19,21 @@ import sys
 import time
 from collections.abc import Sequence
 
+import django
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command, execute_from_command_line
+
 ALIASES = {"import": "import_campaign", "export": "export_campaign", "print": "print_letters"}
 
 
 def _django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
-    import django
-
     django.setup()
 
 
 def _manage(argv: Sequence[str]) -> None:
     _django_setup()
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["undersigned", *argv])
 
 
@@ -74,9 +75,7 @@ def serve(argv: Sequence[str]) -> None:
     parser.add_argument("--workers", type=int)
     args = parser.parse_args(argv)
     _django_setup()  # fail here, with a clear message, on bad configuration
-    from django.conf import settings
-
-    from undersigned.core import static_build
+    from undersigned.core import static_build  # noqa: PLC0415 (needs the apps set up)
 
     static_build.ensure_built()  # hashed, compressed static files, once per release
 
@@ -100,13 +99,10 @@ def demo(argv: Sequence[str]) -> None:
     os.environ["UNDERSIGNED_DEMO"] = "1"
     os.environ.setdefault("UNDERSIGNED_BASE_URL", f"http://127.0.0.1:{args.port}")
     _django_setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
-    from undersigned.core import static_build
+    from undersigned.core import static_build  # noqa: PLC0415 (needs the apps set up)
 
     static_build.ensure_built()
     if args.no_serve:
@@ -143,8 +139,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help", "help"):
         print(__doc__)
         return
-    from django.core.exceptions import ImproperlyConfigured
-
     try:
         _run(args[0], args[1:])
     except ImproperlyConfigured as exc:

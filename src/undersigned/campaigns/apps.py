@@ -7,4 +7,4 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 (connects the receivers)
+        from . import signals  # noqa: F401, PLC0415 (connects the receivers; models must be loaded first)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from undersigned.campaigns.models import Campaign
 from undersigned.core import heartbeats
 from undersigned.core.http import personal_page
+from undersigned.delivery import bulk_print
 from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import PrintJob, PrintJobStatus
@@ -36,7 +37,7 @@ from undersigned.organisations import access
 from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    pass
 from .permissions import (
     dashboard_user_required,
     managed_campaign_or_404,
@@ -50,14 +51,6 @@ _SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 MAX_SHOWN = 100
 RECENT_JOBS = 10
 MAX_CAMPAIGNS_LISTED = 200
-
-
-def _bulk_print() -> ModuleType:
-    # Imported on use: it loads typst and pypdf, which web workers that never print
-    # should not carry (bench/README.md measured +25 MB per worker).
-    from undersigned.delivery import bulk_print
-
-    return bulk_print
 
 
 @dataclass(frozen=True)
@@ -169,7 +162,7 @@ class JobRow:
     @property
     def polling(self) -> bool:
         # A stalled job keeps being watched too: a worker that comes back moves it on.
-        return self.job.status in _bulk_print().ACTIVE
+        return self.job.status in bulk_print.ACTIVE
 
     @property
     def joining(self) -> bool:
@@ -185,7 +178,7 @@ class JobRow:
 def _row(job: PrintJob, now: datetime.datetime, posted_form: MarkPostedForm | None = None) -> JobRow:
     return JobRow(
         job=job,
-        stalled=_bulk_print().is_stalled(job, now=now),
+        stalled=bulk_print.is_stalled(job, now=now),
         posted_form=posted_form or MarkPostedForm(prefix=f"job{job.pk}"),
     )
 
@@ -209,7 +202,7 @@ def print_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             paper = form.cleaned_data["paper"]
-            running = _bulk_print().active_job(campaign.pk, paper)
+            running = bulk_print.active_job(campaign.pk, paper)
             try:
                 job = delivery_services.start_print_job(campaign=campaign, paper=paper, actor=request.user)
             except delivery_services.NothingToPrint as exc:
@@ -241,7 +234,7 @@ def _render_print_page(
     now = timezone.now()
     rows = [
         _row(job, now, posted_form if posted_form is not None and posted_form.prefix == f"job{job.pk}" else None)
-        for job in _bulk_print().recent_jobs(campaign.pk, limit=RECENT_JOBS)
+        for job in bulk_print.recent_jobs(campaign.pk, limit=RECENT_JOBS)
     ]
     context = {
         "campaign": campaign,

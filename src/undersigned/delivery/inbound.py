@@ -24,6 +24,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -167,8 +169,6 @@ def make_controller(
 
     For tests and for embedding; ``serve`` is what the command runs.
     """
-    from aiosmtpd.controller import Controller
-
     _keep_addresses_out_of_logs()
     return Controller(
         handler or InboundHandler(),
@@ -198,8 +198,6 @@ def serve(
 async def _serve(
     *, host: str, port: int, max_size: int, tls: ssl.SSLContext | None, on_ready: Callable[[], None] | None
 ) -> None:
-    from aiosmtpd.smtp import SMTP
-
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     handler = InboundHandler()

@@ -142,7 +142,7 @@ def _render(pdf: Any, request: dict[str, Any]) -> tuple[bytes, bytes]:
 
 
 def main(idle_seconds: float) -> int:
-    from . import pdf  # typst and the fonts load here, in the helper only
+    from . import pdf  # noqa: PLC0415 (typst and the fonts load here, in the helper process only)
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer  # stdin is read with os.read, unbuffered
     while True:

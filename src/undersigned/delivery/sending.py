@@ -332,7 +332,7 @@ def _release_unsent(deliveries: Sequence[Delivery], claimed_at: datetime) -> Non
 
 
 def _schedule(when: datetime | None) -> None:
-    from .tasks import send_queued
+    from .tasks import send_queued  # noqa: PLC0415 (tasks imports this module)
 
     if when is None:
         transaction.on_commit(wake_senders)
@@ -348,7 +348,7 @@ def wake_senders() -> None:
     of tasks that find nothing left to send. A task that is already running does not
     count: it may have loaded its batch before the newest delivery was committed.
     """
-    from .tasks import send_queued
+    from .tasks import send_queued  # noqa: PLC0415 (tasks imports this module)
 
     backend = send_queued.get_backend()
     if isinstance(backend, DatabaseBackend):

@@ -23,8 +23,11 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.models import Letter
 
-from . import bounces, queries
+from . import bounces, bulk_print, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
+from .printing import PAPERS
+from .sending import wake_senders
+from .tasks import build_print_job
 
 
 class ChannelUnavailable(Exception):
@@ -96,8 +99,6 @@ def record_delivery(
         if channel == Channel.EMAIL:
             if created:
                 log_action("delivery.queued", delivery, channel=str(channel))
-                from .sending import wake_senders
-
                 transaction.on_commit(wake_senders)
         elif delivery.reported_at is None:
             delivery.status = DeliveryStatus.REPORTED
@@ -263,10 +264,6 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
     marked failed and a new one starts, which is how organisers restart a print.
     Raises ``NothingToPrint`` when no letter waits, ``ValueError`` for an unknown paper.
     """
-    from . import bulk_print
-    from .printing import PAPERS
-    from .tasks import build_print_job
-
     if paper not in PAPERS:
         raise ValueError(f"unknown paper {paper!r}")
     user_model = get_user_model()
@@ -309,8 +306,6 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
     second click (or a second organiser) changes nothing and returns the first count.
     Raises ``ValueError`` for a job that has not finished printing.
     """
-    from . import bulk_print
-
     if job.status != PrintJobStatus.DONE:
         raise ValueError("Only a finished print can be marked as posted.")
     user_model = get_user_model()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from . import sending
+from . import bulk_print, sending
 
 
 @task()
@@ -31,6 +31,4 @@ def build_print_job(job_id: int) -> str:
     The ``PrintJob`` row is the truth: a repeated or late task finds the job no longer
     waiting and does nothing.
     """
-    from . import bulk_print
-
     return bulk_print.build_print_job(job_id)

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from undersigned.organisations import access
 from undersigned.organisations.access import Action, User
 
-from .models import Comment, CommentStatus, Discussion
+from .models import Comment, CommentStatus, Discussion, Report
 from .threads import Entry, layout
 
 THREADS_PER_PAGE = 10
@@ -115,8 +115,6 @@ def moderated_comment(organisation_ids: list[int] | None, comment_id: int) -> Co
 
 
 def open_reports_of(comment_ids: list[int]) -> dict[int, list[str]]:
-    from .models import Report
-
     reasons: dict[int, list[str]] = {}
     for comment_id, reason in Report.objects.filter(comment_id__in=comment_ids, resolved_at__isnull=True).values_list(
         "comment_id", "reason"

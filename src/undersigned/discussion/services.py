@@ -27,6 +27,7 @@ from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
 from undersigned.openletters.models import OpenLetter
+from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
 from . import emails
@@ -195,8 +196,6 @@ def post_comment(
 
 
 def _record_notify_consent(comment: Comment, *, granted: bool, source: str) -> None:
-    from undersigned.supporters import services as supporter_services
-
     supporter = supporter_services.get_or_create_supporter(email=comment.email, name=comment.author_name)
     supporter_services.record_consent(
         supporter=supporter,
@@ -209,7 +208,7 @@ def _record_notify_consent(comment: Comment, *, granted: bool, source: str) -> N
 
 
 def _enqueue(task_name: str, comment_id: int) -> None:
-    from . import tasks
+    from . import tasks  # noqa: PLC0415 (tasks imports this module)
 
     task = getattr(tasks, task_name)
     transaction.on_commit(partial(task.enqueue, comment_id))

@@ -10,7 +10,7 @@ class OpenLettersConfig(AppConfig):
         # Hand-in packs are print jobs of their own kind: bulk_print claims, watches and
         # finishes them, and calls handin.build_job to build the PDF. Registered by path:
         # the web workers never import the PDF machinery.
-        from undersigned.delivery import printing
-        from undersigned.delivery.models import PrintJobKind
+        from undersigned.delivery import printing  # noqa: PLC0415 (apps must be ready first)
+        from undersigned.delivery.models import PrintJobKind  # noqa: PLC0415 (models load after the apps)
 
         printing.register_builder(PrintJobKind.HAND_IN, "undersigned.openletters.handin.build_job")

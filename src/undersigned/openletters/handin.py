@@ -167,7 +167,7 @@ def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = No
     """Write the pack's PDF to ``out``; return how many endorsers it names."""
     # Imported here: typst and pypdf load only in the worker that builds a pack, not in
     # the web workers that import this module for the CSV and the dashboard.
-    from undersigned.delivery import pdf, pdf_join
+    from undersigned.delivery import pdf, pdf_join  # noqa: PLC0415 (typst and pypdf only in a worker)
 
     fields = ("id", "kind", "name", "role", "organisation", "signatory", "country")
     rows = endorsers(pack).only(*fields).iterator(chunk_size=2000)

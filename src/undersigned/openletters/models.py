@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
+from undersigned.core import countries
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
@@ -170,8 +171,6 @@ class Endorsement(TimeStampedModel):
 
     @property
     def country_name(self) -> str:
-        from undersigned.core import countries
-
         return countries.name(self.country)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -86,8 +87,6 @@ def _display_name(user: Any) -> str:
 
 
 def _verified_account_email(user: Any) -> bool:
-    from allauth.account.models import EmailAddress
-
     return bool(user.email) and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 

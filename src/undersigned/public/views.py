@@ -33,7 +33,7 @@ from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
-from undersigned.delivery import pdf_process
+from undersigned.delivery import digests, pdf_process
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
@@ -48,6 +48,7 @@ from undersigned.letters.models import Letter
 from undersigned.letters.personalisation import Personalised, personalise
 from undersigned.letters.queries import letter_from_link, text_for
 from undersigned.letters.uniqueness import own_words_percent
+from undersigned.openletters.queries import letter_for_page, public_letters
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
@@ -96,8 +97,6 @@ HOME_OPEN_LETTERS = 6
 @require_GET
 @shared_page
 def home(request: HttpRequest) -> HttpResponse:
-    from undersigned.openletters.queries import public_letters
-
     page = Paginator(campaign_queries.public_campaigns(), HOME_CAMPAIGNS).get_page(request.GET.get("page"))
     # The newest few open letters; /open-letters/ lists them all.
     open_letters = list(public_letters()[: HOME_OPEN_LETTERS + 1]) if page.number == 1 else []
@@ -168,8 +167,6 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
 def _starting_text(campaign: Campaign, open_letter_slug: str) -> str | None:
     """The text of a published open letter linked to this campaign ("Write your own letter
     in similar terms"), as the composer's starting text; None for any other slug."""
-    from undersigned.openletters.queries import letter_for_page
-
     letter = letter_for_page(open_letter_slug) if open_letter_slug else None
     if letter is None or letter.letter_campaign_id != campaign.pk or letter.current_version is None:
         return None
@@ -555,8 +552,6 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
 @require_GET
 def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     """A recipient reads one letter in full, from the link in their daily digest."""
-    from undersigned.delivery import digests
-
     delivery_id = digests.delivery_from_read_token(token)
     delivery = (
         Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient")

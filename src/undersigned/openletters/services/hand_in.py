@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import log_action
+from undersigned.delivery import bulk_print
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.delivery.tasks import build_print_job
 from undersigned.openletters import handin
@@ -26,10 +27,6 @@ def start_hand_in(*, letter: OpenLetter, recipient: Recipient | None, actor: Any
     Idempotent for a double click: while the same pack waits or builds, that job is
     returned. A stalled one (its worker died) is marked failed and a new one starts.
     """
-    # Not at module level: bulk_print loads pypdf and the PDF machinery, which web workers
-    # never need (tests/test_web_process.py); only starting a pack does.
-    from undersigned.delivery import bulk_print
-
     requested_by = actor if isinstance(actor, get_user_model()) and actor.is_authenticated else None
     with transaction.atomic():
         OpenLetter.objects.select_for_update().filter(pk=letter.pk).values_list("pk", flat=True).first()
