@@ -831,7 +831,7 @@ class StepTimer:
 
         from django.core.mail.backends.smtp import EmailBackend
 
-        from undersigned.core.pg_pending import PendingStatement
+        from undersigned.core.pipelined import PipelinedStatement
         from undersigned.delivery import sending
         from undersigned.delivery.channels.email import LetterEmail
 
@@ -843,7 +843,7 @@ class StepTimer:
             (EmailBackend, "send_messages", "send_messages"),
             (smtplib.SMTP, "sendmail", "SMTP dialogue (sendmail)"),
             (sending, "_mark_sent", "mark sent + audit row (one statement on PG)"),
-            (PendingStatement, "wait", "wait for the mark's answer (PG)"),
+            (PipelinedStatement, "wait", "wait for the mark's answer (PG)"),
             (sending, "_schedule", "wake another sender"),
         ]
 

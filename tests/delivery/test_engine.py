@@ -489,7 +489,8 @@ def _mark_prepared() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
+        # psycopg names its prepared statements itself: the mark is the one with its text.
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH sent AS (UPDATE %'")
         return int(cursor.fetchone()[0])
 
 
