@@ -530,3 +530,106 @@ def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, 
     sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
     assert {d.status for d in sent} == {DeliveryStatus.SENT}
     assert len(smtp_sink.messages) == 3
+
+
+def _terminate(pid: int) -> None:
+    """PostgreSQL drops the connection of backend ``pid``, as a restart or an operator would."""
+    import psycopg
+
+    with psycopg.connect(database_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # Wait until the backend is gone, so the sender's next use of it fails for sure.
+        for _ in range(100):
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                return
+            time.sleep(0.02)
+
+
+@pytest.mark.parametrize("when", ["while the server holds the message", "while the mark is on its way"])
+def test_a_mark_whose_connection_drops_is_written_again_and_the_message_not_sent_twice(
+    campaign: Any, smtp_sink: Any, monkeypatch: Any, when: str
+) -> None:
+    """The server accepted the message, so the mark must reach the row on a new connection.
+
+    "While the server holds the message": the connection is gone before the mark is sent.
+    "While the mark is on its way": it is dropped after the mark was sent, while the next
+    message is built, before its answer is read (it may have committed or not).
+    The recipient's pace is checked before each message, so a read after the drop is
+    retried too.
+    """
+    from django.db import connection
+
+    from undersigned.core.models import ActionLog
+    from undersigned.delivery import sending
+    from undersigned.delivery.sending import send_queued
+
+    _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
+    recipient = campaign.recipients.first()
+    type(recipient).objects.filter(pk=recipient.pk).update(max_emails_per_minute=1000)
+    deliveries = _queue(campaign, 5)
+    connection.ensure_connection()
+    first_backend = connection.connection.info.backend_pid
+
+    if when == "while the server holds the message":
+        arrivals: list[int] = []
+
+        def on_message() -> None:
+            arrivals.append(1)
+            if len(arrivals) == 3:
+                _terminate(first_backend)
+
+        smtp_sink.on_message = on_message
+    else:
+        build = sending._message
+        built: list[int] = []
+
+        def message(delivery: Delivery) -> Any:
+            built.append(delivery.pk)
+            if len(built) == 4:  # the third message's mark has been sent, not yet read
+                _terminate(first_backend)
+            return build(delivery)
+
+        monkeypatch.setattr(sending, "_message", message)
+
+    assert send_queued() == 5
+
+    assert connection.connection.info.backend_pid != first_backend  # it went on on a new connection
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
+    sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
+    assert [(d.status, d.attempts) for d in sent.order_by("pk")] == [(DeliveryStatus.SENT, 1)] * 5
+    logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(d.pk) for d in deliveries])
+    assert sorted(row.object_id for row in logged) == sorted(str(d.pk) for d in deliveries)  # one each
+
+
+def test_a_batch_that_loses_its_connection_at_the_claim_ends_quietly_and_loses_nothing(
+    campaign: Any, smtp_sink: Any, monkeypatch: Any
+) -> None:
+    """A claim is not retried (it may have committed); its rows wait for the sweeper, none is sent."""
+    from django.db import connection
+
+    from undersigned.delivery import sending
+    from undersigned.delivery.sending import send_queued, sweep_stale
+
+    _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
+    deliveries = _queue(campaign, 3)
+    claim = sending._claim_batch
+
+    def claim_then_lose(*args: Any) -> set[int]:
+        claimed = claim(*args)  # committed: only its answer is lost
+        _terminate(connection.connection.info.backend_pid)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # the first use of the dropped connection raises
+        return claimed
+
+    monkeypatch.setattr(sending, "_claim_batch", claim_then_lose)
+    assert send_queued() == 0
+    assert smtp_sink.messages == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENDING}
+
+    monkeypatch.setattr(sending, "_claim_batch", claim)
+    assert sweep_stale(older_than=timedelta(0)) == 3
+    _make_due(*deliveries)
+    assert send_queued() == 3
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
