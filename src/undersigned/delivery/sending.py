@@ -16,7 +16,7 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
   returns once it is in PostgreSQL's WAL buffer, without waiting for the disk.
 - **A lost database connection.** The server may drop the worker's connection at any
   moment (a restart, a failover, ``pg_terminate_backend``). A mark that fails that way
-  is written again on a new connection (``_Mark``, up to ``RECONNECT_TRIES`` times
+  is written again on a new connection (``_mark_sent``, up to ``RECONNECT_TRIES`` times
   with a short backoff): the server accepted the message, so it must not go out again.
   The mark only changes a row still ``sending``, so writing it twice changes nothing.
   Reads and the conditional updates of a failed attempt or a give-back are retried the
@@ -61,9 +61,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
-from undersigned.core import pipelined
 from undersigned.core.models import ActionLog, log_action
-from undersigned.core.pipelined import PipelinedStatement
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
@@ -315,17 +313,21 @@ def _mark_sent_sql(vendor: str) -> tuple[str, ...]:
     )
 
 
-def _write_mark(delivery: Delivery, response: str) -> PipelinedStatement | None:
-    """Record that the server accepted the message, with its audit row; return what to wait for.
+def _write_mark(delivery: Delivery, response: str) -> None:
+    """Record that the server accepted the message, with its audit row.
 
     This runs after every accepted message, so it is the engine's hottest write. On
     PostgreSQL the update and the audit insert travel as one statement (a
     data-modifying ``WITH``): one round trip and one commit instead of four (BEGIN,
-    UPDATE, INSERT, COMMIT), prepared once per connection and sent in psycopg's pipeline
-    mode without waiting for its answer (``core.pipelined``): the caller builds the next
-    message meanwhile and waits for the answer before that message goes. On SQLite, one
-    transaction runs the update and, when it changed the row, the insert, as plain
-    statements (the ORM's update and create cost twice the time of the rest of the mark).
+    UPDATE, INSERT, COMMIT), prepared once per connection (psycopg's prepared statements,
+    which it prepares again after ``DEALLOCATE ALL``) when
+    ``UNDERSIGNED_DB_PREPARED_STATEMENTS`` is on. On SQLite, one transaction runs the
+    update and, when it changed the row, the insert, as plain statements (the ORM's
+    update and create cost twice the time of the rest of the mark).
+
+    It waits for its answer. Sending it ahead while the next message was built (libpq's
+    asynchronous calls, then psycopg's pipeline mode) cost more CPU than the wait it
+    hid: bench/README.md.
 
     Only a row still ``sending`` changes, so a mark written twice (its first answer lost
     with the connection) changes nothing the second time.
@@ -333,10 +335,19 @@ def _write_mark(delivery: Delivery, response: str) -> PipelinedStatement | None:
     now = timezone.now()
     if connection.vendor == "postgresql":
         [statement] = _mark_sent_sql(connection.vendor)
-        return pipelined.send(statement, [
+        params = [
             *_sent_fields(delivery, response, now).values(), delivery.pk, DeliveryStatus.SENDING.value,
             now, "delivery.sent", Delivery._meta.label_lower, _audit_data(str(delivery.channel)),
-        ])  # fmt: skip
+        ]  # fmt: skip
+        prepare = bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+        started = time.monotonic()
+        # Django's execute() cannot ask psycopg to prepare at the first use, so psycopg's
+        # cursor runs it, with Django's errors and, when queries are logged, its log entry.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.execute(statement, params, prepare=prepare)
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
+        return
     update, insert = _mark_sent_sql(connection.vendor)
     at = connection.ops.adapt_datetimefield_value(now)
     values = [at if isinstance(v, datetime) else v for v in _sent_fields(delivery, response, now).values()]
@@ -345,62 +356,29 @@ def _write_mark(delivery: Delivery, response: str) -> PipelinedStatement | None:
         if cursor.fetchone() is not None:
             cursor.execute(insert, [at, "delivery.sent", Delivery._meta.label_lower, str(delivery.pk),
                                     _audit_data(str(delivery.channel))])  # fmt: skip
-    return None
 
 
-class _Mark:
-    """The mark of a message the server accepted, maybe still on its way to the database.
+def _mark_sent(delivery: Delivery, response: str) -> None:
+    """Mark ``delivery`` sent before anything else happens; on a lost connection, on a new one.
 
-    ``wait()`` returns once the mark is committed. When the connection is lost on the
-    way (sending it, or reading its answer), the mark is written again on a new
-    connection, a few times if need be (``_retrying``): the message went out, so its
-    delivery must not stay ``sending``, from where the sweeper would send it again.
+    The server accepted the message, so its delivery must not stay ``sending``, from
+    where the sweeper would send it again: a mark whose connection is lost is written
+    again on a new connection, a few times if need be (``_retrying``).
     """
-
-    def __init__(self, delivery: Delivery, response: str) -> None:
-        self.delivery = delivery
-        self.response = response
-        self.pending: PipelinedStatement | None = None
-        self.lost = False
+    try:
+        _write_mark(delivery, response)
+    except _LOST:
+        if connection.in_atomic_block:
+            raise
+        logger.warning("database connection lost while marking delivery %s sent; marking it again", delivery.pk)
         try:
-            self.pending = _write_mark(delivery, response)
+            _retrying(f"marking delivery {delivery.pk} sent", lambda: _write_mark(delivery, response), lost=True)
         except _LOST:
-            if connection.in_atomic_block:
-                raise
-            self.lost = True  # written again in wait(), before anything else uses the database
-
-    def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            try:
-                pending.wait()
-            except _LOST:
-                if connection.in_atomic_block:
-                    raise
-                self.lost = True
-        if self.lost:
-            self.lost = False
-            logger.warning(
-                "database connection lost while marking delivery %s sent; marking it again", self.delivery.pk
-            )
-            try:
-                _retrying(f"marking delivery {self.delivery.pk} sent", self._write_and_wait, lost=True)
-            except _LOST:
-                logger.error(
-                    "delivery %s was accepted by the mail server but could not be marked sent; "
-                    "the sweeper will send it again", self.delivery.pk
-                )  # fmt: skip
-                raise
-
-    def _write_and_wait(self) -> None:
-        pending = _write_mark(self.delivery, self.response)
-        if pending is not None:
-            pending.wait()
-
-
-def _mark_sent(delivery: Delivery, response: str) -> _Mark:
-    """Start marking ``delivery`` sent; the caller waits for it before the database is used again."""
-    return _Mark(delivery, response)
+            logger.error(
+                "delivery %s was accepted by the mail server but could not be marked sent; "
+                "the sweeper will send it again", delivery.pk
+            )  # fmt: skip
+            raise
 
 
 def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
@@ -548,7 +526,6 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
     attempted = 0
-    marking: _Mark | None = None  # the last accepted message's mark, on its way
     try:
         for delivery in batch:
             if timezone.now() - now >= CLAIM_HOLD:
@@ -556,12 +533,10 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
                 # this worker dead and hand them to another.
                 break
             attempted += 1
-            outcome, marking = _attempt(mailer, delivery, marking)
+            outcome = _attempt(mailer, delivery)
             outcomes.append(outcome)
             if outcome.connection_lost:
                 break
-        if marking is not None:
-            marking.wait()
     finally:
         _close(mailer)
         if attempted < len(batch):
@@ -569,8 +544,6 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
             # error stopped it): back to the queue now rather than after the sweeper.
             # A delivery whose attempt raised stays "sending" for the sweeper: it may
             # have been accepted before the error.
-            if marking is not None:
-                marking.wait()  # (already done, unless an error stopped the loop)
             _release_unsent(batch[attempted:], now)
             _schedule(None)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
@@ -598,26 +571,16 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _attempt(mailer: Any, delivery: Delivery, previous: _Mark | None) -> tuple[_Outcome, _Mark | None]:
-    """Try one claimed delivery on an open connection and record what happened.
-
-    ``previous`` is the mark of the message accepted before this one, which may still be
-    on its way to the database: the message is built meanwhile, and the mark's result is
-    read before the message goes (and before this attempt uses the database at all).
-    Returns the outcome and what the next attempt has to wait for.
-    """
-    try:
-        message = _message(delivery)
-        if isinstance(mailer, SmtpBackend):
-            message.prepare(email.policy.SMTP)  # the MIME form Django's SMTP backend sends
-    finally:
-        if previous is not None:
-            previous.wait()
+def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
+    """Try one claimed delivery on an open connection and record what happened."""
+    message = _message(delivery)
+    if isinstance(mailer, SmtpBackend):
+        message.prepare(email.policy.SMTP)  # the MIME form Django's SMTP backend sends
     now = timezone.now()
     paced = _retrying(f"checking the pace of delivery {delivery.pk}", lambda: _paced_until(delivery, now))
     if paced is not None:
         _release(delivery, paced)
-        return _Outcome(retry_at=paced), None
+        return _Outcome(retry_at=paced)
     try:
         # One message per call: it is marked sent before the next one goes.
         accepted = mailer.send_messages([message])
@@ -626,14 +589,15 @@ def _attempt(mailer: Any, delivery: Delivery, previous: _Mark | None) -> tuple[_
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
         retry_at = _fail(delivery, reason, permanent=500 <= exc.smtp_code < 600, now=now)
         # 421: the server is closing the connection; the rest of the batch waits.
-        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421), None
+        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421)
     except (OSError, smtplib.SMTPException) as exc:
         retry_at = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
-        return _Outcome(retry_at=retry_at, connection_lost=True), None
+        return _Outcome(retry_at=retry_at, connection_lost=True)
     if not accepted:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
-        return _Outcome(), None
-    return _Outcome(sent=True), _mark_sent(delivery, "250 accepted")
+        return _Outcome()
+    _mark_sent(delivery, "250 accepted")
+    return _Outcome(sent=True)
 
 
 def _close(mailer: Any) -> None:
