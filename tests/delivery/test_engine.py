@@ -15,12 +15,16 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import database_url
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.campaigns.enums import Channel
+from undersigned.core.models import ActionLog
+from undersigned.delivery import sending as engine
 from undersigned.delivery.addresses import bounce_address
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 from undersigned.delivery.sending import BACKOFF_MAX, backoff
@@ -532,8 +536,6 @@ def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, 
 
 def _terminate(pid: int) -> None:
     """PostgreSQL drops the connection of backend ``pid``, as a restart or an operator would."""
-    import psycopg
-
     with psycopg.connect(database_url(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
         # Wait until the backend is gone, so the sender's next use of it fails for sure.
@@ -553,12 +555,6 @@ def test_a_mark_whose_connection_drops_is_written_again_and_the_message_not_sent
     "Between two messages": it is dropped while the next message is built; the
     recipient's pace is checked before each message, so that read is retried.
     """
-    from django.db import connection
-
-    from undersigned.core.models import ActionLog
-    from undersigned.delivery import sending
-    from undersigned.delivery.sending import send_queued
-
     _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
     recipient = campaign.recipients.first()
     type(recipient).objects.filter(pk=recipient.pk).update(max_emails_per_minute=1000)
@@ -576,7 +572,7 @@ def test_a_mark_whose_connection_drops_is_written_again_and_the_message_not_sent
 
         smtp_sink.on_message = on_message
     else:
-        build = sending._message
+        build = engine._message
         built: list[int] = []
 
         def message(delivery: Delivery) -> Any:
@@ -585,9 +581,9 @@ def test_a_mark_whose_connection_drops_is_written_again_and_the_message_not_sent
                 _terminate(first_backend)
             return build(delivery)
 
-        monkeypatch.setattr(sending, "_message", message)
+        monkeypatch.setattr(engine, "_message", message)
 
-    assert send_queued() == 5
+    assert engine.send_queued() == 5
 
     assert connection.connection.info.backend_pid != first_backend  # it went on on a new connection
     ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
@@ -602,14 +598,9 @@ def test_a_batch_that_loses_its_connection_at_the_claim_ends_quietly_and_loses_n
     campaign: Any, smtp_sink: Any, monkeypatch: Any
 ) -> None:
     """A claim is not retried (it may have committed); its rows wait for the sweeper, none is sent."""
-    from django.db import connection
-
-    from undersigned.delivery import sending
-    from undersigned.delivery.sending import send_queued, sweep_stale
-
     _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
     deliveries = _queue(campaign, 3)
-    claim = sending._claim_batch
+    claim = engine._claim_batch
 
     def claim_then_lose(*args: Any) -> set[int]:
         claimed = claim(*args)  # committed: only its answer is lost
@@ -618,14 +609,14 @@ def test_a_batch_that_loses_its_connection_at_the_claim_ends_quietly_and_loses_n
             cursor.execute("SELECT 1")  # the first use of the dropped connection raises
         return claimed
 
-    monkeypatch.setattr(sending, "_claim_batch", claim_then_lose)
-    assert send_queued() == 0
+    monkeypatch.setattr(engine, "_claim_batch", claim_then_lose)
+    assert engine.send_queued() == 0
     assert smtp_sink.messages == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENDING}
 
-    monkeypatch.setattr(sending, "_claim_batch", claim)
-    assert sweep_stale(older_than=timedelta(0)) == 3
+    monkeypatch.setattr(engine, "_claim_batch", claim)
+    assert engine.sweep_stale(older_than=timedelta(0)) == 3
     _make_due(*deliveries)
-    assert send_queued() == 3
+    assert engine.send_queued() == 3
     ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
     assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
