@@ -325,9 +325,10 @@ def _write_mark(delivery: Delivery, response: str) -> None:
     update and, when it changed the row, the insert, as plain statements (the ORM's
     update and create cost twice the time of the rest of the mark).
 
-    It waits for its answer. Sending it ahead while the next message was built (libpq's
-    asynchronous calls, then psycopg's pipeline mode) cost more CPU than the wait it
-    hid: bench/README.md.
+    It waits for its answer. Sending it ahead while the next message was built through
+    psycopg's pipeline mode cost more CPU than the wait it hid; libpq's asynchronous
+    calls underneath psycopg did it cheaply but are not a supported use of psycopg
+    (bench/README.md).
 
     Only a row still ``sending`` changes, so a mark written twice (its first answer lost
     with the connection) changes nothing the second time.
