@@ -15,12 +15,16 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import database_url
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.campaigns.enums import Channel
+from undersigned.core.models import ActionLog
+from undersigned.delivery import sending as engine
 from undersigned.delivery.addresses import bounce_address
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 from undersigned.delivery.sending import BACKOFF_MAX, backoff
@@ -397,10 +401,9 @@ def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
 
     While the server holds each message, before it answers, the sink counts from a
     connection of its own the deliveries committed as sent: every earlier one, never this
-    one, even with a database slow to write the marks. On PostgreSQL the mark is sent
-    without waiting for its answer while the next message is built; the answer is read
-    before that message goes. (Writing the marks in a thread instead was tried and
-    measured slower: bench/README.md.)
+    one, even with a database slow to write the marks. (Sending the mark ahead while the
+    next message was built, and writing the marks in a thread, were tried; what they
+    cost is in bench/README.md.)
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -411,10 +414,9 @@ def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
 
     mark_sent = sending._mark_sent
 
-    def slow_mark_sent(*args: Any) -> Any:
-        marking = mark_sent(*args)
-        time.sleep(0.2)  # a slow database: the next message is long built by now
-        return marking
+    def slow_mark_sent(*args: Any) -> None:
+        mark_sent(*args)
+        time.sleep(0.2)  # a slow database
 
     monkeypatch.setattr(sending, "_mark_sent", slow_mark_sent)
     deliveries = _queue(campaign, 6)
@@ -489,7 +491,8 @@ def _mark_prepared() -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'undersigned_mark_sent'")
+        # psycopg names its prepared statements itself: the mark is the one with its text.
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH sent AS (UPDATE %'")
         return int(cursor.fetchone()[0])
 
 
@@ -529,3 +532,91 @@ def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, 
     sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
     assert {d.status for d in sent} == {DeliveryStatus.SENT}
     assert len(smtp_sink.messages) == 3
+
+
+def _terminate(pid: int) -> None:
+    """PostgreSQL drops the connection of backend ``pid``, as a restart or an operator would."""
+    with psycopg.connect(database_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # Wait until the backend is gone, so the sender's next use of it fails for sure.
+        for _ in range(100):
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                return
+            time.sleep(0.02)
+
+
+@pytest.mark.parametrize("when", ["while the server holds the message", "between two messages"])
+def test_a_mark_whose_connection_drops_is_written_again_and_the_message_not_sent_twice(
+    campaign: Any, smtp_sink: Any, monkeypatch: Any, when: str
+) -> None:
+    """The server accepted the message, so the mark must reach the row on a new connection.
+
+    "While the server holds the message": the connection is gone before the mark is sent.
+    "Between two messages": it is dropped while the next message is built; the
+    recipient's pace is checked before each message, so that read is retried.
+    """
+    _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
+    recipient = campaign.recipients.first()
+    type(recipient).objects.filter(pk=recipient.pk).update(max_emails_per_minute=1000)
+    deliveries = _queue(campaign, 5)
+    connection.ensure_connection()
+    first_backend = connection.connection.info.backend_pid
+
+    if when == "while the server holds the message":
+        arrivals: list[int] = []
+
+        def on_message() -> None:
+            arrivals.append(1)
+            if len(arrivals) == 3:
+                _terminate(first_backend)
+
+        smtp_sink.on_message = on_message
+    else:
+        build = engine._message
+        built: list[int] = []
+
+        def message(delivery: Delivery) -> Any:
+            built.append(delivery.pk)
+            if len(built) == 4:  # the third message is marked sent
+                _terminate(first_backend)
+            return build(delivery)
+
+        monkeypatch.setattr(engine, "_message", message)
+
+    assert engine.send_queued() == 5
+
+    assert connection.connection.info.backend_pid != first_backend  # it went on on a new connection
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})
+    sent = Delivery.objects.filter(pk__in=[d.pk for d in deliveries])
+    assert [(d.status, d.attempts) for d in sent.order_by("pk")] == [(DeliveryStatus.SENT, 1)] * 5
+    logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(d.pk) for d in deliveries])
+    assert sorted(row.object_id for row in logged) == sorted(str(d.pk) for d in deliveries)  # one each
+
+
+def test_a_batch_that_loses_its_connection_at_the_claim_ends_quietly_and_loses_nothing(
+    campaign: Any, smtp_sink: Any, monkeypatch: Any
+) -> None:
+    """A claim is not retried (it may have committed); its rows wait for the sweeper, none is sent."""
+    _postgresql_only("pg_terminate_backend is PostgreSQL's; a SQLite file has no connection to lose")
+    deliveries = _queue(campaign, 3)
+    claim = engine._claim_batch
+
+    def claim_then_lose(*args: Any) -> set[int]:
+        claimed = claim(*args)  # committed: only its answer is lost
+        _terminate(connection.connection.info.backend_pid)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # the first use of the dropped connection raises
+        return claimed
+
+    monkeypatch.setattr(engine, "_claim_batch", claim_then_lose)
+    assert engine.send_queued() == 0
+    assert smtp_sink.messages == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENDING}
+
+    monkeypatch.setattr(engine, "_claim_batch", claim)
+    assert engine.sweep_stale(older_than=timedelta(0)) == 3
+    _make_due(*deliveries)
+    assert engine.send_queued() == 3
+    ids = Counter(str(m["Message-ID"]) for m in smtp_sink.parsed())
+    assert ids == Counter({f"<delivery-{d.pk}@undersigned.test>": 1 for d in deliveries})

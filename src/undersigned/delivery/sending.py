@@ -14,6 +14,15 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
 - **Commits during a batch (PostgreSQL).** The worker's own connection runs the batch
   with ``synchronous_commit = off`` (see ``_commits_without_flush_wait``): a commit
   returns once it is in PostgreSQL's WAL buffer, without waiting for the disk.
+- **A lost database connection.** The server may drop the worker's connection at any
+  moment (a restart, a failover, ``pg_terminate_backend``). A mark that fails that way
+  is written again on a new connection (``_mark_sent``, up to ``RECONNECT_TRIES`` times
+  with a short backoff): the server accepted the message, so it must not go out again.
+  The mark only changes a row still ``sending``, so writing it twice changes nothing.
+  Reads and the conditional updates of a failed attempt or a give-back are retried the
+  same way (``_retrying``). Loading and claiming a batch are not: a claim whose answer
+  was lost may have committed, and its rows wait in ``sending`` for the sweeper, never
+  sent; the task ends quietly and wakes the next one.
 - **Sweeper.** A delivery left in ``sending`` for longer than ``STALE_AFTER`` (its
   worker died) returns to the queue. That is the one case where a letter can go out
   twice: the server had accepted it, the worker died before marking it.
@@ -32,8 +41,10 @@ import json
 import logging
 import random
 import smtplib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -41,17 +52,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import mailers
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
-from undersigned.core import pg_pending
 from undersigned.core.mailers import SmtpBackend
 from undersigned.core.models import ActionLog, log_action
-from undersigned.core.pg_pending import PendingStatement
 from undersigned.letters.queries import text_for
 
 from .addresses import bounce_address
@@ -68,6 +77,18 @@ STALE_AFTER = timedelta(seconds=settings.SEND_STALE_SECONDS)
 # A batch sends for at most this long after its claim, then gives the rest back, so the
 # sweeper (STALE_AFTER) never takes a delivery from a worker that is still alive.
 CLAIM_HOLD = STALE_AFTER / 2
+# A lost connection is tried again this many times, after 0.05 s, doubling to at most
+# 1 s between tries (about 3.5 s in all): long enough for a new connection after
+# pg_terminate_backend or a quick restart, short next to CLAIM_HOLD.
+RECONNECT_TRIES = 8
+RECONNECT_BACKOFF = 0.05
+RECONNECT_BACKOFF_MAX = 1.0
+# What a dropped connection raises: its first use fails (OperationalError), and so does
+# every later one of the closed connection (InterfaceError).
+_LOST = (OperationalError, InterfaceError)
+# Whether this thread's connection is in a batch that commits without the flush wait, so
+# a new connection opened during the batch gets the same session setting.
+_batch_session: ContextVar[bool] = ContextVar("batch_session", default=False)
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -129,9 +150,11 @@ def _commits_without_flush_wait() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO off")
+    in_batch = _batch_session.set(True)  # a connection opened again during the batch gets it too
     try:
         yield
     finally:
+        _batch_session.reset(in_batch)
         try:
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
@@ -141,6 +164,39 @@ def _commits_without_flush_wait() -> Iterator[None]:
             # rollback that must follow undoes the SET as well.
             if not connection.in_atomic_block:
                 connection.close()
+
+
+def _reconnect() -> None:
+    """Drop the (broken) connection and open a new one, set as the batch's was."""
+    connection.close()
+    with connection.cursor() as cursor:
+        if _batch_session.get() and connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO off")
+        else:
+            cursor.execute("SELECT 1")
+
+
+def _retrying[T](what: str, operation: Callable[[], T], *, lost: bool = False) -> T:
+    """Run ``operation``; when the database connection is lost, reconnect and run it again.
+
+    Only for what is safe to run twice: reads, and updates whose condition no longer
+    holds once they have run. ``lost``: the connection is known lost already, so start
+    by reconnecting. Inside a transaction nothing is retried (the transaction is gone);
+    after ``RECONNECT_TRIES`` the last error is raised.
+    """
+    for attempt in range(RECONNECT_TRIES):
+        if lost:
+            time.sleep(min(RECONNECT_BACKOFF * 2 ** (attempt - 1), RECONNECT_BACKOFF_MAX) if attempt else 0)
+            with suppress(*_LOST):  # the server may still be away: the operation will say so
+                _reconnect()
+        try:
+            return operation()
+        except _LOST:
+            if connection.in_atomic_block or attempt == RECONNECT_TRIES - 1:
+                raise
+            logger.warning("database connection lost while %s; reconnecting", what)
+            lost = True
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _claim_batch(delivery_ids: Sequence[int], now: datetime) -> set[int]:
@@ -232,8 +288,8 @@ def _audit_data(channel: str) -> str:
 @cache
 def _mark_sent_sql(vendor: str) -> tuple[str, ...]:
     """The mark's statements: on PostgreSQL one, ``WITH sent AS (UPDATE …) INSERT INTO <audit
-    log> …`` in libpq's ``$n`` placeholders; elsewhere the update (``RETURNING id``: did it
-    change the row?) and the audit insert, in ``%s`` placeholders.
+    log> …``; elsewhere the update (``RETURNING id``: did it change the row?) and the audit
+    insert. Both in ``%s`` placeholders.
 
     Only quoted names and placeholders are put into the text; every value is a parameter.
     On PostgreSQL the audit row's values are cast: in ``INSERT … SELECT`` it would not infer
@@ -243,47 +299,55 @@ def _mark_sent_sql(vendor: str) -> tuple[str, ...]:
     names = list(_sent_fields(Delivery(pk=0), "", timezone.now()))
     deliveries, log = ops.quote_name(Delivery._meta.db_table), ops.quote_name(ActionLog._meta.db_table)
     columns = "created_at, action, object_type, object_id, data"
-    if vendor == "postgresql":
-        n = len(names)
-        assignments = ", ".join(f"{ops.quote_name(name)} = ${i}" for i, name in enumerate(names, start=1))
-        return (
-            f"WITH sent AS (UPDATE {deliveries} SET {assignments} WHERE id = ${n + 1} AND status = ${n + 2} "  # noqa: S608
-            f"RETURNING id) INSERT INTO {log} ({columns}) SELECT ${n + 3}::timestamptz, ${n + 4}::text, "
-            f"${n + 5}::text, sent.id::text, ${n + 6}::jsonb FROM sent",
-        )
     assignments = ", ".join(f"{ops.quote_name(name)} = %s" for name in names)
+    if vendor == "postgresql":
+        return (
+            f"WITH sent AS (UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s "  # noqa: S608
+            f"RETURNING id) INSERT INTO {log} ({columns}) SELECT %s::timestamptz, %s::text, "
+            "%s::text, sent.id::text, %s::jsonb FROM sent",
+        )
     return (
         f"UPDATE {deliveries} SET {assignments} WHERE id = %s AND status = %s RETURNING id",  # noqa: S608
         f"INSERT INTO {log} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
     )
 
 
-class _Marked:
-    """A mark already written (SQLite): nothing to wait for."""
-
-    def wait(self) -> None:
-        return None
-
-
-def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
-    """Record that the server accepted the message, with its audit row; return what to wait for.
+def _write_mark(delivery: Delivery, response: str) -> None:
+    """Record that the server accepted the message, with its audit row.
 
     This runs after every accepted message, so it is the engine's hottest write. On
     PostgreSQL the update and the audit insert travel as one statement (a
     data-modifying ``WITH``): one round trip and one commit instead of four (BEGIN,
-    UPDATE, INSERT, COMMIT), prepared once per connection and sent without waiting for
-    its answer (``core.pg_pending``): the caller builds the next message meanwhile and
-    waits for the answer before that message goes. On SQLite, one transaction runs the
+    UPDATE, INSERT, COMMIT), prepared once per connection (psycopg's prepared statements,
+    which it prepares again after ``DEALLOCATE ALL``) when
+    ``UNDERSIGNED_DB_PREPARED_STATEMENTS`` is on. On SQLite, one transaction runs the
     update and, when it changed the row, the insert, as plain statements (the ORM's
     update and create cost twice the time of the rest of the mark).
+
+    It waits for its answer. Sending it ahead while the next message was built through
+    psycopg's pipeline mode cost more CPU than the wait it hid; libpq's asynchronous
+    calls underneath psycopg did it cheaply but are not a supported use of psycopg
+    (bench/README.md).
+
+    Only a row still ``sending`` changes, so a mark written twice (its first answer lost
+    with the connection) changes nothing the second time.
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
         [statement] = _mark_sent_sql(connection.vendor)
-        return pg_pending.send("undersigned_mark_sent", statement.encode(), [
+        params = [
             *_sent_fields(delivery, response, now).values(), delivery.pk, DeliveryStatus.SENDING.value,
             now, "delivery.sent", Delivery._meta.label_lower, _audit_data(str(delivery.channel)),
-        ])  # fmt: skip
+        ]  # fmt: skip
+        prepare = bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+        started = time.monotonic()
+        # Django's execute() cannot ask psycopg to prepare at the first use, so psycopg's
+        # cursor runs it, with Django's errors and, when queries are logged, its log entry.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.execute(statement, params, prepare=prepare)
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
+        return
     update, insert = _mark_sent_sql(connection.vendor)
     at = connection.ops.adapt_datetimefield_value(now)
     values = [at if isinstance(v, datetime) else v for v in _sent_fields(delivery, response, now).values()]
@@ -292,7 +356,29 @@ def _mark_sent(delivery: Delivery, response: str) -> PendingStatement | _Marked:
         if cursor.fetchone() is not None:
             cursor.execute(insert, [at, "delivery.sent", Delivery._meta.label_lower, str(delivery.pk),
                                     _audit_data(str(delivery.channel))])  # fmt: skip
-    return _Marked()
+
+
+def _mark_sent(delivery: Delivery, response: str) -> None:
+    """Mark ``delivery`` sent before anything else happens; on a lost connection, on a new one.
+
+    The server accepted the message, so its delivery must not stay ``sending``, from
+    where the sweeper would send it again: a mark whose connection is lost is written
+    again on a new connection, a few times if need be (``_retrying``).
+    """
+    try:
+        _write_mark(delivery, response)
+    except _LOST:
+        if connection.in_atomic_block:
+            raise
+        logger.warning("database connection lost while marking delivery %s sent; marking it again", delivery.pk)
+        try:
+            _retrying(f"marking delivery {delivery.pk} sent", lambda: _write_mark(delivery, response), lost=True)
+        except _LOST:
+            logger.error(
+                "delivery %s was accepted by the mail server but could not be marked sent; "
+                "the sweeper will send it again", delivery.pk
+            )  # fmt: skip
+            raise
 
 
 def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> datetime | None:
@@ -302,22 +388,31 @@ def _fail(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) ->
         permanent = True
         reason = f"Gave up after {attempts} attempts. Last error: {reason}"
     retry_at = None if permanent else now + backoff(attempts)
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.FAILED if permanent else DeliveryStatus.RETRY,
-        last_error=reason[:2000],
-        next_attempt_at=retry_at,
-        updated_at=now,
-    )
-    log_action("delivery.failed" if permanent else "delivery.retry", delivery, attempts=attempts)
+
+    def record() -> None:
+        # One transaction, and the audit row only with the change: written again after a
+        # lost connection, it neither changes the row twice nor logs the attempt twice.
+        with transaction.atomic():
+            changed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.FAILED if permanent else DeliveryStatus.RETRY,
+                last_error=reason[:2000],
+                next_attempt_at=retry_at,
+                updated_at=now,
+            )
+            if changed:
+                log_action("delivery.failed" if permanent else "delivery.retry", delivery, attempts=attempts)
+
+    _retrying(f"recording a failed attempt of delivery {delivery.pk}", record)
     logger.warning("delivery %s attempt %s %s", delivery.pk, attempts, "failed" if permanent else "will retry")
     return retry_at
 
 
 def _release(delivery: Delivery, until: datetime) -> None:
     """Give a claimed delivery back without counting an attempt (its recipient's pace)."""
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.QUEUED, next_attempt_at=until, attempts=F("attempts") - 1, updated_at=timezone.now()
-    )
+    _retrying(f"giving delivery {delivery.pk} back", lambda: Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.SENDING
+    ).update(status=DeliveryStatus.QUEUED, next_attempt_at=until, attempts=F("attempts") - 1,
+             updated_at=timezone.now()))  # fmt: skip
 
 
 def _release_unsent(deliveries: Sequence[Delivery], claimed_at: datetime) -> None:
@@ -326,16 +421,17 @@ def _release_unsent(deliveries: Sequence[Delivery], claimed_at: datetime) -> Non
     Only rows still under this batch's claim (``sending`` since ``claimed_at``) are touched.
     """
     if deliveries:
-        Delivery.objects.filter(
+        _retrying("giving back the rest of a batch", lambda: Delivery.objects.filter(
             pk__in=[d.pk for d in deliveries], status=DeliveryStatus.SENDING, sending_started_at=claimed_at
-        ).update(status=DeliveryStatus.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now())
+        ).update(status=DeliveryStatus.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()))  # fmt: skip
 
 
 def _schedule(when: datetime | None) -> None:
     from .tasks import send_queued  # noqa: PLC0415 (tasks imports this module)
 
     if when is None:
-        transaction.on_commit(wake_senders)
+        # Enqueueing twice does no harm (two tasks wait), so a lost connection is retried.
+        transaction.on_commit(lambda: _retrying("waking a sender", wake_senders))
     else:
         transaction.on_commit(lambda: send_queued.using(run_after=when).enqueue())
 
@@ -381,14 +477,30 @@ def send_queued(*, limit: int = BATCH_SIZE) -> int:
     one statement claims them, and each is marked sent right after the server accepts it,
     before the next one goes. When the batch is full, another task is woken first, so
     a second worker can take the next batch while this one sends.
+
+    A database connection lost where a retry is not safe (the claim), or lost for good,
+    stops the batch: it returns 0 on a new connection, after waking the next task, so the
+    worker's loop (which records the task's result) goes on. What the batch claimed and
+    did not send waits in ``sending`` for the sweeper; nothing is lost.
     """
+    try:
+        return _send_queued(limit)
+    except _LOST:
+        if connection.in_atomic_block:
+            raise
+        logger.warning("database connection lost during a batch; the next task goes on", exc_info=True)
+        _retrying("waking a sender after a lost connection", wake_senders, lost=True)
+        return 0
+
+
+def _send_queued(limit: int) -> int:
     now = timezone.now()
-    candidates = list(
+    candidates = _retrying("loading a batch", lambda: list(
         Delivery.objects.filter(_due(now))
         .select_related("letter__campaign__organisation", "letter__supporter", "recipient")
         .only(*_BATCH_FIELDS)
         .order_by("next_attempt_at", "id")[:limit]
-    )
+    ))  # fmt: skip
     if not candidates:
         return 0
     with _commits_without_flush_wait():
@@ -414,7 +526,6 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
         return _connection_failed(batch, f"Could not connect: {type(exc).__name__}: {exc}")
     outcomes: list[_Outcome] = []
     attempted = 0
-    marking: PendingStatement | _Marked | None = None  # the last accepted message's mark, on its way
     try:
         for delivery in batch:
             if timezone.now() - now >= CLAIM_HOLD:
@@ -422,12 +533,10 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
                 # this worker dead and hand them to another.
                 break
             attempted += 1
-            outcome, marking = _attempt(mailer, delivery, marking)
+            outcome = _attempt(mailer, delivery)
             outcomes.append(outcome)
             if outcome.connection_lost:
                 break
-        if marking is not None:
-            marking.wait()
     finally:
         _close(mailer)
         if attempted < len(batch):
@@ -435,8 +544,6 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
             # error stopped it): back to the queue now rather than after the sweeper.
             # A delivery whose attempt raised stays "sending" for the sweeper: it may
             # have been accepted before the error.
-            if marking is not None:
-                marking.wait()  # (already done, unless an error stopped the loop)
             _release_unsent(batch[attempted:], now)
             _schedule(None)
     retry_times = [o.retry_at for o in outcomes if o.retry_at is not None]
@@ -464,28 +571,16 @@ class _Outcome:
     connection_lost: bool = False
 
 
-def _attempt(
-    mailer: Any, delivery: Delivery, previous: PendingStatement | _Marked | None
-) -> tuple[_Outcome, PendingStatement | _Marked | None]:
-    """Try one claimed delivery on an open connection and record what happened.
-
-    ``previous`` is the mark of the message accepted before this one, which may still be
-    on its way to the database: the message is built meanwhile, and the mark's result is
-    read before the message goes (and before this attempt uses the database at all).
-    Returns the outcome and what the next attempt has to wait for.
-    """
-    try:
-        message = _message(delivery)
-        if isinstance(mailer, SmtpBackend):
-            message.prepare(mailer.policy)  # the bytes the SMTP backend sends, signed
-    finally:
-        if previous is not None:
-            previous.wait()
+def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
+    """Try one claimed delivery on an open connection and record what happened."""
+    message = _message(delivery)
+    if isinstance(mailer, SmtpBackend):
+        message.prepare(mailer.policy)  # the bytes the SMTP backend sends, signed
     now = timezone.now()
-    paced = _paced_until(delivery, now)
+    paced = _retrying(f"checking the pace of delivery {delivery.pk}", lambda: _paced_until(delivery, now))
     if paced is not None:
         _release(delivery, paced)
-        return _Outcome(retry_at=paced), None
+        return _Outcome(retry_at=paced)
     try:
         # One message per call: it is marked sent before the next one goes.
         accepted = mailer.send_messages([message])
@@ -494,14 +589,15 @@ def _attempt(
         reason = f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
         retry_at = _fail(delivery, reason, permanent=500 <= exc.smtp_code < 600, now=now)
         # 421: the server is closing the connection; the rest of the batch waits.
-        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421), None
+        return _Outcome(retry_at=retry_at, connection_lost=exc.smtp_code == 421)
     except (OSError, smtplib.SMTPException) as exc:
         retry_at = _fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
-        return _Outcome(retry_at=retry_at, connection_lost=True), None
+        return _Outcome(retry_at=retry_at, connection_lost=True)
     if not accepted:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
-        return _Outcome(), None
-    return _Outcome(sent=True), _mark_sent(delivery, "250 accepted")
+        return _Outcome()
+    _mark_sent(delivery, "250 accepted")
+    return _Outcome(sent=True)
 
 
 def _close(mailer: Any) -> None:

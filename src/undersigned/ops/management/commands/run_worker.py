@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from undersigned.core import heartbeats
@@ -31,6 +32,7 @@ from undersigned.openletters.services import endorsing
 logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_INTERVAL = 60.0
+RESTART_DELAY = 0.5  # seconds before the loop starts again after a lost connection
 
 
 def housekeeping() -> None:
@@ -91,6 +93,17 @@ class Command(BaseCommand):
         thread = threading.Thread(target=_housekeeping_loop, args=(stop, options["housekeeping_interval"]), daemon=True)
         thread.start()
         try:
-            call_command("db_worker", *worker_args)
+            while True:
+                try:
+                    call_command("db_worker", *worker_args)
+                    return
+                except (OperationalError, InterfaceError):
+                    # The database dropped the connection where django-tasks-db's loop does
+                    # not expect it (polling, or recording a task's result): start the loop
+                    # again on a new connection rather than end the worker. The task whose
+                    # result was not recorded stays "running"; what it sent is in its rows.
+                    logger.warning("the worker lost its database connection; starting again", exc_info=True)
+                    connections.close_all()
+                    time.sleep(RESTART_DELAY)
         finally:
             stop.set()
