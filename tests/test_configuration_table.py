@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-GOOD_KEY = "a-long-enough-secret-key-for-the-settings-tests"
+GOOD_KEY = "a-long-enough-secret-key-for-the-settings-tests-of-2026"
 
 # A wrong value of every variable with a form, and the start of the message it gives.
 BAD_VALUES = {
     "DATABASE_URL": ("mysql://root@localhost/x", "DATABASE_URL must point to SQLite (sqlite://) or PostgreSQL"),
-    "UNDERSIGNED_SECRET_KEY": ("short", "UNDERSIGNED_SECRET_KEY must be at least 32 characters long."),
+    "UNDERSIGNED_SECRET_KEY": ("short", "UNDERSIGNED_SECRET_KEY must be at least 50 characters long"),
     "UNDERSIGNED_BASE_URL": ("letters.example.org", "UNDERSIGNED_BASE_URL must be a URL starting with http://"),
     "UNDERSIGNED_SMTP_URL": ("mail.example.org:587", "UNDERSIGNED_SMTP_URL must look like smtp://"),
     "UNDERSIGNED_MAIL_DOMAIN": ("letters@example.org", "UNDERSIGNED_MAIL_DOMAIN must be a domain name"),
@@ -49,6 +49,20 @@ BAD_VALUES = {
     "UNDERSIGNED_SOCIALACCOUNT_PROVIDERS": ("{oops", "UNDERSIGNED_SOCIALACCOUNT_PROVIDERS must be a JSON object."),
     "UNDERSIGNED_COMMENT_CONFIRM_DAYS": ("a week", "UNDERSIGNED_COMMENT_CONFIRM_DAYS must be a whole number"),
     "UNDERSIGNED_LOG_LEVEL": ("loud", "UNDERSIGNED_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    "UNDERSIGNED_TRUSTED_PROXIES": ("the-proxy", "UNDERSIGNED_TRUSTED_PROXIES:"),
+    "UNDERSIGNED_PUBLIC_CACHE_SECONDS": ("-5", "UNDERSIGNED_PUBLIC_CACHE_SECONDS must be at least 0, not -5."),
+    "UNDERSIGNED_DKIM_KEY_FILE": ("/nonexistent/dkim.pem", "UNDERSIGNED_DKIM_KEY_FILE cannot be read"),
+    "UNDERSIGNED_DKIM_SELECTOR": ("not a label", "UNDERSIGNED_DKIM_SELECTOR must be a DNS label"),
+    "UNDERSIGNED_DKIM_DOMAIN": ("not a domain", "UNDERSIGNED_DKIM_DOMAIN must be a domain name"),
+}
+# The DKIM variables work together: their bad values are tried beside good ones of the others.
+WITH = {
+    "UNDERSIGNED_DKIM_KEY_FILE": {"UNDERSIGNED_DKIM_SELECTOR": "mail2026", "UNDERSIGNED_DKIM_DOMAIN": "example.org"},
+    "UNDERSIGNED_DKIM_SELECTOR": {"UNDERSIGNED_DKIM_KEY_FILE": "/nonexistent/dkim.pem"},
+    "UNDERSIGNED_DKIM_DOMAIN": {
+        "UNDERSIGNED_DKIM_KEY_FILE": "/nonexistent/dkim.pem",
+        "UNDERSIGNED_DKIM_SELECTOR": "mail2026",
+    },
 }
 # Variables whose value has no form to check, and why.
 ANY_VALUE = {
@@ -118,7 +132,7 @@ def run_settings(tmp_path: Path, cases: list[dict[str, str]]) -> dict[str, list[
 
 def test_the_table_is_found_and_every_variable_in_it_is_accounted_for() -> None:
     names = table_variables()
-    assert len(names) == len(set(names)) == 29
+    assert len(names) == len(set(names)) == 34
     assert set(names) == set(BAD_VALUES) | set(ANY_VALUE)
     assert not set(BAD_VALUES) & set(ANY_VALUE)
 
@@ -133,7 +147,8 @@ def test_settings_read_every_variable_in_the_table_and_start_with_none_set(tmp_p
 def errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
     """What the settings say to each bad value, all cases in one child process."""
     names = sorted(BAD_VALUES)
-    results = run_settings(tmp_path_factory.mktemp("settings"), [{name: BAD_VALUES[name][0]} for name in names])
+    cases = [{**WITH.get(name, {}), name: BAD_VALUES[name][0]} for name in names]
+    results = run_settings(tmp_path_factory.mktemp("settings"), cases)
     return dict(zip(names, results["results"], strict=True))
 
 

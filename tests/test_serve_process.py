@@ -58,7 +58,11 @@ def test_sigterm_stops_gunicorn_and_its_workers_and_no_control_socket_is_shared(
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
-    env.update(UNDERSIGNED_VAR_DIR=str(tmp_path / "var"), UNDERSIGNED_SECRET_KEY="x" * 50, HOME=str(home))
+    env.update(
+        UNDERSIGNED_VAR_DIR=str(tmp_path / "var"),
+        UNDERSIGNED_SECRET_KEY="serve-process-test-key-" + "0123456789" * 3,
+        HOME=str(home),
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "undersigned.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],

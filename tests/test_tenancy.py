@@ -46,6 +46,7 @@ PUBLIC = {
     "public:home",
     "openletters:index",
     "core:pow_challenge",
+    "core:favicon",
     "admin:login",  # the sign-in page (organisers sign in here for the dashboard)
     "admin:logout",  # Django's admin sends a non-operator back to the admin's index: 403
 }

@@ -107,6 +107,7 @@ class Site:
             "content_type_id": "1",
             "key": "not-a-real-key-0123456789",
             "uidb36": "1",
+            "provider_id": "not-a-configured-provider",
             "url": "auth/user/",
         }
         missing = [name for name in route.params if name not in by_name]
