@@ -208,9 +208,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db_url == _default_db:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL plus IMMEDIATE transactions let the web server and the worker write to the
-    # same file without "database is locked" errors (see docs/architecture.md).
+    # same file without "database is locked" errors (docs/decisions/0008-database-and-cache.md).
     # Persistent connections: opening the file and applying the PRAGMAs on each request
-    # cost about 1 ms (bench/README.md). gunicorn's sync workers use one thread each.
+    # has a cost (docs/performance.md). gunicorn's sync workers use one thread each.
     _db["CONN_MAX_AGE"] = 600
     _db["CONN_HEALTH_CHECKS"] = True
     # Tests use a file, not memory, so worker processes they start see the same data.
@@ -222,8 +222,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Server-side parameters and prepared statements: a statement a connection has run
-    # a few times is parsed and planned once. On the endorsement POST that halved
-    # PostgreSQL's CPU (bench/README.md). A pooler in transaction mode that predates
+    # a few times is parsed and planned once, which cuts PostgreSQL's CPU on the hot
+    # paths (docs/performance.md). A pooler in transaction mode that predates
     # protocol-level prepared statements (PgBouncer < 1.21) needs them off.
     if _prepared_statements:
         _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}

@@ -4,7 +4,7 @@ Rate limits (``core.abuse.rate_limit``) call ``cache.add`` and ``cache.incr`` on
 form that writes. Django's database cache makes those about eleven statements: each
 write first counts the whole table (to decide whether to cull it), then reads, then
 writes in a transaction, and ``incr`` is a read followed by a full write. On the letter
-form that was several milliseconds of CPU per letter (bench/README.md), growing with the
+form that was a large share of a letter's CPU (docs/performance.md), growing with the
 table.
 
 Here ``add`` is one upsert that takes the key only if it is missing or expired, and an

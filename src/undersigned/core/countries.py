@@ -3,7 +3,7 @@
 The field's ~250 options are rendered once per language instead of once per request.
 
 Django renders each <option> through its widget templates; for the country list that
-was half the CPU of writing a letter (see bench/README.md). The options' HTML depends
+was half the CPU of writing a letter (see docs/performance.md). The options' HTML depends
 only on the language, so it is built once per language and only the selected option is
 marked per request. Validation checks membership in a set.
 """
@@ -42,7 +42,7 @@ def name(code: str) -> str:
     """A country's name in the active language ("" for no country).
 
     Every letter a worker sends names its writer's country; looking it up through
-    django-countries costs about 30 µs a time, this a dictionary lookup.
+    django-countries costs far more per call than this dictionary lookup (docs/performance.md).
     """
     if not code:
         return ""

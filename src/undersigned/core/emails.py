@@ -99,8 +99,8 @@ def named_address(name: str, email: str) -> str:
 
     The name is cleaned by ``display_name``, and quoted unless it is plain words, so
     that Python's parser reads back exactly this name when Django sets the header.
-    Given in its two parts, ``Address`` skips parsing the address (about 20 µs, three
-    times for every email the engine sends); a local part with quotes or backslashes,
+    Given in its two parts, ``Address`` skips parsing the address (three times for every
+    email the engine sends, see docs/performance.md); a local part with quotes or backslashes,
     which the parts would format differently, is parsed as a whole.
     """
     display = display_name(name)

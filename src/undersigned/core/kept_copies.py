@@ -1,8 +1,8 @@
 """Copies of rarely changing objects kept in each web worker, checked per request by a stamp.
 
 A public page needs its campaign or open letter with everything around it (template,
-organisation, recipients, current version). Loading that through the ORM cost 3–4 ms
-of CPU per request, more than the rest of the page, and it changes rarely. So each
+organisation, recipients, current version). Loading that through the ORM cost more CPU
+per request than the rest of the page (docs/performance.md), and it changes rarely. So each
 worker keeps the loaded objects by slug, and per request asks the database only for a
 small stamp row (``stamp_row``: one indexed row, its SQL compiled by the ORM once per
 process and run with a plain cursor). The kept copy is used while the stamp matches and

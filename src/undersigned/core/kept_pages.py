@@ -6,7 +6,7 @@ a guarded form. Each such page is rendered once per version of what it shows (th
 caller's key: a campaign's or open letter's stamp, the language, the kind of visitor,
 clock-dependent text) with a random marker in place of each value, and the markers are
 filled in, escaped, per request. Used by the campaign page, the fresh composer, the
-open letter's page and its endorsement form (bench/README.md has the figures).
+open letter's page and its endorsement form (docs/performance.md has the figures).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ own domain passes DKIM and DMARC. ``settings.MAILERS`` names these classes; anyt
 sent through ``mailers.default`` (letters, digests, confirmations, discussion mail,
 allauth's account mail) goes through them.
 
-Signing costs CPU per message: dkimpy computes RSA in Python (about 8 ms of CPU for a
-2048-bit key on our busy development machine, see docs/deliverability.md). The engine
+Signing costs CPU per message: dkimpy computes RSA in Python, more than twice the CPU of
+building the message (docs/performance.md, docs/deliverability.md). The engine
 builds and signs the next message while the database writes the last one's mark
 (``PreparedEmail.prepare``).
 """

@@ -2,7 +2,7 @@
 
 The composer is the busiest page. Through Django's templates each of its fields cost an
 ``{% include %}`` of the field group and two or three widget templates (input, attrs),
-about 5 ms of CPU per page view in all (bench/README.md). The output here is the same
+a large share of the page's CPU (docs/performance.md). The output here is the same
 HTML, attribute for attribute, as Django's widget templates
 (``django/forms/widgets/input.html``, ``textarea.html``, ``attrs.html``) and as our field
 group (label, error, widget, help text, linked with ``aria-describedby``); only the

@@ -4,7 +4,7 @@ A new letter (supporter upsert, letter, audit row) and a first endorsement
 (endorsement, audit row, the task that emails the confirmation) are each one
 ``WITH a AS (INSERT … RETURNING id), b AS (INSERT … SELECT …, a.id FROM a) … SELECT …``
 statement: atomic by itself, so it needs no BEGIN and COMMIT and costs one round trip
-instead of five (bench/README.md). PostgreSQL runs every data-modifying ``WITH`` part
+instead of five (docs/performance.md). PostgreSQL runs every data-modifying ``WITH`` part
 exactly once, whether or not the final ``SELECT`` reads it.
 
 Each row is built from an unsaved model instance with the fields' own ``pre_save`` and

@@ -10,7 +10,7 @@ starting together build once. ``settings`` uses the manifest when it finds one; 
 it (the test run, ``manage.py runserver``) files are served from the package unhashed,
 as before.
 
-The figures for a campaign page are in bench/README.md.
+The figures for a campaign page are in docs/performance.md.
 """
 
 from __future__ import annotations

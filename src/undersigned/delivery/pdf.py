@@ -10,9 +10,8 @@ a letter are printed literally and cannot run code.
 
 Time and memory: the typst binding cannot stop a running compile, so instead the
 input is bounded (the ``MAX_*`` constants; ``ValueError`` beyond them). The template's
-work is linear in the input, so bounded input bounds compile time and memory. As
-measured when this was written: a letter of 20,000 characters (6 pages) takes 0.1 s;
-a batch at ``MAX_BATCH_CHARS`` (300 pages) 2 s and under 300 MB at peak. Callers
+work is linear in the input, so bounded input bounds compile time and memory (the
+figures at the limits are in docs/performance.md). Callers
 printing more split the work with ``batches()`` and render several PDFs.
 
 Fonts come only from the vendored ``fonts/`` folder (see its README for coverage:
@@ -66,11 +65,11 @@ MAX_RECIPIENT_LINES = 7  # address lines without the name; 6 lines in all fit at
 # 8 at the smallest size the window allows
 MAX_EXTRA_ITEMS = 10
 MAX_LETTERS = 300  # documents (letters and cover sheets) per PDF
-MAX_BATCH_CHARS = 1_000_000  # letter bodies per PDF: about 300 pages, 300 MB at peak
+MAX_BATCH_CHARS = 1_000_000  # letter bodies per PDF: about 300 pages (memory: docs/performance.md)
 
 # typst-py evicts typst's memo cache after each compile but keeps what the last ten
 # compiles used; after a big batch that is hundreds of MB held for nothing. Ten empty
-# compiles (15 ms each) age it out, so a long-lived worker does not grow batch by batch.
+# compiles (cheap) age it out, so a long-lived worker does not grow batch by batch.
 _AGE_OUT_AFTER_CHARS = 100_000
 _AGE_OUT_COMPILES = 10
 

@@ -5,10 +5,10 @@ Used by bulk prints (``print_render``) and hand-in packs (``openletters.handin``
 parts are typst compiles of at most a few hundred pages each.
 
 Why not a library's writer: pypdf's ``PdfWriter`` keeps every page of every part in
-memory until it writes (joining the chunks of 10,000 letters peaked at 306 MB against
-101 MB here) and drops each part's tag structure, so the joined file is no longer
-tagged; pikepdf (qpdf) can be made to carry the structure across but held 885 MB for
-the same join. No maintained library merges structure trees. So this module streams:
+memory until it writes (two to three times this join's peak, see docs/performance.md)
+and drops each part's tag structure, so the joined file is no longer tagged; pikepdf
+(qpdf) can be made to carry the structure across but held nearly three times more
+again. No maintained library merges structure trees. So this module streams:
 pypdf reads each part and serialises its objects, and they are written out as soon as
 they are renumbered (small ones compressed together in object streams); only a few
 numbers per object and per page stay in memory until the end.
@@ -303,8 +303,8 @@ def _pack(writer: _CountingWriter, joined: _Joined, number: int, body: bytes) ->
     """Queue a copied object (not a stream) for an object stream, written when full.
 
     typst's structure elements are tens of thousands of small dictionaries; written
-    one by one in the clear they would double the file (measured: 24 MB to 50 MB for
-    10,000 letters). Compressed together they cost a few MB.
+    one by one in the clear they would double the file (see docs/performance.md).
+    Compressed together they cost a few MB.
     """
     joined.packing.append((number, body))
     if len(joined.packing) >= _OBJECTS_PER_STREAM:

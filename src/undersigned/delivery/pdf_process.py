@@ -1,10 +1,10 @@
 """Render letters to PDF in a helper process, so web workers never load typst.
 
 A web worker that rendered one PDF itself kept typst's library, its caches and the
-vendored fonts for the rest of its life: 94–110 MB instead of about 60 (bench/README.md).
+vendored fonts for the rest of its life, half again its memory or more (docs/performance.md).
 Instead, the first PDF a worker needs starts a helper: a fresh Python that imports only
 ``delivery.pdf`` (no Django, no database) and renders the letters it is sent over a pipe
-(length-prefixed JSON in, PDF out). Starting it costs about 0.1 s of CPU; later PDFs
+(length-prefixed JSON in, PDF out). Starting it costs a fraction of a second of CPU; later PDFs
 cost what rendering costs. The helper exits after ``IDLE_SECONDS`` without work, or
 when its worker goes away, and takes typst's memory with it; the next PDF starts a new
 one. Bulk printing stays in the task worker, in process.
@@ -29,7 +29,7 @@ from typing import IO, Any
 from .printing import PAPERS, Paper, PrintableLetter
 
 IDLE_SECONDS = 60.0
-TIMEOUT_SECONDS = 60.0  # the renderer's inputs are bounded (pdf.MAX_*); a letter takes ~5 ms warm
+TIMEOUT_SECONDS = 60.0  # the renderer's inputs are bounded (pdf.MAX_*); a warm letter takes far less
 _OK, _REFUSED = b"0", b"3"  # the helper's answer: a PDF, or why the renderer refused the input
 _HEADER = 8
 

@@ -45,9 +45,8 @@ from .printing import TEMP_PREFIX, Paper, PrintableLetter
 # input is big enough for ``pdf`` to empty typst's cache after the compile: below that
 # size the cache keeps ten compiles' worth, which costs more than one big compile.
 # The input's size is measured letter by letter (``_input_chars``); cover sheets count
-# at the least they can add. Measured on 1,500 one-page letters: 100
-# documents a chunk peaked at 175-205 MB, 150 at 210-220 MB, 300 (typst's limit) at
-# 310-390 MB, and 100 was as fast as any.
+# at the least they can add. 100 documents a chunk was as fast as larger chunks up to
+# typst's limit of 300, with the lowest peak memory (docs/performance.md).
 CHUNK_DOCUMENTS = 100
 _COVER_MIN_CHARS = 300  # a cover sheet's JSON besides its label: keys, count, address
 _AGE_OUT_CHARS = pdf._AGE_OUT_AFTER_CHARS

@@ -89,9 +89,9 @@ _PROBLEM_FIELDS = ("channel", "status", "attempts", "last_error", "updated_at", 
                    "recipient__email", "recipient__email_flag_reason")  # fmt: skip
 
 
-# Counting a campaign's deliveries reads all of them (about 0.6 s for 1,000,000 on the
-# development machine), and a page left open polls every few seconds. So the counts are
-# kept in the cache, shared by every viewer, and made again only when they are older than
+# Counting a campaign's deliveries reads all of them (a large campaign takes a good part
+# of a second, docs/performance.md), and a page left open polls every few seconds. So the
+# counts are kept in the cache, shared by every viewer, and made again only when they are older than
 # both MIN_FRESH_SECONDS and COUNT_COST_FACTOR times what counting took: counting takes
 # at most a twentieth of the time, however many people watch and however big the campaign.
 MIN_FRESH_SECONDS = 3.0

@@ -122,8 +122,8 @@ def _commits_without_flush_wait() -> Iterator[None]:
     """Within this block, this connection's commits do not wait for PostgreSQL's WAL flush.
 
     Each message is marked sent before the next goes, so with one worker every message
-    otherwise waits for the disk to flush its commit (4-9 ms on the development machine,
-    wall time rather than CPU; bench/README.md). ``synchronous_commit = off`` applies to
+    otherwise waits for the disk to flush its commit (wall time rather than CPU, and the
+    largest wait per message; see docs/performance.md). ``synchronous_commit = off`` applies to
     this session only, so to the worker running the batch and never to web requests, and
     ``RESET`` gives the connection (which the worker keeps for its next task) the server's
     setting back.
@@ -137,9 +137,9 @@ def _commits_without_flush_wait() -> Iterator[None]:
       commits that were not yet flushed: at most ``3 × wal_writer_delay`` (600 ms with
       the default 200 ms). Their deliveries come back as ``sending`` (or ``queued``,
       when the claim is lost too), and the sweeper (or the next batch) sends those
-      letters again. At the rate measured on the development machine (about 300
-      messages a second, bench/README.md) that is about 180 messages per crash, more
-      with more workers sending at once. Nothing is lost and the database stays
+      letters again: at most what one worker sends in that time (docs/performance.md
+      works it out at the measured rate), more with more workers sending at once.
+      Nothing is lost and the database stays
       consistent.
 
     SQLite already commits without flushing every commit (WAL with

@@ -35,8 +35,8 @@ from undersigned.delivery import bulk_print, printing
 from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter
 
 TEMPLATE = Path(__file__).resolve().parent / "templates_typst" / "handin.typ"
-# Endorsers per compile: about 25 pages of three columns; a few seconds and well under
-# 200 MB per compile.
+# Endorsers per compile: about 25 pages of three columns, a compile short enough to
+# show progress and small in memory (docs/performance.md).
 CHUNK = 3000
 FIELD_MAX = 200  # characters of any one endorser field printed
 

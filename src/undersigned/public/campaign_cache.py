@@ -1,11 +1,11 @@
 """What a campaign's public pages show, kept in each web worker between requests.
 
 The campaign page, the composer and every letter POST need the campaign with its
-template, organisation and recipients. Loading them through the ORM cost about 4 ms of
-CPU per request (bench/README.md), more than the rest of the campaign page. They change
+template, organisation and recipients. Loading them through the ORM cost more CPU per
+request than the rest of the campaign page (see docs/performance.md). They change
 rarely, so each worker keeps them and asks the database, per request, only for the
 campaign's own row (``campaigns.queries.campaign_page_stamp``: id, counter,
-``updated_at``, status, deadline; about 0.1 ms for PostgreSQL). The kept copy is used
+``updated_at``, status, deadline: one row by its key). The kept copy is used
 while that stamp matches and reloaded when it does not; edits to the template,
 recipients or organisation move the campaign's ``updated_at`` (``campaigns/signals.py``),
 so an organiser's edit shows on the next request in every worker. The stamp's SQL is

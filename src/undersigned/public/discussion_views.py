@@ -94,9 +94,9 @@ def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
     """One comment's ``<li>``, built in Python.
 
     A page shows up to a few hundred comments; through the template engine (an include,
-    ``date`` three times, ``naturaltime`` and ``url`` per comment) a page of 20 threads
-    cost about 80 ms of CPU, and still 0.45 ms per comment with the filters done here
-    (bench/discussion.py). Every value from people goes through ``escape``; ``body_html``
+    ``date`` three times, ``naturaltime`` and ``url`` per comment) a page cost several
+    times the CPU it costs built here (see docs/performance.md, bench/discussion.py).
+    Every value from people goes through ``escape``; ``body_html``
     was sanitised by nh3 when the comment was written.
     """
     comment = cast(Comment, entry.comment)

@@ -2,8 +2,8 @@
 (``campaign_cache.py``), with ``core.kept_copies``.
 
 Every request to a letter's pages first loaded the letter with its organisation,
-current version, recipient group and campaign through the ORM: about 3 ms of CPU, the
-largest part of the letter page and of the endorsement form (bench/README.md). Now
+current version, recipient group and campaign through the ORM, the largest part of the
+CPU of the letter page and of the endorsement form (see docs/performance.md). Now
 each request reads only the stamp (``queries.letter_page_stamp``, one row by an index)
 and the kept copy is used while the stamp is the same.
 
