@@ -234,3 +234,26 @@ def test_the_supporter_can_ask_for_a_copy(
     [message] = smtp_sink.parsed()
     assert str(message["Cc"]) == "Ana Ruiz <ana.ruiz@example.net>"
     assert str(message["To"]) == f"{recipient.name} <{recipient.email}>"
+
+
+def test_a_wake_up_lost_after_the_commit_still_thanks_the_supporter(
+    client: Client, letter: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    # The delivery is committed; waking a sender then fails (the connection dropped, as in
+    # tests/delivery/test_faults.py). The supporter must not see an error for a letter that
+    # is queued: the worker's housekeeping wakes a sender for due work anyway.
+    from django.db import OperationalError
+
+    from undersigned.delivery import services
+
+    def lost(*args: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "wake_senders", lost)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = _report(client, letter, "email")
+    assert len(callbacks) == 1
+    assert response.status_code == 302
+    assert Delivery.objects.get(letter=letter, channel="email").status == "queued"
+    assert "Queued: it will go out shortly." in _page(client, letter)
+    assert any("on_commit" in record.getMessage() for record in caplog.records)

@@ -99,7 +99,10 @@ def record_delivery(
         if channel == Channel.EMAIL:
             if created:
                 log_action("delivery.queued", delivery, channel=str(channel))
-                transaction.on_commit(wake_senders)
+                # robust: the delivery is committed; a wake-up lost to a dropped connection
+                # is made good by the worker's housekeeping (schedule_due), so it must not
+                # turn a recorded letter into an error page.
+                transaction.on_commit(wake_senders, robust=True)
         elif delivery.reported_at is None:
             delivery.status = DeliveryStatus.REPORTED
             delivery.evidence = max(delivery.evidence, Evidence.SELF_REPORTED)
@@ -284,7 +287,8 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
             raise NothingToPrint("No letters are waiting to be posted.")
         job = PrintJob.objects.create(campaign=campaign, paper=paper, total=total, requested_by=requested_by)
         log_action("print_job.started", job, actor=actor, paper=paper, total=total)
-        transaction.on_commit(partial(build_print_job.enqueue, job.pk))
+        # robust: a job whose task is lost stalls and is failed by housekeeping, to be started again.
+        transaction.on_commit(partial(build_print_job.enqueue, job.pk), robust=True)
     return job
 
 

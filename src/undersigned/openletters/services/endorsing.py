@@ -138,7 +138,7 @@ def _endorse(
         with transaction.atomic():  # a savepoint, so a lost race leaves the outer one usable
             endorsement.save()
         log_action("endorsement.submitted", endorsement, letter=letter.pk, created=created)
-        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk), robust=True)
     return endorsement
 
 
@@ -190,13 +190,16 @@ def _create_in_one_statement(
     endorsement.pk = int(row[0])
     endorsement._state.adding, endorsement._state.db = False, connection.alias
     if task is None:
-        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk))
+        transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk), robust=True)
     else:
-        transaction.on_commit(partial(enqueued, task, endorsement.pk))
+        transaction.on_commit(partial(enqueued, task, endorsement.pk), robust=True)
     return endorsement
 
 
 def _enqueue_confirmation(endorsement_id: int) -> None:
+    # Called on commit with robust=True: the endorsement is saved, and an email whose task
+    # is lost is queued again by housekeeping (resend_unsent), so a failure here is logged
+    # instead of answering the signer with an error page.
     tasks.send_confirmation.enqueue(endorsement_id)
 
 

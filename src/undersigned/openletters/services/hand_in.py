@@ -56,7 +56,8 @@ def start_hand_in(*, letter: OpenLetter, recipient: Recipient | None, actor: Any
             total=named,
         )
         log_action("hand_in.started", job, actor=actor, letter=letter.pk, recipient=recipient.pk if recipient else None)
-        transaction.on_commit(partial(build_print_job.enqueue, job.pk))
+        # robust: a job whose task is lost stalls and is failed by housekeeping, to be started again.
+        transaction.on_commit(partial(build_print_job.enqueue, job.pk), robust=True)
     return job
 
 
