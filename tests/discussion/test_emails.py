@@ -116,3 +116,32 @@ def test_the_unsubscribe_page_asks_before_it_acts(client: Client, campaign: Any)
     comment.refresh_from_db()
     assert comment.notify_replies is True  # a link checker's GET changes nothing
     assert client.post(f"/d/unsubscribe/{unsubscribe_token(comment.pk)}x/").status_code == 404
+
+
+def test_housekeeping_resends_emails_whose_task_was_lost(
+    campaign: Any, run_worker: Any, smtp_sink: Any, client: Client
+) -> None:
+    # The tasks are lost (a worker killed mid-send, or the connection dropped at the
+    # commit): the worker's housekeeping finds the comments and queues their emails again.
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    discussion = discussion_for(campaign)
+    KnownEmail.objects.create(email="ben@example.org", via=KnownEmail.Via.LINK)
+    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
+    post_comment(client, discussion, body="Who else walks here?", notify_replies="on")
+    parent = Comment.objects.get()
+    post_comment(client, discussion, reply_to=parent.pk, name="Ben Okoro", email="ben@example.org", body="I do.")
+    post_comment(client, discussion, name="Chen Wei", email="chen@example.org", body="First time here.")
+    DBTaskResult.objects.all().delete()
+    six_minutes_ago = timezone.now() - timedelta(minutes=6)
+    Comment.objects.update(created_at=six_minutes_ago, published_at=six_minutes_ago)
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # housekeeping queues both at start, then they are sent
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)  # sent once: nothing goes a second time
+    subjects = sorted(str(message["Subject"]) for message in smtp_sink.parsed())
+    assert subjects == [
+        "Ben Okoro replied to your comment on “Keep the riverside path open”",
+        "Confirm your comment on “Keep the riverside path open”",
+    ]

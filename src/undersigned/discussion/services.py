@@ -211,7 +211,9 @@ def _enqueue(task_name: str, comment_id: int) -> None:
     from . import tasks  # noqa: PLC0415 (tasks imports this module)
 
     task = getattr(tasks, task_name)
-    transaction.on_commit(partial(task.enqueue, comment_id))
+    # robust: the comment is saved; an email whose task is lost is queued again by
+    # housekeeping (resend_unsent), so a failure here is logged, not shown as an error.
+    transaction.on_commit(partial(task.enqueue, comment_id), robust=True)
 
 
 def _published(comment: Comment) -> None:
@@ -275,6 +277,41 @@ def remove_unconfirmed(*, now: datetime | None = None) -> int:
     if deleted:
         logger.info("removed %d unconfirmed comments", deleted)
     return deleted
+
+
+# An email not sent this long after its comment lost its task (a worker killed mid-send,
+# the database connection dropped at the commit): housekeeping queues it again.
+RESEND_AFTER = timedelta(minutes=5)
+# Replies older than this are not worth telling anyone about any more.
+REPLY_NOTICE_WINDOW = timedelta(days=1)
+
+
+def resend_unsent(*, now: datetime | None = None) -> int:
+    """Queue again the confirmation and reply emails whose task was lost; return how many.
+
+    Run by the worker's housekeeping. Each email task claims its comment with a
+    conditional update, so queueing one twice sends it once.
+    """
+    now = now or timezone.now()
+    confirmations = Comment.objects.filter(
+        status=CommentStatus.UNCONFIRMED,
+        confirmation_sent_at__isnull=True,
+        created_at__lt=now - RESEND_AFTER,
+        created_at__gt=now - timedelta(days=settings.COMMENT_CONFIRM_DAYS),
+    )
+    replies = Comment.objects.filter(
+        status=CommentStatus.PUBLISHED,
+        parent__notify_replies=True,
+        reply_notified_at__isnull=True,
+        published_at__lt=now - RESEND_AFTER,
+        published_at__gt=now - REPLY_NOTICE_WINDOW,
+    )
+    queued = 0
+    for task_name, waiting in (("send_confirmation", confirmations), ("send_reply_notification", replies)):
+        for comment_id in waiting.order_by("id").values_list("id", flat=True)[:500]:
+            _enqueue(task_name, comment_id)
+            queued += 1
+    return queued
 
 
 # --- Readers' reports ----------------------------------------------------------------------

@@ -7,8 +7,8 @@ digests, fails print jobs that stopped moving (the reason shows on the print pag
 deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold home
 addresses), removes chunk folders that killed prints left behind, removes
 endorsements of open letters nobody confirmed in time and queues again confirmation
-emails whose task was lost, and deletes comments whose authors never confirmed their
-address in time. Several workers
+emails whose task was lost (endorsements and comments), and deletes comments whose
+authors never confirmed their address in time. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -45,6 +45,7 @@ def housekeeping() -> None:
         bulk_print.remove_abandoned_temp_folders()
         endorsing.remove_expired()
         endorsing.resend_unsent()
+        discussion.resend_unsent()
         discussion.remove_unconfirmed()
     finally:
         close_old_connections()
