@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+from django.db import connection
 
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
 
@@ -62,19 +67,12 @@ class SmtpSink:
         return "250 2.0.0 Accepted"
 
     def parsed(self) -> list[Any]:
-        from email import policy
-        from email.parser import BytesParser
-
         return [BytesParser(policy=policy.default).parsebytes(m.original_content) for m in self.messages]
 
 
 @pytest.fixture
 def smtp_sink(settings: Any) -> Any:
     """Start an SMTP server and point the platform's default mailer at it."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -96,8 +94,6 @@ def smtp_sink(settings: Any) -> Any:
 
 def database_url() -> str:
     """The URL of the database this test runs on, for processes the test starts."""
-    from django.db import connection
-
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"

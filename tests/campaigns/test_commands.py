@@ -17,8 +17,9 @@ from django.core.management.base import CommandError
 from tests.campaigns.test_campaign_files import RIVERSIDE, VALID
 from tests.factories import CampaignFactory, OrganisationFactory
 from undersigned.campaigns.campaign_files import dump, parse
-from undersigned.campaigns.models import Campaign
+from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.campaigns.services import export_campaign, import_campaign
+from undersigned.discussion.models import Comment, CommentStatus
 from undersigned.organisations.models import Membership, Organisation, Role
 
 pytestmark = pytest.mark.django_db
@@ -199,8 +200,6 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
 
 
 def test_load_demo_adds_a_discussion_with_a_reply_thread_once(settings: Any, tmp_path: Path) -> None:
-    from undersigned.discussion.models import Comment, CommentStatus
-
     settings.VAR_DIR = tmp_path / "var"
     run("load_demo")
     run("load_demo")
@@ -282,8 +281,6 @@ def test_the_undersigned_command_imports_exports_and_refuses_bad_files(tmp_path:
 
 
 def test_a_recipients_pace_and_digest_survive_import_and_export(organisation: Any, tmp_path: Path) -> None:
-    from undersigned.campaigns.models import Recipient
-
     text = VALID.replace('country = "CZ"', 'country = "CZ"\nmax_emails_per_minute = 12', 1).replace(
         "[[recipients]]\n", "[[recipients]]\ndaily_digest = true\n", 1
     )

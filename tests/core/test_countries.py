@@ -1,5 +1,7 @@
 from django import forms
+from django_countries import countries as all_countries
 
+from undersigned.core import countries
 from undersigned.core.countries import CountryField
 
 
@@ -38,10 +40,6 @@ def test_errors_are_announced_on_the_select() -> None:
 
 
 def test_a_country_is_named_as_django_countries_names_it() -> None:
-    from django_countries import countries as all_countries
-
-    from undersigned.core import countries
-
     assert countries.name("CZ") == "Czechia"
     assert countries.name("") == ""
     assert all(countries.name(code) == str(name) for code, name in all_countries)

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from tests.factories import CampaignFactory, LetterFactory, MembershipFactory, RecipientFactory, UserFactory
 from undersigned.campaigns.enums import Channel
-from undersigned.delivery.models import Delivery, DeliveryStatus
+from undersigned.delivery import queries
+from undersigned.delivery.models import Delivery, DeliveryStatus, PrintJob, PrintJobStatus
 from undersigned.delivery.queries import forget_delivery_counts
-from undersigned.delivery.services import record_delivery
+from undersigned.delivery.services import mark_print_job_posted, record_delivery, request_post
 from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +121,6 @@ def test_other_organisations_campaigns_do_not_exist_here(client: Client, sending
 
 def test_counts_are_kept_longer_the_longer_counting_takes(sending: Any, monkeypatch: Any) -> None:
     """However big the campaign and however many people watch, counting takes at most a twentieth of the time."""
-    from undersigned.delivery import queries
-
     clock = iter([100.0, 101.0])  # counting "takes" one second
     monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
     forget_delivery_counts(sending.pk)
@@ -136,8 +135,6 @@ def test_counts_are_kept_longer_the_longer_counting_takes(sending: Any, monkeypa
 def test_marking_a_print_as_posted_shows_at_once(
     client: Client, organisation: Any, member: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from undersigned.delivery.models import PrintJob, PrintJobStatus
-    from undersigned.delivery.services import mark_print_job_posted, request_post
 
     board = RecipientFactory(organisation=organisation, name="Wend River Board")
     campaign = CampaignFactory(organisation=organisation, slug="posting", posts_for_supporters=True, recipients=[board])

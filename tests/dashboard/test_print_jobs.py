@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from tests.factories import (
     UserFactory,
 )
 from undersigned.core.models import ActionLog
-from undersigned.delivery.models import PrintJob, PrintJobStatus
+from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from undersigned.delivery.services import request_post
 from undersigned.organisations.models import Role
 
@@ -257,7 +259,6 @@ def _posted_url(job: Any) -> str:
 def test_an_organiser_prints_then_marks_the_letters_posted(
     member: Any, posting_campaign: Any, run_worker: Any, tmp_path: Path, settings: Any
 ) -> None:
-    from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 
     default = {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "var" / "media")}}
     settings.STORAGES = {**settings.STORAGES, "default": default}
@@ -403,9 +404,6 @@ def test_housekeeping_deletes_print_pdfs_after_the_retention_period(
 
 @pytest.mark.django_db(transaction=True)
 def test_housekeeping_removes_chunk_folders_that_killed_prints_left(run_worker: Any, tmp_path: Path) -> None:
-    import os
-    import time
-
     temp = tmp_path / "tmp"
     abandoned, running, other = temp / "undersigned-print-abandoned", temp / "undersigned-print-running", temp / "keep"
     for folder in (abandoned, running, other):

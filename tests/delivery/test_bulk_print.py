@@ -8,14 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
-from undersigned.delivery.models import Delivery, DeliveryStatus
-from undersigned.delivery.services import ChannelUnavailable, record_delivery, request_post
+from undersigned.delivery import bulk_print, pdf, print_render, queries
+from undersigned.delivery.channels.post import printable
+from undersigned.delivery.models import Delivery, DeliveryStatus, PrintJob
+from undersigned.delivery.pdf_join import join_pdfs
+from undersigned.delivery.printing import PrintableLetter
+from undersigned.delivery.services import ChannelUnavailable, record_delivery, request_post, start_print_job
 from undersigned.letters.links import sign_token
 
 pytestmark = pytest.mark.django_db
@@ -116,8 +122,6 @@ def test_campaigns_that_do_not_post_refuse_the_request(campaign: Any) -> None:
 
 
 def test_a_closing_name_is_printed_once_under_the_signing_space(campaign: Any) -> None:
-    from undersigned.delivery.channels.post import printable
-
     letter = LetterFactory(campaign=campaign, body="Dear {{ recipient.name }},\n\nPlease.\n\nYours,\nAna Ruiz\n")
     page = printable(letter, campaign.recipients.first(), day=timezone.localdate())
     assert page.body.endswith("Please.\n\nYours,")
@@ -135,8 +139,6 @@ def _pdfinfo_pages(path: Path) -> int:
 
 
 def _media(name: str) -> Path:
-    from django.core.files.storage import default_storage
-
     return Path(default_storage.path(name))
 
 
@@ -144,8 +146,6 @@ def _media(name: str) -> Path:
 def test_a_print_job_of_300_letters_built_by_a_worker(
     organisation: Any, organiser: Any, run_worker: Any, tmp_path: Path
 ) -> None:
-    from undersigned.delivery.models import PrintJob
-    from undersigned.delivery.services import start_print_job
 
     # Campaign order differs from creation order, so the covers must follow the campaign's.
     ashby = RecipientFactory(organisation=organisation, name="Councillor Rowan Ashby")
@@ -190,14 +190,10 @@ def test_a_print_job_of_300_letters_built_by_a_worker(
 
 
 def _job(campaign: Any, **fields: Any) -> Any:
-    from undersigned.delivery.models import PrintJob
-
     return PrintJob.objects.create(campaign=campaign, paper=fields.pop("paper", "a4"), **fields)
 
 
 def test_a_job_reports_progress_after_each_chunk(posting_campaign: Any, monkeypatch: Any) -> None:
-    from undersigned.delivery import bulk_print
-
     monkeypatch.setattr("undersigned.delivery.pdf.MAX_LETTERS", 3)  # a cover and two letters, then three letters
     recipient = posting_campaign.recipients.first()
     for n in range(5):
@@ -224,8 +220,6 @@ def test_a_job_reports_progress_after_each_chunk(posting_campaign: Any, monkeypa
 
 
 def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkeypatch: Any, caplog: Any) -> None:
-    from undersigned.delivery import bulk_print
-
     recipient = posting_campaign.recipients.first()
     request_post(letter=LetterFactory(campaign=posting_campaign, sender_name="Ana Ruiz"), recipient=recipient)
 
@@ -266,9 +260,6 @@ def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkey
 
 
 def test_a_job_restarted_elsewhere_stops_without_a_file(posting_campaign: Any, monkeypatch: Any) -> None:
-    from undersigned.delivery import bulk_print, print_render
-    from undersigned.delivery.models import PrintJob
-
     recipient = posting_campaign.recipients.first()
     request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
     job = _job(posting_campaign, total=1)
@@ -288,8 +279,6 @@ def test_a_job_restarted_elsewhere_stops_without_a_file(posting_campaign: Any, m
 
 
 def test_letters_that_arrive_during_a_job_wait_for_the_next(posting_campaign: Any) -> None:
-    from undersigned.delivery import bulk_print, queries
-
     recipient = posting_campaign.recipients.first()
     request_post(letter=LetterFactory(campaign=posting_campaign), recipient=recipient)
     job = _job(posting_campaign, total=1)
@@ -332,12 +321,6 @@ def test_covers_count_each_recipients_letters_across_chunks(
 
 
 def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
-    from pypdf import PdfReader
-
-    from undersigned.delivery import pdf
-    from undersigned.delivery.pdf_join import join_pdfs
-    from undersigned.delivery.printing import PrintableLetter
-
     def letter(name: str) -> PrintableLetter:
         return PrintableLetter(
             sender_name=name,
@@ -368,9 +351,6 @@ def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
 
 
 def test_chunks_are_small_but_big_enough_to_empty_typsts_cache() -> None:
-    from undersigned.delivery import pdf, print_render
-    from undersigned.delivery.printing import PrintableLetter
-
     def letter(body_chars: int) -> PrintableLetter:
         return PrintableLetter(
             sender_name="Ana Ruiz",

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.models import Delivery, DeliveryStatus, Digest, Evidence
 from undersigned.delivery.services import record_delivery
+from undersigned.letters.links import sign_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,10 +82,6 @@ def test_digest_recipients_never_get_letters_one_by_one(digest_campaign: Any, sm
 
 
 def test_the_send_page_says_when_a_letter_waits_for_the_digest(digest_campaign: Any, client: Client) -> None:
-    from django.urls import reverse
-
-    from undersigned.letters.links import sign_token
-
     letter = LetterFactory(campaign=digest_campaign)
     link = sign_token(letter.token)
     assert (

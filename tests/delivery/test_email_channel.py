@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from typing import Any
 
 import pytest
 
 from tests.factories import LetterFactory
 from undersigned.campaigns.enums import Channel
+from undersigned.core.emails import POLICY, SMTP_POLICY
+from undersigned.core.emails import named_address as address
+from undersigned.delivery.channels.email import build_message
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 from undersigned.delivery.services import record_delivery
 
@@ -102,9 +108,6 @@ def test_a_temporary_refusal_leaves_the_delivery_to_retry(campaign: Any, smtp_si
 )
 def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) -> None:
     """The header a recipient sees is the same whichever way the address was put together."""
-    from email.headerregistry import Address, AddressHeader, HeaderRegistry
-
-    from undersigned.core.emails import named_address as address
 
     def parsed(value: str) -> tuple[Address, ...]:
         header = HeaderRegistry()("To", value)
@@ -119,12 +122,6 @@ def test_an_address_from_its_parts_reads_as_a_parsed_one(name: str, email: str) 
 
 
 def test_a_prepared_message_is_handed_over_once_and_only_for_its_policy() -> None:
-    import email
-    import email.policy
-
-    from undersigned.core.emails import POLICY, SMTP_POLICY
-    from undersigned.delivery.channels.email import build_message
-
     message = build_message(delivery_id=7, envelope_sender="bounces@undersigned.test", sender_name="Ana Ruiz",
                             sender_email="ana@example.org", organisation="Friends of the Wend",
                             recipient_name="Cllr Jane Smith", recipient_email="chair@council.example",

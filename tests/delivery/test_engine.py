@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from aiosmtpd.controller import Controller
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import database_url
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.models import Campaign
 from undersigned.core.models import ActionLog
 from undersigned.delivery import sending as engine
 from undersigned.delivery.addresses import bounce_address
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
-from undersigned.delivery.sending import BACKOFF_MAX, backoff
-from undersigned.delivery.services import record_delivery
+from undersigned.delivery.sending import BACKOFF_MAX, _claim, _claim_batch, _claimable, backoff, send_queued
+from undersigned.delivery.services import record_delivery, request_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,8 +56,6 @@ def _make_due(*deliveries: Delivery) -> None:
 
 def _postgresql_only(why: str) -> None:
     """Skip, saying ``why``, unless the tests run on PostgreSQL (CI runs them there)."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip(why)
 
@@ -140,7 +145,6 @@ class _SlowSink:
         self.messages: list[Any] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
-        import asyncio
 
         await asyncio.sleep(self.delay)
         self.messages.append(envelope)
@@ -150,7 +154,6 @@ class _SlowSink:
 def test_a_slow_server_gets_each_letter_once_and_the_batch_gives_back_what_it_did_not_send(
     campaign: Any, run_worker: Any
 ) -> None:
-    from aiosmtpd.controller import Controller
 
     deliveries = _queue(campaign, 6)
     port = _free_port()
@@ -163,7 +166,6 @@ def test_a_slow_server_gets_each_letter_once_and_the_batch_gives_back_what_it_di
         run_worker(UNDERSIGNED_SMTP_URL=f"smtp://127.0.0.1:{port}", UNDERSIGNED_SEND_STALE_SECONDS="2")
     finally:
         controller.stop()
-    from django_tasks_db.models import DBTaskResult
 
     ids = Counter(
         envelope.original_content.split(b"Message-ID: ")[1].split(b"\r\n")[0] for envelope in handler.messages
@@ -251,8 +253,6 @@ def test_two_workers_on_one_queue_never_send_a_letter_twice(campaign: Any, smtp_
 
 def test_the_batch_claim_takes_exactly_the_claimable_deliveries(campaign: Any) -> None:
     """The claim's SQL is written out by hand; it must agree with the engine's definition of claimable."""
-    from undersigned.delivery.sending import _claim_batch, _claimable
-
     now = timezone.now()
     deliveries = _queue(campaign, 7)
     post = request_post_delivery(campaign)
@@ -281,9 +281,6 @@ def test_the_batch_claim_takes_exactly_the_claimable_deliveries(campaign: Any) -
 
 
 def request_post_delivery(campaign: Any) -> Delivery:
-    from undersigned.campaigns.models import Campaign
-    from undersigned.delivery.services import request_post
-
     Campaign.objects.filter(pk=campaign.pk).update(posts_for_supporters=True)
     campaign.refresh_from_db()
     letter = LetterFactory(campaign=campaign, sender_address="1 Mill Lane\nWendmouth")
@@ -296,12 +293,7 @@ def test_a_second_claim_waiting_on_the_row_lock_finds_it_taken(campaign: Any) ->
     This is the race behind letters sent twice: a claim whose WHERE goes through a join
     (a subquery) is re-checked on an old snapshot after the lock wait on PostgreSQL.
     """
-    import threading
-
-    from django.db import connection, connections, transaction
-
     _postgresql_only("row-lock waits need PostgreSQL; SQLite serialises writers for the whole file")
-    from undersigned.delivery.sending import _claim
 
     [delivery] = _queue(campaign)
     first_claimed = threading.Event()
@@ -353,10 +345,6 @@ def test_a_batch_commits_without_waiting_for_the_disk_and_then_gives_the_setting
     settings are per session; another connection would only see its own) what its
     setting is. Nothing else uses the connection then: the sender waits for the answer.
     """
-    from django.db import connection
-
-    from undersigned.delivery.sending import send_queued
-
     _postgresql_only("synchronous_commit is PostgreSQL's; SQLite runs WAL with synchronous=NORMAL for every connection")
 
     def setting() -> str:
@@ -405,20 +393,13 @@ def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
     next message was built, and writing the marks in a thread, were tried; what they
     cost is in bench/README.md.)
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
-
-    from undersigned.delivery import sending
-    from undersigned.delivery.sending import send_queued
-
-    mark_sent = sending._mark_sent
+    mark_sent = engine._mark_sent
 
     def slow_mark_sent(*args: Any) -> None:
         mark_sent(*args)
         time.sleep(0.2)  # a slow database
 
-    monkeypatch.setattr(sending, "_mark_sent", slow_mark_sent)
+    monkeypatch.setattr(engine, "_mark_sent", slow_mark_sent)
     deliveries = _queue(campaign, 6)
     committed: list[int] = []
 
@@ -438,11 +419,6 @@ def test_each_message_goes_out_only_after_the_one_before_is_marked_sent(
 
 def test_a_batch_reads_its_deliveries_once_and_writes_one_mark_per_message(campaign: Any, smtp_sink: Any) -> None:
     """Everything the messages need comes with the batch: no read per message, one write each."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from undersigned.delivery.sending import send_queued
-
     deliveries = _queue(campaign, 5)
     with CaptureQueriesContext(connection) as queries:
         assert send_queued() == 5
@@ -460,8 +436,6 @@ def test_a_batch_reads_its_deliveries_once_and_writes_one_mark_per_message(campa
     assert {d.evidence for d in sent} == {Evidence.PLATFORM_DELIVERED}
     assert {d.message_id for d in sent} == {f"<delivery-{d.pk}@undersigned.test>" for d in deliveries}
 
-    from undersigned.core.models import ActionLog
-
     logged = ActionLog.objects.filter(action="delivery.sent", object_id__in=[str(d.pk) for d in deliveries])
     assert sorted(row.object_id for row in logged) == sorted(str(d.pk) for d in deliveries)
     assert {row.object_type for row in logged} == {"delivery.delivery"}
@@ -473,8 +447,6 @@ def test_a_batch_reads_its_deliveries_once_and_writes_one_mark_per_message(campa
 @contextmanager
 def _server_side_binding(on: bool) -> Iterator[None]:
     """Django's connection with UNDERSIGNED_DB_PREPARED_STATEMENTS on or off, whatever the run's setting."""
-    from django.db import connection
-
     options = connection.settings_dict.setdefault("OPTIONS", {})
     before = options.get("server_side_binding")
     options["server_side_binding"] = on
@@ -488,8 +460,6 @@ def _server_side_binding(on: bool) -> Iterator[None]:
 
 def _mark_prepared() -> int:
     """How many prepared statements of the mark this test's connection has."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         # psycopg names its prepared statements itself: the mark is the one with its text.
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH sent AS (UPDATE %'")
@@ -498,11 +468,6 @@ def _mark_prepared() -> int:
 
 def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign: Any, smtp_sink: Any) -> None:
     """psycopg drops a connection's prepared statements on a rollback (and on DEALLOCATE ALL)."""
-    from django.db import connection
-
-    from undersigned.core.models import ActionLog
-    from undersigned.delivery.sending import send_queued
-
     _postgresql_only("prepared statements are PostgreSQL's")
     with _server_side_binding(True):
         first = _queue(campaign, 1)
@@ -522,8 +487,6 @@ def test_a_mark_whose_prepared_statement_was_dropped_is_prepared_again(campaign:
 
 def test_without_prepared_statements_the_mark_is_sent_unprepared(campaign: Any, smtp_sink: Any) -> None:
     """UNDERSIGNED_DB_PREPARED_STATEMENTS=0 (a pooler without them): no named statement is made."""
-    from undersigned.delivery.sending import send_queued
-
     _postgresql_only("prepared statements are PostgreSQL's")
     with _server_side_binding(False):
         deliveries = _queue(campaign, 3)

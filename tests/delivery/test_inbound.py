@@ -6,6 +6,7 @@ import logging
 import os
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from tests.conftest import database_url
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
+from tests.test_settings import GOOD_KEY, _check
 from undersigned.campaigns.enums import Channel
 from undersigned.core.models import ActionLog
 from undersigned.delivery import services
@@ -627,8 +629,6 @@ def _self_signed(folder: Any) -> tuple[str, str]:
 
 
 def test_with_a_certificate_undersigned_inbound_offers_starttls(campaign: Any, tmp_path: Any) -> None:
-    import ssl
-
     letter = LetterFactory(campaign=campaign, supporter__email=SUPPORTER)
     recipient = campaign.recipients.get()
     cert, key = _self_signed(tmp_path)
@@ -670,8 +670,6 @@ def test_with_a_certificate_undersigned_inbound_offers_starttls(campaign: Any, t
 
 
 def test_a_bad_certificate_or_a_missing_key_stops_undersigned_inbound_with_a_message(tmp_path: Any) -> None:
-    from tests.test_settings import GOOD_KEY, _check
-
     cert, key = _self_signed(tmp_path)
     half = _check(tmp_path, UNDERSIGNED_SECRET_KEY=GOOD_KEY, UNDERSIGNED_INBOUND_TLS_CERT=cert)
     assert half.returncode == 2

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tests.discussion.conftest import form_fields, page_url, post_comment
 from undersigned.core.models import ActionLog
 from undersigned.discussion import services
+from undersigned.discussion.links import confirm_token
 from undersigned.discussion.models import (
     Block,
     BlockKind,
@@ -111,8 +112,6 @@ def test_a_first_comment_waits_for_the_email_link_and_a_get_never_confirms(
     assert comment.status == CommentStatus.UNCONFIRMED
     assert "Unknown so far." not in _thread_text(client, discussion)
 
-    from undersigned.discussion.links import confirm_token
-
     url = reverse("public:comment_confirm", args=[confirm_token(comment.pk)])
     shown = client.get(url).content.decode()
     assert "Confirm my comment" in shown
@@ -130,7 +129,6 @@ def test_a_first_comment_waits_for_the_email_link_and_a_get_never_confirms(
 
 def test_a_tampered_confirm_link_is_refused(client: Client, discussion: Discussion) -> None:
     post_comment(client, discussion)
-    from undersigned.discussion.links import confirm_token
 
     token = confirm_token(Comment.objects.get().pk)
     response = client.post(reverse("public:comment_confirm", args=[token[:-2] + "xx"]))

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from tests.discussion.conftest import post_comment
+from undersigned.discussion.links import unsubscribe_token
 from undersigned.discussion.models import Comment, CommentStatus, KnownEmail
 from undersigned.discussion.services import discussion_for
 from undersigned.supporters.models import ConsentPurpose, ConsentRecord
@@ -109,7 +110,6 @@ def test_the_unsubscribe_page_asks_before_it_acts(client: Client, campaign: Any)
     KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
     post_comment(client, discussion, body="Hello", notify_replies="on")
     comment = Comment.objects.get()
-    from undersigned.discussion.links import unsubscribe_token
 
     url = f"/d/unsubscribe/{unsubscribe_token(comment.pk)}/"
     assert "Stop reply emails" in client.get(url).content.decode()

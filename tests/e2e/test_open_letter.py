@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
 from tests.openletters.conftest import links_in, make_open_letter, path_of
 from undersigned.openletters.models import Endorsement, OpenLetter
+from undersigned.openletters.services import endorsing
 
 pytestmark = pytest.mark.browser
 
@@ -117,10 +120,6 @@ def test_axe_endorsement_form(new_context: ContextFactory, open_letter: OpenLett
 def test_organiser_hides_an_endorsement_and_builds_a_pack(
     new_context: ContextFactory, live_server: Any, organiser: Any, open_letter: OpenLetter, run_worker: Any
 ) -> None:
-    from django.conf import settings
-    from django.test import Client
-
-    from undersigned.openletters.services import endorsing
 
     endorsing.record_confirmed(
         letter=open_letter,

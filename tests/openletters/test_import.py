@@ -4,18 +4,25 @@ the demo's open letter, and the real worker sending a confirmation email."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.tasks.signals import task_enqueued
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.openletters.conftest import endorse, links_in, path_of
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse, parse_any
-from undersigned.campaigns.models import RecipientGroup
+from undersigned.campaigns.models import Recipient, RecipientGroup
 from undersigned.demo import OPEN_LETTER_FILES, campaign_file_texts
 from undersigned.openletters.models import Endorsement, OpenLetter
+from undersigned.openletters.tasks import send_confirmation
 
 FILE = """kind = "open_letter"
 
@@ -79,8 +86,6 @@ def test_import_creates_the_letter_its_group_and_version(organisation: Any) -> N
 
 
 def test_a_recipients_pace_and_digest_follow_the_file_as_for_a_campaign(organisation: Any) -> None:
-    from undersigned.campaigns.models import Recipient
-
     paced = FILE.replace('country = "GB"', 'country = "GB"\nmax_emails_per_minute = 12\ndaily_digest = true')
     _run("import_campaign", "-", stdin=paced)
     board = Recipient.objects.get(name="Wend River Board")
@@ -150,12 +155,6 @@ def test_an_endorsement_is_written_with_its_task(
     # PostgreSQL in the same statement as the row and its audit row (one commit, and the
     # email can't be lost between two), elsewhere by enqueue() after the commit. Either
     # way the row is the one enqueue() writes, and the task_enqueued signal is sent.
-    from django.db import connection
-    from django.tasks.signals import task_enqueued
-    from django.test.utils import CaptureQueriesContext
-    from django_tasks_db.models import DBTaskResult
-
-    from undersigned.openletters.tasks import send_confirmation
 
     heard: list[Any] = []
 
@@ -187,10 +186,6 @@ def test_an_endorsement_is_written_with_its_task(
 def test_housekeeping_resends_a_lost_confirmation_email(
     open_letter: OpenLetter, smtp_sink: Any, run_worker: Any, settings: Any
 ) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
 
     client = Client()
     assert endorse(client, open_letter).status_code == 302

@@ -3,16 +3,19 @@ featured endorsers, "write your own", and a query count that does not grow."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import CampaignFactory
+from undersigned.campaigns.enums import CampaignStatus
 from undersigned.openletters import queries
-from undersigned.openletters.models import OpenLetter
+from undersigned.openletters.models import OpenLetter, OpenLetterStatus
 from undersigned.openletters.services import endorsing, moderation, versions
 
 
@@ -154,12 +157,6 @@ def test_home_page_lists_published_open_letters(client: Client, open_letter: Ope
 
 
 def _published(organisation: Any, count: int) -> list[OpenLetter]:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from undersigned.openletters.models import OpenLetterStatus
-
     start = timezone.now() - timedelta(days=count)
     letters = []
     for n in range(count):
@@ -202,8 +199,6 @@ def test_the_home_page_shows_the_newest_open_letters_and_links_to_the_rest(clien
 
 
 def test_the_home_page_pages_through_campaigns(client: Client, organisation: Any) -> None:
-    from undersigned.campaigns.enums import CampaignStatus
-
     for n in range(21):
         CampaignFactory(organisation=organisation, slug=f"campaign-{n}", title=f"Campaign number {n}",
                         status=CampaignStatus.LIVE)  # fmt: skip

@@ -7,6 +7,8 @@ the pages again through the same process, so the kept copy is the one being chec
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
 import pytest
@@ -14,10 +16,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import RecipientFactory
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.campaigns.models import Campaign, CampaignRecipient
+from undersigned.core import abuse
+from undersigned.letters.models import Letter
 
 pytestmark = pytest.mark.django_db
 
@@ -108,11 +113,6 @@ def test_a_renamed_organisation_shows_on_the_next_request(client: Client, campai
 
 
 def test_each_fresh_composer_gets_its_own_key_token_time_and_nonce(campaign: Any, organiser: Any) -> None:
-    import re
-
-    from undersigned.core import abuse
-    from undersigned.letters.models import Letter
-
     def values(page: str, response: Any) -> tuple[str, ...]:
         key = re.search(r'name="submission_key" value="([^"]+)"', page)
         started = re.search(r'name="form_started" value="([^"]+)"', page)
@@ -160,11 +160,6 @@ def test_each_fresh_composer_gets_its_own_key_token_time_and_nonce(campaign: Any
 
 
 def test_the_kept_campaign_page_follows_the_clock_the_counter_and_the_nonce(campaign: Any, organiser: Any) -> None:
-    import datetime
-    import re
-
-    from django.utils import timezone
-
     campaign.deadline = timezone.now() + datetime.timedelta(days=10, hours=1)
     campaign.save()
     client = Client()

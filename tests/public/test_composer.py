@@ -7,12 +7,16 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import TEMPLATE_BODY
+from undersigned.core.models import ActionLog
 from undersigned.letters.models import Letter
 from undersigned.letters.queries import letter_from_link
+from undersigned.supporters.models import Supporter
 
 pytestmark = pytest.mark.django_db
 
@@ -209,8 +213,6 @@ def test_a_sent_letter_does_not_change_when_its_form_comes_back(client: Client, 
 def test_a_second_letter_from_the_same_address_keeps_the_supporter_and_their_details(
     client: Client, campaign: Any
 ) -> None:
-    from undersigned.core.models import ActionLog
-    from undersigned.supporters.models import Supporter
 
     client.post(_compose_url(campaign), _valid(campaign))
     other = _valid(campaign, name="Someone Else", town="Elsewhere", email="  Ana.Ruiz@Example.NET ")
@@ -225,11 +227,6 @@ def test_a_second_letter_from_the_same_address_keeps_the_supporter_and_their_det
 
 
 def test_a_new_letter_is_three_inserts_and_no_reads_of_letters(client: Client, campaign: Any) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from undersigned.core.models import ActionLog
-
     client.get(_compose_url(campaign))  # the campaign is kept by this worker from now on
     with CaptureQueriesContext(connection) as captured:
         response = client.post(_compose_url(campaign), _valid(campaign))

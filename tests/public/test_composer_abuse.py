@@ -10,6 +10,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from tests.core.test_abuse import solve_pow
 from tests.factories import TEMPLATE_BODY
 from undersigned.core import abuse
 from undersigned.letters.models import Letter
@@ -129,8 +130,6 @@ def test_a_burst_of_letters_gets_429_with_a_human_message_and_keeps_what_was_typ
 
 
 def test_an_organiser_switches_on_the_proof_of_work_during_an_attack(client: Client, campaign: Any) -> None:
-    from tests.core.test_abuse import solve_pow
-
     campaign.pow_required = True
     campaign.save()
     page = client.get(_url(campaign)).content.decode()

@@ -10,11 +10,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import LetterFactory, RecipientFactory
 from undersigned.campaigns.models import Campaign
+from undersigned.delivery import services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.models import Delivery, Evidence
 from undersigned.letters.links import sign_token, unsign_token
@@ -242,9 +244,6 @@ def test_a_wake_up_lost_after_the_commit_still_thanks_the_supporter(
     # The delivery is committed; waking a sender then fails (the connection dropped, as in
     # tests/delivery/test_faults.py). The supporter must not see an error for a letter that
     # is queued: the worker's housekeeping wakes a sender for due work anyway.
-    from django.db import OperationalError
-
-    from undersigned.delivery import services
 
     def lost(*args: Any) -> None:
         raise OperationalError("server closed the connection unexpectedly")
