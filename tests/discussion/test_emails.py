@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.discussion.conftest import post_comment
 from undersigned.discussion.links import unsubscribe_token
@@ -123,11 +126,6 @@ def test_housekeeping_resends_emails_whose_task_was_lost(
 ) -> None:
     # The tasks are lost (a worker killed mid-send, or the connection dropped at the
     # commit): the worker's housekeeping finds the comments and queues their emails again.
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
-
     discussion = discussion_for(campaign)
     KnownEmail.objects.create(email="ben@example.org", via=KnownEmail.Via.LINK)
     KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
