@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.test import Client
+from django.forms.models import model_to_dict
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from tests.factories import LetterFactory, MembershipFactory, UserFactory
+from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.services import record_delivery
+from undersigned.openletters.models import OpenLetter
 from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +50,46 @@ def test_only_operators_open_the_admin(client: Client, stranger: Any, organisati
     client.force_login(member)
     assert client.get(url).status_code == 403
     assert client.get(reverse("admin:index")).status_code == 403
+
+
+def test_text_saved_in_the_admin_is_stored_with_plain_line_ends(client: Client, organiser: Any) -> None:
+    # Browsers send CRLF. An unchanged open letter saved in the admin must make no new
+    # version, and no \r may reach the stored text (and so exports and emails). The
+    # campaign, template and recipient admins use the same override (TEXT_AS_LINES).
+    letter = make_open_letter(organiser.memberships.first().organisation)
+    assert letter.current_version is not None
+    client.force_login(organiser)
+    url = reverse("admin:openletters_openletter_change", args=[letter.pk])
+    model_admin = admin.site._registry[OpenLetter]
+    request = RequestFactory().get(url)
+    request.user = organiser
+    fields = model_admin.get_form(request, letter).base_fields
+    data: dict[str, Any] = {}
+    for name, value in model_to_dict(letter, fields=list(fields)).items():
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list):
+            data[name] = [getattr(item, "pk", item) for item in value] if name == "recipients" else json.dumps(value)
+        elif value is not None:
+            data[name] = value
+    data.update(
+        {
+            "summary": "One line.\r\nAnother line.",
+            "text": letter.text.replace("\n", "\r\n"),
+            "versions-TOTAL_FORMS": "1",
+            "versions-INITIAL_FORMS": "1",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+            "versions-0-id": str(letter.current_version.pk),
+            "versions-0-letter": str(letter.pk),
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, re.findall(
+        r'<ul class="errorlist[^>]*>.*?</ul>', response.content.decode(), re.S
+    )
+    letter.refresh_from_db()
+    assert "\r" not in letter.text
+    assert letter.summary == "One line.\nAnother line."
+    assert letter.versions.count() == 1  # nothing changed but the line ends: no new version

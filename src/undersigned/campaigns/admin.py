@@ -7,6 +7,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import ngettext_lazy
 
+from undersigned.core.form_fields import TEXT_AS_LINES
+
 from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup, RecipientGroupMember
 
 # The admin holds recipients and members to the limits campaign files are held to
@@ -37,6 +39,7 @@ class CampaignRecipientInline(admin.TabularInline[CampaignRecipient, Campaign]):
 class LetterTemplateInline(admin.StackedInline[LetterTemplate, Campaign]):
     model = LetterTemplate
     extra = 0
+    formfield_overrides = TEXT_AS_LINES
 
 
 @admin.register(Campaign)
@@ -47,6 +50,7 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["letters_sent"]
     inlines = [LetterTemplateInline, CampaignRecipientInline]
+    formfield_overrides = TEXT_AS_LINES
 
 
 @admin.register(Recipient)
@@ -54,6 +58,7 @@ class RecipientAdmin(admin.ModelAdmin[Recipient]):
     list_display = ["name", "role", "organisation_name", "country", "email", "email_flagged_at", "email_flag_reason"]
     list_filter = ["organisation", "country", "daily_digest"]
     search_fields = ["name", "role", "organisation_name", "email"]
+    formfield_overrides = TEXT_AS_LINES
 
 
 class RecipientGroupMemberFormSet(

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
@@ -41,3 +42,11 @@ class MultiLineField(forms.CharField):
         super().validate(value)
         if value and _CONTROL.search(value):
             raise forms.ValidationError(_("This text contains control characters we can't print; please remove them."))
+
+
+# For ``ModelAdmin.formfield_overrides``: text typed into the admin is stored with ``\n``
+# line ends like text from every other way in. Browsers send CRLF; stored as typed, an
+# unchanged open letter became a new version on every save and exports carried ``\r``.
+TEXT_AS_LINES: dict[type[models.Field[object, object]], dict[str, object]] = {
+    models.TextField: {"form_class": MultiLineField}
+}

@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from undersigned.core.form_fields import TEXT_AS_LINES
+
 from .models import Endorsement, OpenLetter, OpenLetterVersion
 from .services import versions
 
@@ -33,6 +35,7 @@ class OpenLetterAdmin(admin.ModelAdmin[OpenLetter]):
     readonly_fields = ["verified_count", "withdrawn_count", "current_version"]
     filter_horizontal = ["recipients"]
     inlines = [VersionInline]
+    formfield_overrides = TEXT_AS_LINES
 
     def save_model(self, request: HttpRequest, obj: OpenLetter, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
