@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.campaigns.models import Campaign, CampaignRecipient, LetterTemplate, Recipient
+from undersigned.delivery.printing import PrintableLetter
 from undersigned.letters.models import Letter
 from undersigned.organisations.models import Membership, Organisation, Role
 from undersigned.supporters.models import Supporter
@@ -128,3 +129,21 @@ class LetterFactory(factory.django.DjangoModelFactory):
     sender_address = "12 Eastfield Road\nWendmouth\nWM2 3BB"
     subject = "Please keep the riverside path open"
     body = factory.LazyAttribute(lambda o: TEMPLATE_BODY + "\n\nMy children walk this path every day.")
+
+
+def printable_letter(
+    name: str, *, language: str = "en", greeting: str = "Dear Councillor Rowan Ashby,"
+) -> PrintableLetter:
+    """A short letter from ``name`` as the PDF renderer takes it (plain data, no database)."""
+    return PrintableLetter(
+        sender_name=name,
+        sender_address=["12 Eastfield Road", "Wendmouth"],
+        recipient_name="Councillor Rowan Ashby",
+        recipient_address=["Town Hall", "Wendmouth"],
+        date_text="23 November 2026",
+        place="Wendmouth",
+        subject="Please keep the riverside path open",
+        body=f"{greeting}\n\nPlease keep it open.",
+        signature=name,
+        language=language,
+    )

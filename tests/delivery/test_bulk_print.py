@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
+from tests.factories import CampaignFactory, LetterFactory, RecipientFactory, printable_letter
 from undersigned.delivery import bulk_print, pdf, print_render, queries
 from undersigned.delivery.channels.post import printable
 from undersigned.delivery.models import Delivery, DeliveryStatus, PrintJob
@@ -321,23 +321,10 @@ def test_covers_count_each_recipients_letters_across_chunks(
 
 
 def test_join_keeps_pages_and_their_order(tmp_path: Path) -> None:
-    def letter(name: str) -> PrintableLetter:
-        return PrintableLetter(
-            sender_name=name,
-            sender_address=["12 Eastfield Road", "Wendmouth"],
-            recipient_name="Councillor Rowan Ashby",
-            recipient_address=["Town Hall", "Wendmouth"],
-            date_text="23 November 2026",
-            place="Wendmouth",
-            subject="Please keep the riverside path open",
-            body="Dear Councillor Rowan Ashby,\n\nPlease keep it open.",
-            signature=name,
-        )
-
     parts = []
     for number, names in enumerate([["Ana Ruiz", "Siobhán O'Brien"], ["Jana Šimůnková"], ["王秀英", "Mina Okafor"]]):
         part = tmp_path / f"{number}.pdf"
-        part.write_bytes(pdf.render_letters([letter(name) for name in names]))
+        part.write_bytes(pdf.render_letters([printable_letter(name) for name in names]))
         parts.append(part)
     out = tmp_path / "joined.pdf"
     with out.open("wb") as handle:

@@ -15,34 +15,19 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, IndirectObject
 
+from tests.factories import printable_letter
 from undersigned.delivery import pdf
 from undersigned.delivery.pdf_join import join_pdfs
-from undersigned.delivery.printing import PrintableLetter
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdfinfo"), reason="needs poppler-utils (pdfinfo)")
-
-
-def letter(name: str, *, language: str = "en", greeting: str = "Dear Councillor Rowan Ashby,") -> PrintableLetter:
-    return PrintableLetter(
-        sender_name=name,
-        sender_address=["12 Eastfield Road", "Wendmouth"],
-        recipient_name="Councillor Rowan Ashby",
-        recipient_address=["Town Hall", "Wendmouth"],
-        date_text="23 November 2026",
-        place="Wendmouth",
-        subject="Please keep the riverside path open",
-        body=f"{greeting}\n\nPlease keep it open.",
-        signature=name,
-        language=language,
-    )
 
 
 def parts(tmp_path: Path) -> list[Path]:
     """Three parts as print jobs make them: two English ones around a German one."""
     groups = [
-        [letter("Ana Ruiz"), letter("Siobhán O'Brien")],
-        [letter("Jana Šimůnková", language="de", greeting="Sehr geehrter Herr Ashby,")],
-        [letter("Mina Okafor")],
+        [printable_letter("Ana Ruiz"), printable_letter("Siobhán O'Brien")],
+        [printable_letter("Jana Šimůnková", language="de", greeting="Sehr geehrter Herr Ashby,")],
+        [printable_letter("Mina Okafor")],
     ]
     paths = []
     for number, group in enumerate(groups):
