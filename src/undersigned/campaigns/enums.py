@@ -5,6 +5,10 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     LIVE = "live", "Live"
     CLOSED = "closed", "Closed"
+    # Put away by its organisers: gone from the public lists, its pages answer 404 as a
+    # draft's do (letters already written keep their own links). Organisers can move it
+    # back to the drafts.
+    ARCHIVED = "archived", "Archived"
 
 
 class Channel(models.TextChoices):

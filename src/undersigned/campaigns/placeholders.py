@@ -9,8 +9,10 @@ printed into a letter.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -36,6 +38,27 @@ def unknown_placeholders(text: str) -> list[str]:
         if name not in KNOWN and name not in seen:
             seen.append(name)
     return seen
+
+
+@dataclass(frozen=True)
+class UnknownPlaceholder:
+    name: str
+    suggestion: str  # the known name it is close to, or ""
+
+
+def check_placeholders(text: str) -> list[UnknownPlaceholder]:
+    """Each unknown placeholder of ``text`` once, with the known one it most likely meant.
+
+    The one check: ``undersigned import`` and the workspace's editor both report these,
+    each in its own words.
+    """
+    found = []
+    for name in unknown_placeholders(text):
+        # A high cutoff: placeholders share long prefixes ("supporter."), which would
+        # make every typo look close to something.
+        close = difflib.get_close_matches(name, list(KNOWN), n=1, cutoff=0.8)
+        found.append(UnknownPlaceholder(name, close[0] if close else ""))
+    return found
 
 
 def render(text: str, values: Mapping[str, str]) -> str:

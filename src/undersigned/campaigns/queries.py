@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from .enums import CampaignStatus
-from .models import Campaign, Recipient
+from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup
 
 
 def public_campaigns() -> QuerySet[Campaign]:
@@ -55,4 +55,44 @@ def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
             "discussion__mode",
             "discussion__comment_count",
         )
+    )
+
+
+# --- The workspace's editor ---------------------------------------------------------------
+
+
+def organisation_recipients(organisation_id: int) -> list[Recipient]:
+    """The recipients an organisation's campaigns and open letters may be addressed to, by name."""
+    return list(Recipient.objects.filter(organisation_id=organisation_id).order_by("name", "id"))
+
+
+def organisation_groups(organisation_id: int) -> list[RecipientGroup]:
+    return list(RecipientGroup.objects.filter(organisation_id=organisation_id).order_by("name", "id"))
+
+
+def group_member_ids(group_id: int) -> list[int]:
+    """A group's members in name order, as a campaign lists them when the group is chosen."""
+    return list(Recipient.objects.filter(groups=group_id).order_by("name", "id").values_list("id", flat=True))
+
+
+def campaign_recipient_ids(campaign: Campaign) -> list[int]:
+    return list(
+        CampaignRecipient.objects.filter(campaign=campaign)
+        .order_by("position", "id")
+        .values_list("recipient_id", flat=True)
+    )
+
+
+def template_of(campaign: Campaign) -> LetterTemplate | None:
+    return LetterTemplate.objects.filter(campaign=campaign).first()
+
+
+def draft_for_members(slug: str) -> Campaign | None:
+    """A campaign that has no public page (a draft, an archived one) with what its page
+    shows, for the members of its organisation; never kept, never shared."""
+    return (
+        Campaign.objects.exclude(status__in=[CampaignStatus.LIVE, CampaignStatus.CLOSED])
+        .select_related("organisation", "template")
+        .filter(slug=slug)
+        .first()
     )

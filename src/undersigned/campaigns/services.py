@@ -1,11 +1,13 @@
-"""Writes for campaigns: importing campaign files, and the reads that export them."""
+"""Writes for campaigns: the workspace's editor (create, edit, publish, close, archive,
+duplicate), importing campaign files, and the reads that export them."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from undersigned.core.models import log_action
@@ -20,7 +22,9 @@ from .campaign_files import (
     RecipientData,
     check_counts,
 )
+from .enums import CampaignStatus
 from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient
+from .signals import touch_campaigns
 
 DEFAULT_ORGANISATION_SLUG = "default"
 DEFAULT_ORGANISATION_NAME = "My organisation"
@@ -230,3 +234,248 @@ def recipient_data(recipient: Recipient) -> RecipientData:
         max_emails_per_minute=recipient.max_emails_per_minute or 0,
         daily_digest=recipient.daily_digest,
     )
+
+
+# --- The workspace's editor -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    """What the editor's form sets: the campaign's own fields, its template and its recipients.
+
+    Text comes in with ``\n`` line ends (``core.form_fields.MultiLineField``);
+    ``recipient_ids`` are in the order the campaign lists them.
+    """
+
+    slug: str
+    title: str
+    summary: str
+    background: str
+    deadline: datetime | None
+    tags: tuple[str, ...]
+    language: str
+    min_uniqueness: int
+    posts_for_supporters: bool
+    author_name: str
+    author_role: str
+    author_place: str
+    subject: str
+    body: str
+    prompts: tuple[str, ...]
+    channels: tuple[str, ...]
+    recipient_ids: tuple[int, ...]
+
+
+class SlugTaken(Exception):
+    """The slug is used by another campaign (of this organisation or, unnamed, of another)."""
+
+
+# The fields the editor owns; an update saves only these, so counters moved by F()
+# updates meanwhile (``letters_sent``) and the proof-of-work switch are never undone.
+_EDITOR_FIELDS = [
+    "slug", "title", "summary", "background", "deadline", "tags", "language", "min_uniqueness",
+    "posts_for_supporters", "author_name", "author_role", "author_place",
+]  # fmt: skip
+
+# Which status each editor action may move a campaign from.
+STATUS_MOVES: dict[CampaignStatus, tuple[CampaignStatus, ...]] = {
+    CampaignStatus.LIVE: (CampaignStatus.DRAFT, CampaignStatus.CLOSED),  # publish, or open again
+    CampaignStatus.CLOSED: (CampaignStatus.LIVE,),
+    CampaignStatus.ARCHIVED: (CampaignStatus.DRAFT, CampaignStatus.LIVE, CampaignStatus.CLOSED),
+    CampaignStatus.DRAFT: (CampaignStatus.ARCHIVED,),  # back from the archive, as a draft
+}
+
+
+def _fill_campaign(campaign: Campaign, data: CampaignInput) -> None:
+    campaign.slug = data.slug
+    campaign.title = data.title
+    campaign.summary = data.summary
+    campaign.background = data.background
+    campaign.deadline = data.deadline
+    campaign.tags = list(data.tags)
+    campaign.language = data.language
+    campaign.min_uniqueness = data.min_uniqueness
+    campaign.posts_for_supporters = data.posts_for_supporters
+    campaign.author_name = data.author_name
+    campaign.author_role = data.author_role
+    campaign.author_place = data.author_place
+
+
+def _save_template(campaign: Campaign, data: CampaignInput) -> None:
+    LetterTemplate.objects.update_or_create(
+        campaign=campaign,
+        defaults={
+            "subject": data.subject,
+            "body": data.body,
+            "prompts": list(data.prompts),
+            "channels": list(data.channels),
+        },
+    )
+
+
+def _set_recipients(campaign: Campaign, recipient_ids: tuple[int, ...]) -> list[int]:
+    """Put the organisation's recipients ``recipient_ids`` on the campaign, in that order.
+
+    Ids of another organisation's recipients are dropped: the form offers only the
+    organisation's own, and a forged id must not attach someone else's address book.
+    """
+    own = set(
+        Recipient.objects.filter(organisation_id=campaign.organisation_id, pk__in=recipient_ids).values_list(
+            "pk", flat=True
+        )
+    )
+    ids = list(dict.fromkeys(pk for pk in recipient_ids if pk in own))
+    CampaignRecipient.objects.filter(campaign=campaign).delete()
+    CampaignRecipient.objects.bulk_create(
+        CampaignRecipient(campaign=campaign, recipient_id=pk, position=position) for position, pk in enumerate(ids)
+    )
+    touch_campaigns(pk=campaign.pk)
+    return ids
+
+
+def _same_submission(campaign: Campaign, data: CampaignInput) -> bool:
+    """Whether ``campaign`` is what this very form made a moment ago (a second click on Create)."""
+    template = LetterTemplate.objects.filter(campaign=campaign).first()
+    return (
+        campaign.status == CampaignStatus.DRAFT
+        and campaign.title == data.title
+        and template is not None
+        and template.subject == data.subject
+        and template.body == data.body
+    )
+
+
+def create_campaign(*, organisation: Organisation, data: CampaignInput, actor: Any) -> tuple[Campaign, bool]:
+    """A new draft campaign with its template and recipients, all saved or none.
+
+    Returns the campaign and whether it was created: the same form sent twice (a
+    double click) finds the draft the first one made and returns it. A slug used by any
+    other campaign raises ``SlugTaken``.
+    """
+    with transaction.atomic():
+        existing = Campaign.objects.select_for_update().filter(slug=data.slug).first()
+        if existing is not None:
+            if existing.organisation_id == organisation.pk and _same_submission(existing, data):
+                return existing, False
+            raise SlugTaken(data.slug)
+        campaign = Campaign(organisation=organisation, status=CampaignStatus.DRAFT)
+        _fill_campaign(campaign, data)
+        try:
+            with transaction.atomic():  # a concurrent create of the same slug
+                campaign.save()
+        except IntegrityError:
+            raise SlugTaken(data.slug) from None
+        _save_template(campaign, data)
+        recipients = _set_recipients(campaign, data.recipient_ids)
+        log_action("campaign.created", campaign, actor=actor, source="editor", recipients=recipients)
+    return campaign, True
+
+
+def update_campaign(*, campaign: Campaign, data: CampaignInput, actor: Any) -> Campaign:
+    """Save the editor's fields, the template and the recipients of ``campaign`` together.
+
+    The slug changes only while the campaign is a draft: once published, its address
+    is in emails, posts and printed letters.
+    """
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if data.slug != locked.slug:
+            if locked.status != CampaignStatus.DRAFT:
+                raise ValueError("Only a draft's slug can change")
+            if Campaign.objects.filter(slug=data.slug).exclude(pk=locked.pk).exists():
+                raise SlugTaken(data.slug)
+        _fill_campaign(locked, data)
+        locked.save(update_fields=[*_EDITOR_FIELDS, "updated_at"])
+        _save_template(locked, data)
+        recipients = _set_recipients(locked, data.recipient_ids)
+        log_action("campaign.updated", locked, actor=actor, source="editor", recipients=recipients)
+    return locked
+
+
+def set_campaign_status(*, campaign: Campaign, status: CampaignStatus, actor: Any) -> bool:
+    """Publish, close, archive or bring back ``campaign``; False when it was already there.
+
+    A move ``STATUS_MOVES`` does not allow raises ``ValueError``. Publishing needs a
+    template with a subject and a body and at least one recipient: a live campaign
+    without them would fail every supporter who tries to write.
+    """
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status == status:
+            return False
+        if locked.status not in STATUS_MOVES[status]:
+            raise ValueError(f"A {locked.status} campaign cannot become {status}")
+        if status == CampaignStatus.LIVE:
+            problems = publish_problems(locked)
+            if problems:
+                raise ValueError(problems[0])
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        log_action("campaign.status", locked, actor=actor, before=str(before), after=str(status))
+    campaign.status = status
+    return True
+
+
+def publish_problems(campaign: Campaign) -> list[str]:
+    """What stops ``campaign`` from being published, in words for its organisers (empty: nothing)."""
+    problems = []
+    template = LetterTemplate.objects.filter(campaign=campaign).first()
+    if template is None or not template.subject.strip() or not template.body.strip():
+        problems.append("The letter needs a subject and a text before the campaign can be published.")
+    elif not template.channels:
+        problems.append("Choose at least one way of sending before the campaign can be published.")
+    if not CampaignRecipient.objects.filter(campaign=campaign).exists():
+        problems.append("Choose at least one recipient before the campaign can be published.")
+    return problems
+
+
+def _free_slug(base: str, taken: Any) -> str:
+    """``base-copy``, ``base-copy-2`` …: the first slug ``taken(slug)`` says is free, within 80 characters."""
+    number = 1
+    while True:
+        suffix = "-copy" if number == 1 else f"-copy-{number}"
+        slug = base[: 80 - len(suffix)] + suffix
+        if not taken(slug):
+            return slug
+        number += 1
+
+
+def duplicate_campaign(*, campaign: Campaign, actor: Any) -> Campaign:
+    """A draft copy of ``campaign`` (its fields, template and recipients) with a new slug.
+
+    Counters, the proof-of-work switch and the discussion stay with the original.
+    """
+    with transaction.atomic():
+        template = LetterTemplate.objects.filter(campaign=campaign).first()
+        ids = tuple(
+            CampaignRecipient.objects.filter(campaign=campaign)
+            .order_by("position", "id")
+            .values_list("recipient_id", flat=True)
+        )
+        data = CampaignInput(
+            slug=_free_slug(campaign.slug, lambda slug: Campaign.objects.filter(slug=slug).exists()),
+            title=campaign.title,
+            summary=campaign.summary,
+            background=campaign.background,
+            deadline=campaign.deadline,
+            tags=tuple(str(tag) for tag in campaign.tags or []),
+            language=campaign.language,
+            min_uniqueness=campaign.min_uniqueness,
+            posts_for_supporters=campaign.posts_for_supporters,
+            author_name=campaign.author_name,
+            author_role=campaign.author_role,
+            author_place=campaign.author_place,
+            subject=template.subject if template else "",
+            body=template.body if template else "",
+            prompts=tuple(str(p) for p in template.prompts or []) if template else (),
+            channels=tuple(str(c) for c in template.channels or []) if template else CHANNELS,
+            recipient_ids=ids,
+        )
+        copy = Campaign(organisation_id=campaign.organisation_id, status=CampaignStatus.DRAFT)
+        _fill_campaign(copy, data)
+        copy.save()
+        _save_template(copy, data)
+        _set_recipients(copy, ids)
+        log_action("campaign.duplicated", copy, actor=actor, original=campaign.pk)
+    return copy

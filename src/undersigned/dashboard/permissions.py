@@ -23,6 +23,7 @@ from undersigned.delivery.models import PrintJob
 from undersigned.openletters.models import OpenLetter
 from undersigned.organisations import access
 from undersigned.organisations.access import Action, User
+from undersigned.organisations.models import Organisation
 
 
 def may_use_dashboard(user: User) -> bool:
@@ -55,6 +56,19 @@ def managed_campaign_or_404(user: User, slug: str) -> Campaign:
     if campaign is None or not access.can(user, Action.RUN_CAMPAIGNS, campaign.organisation_id):
         raise Http404("No such campaign")
     return campaign
+
+
+def campaign_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations for which the user may create campaigns and open letters, by name."""
+    return access.scope(Organisation.objects.order_by("name", "pk"), user, Action.RUN_CAMPAIGNS, via="")
+
+
+def campaign_organisation_or_404(user: User, slug: str) -> Organisation:
+    """An organisation the user may create campaigns and open letters for; any other is a 404."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not access.can(user, Action.RUN_CAMPAIGNS, organisation.pk):
+        raise Http404("No such organisation")
+    return organisation
 
 
 def managed_print_job_or_404(user: User, job_id: int) -> PrintJob:

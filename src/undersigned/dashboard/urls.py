@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import moderation, open_letters, views
+from . import campaign_editor, moderation, open_letter_editor, open_letters, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -8,6 +8,15 @@ urlpatterns = [
     path("mail/", views.mailbox, name="mailbox"),
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/comments/<int:comment_id>/", moderation.act, name="moderation_act"),
+    # The editor (campaign_editor.py, open_letter_editor.py).
+    path("o/<slug:organisation>/campaigns/new/", campaign_editor.campaign_new, name="campaign_new"),
+    path("campaigns/<slug:slug>/edit/", campaign_editor.campaign_edit, name="campaign_edit"),
+    path("campaigns/<slug:slug>/status/", campaign_editor.campaign_status, name="campaign_status"),
+    path("campaigns/<slug:slug>/duplicate/", campaign_editor.campaign_duplicate, name="campaign_duplicate"),
+    path("o/<slug:organisation>/open-letters/new/", open_letter_editor.open_letter_new, name="open_letter_new"),
+    path("open-letters/<slug:slug>/edit/", open_letter_editor.open_letter_edit, name="open_letter_edit"),
+    path("open-letters/<slug:slug>/status/", open_letter_editor.open_letter_status, name="open_letter_status"),
+    path("open-letters/<slug:slug>/duplicate/", open_letter_editor.open_letter_duplicate, name="open_letter_duplicate"),
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
     path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
     path("print-jobs/<int:job_id>/", views.print_job, name="print_job"),

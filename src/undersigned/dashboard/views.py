@@ -39,6 +39,7 @@ from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
 if TYPE_CHECKING:
     pass
 from .permissions import (
+    campaign_organisations,
     dashboard_user_required,
     managed_campaign_or_404,
     managed_campaigns,
@@ -112,7 +113,9 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
     open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
-    context = {"campaigns": campaigns, "open_letters": open_letters}
+    # Where "New campaign" and "New open letter" can be made: one link per organisation.
+    organisations = list(campaign_organisations(request.user)[:MAX_CAMPAIGNS_LISTED])
+    context = {"campaigns": campaigns, "open_letters": open_letters, "organisations": organisations}
     if request.user.is_superuser:  # who runs the installation: are the task workers running?
         context["workers"] = heartbeats.workers_alive()
         context["oldest_due_email"] = delivery_queries.oldest_due_email()

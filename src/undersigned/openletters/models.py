@@ -29,6 +29,9 @@ class OpenLetterStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published, open for endorsement"
     CLOSED = "closed", "Closed"
+    # Gone from the lists; its pages answer 404 as a draft's do. Its versions and
+    # endorsements are kept.
+    ARCHIVED = "archived", "Archived"
 
 
 class OpenLetter(TimeStampedModel):

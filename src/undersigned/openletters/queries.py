@@ -10,20 +10,23 @@ from django.db.models import QuerySet
 
 from undersigned.campaigns.models import Recipient
 
-from .models import Endorsement, EndorsementCountry, OpenLetter, OpenLetterStatus, OpenLetterVersion
+from .models import Endorsement, EndorsementCountry, EndorsementStatus, OpenLetter, OpenLetterStatus, OpenLetterVersion
 
 PAGE_SIZE = 50
 FEATURED_LIMIT = 12
 SEARCH_MAX_CHARS = 100
+# The statuses whose letters have public pages; a draft or an archived letter is a 404
+# (its organisation's members see a draft's preview, never kept or shared).
+PAGE_STATUSES = (OpenLetterStatus.PUBLISHED, OpenLetterStatus.CLOSED)
 
 
 def letter_for_page(slug: str) -> OpenLetter | None:
-    """A published or closed letter with what its page shows; drafts have no page."""
+    """A published or closed letter with what its page shows; drafts and archived letters have no page."""
     return (
         OpenLetter.objects.select_related(
             "organisation", "current_version", "recipient_group", "letter_campaign", "discussion"
         )
-        .exclude(status=OpenLetterStatus.DRAFT)
+        .filter(status__in=PAGE_STATUSES)
         .filter(slug=slug, current_version__isnull=False)
         .first()
     )
@@ -115,7 +118,7 @@ def letter_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
     Workers keep the loaded letter while this row stays the same (``public/open_letter_cache.py``).
     Joins by primary key only; one row by the unique slug."""
     return (
-        OpenLetter.objects.exclude(status=OpenLetterStatus.DRAFT)
+        OpenLetter.objects.filter(status__in=PAGE_STATUSES)
         .filter(slug=slug, current_version__isnull=False)
         .order_by()
         .values_list(
@@ -137,3 +140,26 @@ def letter_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
             "discussion__comment_count",
         )
     )
+
+
+def draft_for_members(slug: str) -> OpenLetter | None:
+    """A letter without a public page (a draft, an archived one), for its organisation's members."""
+    return (
+        OpenLetter.objects.exclude(status__in=PAGE_STATUSES)
+        .select_related("organisation", "recipient_group", "letter_campaign")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def endorsed_version_count(letter: OpenLetter) -> int:
+    """Confirmed endorsements of the letter's current text: what the editor warns about.
+
+    A count, on the organisers' editor only (one index range of one version), never on
+    a public page.
+    """
+    if letter.current_version_id is None:
+        return 0
+    return Endorsement.objects.filter(
+        letter=letter, version_id=letter.current_version_id, status=EndorsementStatus.CONFIRMED
+    ).count()

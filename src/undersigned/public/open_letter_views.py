@@ -35,6 +35,7 @@ from undersigned.openletters.text import changes
 
 from . import open_letter_cache as letter_cache
 from .open_letter_forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
+from .views import draft_page, member_may_preview
 
 
 @lru_cache(maxsize=256)
@@ -74,10 +75,28 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "openletters/index.html", {"page": page})
 
 
+def _draft_letter_page(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = queries.draft_for_members(slug)
+    if letter is None or not member_may_preview(request, letter.organisation_id):
+        raise Http404("No such open letter")
+    context = {
+        "letter": letter,
+        "owner": letter,
+        "text_html": markdown_to_html(letter.text),
+        "addressees": queries.addressees(letter),
+        "editor_url": reverse("dashboard:open_letter_edit", args=[letter.slug]),
+    }
+    return draft_page(request, "openletters/draft.html", context)
+
+
 @require_GET
 @shared_page
 def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, stamp = _kept_letter_or_404(slug)
+    found = letter_cache.letter_and_stamp(slug)
+    if found is None:
+        # A draft is shown to its organisation's members only, at its real address.
+        return _draft_letter_page(request, slug)
+    letter, stamp = found
     version = letter.current_version
     if version is None:  # letter_for_page only returns letters with a version
         raise Http404("No such open letter")

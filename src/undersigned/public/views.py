@@ -31,6 +31,7 @@ from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
+from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
 from undersigned.delivery import digests, pdf_process
@@ -49,6 +50,8 @@ from undersigned.letters.personalisation import Personalised, personalise
 from undersigned.letters.queries import letter_from_link, text_for
 from undersigned.letters.uniqueness import own_words_percent
 from undersigned.openletters.queries import letter_for_page, public_letters
+from undersigned.organisations import access
+from undersigned.organisations.access import Action
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
@@ -108,10 +111,46 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", context)
 
 
+def draft_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A page without a public version (a draft, an archived campaign or open letter) for
+    its organisation's members: rendered for this visitor alone, never kept nor shared."""
+    owner = context["owner"]
+    context["may_edit"] = access.can(request.user, Action.RUN_CAMPAIGNS, owner.organisation_id)
+    response = render(request, template, {**context, "draft": True})
+    mark_personal(response)
+    return response
+
+
+def member_may_preview(request: HttpRequest, organisation_id: int) -> bool:
+    """Whether the visitor is a member (any role) of the organisation that owns a draft."""
+    return bool(request.user.is_authenticated and access.can(request.user, Action.VIEW, organisation_id))
+
+
+def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = campaign_queries.draft_for_members(slug)
+    if campaign is None or not member_may_preview(request, campaign.organisation_id):
+        raise Http404("No such campaign")
+    context = {
+        "campaign": campaign,
+        "owner": campaign,
+        "letters_sent_text": intcomma(campaign.letters_sent),
+        "letters_plural": pluralize(campaign.letters_sent),
+        "background_html": markdown_to_html(campaign.background),
+        "recipients": campaign_queries.campaign_recipients(campaign),
+        "now": timezone.now(),
+        "editor_url": reverse("dashboard:campaign_edit", args=[campaign.slug]),
+    }
+    return draft_page(request, "public/campaign.html", context)
+
+
 @require_GET
 @shared_page
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
-    view = _campaign_or_404(slug)
+    found = campaign_view(slug)
+    if found is None:
+        # A draft is shown to its organisation's members only, at its real address.
+        return _draft_campaign_page(request, slug)
+    view = found
     campaign, now = view.campaign, timezone.now()
     # What changes with the clock or the counter is part of the key, or filled in per request.
     countdown = timeuntil(campaign.deadline, now) if campaign.deadline and campaign.deadline > now else ""

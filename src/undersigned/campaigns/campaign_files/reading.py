@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django_countries import countries
 
-from undersigned.campaigns.placeholders import KNOWN, unknown_placeholders
+from undersigned.campaigns.placeholders import KNOWN, check_placeholders
 
 from . import limits
 from .lines import key_lines
@@ -343,14 +343,11 @@ class _Checker:
         subject = self.text(table, "letter", "subject", required=True)
         body = self.text(table, "letter", "body", required=True, multiline=True)
         for key, value in (("subject", subject), ("body", body)):
-            for name in unknown_placeholders(value):
-                # A higher cutoff than for keys: placeholders share long prefixes
-                # ("supporter."), which would make every typo look close to something.
-                close = difflib.get_close_matches(name, list(KNOWN), n=1, cutoff=0.8)
-                hint = f" (did you mean {{{{ {close[0]} }}}}?)" if close else ""
+            for unknown in check_placeholders(value):
+                hint = f" (did you mean {{{{ {unknown.suggestion} }}}}?)" if unknown.suggestion else ""
                 self.add(
                     f"letter.{key}",
-                    f"letter.{key} uses unknown placeholder {{{{ {name} }}}}{hint}; known: {', '.join(KNOWN)}",
+                    f"letter.{key} uses unknown placeholder {{{{ {unknown.name} }}}}{hint}; known: {', '.join(KNOWN)}",
                 )
         return LetterTemplateData(
             subject=subject,

@@ -69,7 +69,7 @@ OPEN_LETTER_KEYS = (
     "campaign",
     "authors",
 )
-OPEN_LETTER_STATUSES = ("draft", "published", "closed")
+OPEN_LETTER_STATUSES = ("draft", "published", "closed", "archived")
 CAMPAIGN_KEYS = (
     "slug",
     "title",

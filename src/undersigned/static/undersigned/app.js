@@ -32,8 +32,19 @@
       });
     });
   }
+  // The editor's sliders: the number beside the label follows the slider (without
+  // scripts it shows the value the page was made with).
+  function followRanges(root) {
+    root.querySelectorAll("output[data-range-for]").forEach(function (output) {
+      var range = document.getElementById(output.dataset.rangeFor);
+      if (!range || range.dataset.followed) { return; }
+      range.dataset.followed = "1";
+      range.addEventListener("input", function () { output.textContent = range.value; });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     setUp(document);
+    followRanges(document);
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
   });
