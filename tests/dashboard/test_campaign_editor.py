@@ -119,10 +119,10 @@ def test_create_preview_publish_and_the_public_page_shows_it(
     assert published.status_code == 302
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.LIVE
-    page = Client().get(public_url)
-    assert page.status_code == 200
-    assert "Light the Eastfield underpass" in page.content.decode()
-    assert "draft-banner" not in page.content.decode()
+    public = Client().get(public_url)
+    assert public.status_code == 200
+    assert "Light the Eastfield underpass" in public.content.decode()
+    assert "draft-banner" not in public.content.decode()
     assert "Light the Eastfield underpass" in Client().get(reverse("public:home")).content.decode()
 
 
@@ -216,13 +216,11 @@ def test_close_archive_and_duplicate(client_of: Client, organisation: Any, recip
     public_url = reverse("public:campaign", args=[campaign.slug])
 
     client_of.post(status_url, {"status": "closed"})
-    campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.CLOSED
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.CLOSED
     assert "not taking letters any more" in Client().get(public_url).content.decode()
 
     client_of.post(status_url, {"status": "archived"})
-    campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.ARCHIVED
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.ARCHIVED
     assert Client().get(public_url).status_code == 404
     assert "Keep the riverside path open" not in Client().get(reverse("public:home")).content.decode()
     archived = client_of.get(public_url)  # the team still sees it, marked
