@@ -170,6 +170,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "app_label": "campaigns",
         "content_type_id": 1,
         "url": "campaigns/campaign/",  # the admin's catch-all
+        "organisation": b.campaign.organisation.slug,  # the editor's "new campaign / open letter"
     }
     if param in ("object_id", "id"):
         return _admin_object_id(route, b)

@@ -308,7 +308,7 @@ def test_slug_status_and_percent_are_checked() -> None:
     assert problems(text) == [
         'line 2: campaign.slug "keep the path/open" may only contain letters, digits, hyphens and underscores, '
         'e.g. "keep-the-path-open"',
-        'line 14: campaign.status must be one of draft, live, closed, not "open"',
+        'line 14: campaign.status must be one of draft, live, closed, archived, not "open"',
         "line 15: campaign.min_uniqueness must be a whole number from 0 to 100",
         "line 16: campaign.posts_for_supporters must be true or false",
     ]

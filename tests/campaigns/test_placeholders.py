@@ -1,3 +1,4 @@
+from undersigned.campaigns import placeholders
 from undersigned.campaigns.placeholders import KNOWN, render, unknown_placeholders, values_for
 
 
@@ -23,3 +24,11 @@ def test_values_are_inserted_as_text_never_reinterpreted() -> None:
 
 def test_every_known_placeholder_has_a_description() -> None:
     assert all(KNOWN.values())
+
+
+def test_check_placeholders_names_each_unknown_once_with_its_likely_meaning() -> None:
+    text = "Dear {{ recipient.nme }}, {{ petition.number }} {{ recipient.nme }} {{ supporter.name }}"
+    assert placeholders.check_placeholders(text) == [
+        placeholders.UnknownPlaceholder("recipient.nme", "recipient.name"),
+        placeholders.UnknownPlaceholder("petition.number", ""),
+    ]

@@ -103,7 +103,7 @@ def test_bad_open_letter_file_lists_every_problem(organisation: Any) -> None:
     with pytest.raises(CampaignFileError) as caught:
         parse_any(bad)
     assert caught.value.messages == [
-        'line 6: open_letter.status must be one of draft, published, closed, not "live"',
+        'line 6: open_letter.status must be one of draft, published, closed, archived, not "live"',
         "line 8: unknown key open_letter.colour; known keys: slug, title, summary, text, status, published, "
         "deadline, tags, language, recipient_group, decision_date, campaign, authors",
     ]

@@ -100,6 +100,7 @@ class Site:
             "comment_id": self.comment.pk,
             "job_id": self.print_job.pk,
             "endorsement_id": self.endorsement.pk,
+            "organisation": self.campaign.organisation.slug,  # the editor's "new" pages
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from undersigned.core.models import log_action
 from undersigned.organisations.models import Organisation
@@ -422,11 +423,11 @@ def publish_problems(campaign: Campaign) -> list[str]:
     problems = []
     template = LetterTemplate.objects.filter(campaign=campaign).first()
     if template is None or not template.subject.strip() or not template.body.strip():
-        problems.append("The letter needs a subject and a text before the campaign can be published.")
+        problems.append(_("The letter needs a subject and a text before the campaign can be published."))
     elif not template.channels:
-        problems.append("Choose at least one way of sending before the campaign can be published.")
+        problems.append(_("Choose at least one way of sending before the campaign can be published."))
     if not CampaignRecipient.objects.filter(campaign=campaign).exists():
-        problems.append("Choose at least one recipient before the campaign can be published.")
+        problems.append(_("Choose at least one recipient before the campaign can be published."))
     return problems
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.core.models import log_action
@@ -160,7 +161,7 @@ def set_open_letter_status(*, letter: OpenLetter, status: OpenLetterStatus, acto
         if locked.status not in STATUS_MOVES[status]:
             raise ValueError(f"A {locked.status} open letter cannot become {status}")
         if status == OpenLetterStatus.PUBLISHED and not (locked.title.strip() and locked.text.strip()):
-            raise ValueError("An open letter needs a title and a text before it can be published.")
+            raise ValueError(_("An open letter needs a title and a text before it can be published."))
         before = locked.status
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
