@@ -618,6 +618,11 @@ RECIPIENT_GROUP_MEMBERS_MAX = 500
 CAMPAIGN_TAGS_MAX = 20  # also an open letter's
 LETTER_PROMPTS_MAX = 20
 OPEN_LETTER_AUTHORS_MAX = 50
+# Uploads in the workspace: a recipients CSV (an organisation's whole address book, far
+# above a group of 90) and a campaign file; a bigger upload is refused unread.
+RECIPIENT_CSV_MAX_BYTES = 1_000_000
+RECIPIENT_CSV_MAX_ROWS = 5_000
+CAMPAIGN_FILE_UPLOAD_MAX_BYTES = 1_000_000
 DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
 # Open letters: how long an endorsement waits for its email to be confirmed.
 ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)

@@ -23,6 +23,7 @@ from undersigned.delivery.models import PrintJob
 from undersigned.openletters.models import OpenLetter
 from undersigned.organisations import access
 from undersigned.organisations.access import Action, User
+from undersigned.organisations.models import Organisation
 
 
 def may_use_dashboard(user: User) -> bool:
@@ -86,3 +87,16 @@ def dashboard_user_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return personal_page(wrapped)
+
+
+def managed_organisation_or_404(user: User, slug: str) -> Organisation:
+    """An organisation whose campaigns (recipients, campaign files) the user runs; 404 for any other."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not access.can(user, Action.RUN_CAMPAIGNS, organisation.pk):
+        raise Http404("No such organisation")
+    return organisation
+
+
+def managed_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations whose campaigns the user runs, by name."""
+    return access.scope(Organisation.objects.order_by("name", "pk"), user, Action.RUN_CAMPAIGNS, via="")

@@ -43,6 +43,7 @@ from .permissions import (
     managed_campaign_or_404,
     managed_campaigns,
     managed_open_letters,
+    managed_organisations,
     managed_print_job_or_404,
 )
 
@@ -112,7 +113,11 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
     open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
-    context = {"campaigns": campaigns, "open_letters": open_letters}
+    context = {
+        "campaigns": campaigns,
+        "open_letters": open_letters,
+        "run_organisations": list(managed_organisations(request.user)[:MAX_CAMPAIGNS_LISTED]),
+    }
     if request.user.is_superuser:  # who runs the installation: are the task workers running?
         context["workers"] = heartbeats.workers_alive()
         context["oldest_due_email"] = delivery_queries.oldest_due_email()
