@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from tests.campaigns.test_commands import BAD, VALID
+from tests.campaigns.test_campaign_files import VALID
+from tests.campaigns.test_commands import BAD
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.campaign_files import dump
