@@ -162,6 +162,10 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "job_id": b.print_job.pk,
         "endorsement_id": b.endorsement.pk,
         "comment_id": b.comment.pk,
+        # The workspace's pages of an organisation (recipients, groups, campaign files).
+        "organisation": b.campaign.organisation.slug,
+        "recipient_id": b.campaign.recipients.first().pk,
+        "group_id": b.open_letter.recipient_group_id,
         "discussion_id": b.comment.discussion_id if private else b.draft_discussion.pk,
         # Capabilities (private letter links, emailed tokens) belong to whoever holds
         # them, not to an organisation: a wrong one must open nothing.
@@ -170,7 +174,6 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "app_label": "campaigns",
         "content_type_id": 1,
         "url": "campaigns/campaign/",  # the admin's catch-all
-        "organisation": b.campaign.organisation.slug,  # the editor's "new campaign / open letter"
     }
     if param in ("object_id", "id"):
         return _admin_object_id(route, b)

@@ -12,6 +12,7 @@ undersigned <django command>     any of Django's management commands (migrate, â
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -100,6 +101,9 @@ def demo(argv: Sequence[str]) -> None:
     os.environ.setdefault("UNDERSIGNED_BASE_URL", f"http://127.0.0.1:{args.port}")
     _django_setup()
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # What a command run beside the demo needs to act on its data and print its links
+    # (settings.DEMO_RECORD): the key is already in var/, the address is here.
+    settings.DEMO_RECORD.write_text(json.dumps({"base_url": settings.BASE_URL}) + "\n", encoding="utf-8")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo")
     from undersigned.core import static_build  # noqa: PLC0415 (needs the apps set up)

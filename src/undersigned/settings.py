@@ -65,7 +65,26 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     return raw.rstrip("/")
 
 
-DEMO_MODE = env_bool("UNDERSIGNED_DEMO", False)
+# `undersigned demo` records the address it serves at in VAR_DIR/demo.json. With that
+# record and no UNDERSIGNED_SECRET_KEY, a command run beside the demo (import, export,
+# print, …, in a second terminal) is in demo mode too: it reads the demo's key, database
+# and address instead of failing for want of a key and printing links to another port.
+# Only the demo writes the record, and a deployment sets its key, so neither changes.
+DEMO_RECORD = VAR_DIR / "demo.json"
+
+
+def _demo_record() -> dict[str, str]:
+    try:
+        record = json.loads(DEMO_RECORD.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        message = f"{DEMO_RECORD} cannot be read ({exc}); delete it and run `undersigned demo`."
+        raise ImproperlyConfigured(message) from None
+    return record if isinstance(record, dict) else {}
+
+
+DEMO_MODE = env_bool("UNDERSIGNED_DEMO", not os.environ.get("UNDERSIGNED_SECRET_KEY") and DEMO_RECORD.is_file())
 DEBUG = env_bool("UNDERSIGNED_DEBUG", False)
 
 
@@ -102,7 +121,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 
-BASE_URL = env_url("UNDERSIGNED_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+_DEMO_BASE_URL = str(_demo_record().get("base_url", "")) if DEMO_MODE else ""
+BASE_URL = env_url("UNDERSIGNED_BASE_URL", _DEMO_BASE_URL or "http://127.0.0.1:8000", schemes=("http", "https"))
 _base = urlsplit(BASE_URL)
 ALLOWED_HOSTS = [_base.hostname or "localhost", "127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
@@ -598,6 +618,11 @@ RECIPIENT_GROUP_MEMBERS_MAX = 500
 CAMPAIGN_TAGS_MAX = 20  # also an open letter's
 LETTER_PROMPTS_MAX = 20
 OPEN_LETTER_AUTHORS_MAX = 50
+# Uploads in the workspace: a recipients CSV (an organisation's whole address book, far
+# above a group of 90) and a campaign file; a bigger upload is refused unread.
+RECIPIENT_CSV_MAX_BYTES = 1_000_000
+RECIPIENT_CSV_MAX_ROWS = 5_000
+CAMPAIGN_FILE_UPLOAD_MAX_BYTES = 1_000_000
 DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
 # Open letters: how long an endorsement waits for its email to be confirmed.
 ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)

@@ -100,7 +100,9 @@ class Site:
             "comment_id": self.comment.pk,
             "job_id": self.print_job.pk,
             "endorsement_id": self.endorsement.pk,
-            "organisation": self.campaign.organisation.slug,  # the editor's "new" pages
+            "organisation": self.campaign.organisation.slug,
+            "recipient_id": self.campaign.recipients.first().pk,
+            "group_id": self.open_letter.recipient_group_id,
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),

@@ -99,3 +99,24 @@ def test_forms_we_did_not_write(client: Client, site: Site) -> None:
     admin = client.post(reverse("admin:login"), {"username": "organiser", "password": "wrong"})
     assert admin.status_code == 400
     assert "Please enter the correct username and password" in text(admin)
+
+
+def test_the_recipient_form(client: Client, site: Site) -> None:
+    client.force_login(site.organiser)
+    url = reverse("dashboard:recipient_new", args=[site.campaign.organisation.slug])
+    response = client.post(url, {"name": "Máire O’Dwyer", "email": "maire@", "country": "IE"})
+    assert response.status_code == 400
+    page = text(response)
+    assert 'value="Máire O’Dwyer"' in page
+    assert 'value="maire@"' in page
+    assert 'Error:</strong> email "maire@" is not a valid email address' in page
+
+
+def test_the_recipient_group_form(client: Client, site: Site) -> None:
+    client.force_login(site.organiser)
+    url = reverse("dashboard:recipient_groups", args=[site.campaign.organisation.slug])
+    response = client.post(url, {"name": "", "decision_date": "24 April"})
+    assert response.status_code == 400
+    page = text(response)
+    assert 'value="24 April"' in page
+    assert "Error:</strong> Enter a date such as 2027-04-24." in page

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -96,6 +97,19 @@ def collect_pages(client: Client, site: Site) -> dict[str, str]:
     for url, data in extra:
         if (text := _document(client.post(url, data))) is not None:
             pages[f"POST {url}"] = text
+    # The workspace's uploads: a CSV preview, a CSV with row errors, a campaign file refused.
+    org = site.campaign.organisation.slug
+    uploads = [
+        (reverse("dashboard:recipient_import", args=[org]), "r.csv", b"name,email\nJana,jana@example.cz\n"),
+        (reverse("dashboard:recipient_import", args=[org]), "e.csv", b"name,email,country\n,x@,gb\n"),
+        (reverse("dashboard:campaign_files", args=[org]), "c.toml", b"[campaign]\ntitel = 1\n"),
+    ]
+    for url, name, content in uploads:
+        response = client.post(url, {"file": SimpleUploadedFile(name, content)})
+        if (text := _document(response)) is not None:
+            pages[f"POST {url} {name}"] = text
+    recipient_form = reverse("dashboard:recipient_new", args=[org])
+    pages["POST the recipient form"] = client.post(recipient_form, {"name": "", "email": "x@"}).content.decode()
     reply = client.get(reverse("public:discussion", args=[site.discussion.pk]), {"reply": site.comment.pk})
     pages["GET the reply form"] = reply.content.decode()
     return pages

@@ -29,7 +29,7 @@ from undersigned.core.sanitising import markdown_to_html
 from undersigned.organisations.models import Organisation
 
 from .editor_forms import PLACEHOLDERS, CampaignForm, campaign_initial
-from .permissions import campaign_organisation_or_404, dashboard_user_required, managed_campaign_or_404
+from .permissions import dashboard_user_required, managed_campaign_or_404, managed_organisation_or_404
 
 # What each status button does, in the editor's words.
 STATUS_ACTIONS: dict[CampaignStatus, Any] = {
@@ -119,7 +119,7 @@ def _editor_url(campaign: Campaign) -> str:
 @require_http_methods(["GET", "POST"])
 @dashboard_user_required
 def campaign_new(request: HttpRequest, organisation: str) -> HttpResponse:
-    found = campaign_organisation_or_404(request.user, organisation)
+    found = managed_organisation_or_404(request.user, organisation)
     args = _forms_args(found.pk, [])
     if request.method != "POST":
         initial = {"language": "en", "min_uniqueness": 0, "channels": campaign_initial_channels()}

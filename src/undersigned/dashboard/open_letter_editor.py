@@ -27,10 +27,10 @@ from undersigned.organisations.models import Organisation
 
 from .editor_forms import OpenLetterForm, open_letter_initial
 from .permissions import (
-    campaign_organisation_or_404,
     dashboard_user_required,
     managed_campaigns,
     managed_open_letter_or_404,
+    managed_organisation_or_404,
 )
 
 STATUS_ACTIONS: dict[OpenLetterStatus, Any] = {
@@ -109,7 +109,7 @@ def _editor_url(letter: OpenLetter) -> str:
 @require_http_methods(["GET", "POST"])
 @dashboard_user_required
 def open_letter_new(request: HttpRequest, organisation: str) -> HttpResponse:
-    found = campaign_organisation_or_404(request.user, organisation)
+    found = managed_organisation_or_404(request.user, organisation)
     args = _forms_args(request.user, found.pk, [])
     if request.method != "POST":
         return _page(request, OpenLetterForm(initial={"language": "en"}, **args), organisation=found)

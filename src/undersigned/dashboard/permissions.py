@@ -58,19 +58,6 @@ def managed_campaign_or_404(user: User, slug: str) -> Campaign:
     return campaign
 
 
-def campaign_organisations(user: User) -> QuerySet[Organisation]:
-    """The organisations for which the user may create campaigns and open letters, by name."""
-    return access.scope(Organisation.objects.order_by("name", "pk"), user, Action.RUN_CAMPAIGNS, via="")
-
-
-def campaign_organisation_or_404(user: User, slug: str) -> Organisation:
-    """An organisation the user may create campaigns and open letters for; any other is a 404."""
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not access.can(user, Action.RUN_CAMPAIGNS, organisation.pk):
-        raise Http404("No such organisation")
-    return organisation
-
-
 def managed_print_job_or_404(user: User, job_id: int) -> PrintJob:
     job = PrintJob.objects.select_related("campaign", "open_letter", "requested_by").filter(pk=job_id).first()
     if job is None:
@@ -100,3 +87,16 @@ def dashboard_user_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return personal_page(wrapped)
+
+
+def managed_organisation_or_404(user: User, slug: str) -> Organisation:
+    """An organisation whose campaigns (recipients, campaign files) the user runs; 404 for any other."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not access.can(user, Action.RUN_CAMPAIGNS, organisation.pk):
+        raise Http404("No such organisation")
+    return organisation
+
+
+def managed_organisations(user: User) -> QuerySet[Organisation]:
+    """The organisations whose campaigns the user runs, by name."""
+    return access.scope(Organisation.objects.order_by("name", "pk"), user, Action.RUN_CAMPAIGNS, via="")

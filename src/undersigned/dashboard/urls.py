@@ -1,19 +1,37 @@
 from django.urls import path
 
-from . import campaign_editor, moderation, open_letter_editor, open_letters, views
+from . import campaign_editor, campaign_files, moderation, open_letter_editor, open_letters, recipients, views
 
 app_name = "dashboard"
+# An organisation's own pages (recipients, campaign files, new campaigns and open letters).
+_ORGANISATION = "organisations/<slug:organisation>/"
 urlpatterns = [
+    path(f"{_ORGANISATION}recipients/", recipients.recipient_list, name="recipients"),
+    path(f"{_ORGANISATION}recipients/new/", recipients.recipient_new, name="recipient_new"),
+    path(f"{_ORGANISATION}recipients/import/", recipients.recipient_import, name="recipient_import"),
+    path(f"{_ORGANISATION}recipients/import/apply/", recipients.recipient_import_apply, name="recipient_import_apply"),
+    path(f"{_ORGANISATION}recipients/<int:recipient_id>/", recipients.recipient_edit, name="recipient"),
+    path(f"{_ORGANISATION}recipients/<int:recipient_id>/delete/", recipients.recipient_delete, name="recipient_delete"),
+    path(
+        f"{_ORGANISATION}recipients/<int:recipient_id>/groups/",
+        recipients.recipient_add_to_group,
+        name="recipient_add_to_group",
+    ),
+    path(f"{_ORGANISATION}groups/", recipients.group_list, name="recipient_groups"),
+    path(f"{_ORGANISATION}groups/<int:group_id>/", recipients.group_page, name="recipient_group"),
+    path(f"{_ORGANISATION}campaign-files/", campaign_files.campaign_files, name="campaign_files"),
+    path("campaigns/<slug:slug>/file/", campaign_files.campaign_file, name="campaign_file"),
+    path("open-letters/<slug:slug>/file/", campaign_files.open_letter_file, name="open_letter_file"),
     path("", views.index, name="index"),
     path("mail/", views.mailbox, name="mailbox"),
     path("moderation/", moderation.queue, name="moderation"),
     path("moderation/comments/<int:comment_id>/", moderation.act, name="moderation_act"),
     # The editor (campaign_editor.py, open_letter_editor.py).
-    path("o/<slug:organisation>/campaigns/new/", campaign_editor.campaign_new, name="campaign_new"),
+    path(f"{_ORGANISATION}campaigns/new/", campaign_editor.campaign_new, name="campaign_new"),
     path("campaigns/<slug:slug>/edit/", campaign_editor.campaign_edit, name="campaign_edit"),
     path("campaigns/<slug:slug>/status/", campaign_editor.campaign_status, name="campaign_status"),
     path("campaigns/<slug:slug>/duplicate/", campaign_editor.campaign_duplicate, name="campaign_duplicate"),
-    path("o/<slug:organisation>/open-letters/new/", open_letter_editor.open_letter_new, name="open_letter_new"),
+    path(f"{_ORGANISATION}open-letters/new/", open_letter_editor.open_letter_new, name="open_letter_new"),
     path("open-letters/<slug:slug>/edit/", open_letter_editor.open_letter_edit, name="open_letter_edit"),
     path("open-letters/<slug:slug>/status/", open_letter_editor.open_letter_status, name="open_letter_status"),
     path("open-letters/<slug:slug>/duplicate/", open_letter_editor.open_letter_duplicate, name="open_letter_duplicate"),

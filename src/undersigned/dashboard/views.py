@@ -13,7 +13,6 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,15 +34,12 @@ from undersigned.delivery.models import PrintJob, PrintJobStatus
 from undersigned.organisations import access
 
 from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
-
-if TYPE_CHECKING:
-    pass
 from .permissions import (
-    campaign_organisations,
     dashboard_user_required,
     managed_campaign_or_404,
     managed_campaigns,
     managed_open_letters,
+    managed_organisations,
     managed_print_job_or_404,
 )
 
@@ -113,8 +109,8 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = list(managed_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED])
     open_letters = list(managed_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED])
-    # Where "New campaign" and "New open letter" can be made: one link per organisation.
-    organisations = list(campaign_organisations(request.user)[:MAX_CAMPAIGNS_LISTED])
+    # Where "New campaign", recipients and campaign files are: one set of links per organisation.
+    organisations = list(managed_organisations(request.user)[:MAX_CAMPAIGNS_LISTED])
     context = {"campaigns": campaigns, "open_letters": open_letters, "organisations": organisations}
     if request.user.is_superuser:  # who runs the installation: are the task workers running?
         context["workers"] = heartbeats.workers_alive()

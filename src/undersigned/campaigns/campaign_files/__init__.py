@@ -9,7 +9,7 @@ and, through django-countries, for country names.
 """
 
 from .limits import check_counts
-from .reading import parse, parse_any
+from .reading import check_recipient, parse, parse_any
 from .schema import (
     CHANNELS,
     KINDS,
@@ -34,6 +34,7 @@ __all__ = [
     "OpenLetterFile",
     "RecipientData",
     "check_counts",
+    "check_recipient",
     "dump",
     "parse",
     "parse_any",

@@ -86,6 +86,26 @@ def parse_any(text: str) -> CampaignFile | OpenLetterFile:
     return result
 
 
+def check_recipient(values: dict[str, Any]) -> tuple[RecipientData, list[tuple[str, str]]]:
+    """One recipient's values (keys as in ``[[recipients]]``) checked as a file's entry is.
+
+    Returns the recipient and its problems as ``(key, message)``, the key ``""`` for a
+    problem of the whole recipient. The workspace's forms and its CSV import use it, so a
+    recipient is valid by one rule however it comes in; messages name the key alone
+    (``email "x" is not a valid email address``).
+    """
+    # Checked as the first [[recipients]] entry (its limits are those of recipients.*),
+    # then that path taken out of the keys and messages.
+    path = "recipients[1]"
+    checker = _Checker("")
+    recipient = checker.recipient(values, path)
+    problems = []
+    for full, (_line, message) in zip(checker.paths, checker.problems, strict=True):
+        key = full.removeprefix(path).removeprefix(".")
+        problems.append((key, message.replace(f"{path}.", "").replace(path, "this recipient")))
+    return recipient, problems
+
+
 _TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
@@ -125,6 +145,7 @@ class _Checker:
     def __init__(self, text: str) -> None:
         self.lines = key_lines(text)
         self.problems: list[tuple[int | None, str]] = []
+        self.paths: list[str] = []  # the key path of each problem, for check_recipient
 
     def messages(self) -> list[str]:
         # Problems without a line (a missing table) come first, the rest in file order.
@@ -146,6 +167,7 @@ class _Checker:
 
     def add(self, path: str, message: str) -> None:
         self.problems.append((self.line_of(path), message))
+        self.paths.append(path)
 
     # Structure
 
