@@ -174,6 +174,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A connection lost outside the view (a session saved after it): 503, not 500 (core/db_faults.py).
+    "undersigned.core.db_faults.DatabaseFaultsEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -562,6 +564,9 @@ LOGGING = {
         "django.security.RequestDataTooBig": {"filters": _REDACT},
         "django.security.TooManyFieldsSent": {"filters": _REDACT},
         "django.security.TooManyFilesSent": {"filters": _REDACT},
+        # A web worker's own errors ("Error handling request /l/<link>/…", a response that
+        # failed while streaming): gunicorn's handlers are replaced by ours, which redact.
+        "gunicorn.error": {"handlers": ["console"], "propagate": False, "filters": _REDACT},
     },
 }
 

@@ -16,13 +16,17 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import DatabaseError, connection
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import database_url
 from tests.openletters.conftest import form_data
 from undersigned.campaigns import queries as campaign_queries
+from undersigned.core.db_faults import says_connection_lost
+from undersigned.delivery import services as delivery_services
+from undersigned.delivery.models import Delivery
 from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment
 from undersigned.letters import services as letter_services
@@ -164,3 +168,67 @@ def test_other_database_errors_are_not_hidden(client: Client, site: Site, monkey
     monkeypatch.setattr(campaign_queries, "public_campaigns", fail)
     client.raise_request_exception = False
     assert client.get(reverse("public:home")).status_code == 500
+
+
+def test_a_connection_that_drops_inside_a_transaction_still_answers_503(
+    client: Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two statements of one transaction: the rollback fails, Django drops the
+    connection and opens a new one as the block ends, so a probe afterwards finds a live
+    connection. The error itself says the connection was lost; the answer is still a 503."""
+
+    def record_in_two_statements(**kwargs: Any) -> Any:
+        with transaction.atomic():
+            Delivery.objects.count()
+            break_the_connection()
+            Delivery.objects.count()
+        raise AssertionError("the second statement must fail")  # pragma: no cover
+
+    monkeypatch.setattr(delivery_services, "record_delivery", record_in_two_statements)
+    recipient = site.campaign.recipients.first()
+    url = reverse("public:letter_send", args=[site.letter_link])
+    before = Delivery.objects.count()
+    response = client.post(url, {"recipient": str(recipient.pk), "channel": "email"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert '<button type="submit">Send again</button>' in response.content.decode()
+    assert Delivery.objects.count() == before
+
+
+def _two_statements_across_a_drop() -> None:
+    with transaction.atomic():
+        Delivery.objects.count()
+        break_the_connection()
+        Delivery.objects.count()
+
+
+def test_only_errors_about_the_connection_count_as_lost() -> None:
+    with pytest.raises(DatabaseError) as wrong_query, connection.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM no_such_table")
+    assert not says_connection_lost(wrong_query.value)
+    with pytest.raises(DatabaseError) as lost:
+        _two_statements_across_a_drop()
+    assert says_connection_lost(lost.value)
+
+
+@pytest.mark.urls("tests.web.fault_urls")
+def test_a_connection_lost_after_the_view_answers_503_not_500(
+    client: Client, site: Site, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The session is saved after the view has answered, outside its error handling."""
+    wrapper, calls = breaking_once(SessionStore.save)
+    monkeypatch.setattr(SessionStore, "save", wrapper)
+    client.raise_request_exception = False
+    caplog.set_level(logging.WARNING)
+    response = client.post("/test-remember/", {"note": "Ana’s note"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Cache-Control"] == "private, no-store"
+    shown = page(response)
+    assert '<input type="hidden" name="note" value="Ana’s note">' in shown
+    assert '<button type="submit">Send again</button>' in shown
+    assert "database connection lost during POST /test-remember/; answered 503" in caplog.text
+    assert len(calls) == 1
+    # The next request finds a working connection.
+    assert client.post("/test-remember/", {"note": "again"}).status_code == 200
+    assert client.get("/").status_code == 200

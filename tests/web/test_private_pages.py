@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 from typing import Any
 
 import pytest
 from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from undersigned.core import log_redaction
 from undersigned.core.log_redaction import REDACTED, RedactTokens, redact
@@ -149,6 +152,17 @@ def test_the_console_handler_redacts_other_loggers_too(settings: Any) -> None:
     record = logging.LogRecord("somewhere", logging.WARNING, __file__, 1, "slow page %s", ("/r/abcdefgh:sig/",), None)
     assert RedactTokens().filter(record)
     assert record.getMessage() == f"slow page /r/{REDACTED}/"
+
+
+def test_a_web_workers_own_errors_log_no_token(site: Site, settings: Any, capfd: Any) -> None:
+    """gunicorn sets its error log up first; Django's settings, loaded in the worker after, take it over."""
+    Logger(Config())  # the handlers gunicorn gives "gunicorn.error" in a worker
+    logging.config.dictConfig(settings.LOGGING)
+    path = reverse("public:letter_send", args=[site.letter_link])
+    logging.getLogger("gunicorn.error").error("Error handling request %s", path)
+    written = capfd.readouterr().err
+    assert "Error handling request /l/[redacted]/send/" in written
+    assert site.letter_link not in written
 
 
 PERSONAL = {

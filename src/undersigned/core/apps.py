@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core.signals import got_request_exception
 
 
 class CoreConfig(AppConfig):
     name = "undersigned.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from .db_faults import note_lost_connection  # noqa: PLC0415 (models must be loaded first)
+
+        got_request_exception.connect(note_lost_connection, dispatch_uid="undersigned.db_faults")

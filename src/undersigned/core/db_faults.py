@@ -3,7 +3,9 @@
 A PostgreSQL restart, a failover or a killed backend leaves each web worker with a
 dead connection; the next request on it failed with a bare 500. ``DatabaseFaultsMiddleware``
 sees the exception a view raised, and only when the connection behind it is really
-gone (a probe on the raw connection fails):
+gone: a probe on the raw connection fails, or the error itself says the connection was
+lost (when it dropped inside ``atomic()``, Django's failed rollback closes it and the
+block's end opens a new one, so a probe afterwards finds a live connection):
 
 - ``GET``/``HEAD`` change nothing, so the broken connection is closed and the view runs
   once more on a fresh one;
@@ -12,17 +14,26 @@ gone (a probe on the raw connection fails):
   ``form_again_when_unavailable`` shows its own form again with their values; any other
   gets a page that re-posts the fields as they were, with one button.
 
+The connection may also drop outside the view: in a middleware before it, or while a
+session is saved after it. Django turns such an error into a 500 itself, so
+``note_lost_connection`` (on ``got_request_exception``) marks the request, and
+``DatabaseFaultsEdgeMiddleware``, outside the sessions, puts a 503 in the 500's place:
+for a write, the page that re-posts what was typed.
+
 No traceback reaches the person; one WARNING line (path redacted, settings.LOGGING)
-reaches the log.
+reaches the log (and, for an error outside the view, Django's own ERROR line).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -51,11 +62,49 @@ def _dead(raw: Any) -> bool:
     return False
 
 
+# PostgreSQL's codes for a connection that is gone: class 08 (connection exception), and
+# the server shutting down or ending this backend (57P01–57P03).
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def says_connection_lost(exc: BaseException) -> bool:
+    """Whether the driver's error behind ``exc`` is about a connection that is gone
+    (not a wrong query, a constraint or a lock): psycopg's SQLSTATE or the state of its
+    connection when it raised, SQLite's closed database."""
+    for error in _chain(exc):
+        if isinstance(error, psycopg.Error):
+            if error.sqlstate is not None and error.sqlstate.startswith(_LOST_STATES):
+                return True
+            pgconn = error.pgconn
+            if pgconn is not None and pgconn.status == psycopg.pq.ConnStatus.BAD:
+                return True
+        if isinstance(error, sqlite3.ProgrammingError) and "closed database" in str(error):
+            return True
+    return False
+
+
 def lost_connections(exc: BaseException) -> list[str]:
-    """The aliases whose connection is gone, when ``exc`` is a database error; else none."""
+    """The aliases whose connection is gone, when ``exc`` is a database error; else none.
+
+    A connection that answers the probe is counted too when the error says it was lost:
+    it is the new one Django opened after dropping the old, and closing it costs nothing.
+    """
     if not isinstance(exc, DatabaseError):
         return []
-    return [conn.alias for conn in connections.all(initialized_only=True) if conn.connection and _dead(conn.connection)]
+    opened = [conn for conn in connections.all(initialized_only=True) if conn.connection]
+    dead = [conn.alias for conn in opened if _dead(conn.connection)]
+    if dead or not says_connection_lost(exc):
+        return dead
+    return [conn.alias for conn in opened] or [connections.all()[0].alias]
 
 
 def close_lost(aliases: list[str]) -> None:
@@ -88,6 +137,27 @@ def _repost_page(request: HttpRequest) -> HttpResponse:
     return render(request, "core/unavailable.html", context)
 
 
+def unavailable(request: HttpRequest, form_again: FormAgain | None, match: Any = None) -> HttpResponse:
+    """The 503 page: the view's own form again, or a page that re-posts what was sent, or a short apology."""
+    response: HttpResponse | None = None
+    if request.method == "POST" and form_again is not None and match is not None:
+        try:
+            response = form_again(request, *match.args, message=str(MESSAGE), **match.kwargs)
+        except DatabaseError:
+            close_lost(lost_connections(DatabaseError()))
+            response = None  # the database is still away: the page below needs none
+    if response is None and request.method == "POST":
+        response = _repost_page(request)
+    if response is None:
+        message = _("This page could not be shown just now. Please try again in a moment.")
+        context = {"fields": None, "message": message, "user": AnonymousUser()}
+        response = render(request, "core/unavailable.html", context)
+    response.status_code = 503
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    mark_personal(response)  # what was typed, or a page nobody should keep
+    return response
+
+
 class DatabaseFaultsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -110,26 +180,33 @@ class DatabaseFaultsMiddleware:
                 response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
             except DatabaseError as again:
                 close_lost(lost_connections(again))
-                return self.unavailable(request, None)
+                return unavailable(request, None)
             return response
         logger.warning("database connection lost during %s %s; answered 503", request.method, request.path)
-        return self.unavailable(request, getattr(match.func, "form_again_when_unavailable", None), match)
+        return unavailable(request, getattr(match.func, "form_again_when_unavailable", None), match)
 
-    def unavailable(self, request: HttpRequest, form_again: FormAgain | None, match: Any = None) -> HttpResponse:
-        response: HttpResponse | None = None
-        if request.method == "POST" and form_again is not None and match is not None:
-            try:
-                response = form_again(request, *match.args, message=str(MESSAGE), **match.kwargs)
-            except DatabaseError:
-                close_lost(lost_connections(DatabaseError()))
-                response = None  # the database is still away: the page below needs none
-        if response is None and request.method == "POST":
-            response = _repost_page(request)
-        if response is None:
-            message = _("This page could not be shown just now. Please try again in a moment.")
-            context = {"fields": None, "message": message, "user": AnonymousUser()}
-            response = render(request, "core/unavailable.html", context)
-        response.status_code = 503
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        mark_personal(response)  # what was typed, or a page nobody should keep
-        return response
+
+def note_lost_connection(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """On ``got_request_exception``: when the error being turned into a 500 is a lost
+    connection, close it and mark the request, for ``DatabaseFaultsEdgeMiddleware``."""
+    exception = sys.exception()
+    if request is None or exception is None:
+        return
+    lost = lost_connections(exception)
+    if lost:
+        close_lost(lost)
+        request._database_lost = True  # type: ignore[attr-defined]
+
+
+class DatabaseFaultsEdgeMiddleware:
+    """A 500 whose cause was a lost connection, outside the view, answered as a 503."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code != 500 or not getattr(request, "_database_lost", False):
+            return response
+        logger.warning("database connection lost during %s %s; answered 503", request.method, request.path)
+        return unavailable(request, None)
