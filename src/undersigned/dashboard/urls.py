@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import moderation, open_letters, views
+from . import moderation, open_letters, team, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -32,4 +32,30 @@ urlpatterns = [
         open_letters.feature_endorsement,
         name="endorsement_feature",
     ),
+]
+
+# The team and the organisation's settings (dashboard/team.py); an invitation's link.
+urlpatterns += [
+    path("organisations/", team.organisations, name="organisations"),
+    path("organisations/<slug:org_slug>/team/", team.team, name="team"),
+    path("organisations/<slug:org_slug>/team/invite/", team.invite, name="team_invite"),
+    path(
+        "organisations/<slug:org_slug>/team/invitations/<int:invitation_id>/resend/",
+        team.resend_invitation,
+        name="invitation_resend",
+    ),
+    path(
+        "organisations/<slug:org_slug>/team/invitations/<int:invitation_id>/revoke/",
+        team.revoke_invitation,
+        name="invitation_revoke",
+    ),
+    path("organisations/<slug:org_slug>/team/members/<int:membership_id>/role/", team.change_role, name="member_role"),
+    path(
+        "organisations/<slug:org_slug>/team/members/<int:membership_id>/remove/",
+        team.remove_member,
+        name="member_remove",
+    ),
+    path("organisations/<slug:org_slug>/settings/", team.organisation_settings, name="organisation_settings"),
+    path("two-factor/", team.two_factor_required, name="two_factor_required"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
 ]
