@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
@@ -20,8 +20,8 @@ from undersigned.organisations.models import Membership, Role
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 812}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
@@ -129,3 +129,13 @@ def test_the_sign_in_page_and_two_factor_pages_look_like_the_site(
     fits(page, PHONE["width"])
     assert_no_serious_violations(page)
     page.screenshot(path=str(SCREENSHOTS / "sign-in-phone.png"), full_page=True)
+
+    account = organiser_page(viewport=PHONE, bypass_csp=True)
+    account.goto("/accounts/2fa/")
+    expect(account.get_by_role("navigation", name="Dashboard")).to_be_visible()
+    expect(account.get_by_role("navigation", name="Your account")).to_be_visible()
+    fits(account, PHONE["width"])
+    assert_no_serious_violations(account)
+    account.screenshot(path=str(SCREENSHOTS / "two-factor-phone.png"), full_page=True)
+    account.set_viewport_size(DESKTOP)
+    account.screenshot(path=str(SCREENSHOTS / "two-factor-desktop.png"), full_page=True)
