@@ -33,6 +33,7 @@ from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
 from undersigned.openletters.services import endorsing
+from undersigned.organisations import services as organisation_services
 from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -47,13 +48,22 @@ PUBLIC = {
     "openletters:index",
     "core:pow_challenge",
     "core:favicon",
-    "admin:login",  # the sign-in page (organisers sign in here for the dashboard)
+    "admin:login",  # the operators' sign-in page (organisers sign in at /accounts/login/)
     "admin:logout",  # Django's admin sends a non-operator back to the admin's index: 403
 }
 # allauth's account pages: about the visitor's own account, never an organisation's.
 PUBLIC_ROUTE_PREFIXES = ("accounts/",)
 # What a moderator of B may use of B's pages: the rest of the dashboard is for organisers.
-MODERATOR_MAY = {"dashboard:index", "dashboard:moderation", "dashboard:moderation_act", "dashboard:mailbox"}
+# Every member sees their own organisation's team (only owners change it).
+MODERATOR_MAY = {
+    "dashboard:index",
+    "dashboard:moderation",
+    "dashboard:moderation_act",
+    "dashboard:mailbox",
+    "dashboard:organisations",
+    "dashboard:team",
+    "dashboard:two_factor_required",
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class OrganisationB:
     print_job: Any
     letter: Any
     owner: Any
+    invitation: Any
 
 
 @pytest.fixture
@@ -120,6 +131,10 @@ def b() -> OrganisationB:
         submission_key=uuid.uuid4(),
     )
     job = PrintJob.objects.create(campaign=campaign, total=1)
+    owner = MembershipFactory(organisation=organisation, user=UserFactory(username="b-owner"), role=Role.OWNER).user
+    invitation = organisation_services.invite(
+        organisation=organisation, email="b-invitee@example.org", role=Role.ORGANISER, actor=owner
+    ).invitation
     return OrganisationB(
         campaign=campaign,
         draft_campaign=draft,
@@ -130,7 +145,8 @@ def b() -> OrganisationB:
         draft_discussion=discussion_services.discussion_for(draft),
         print_job=job,
         letter=letter,
-        owner=MembershipFactory(organisation=organisation, user=UserFactory(username="b-owner"), role=Role.OWNER).user,
+        owner=owner,
+        invitation=invitation,
     )
 
 
@@ -166,6 +182,9 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "organisation": b.campaign.organisation.slug,
         "recipient_id": b.campaign.recipients.first().pk,
         "group_id": b.open_letter.recipient_group_id,
+        # The team pages.
+        "membership_id": b.owner.memberships.get().pk,
+        "invitation_id": b.invitation.pk,
         "discussion_id": b.comment.discussion_id if private else b.draft_discussion.pk,
         # Capabilities (private letter links, emailed tokens) belong to whoever holds
         # them, not to an organisation: a wrong one must open nothing.
@@ -212,7 +231,7 @@ def _database() -> dict[str, list[dict[str, Any]]]:
 
 
 # What shows an object of B on a page: its names, slugs and people.
-B_MARKERS = ("Organisation B", "b-live-campaign", "b-draft", "walkers-for-resolution-7", "Máire", "Jana")
+B_MARKERS = ("Organisation B", "b-live-campaign", "b-draft", "walkers-for-resolution-7", "Máire", "Jana", "b-invitee")
 
 
 def _refusals(client: Client, walked: list[tuple[Route, str]], *, anonymous: bool = False) -> list[str]:

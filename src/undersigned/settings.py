@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.socialaccount",
     "undersigned.core",
     "undersigned.organisations",
@@ -442,10 +443,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Organisers sign in through the admin's login page; supporters who want an account
-# (e.g. to comment without confirming their email each time) use django-allauth.
-LOGIN_URL = "admin:login"
+# Everyone signs in at allauth's account pages (/accounts/login/): organisers for the
+# dashboard, supporters who want an account (e.g. to comment without confirming their
+# email each time). After signing in, members land on the dashboard, others on the home
+# page, unless they came from somewhere (?next=); see dashboard/accounts.py.
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "undersigned.dashboard.accounts.AccountAdapter"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -458,6 +462,10 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Undersigned: "
 # allauth keeps its own rate limits in the cache; ours (core.abuse) cover our forms.
+# Two-factor (allauth.mfa): an authenticator app (TOTP) with recovery codes; an
+# organisation's owner may require it of every member (organisations.access).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Undersigned"
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 

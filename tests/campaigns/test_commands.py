@@ -169,7 +169,7 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
         'Created campaign "A bus to every trailhead": http://testserver/c/a-bus-to-every-trailhead/\n'
         'Created open letter "Walkers for Resolution 7: an open letter to our member associations": '
         "http://testserver/open-letters/walkers-for-resolution-7/\n"
-        f"Organiser login: organiser / {password} at http://testserver/admin/\n"
+        f"Organiser login: organiser@open-footpaths.example / {password} at http://testserver/accounts/login/\n"
     )
     assert len(password) >= 16
     assert oct(password_file.stat().st_mode & 0o777) == "0o600"
@@ -192,7 +192,7 @@ def test_load_demo_twice_keeps_data_and_login(settings: Any, tmp_path: Path) -> 
         'Kept campaign "A bus to every trailhead": http://testserver/c/a-bus-to-every-trailhead/\n'
         'Kept open letter "Walkers for Resolution 7: an open letter to our member associations": '
         "http://testserver/open-letters/walkers-for-resolution-7/\n"
-        f"Organiser login: organiser / {password} at http://testserver/admin/\n"
+        f"Organiser login: organiser@open-footpaths.example / {password} at http://testserver/accounts/login/\n"
     )
     assert Campaign.objects.get(slug="wendmouth-riverside-path").title == "Keep our riverside path open"
     assert Organisation.objects.count() == 1
@@ -229,7 +229,10 @@ def test_load_demo_reuses_a_kept_password_for_a_new_database(settings: Any, tmp_
     settings.VAR_DIR.mkdir()
     (settings.VAR_DIR / "demo_login").write_text("kept-from-an-earlier-demo\n")
     out, _ = run("load_demo")
-    assert out.splitlines()[-1] == "Organiser login: organiser / kept-from-an-earlier-demo at http://testserver/admin/"
+    assert (
+        out.splitlines()[-1]
+        == "Organiser login: organiser@open-footpaths.example / kept-from-an-earlier-demo at http://testserver/accounts/login/"
+    )
 
 
 # --- Through the real command line ------------------------------------------------------

@@ -29,6 +29,9 @@ from undersigned.letters.links import sign_token
 from undersigned.openletters import links as letter_links
 from undersigned.openletters.models import Endorsement
 from undersigned.openletters.services import endorsing
+from undersigned.organisations import links as organisation_links
+from undersigned.organisations import services as organisation_services
+from undersigned.organisations.models import Invitation
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Site:
     comment: Comment
     unconfirmed: Comment
     print_job: PrintJob
+    invitation: Invitation
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -87,6 +91,7 @@ class Site:
             "openletters:withdraw": letter_links.withdraw_token(self.endorsement.pk, self.endorsement.withdraw_secret),
             "public:comment_confirm": comment_links.confirm_token(self.unconfirmed.pk),
             "public:comment_unsubscribe": comment_links.unsubscribe_token(self.comment.pk),
+            "dashboard:invitation": organisation_links.invitation_token(self.invitation.pk, self.invitation.nonce),
         }
 
     def kwargs_for(self, route: Route) -> dict[str, Any]:
@@ -103,6 +108,8 @@ class Site:
             "organisation": self.campaign.organisation.slug,
             "recipient_id": self.campaign.recipients.first().pk,
             "group_id": self.open_letter.recipient_group_id,
+            "membership_id": self.organiser.memberships.get().pk,
+            "invitation_id": self.invitation.pk,
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),
@@ -158,6 +165,9 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
     assert comment.status == CommentStatus.PUBLISHED, comment.status
     assert unconfirmed.status == CommentStatus.UNCONFIRMED, unconfirmed.status
     print_job = PrintJob.objects.create(campaign=campaign, paper="a4", total=4, done=2, status="running")
+    invitation = organisation_services.invite(
+        organisation=organisation, email="new.organiser@example.org", role="organiser", actor=organiser
+    ).invitation
     return Site(
         organiser=organiser,
         campaign=campaign,
@@ -170,4 +180,5 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         comment=comment,
         unconfirmed=unconfirmed,
         print_job=print_job,
+        invitation=invitation,
     )

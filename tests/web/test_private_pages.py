@@ -66,6 +66,7 @@ def test_the_walk_finds_every_private_link() -> None:
         "openletters:withdraw",
         "account_confirm_email",
         "account_reset_password_from_key",
+        "dashboard:invitation",
     } <= names
     # Public ids (slugs, numbers) are not secrets.
     assert "public:campaign" not in names
@@ -174,6 +175,7 @@ PERSONAL = {
     "public:comment_unsubscribe",
     "openletters:confirm",
     "openletters:withdraw",
+    "dashboard:invitation",  # the invited address
 }
 
 

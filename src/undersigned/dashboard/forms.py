@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.openletters.services.moderation import HideReason
+from undersigned.organisations.models import Role
 
 PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
 
@@ -49,3 +54,84 @@ class HideEndorsementForm(forms.Form):
     """Hiding an endorsement: the reason is one of a fixed list, so the audit log never holds free text."""
 
     reason = forms.ChoiceField(label="Reason", choices=HideReason.CHOICES)
+
+
+# --- The team --------------------------------------------------------------------------------
+
+ROLE_CHOICES = [(str(role), role.label) for role in Role]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the email address to send the invitation to."),
+            "invalid": _("Enter an email address like name@example.org."),
+            "max_length": _("An email address has at most 254 characters."),
+        },
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=ROLE_CHOICES,
+        initial=str(Role.ORGANISER),
+        error_messages={"required": _("Choose a role."), "invalid_choice": _("Choose one of the roles listed.")},
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=ROLE_CHOICES,
+        error_messages={"required": _("Choose a role."), "invalid_choice": _("Choose one of the roles listed.")},
+    )
+
+
+class OrganisationSettingsForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        label=_("Require two-factor sign-in of every member"),
+        required=False,
+        help_text=_(
+            "Members then sign in with a code from an authenticator app as well as their password. "
+            "Whoever has not set it up is asked to do so before they can do anything for the organisation."
+        ),
+    )
+
+
+class NewAccountForm(forms.Form):
+    """The password of an account made through an invitation (the address comes from the invitation)."""
+
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Choose a password."), "max_length": _("Use at most 128 characters.")},
+    )
+    password2 = forms.CharField(
+        label=_("The password again"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "required": _("Type the password a second time."),
+            "max_length": _("Use at most 128 characters."),
+        },
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password1(self) -> str:
+        password = str(self.cleaned_data["password1"])
+        candidate = get_user_model()(username=self.email.split("@", 1)[0], email=self.email)
+        password_validation.validate_password(password, candidate)
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ: type the same password twice."))
+        return cleaned

@@ -1,5 +1,10 @@
 """The organiser pages' side of access: sign-in, and objects found only where the user may act.
 
+Members of an organisation and the platform's operators use the dashboard; a staff flag
+alone opens nothing (the admin is for operators, ``organisations.admin_site``). A
+member of an organisation that requires two-factor sign-in who has not set it up is
+sent to do that first, from every dashboard page.
+
 What each role may do is decided in ``organisations.access``; this module only turns
 its answers into HTTP. An object of an organisation the user may not act for does not
 exist here (404), so nobody learns which campaigns, print jobs or files another
@@ -15,7 +20,8 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.urls import reverse
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.http import personal_page
@@ -23,13 +29,34 @@ from undersigned.delivery.models import PrintJob
 from undersigned.openletters.models import OpenLetter
 from undersigned.organisations import access
 from undersigned.organisations.access import Action, User
-from undersigned.organisations.models import Organisation
+from undersigned.organisations.models import Invitation, Membership, Organisation
 
 
 def may_use_dashboard(user: User) -> bool:
-    """Members of an organisation and operators. Staff accounts (who sign in through the
-    admin's page) get in too, and see nothing of an organisation they are not a member of."""
-    return bool(user.is_active and (getattr(user, "is_staff", False) or access.is_member(user)))
+    """Members of an organisation and operators; nobody else (a staff flag alone is not enough)."""
+    return access.is_member(user)
+
+
+def organisation_or_404(user: User, slug: str, action: Action = Action.VIEW) -> Organisation:
+    """An organisation for which the user may do ``action``; any other is a 404."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None or not access.can(user, action, organisation.pk):
+        raise Http404("No such organisation")
+    return organisation
+
+
+def member_or_404(organisation: Organisation, membership_id: int) -> Membership:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id, organisation=organisation).first()
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
+def invitation_or_404(organisation: Organisation, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.filter(pk=invitation_id, organisation=organisation).first()
+    if invitation is None:
+        raise Http404("No such invitation")
+    return invitation
 
 
 def managed_open_letters(user: User) -> QuerySet[OpenLetter]:
@@ -73,7 +100,8 @@ View = Callable[..., HttpResponseBase]
 
 def dashboard_user_required(view: View) -> View:
     """Sends visitors who are not signed in to the sign-in page; refuses signed-in people
-    who are not staff (403), instead of asking them to sign in again.
+    who are not members (403), instead of asking them to sign in again; sends members
+    whose organisation requires two-factor sign-in to set it up first.
 
     Every dashboard page shows supporters' data, so each answer is marked personal.
     """
@@ -84,6 +112,8 @@ def dashboard_user_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if not may_use_dashboard(request.user):
             raise PermissionDenied("Only organisers can use the dashboard.")
+        if access.organisations_missing_two_factor(request.user):
+            return HttpResponseRedirect(reverse("dashboard:two_factor_required"))
         return view(request, *args, **kwargs)
 
     return personal_page(wrapped)
@@ -91,10 +121,7 @@ def dashboard_user_required(view: View) -> View:
 
 def managed_organisation_or_404(user: User, slug: str) -> Organisation:
     """An organisation whose campaigns (recipients, campaign files) the user runs; 404 for any other."""
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not access.can(user, Action.RUN_CAMPAIGNS, organisation.pk):
-        raise Http404("No such organisation")
-    return organisation
+    return organisation_or_404(user, slug, Action.RUN_CAMPAIGNS)
 
 
 def managed_organisations(user: User) -> QuerySet[Organisation]:

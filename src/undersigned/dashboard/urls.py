@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_editor, campaign_files, moderation, open_letter_editor, open_letters, recipients, views
+from . import campaign_editor, campaign_files, moderation, open_letter_editor, open_letters, recipients, team, views
 
 app_name = "dashboard"
 # An organisation's own pages (recipients, campaign files, new campaigns and open letters).
@@ -59,4 +59,30 @@ urlpatterns = [
         open_letters.feature_endorsement,
         name="endorsement_feature",
     ),
+]
+
+# The team and the organisation's settings (dashboard/team.py); an invitation's link.
+urlpatterns += [
+    path("organisations/", team.organisations, name="organisations"),
+    path(f"{_ORGANISATION}team/", team.team, name="team"),
+    path(f"{_ORGANISATION}team/invite/", team.invite, name="team_invite"),
+    path(
+        f"{_ORGANISATION}team/invitations/<int:invitation_id>/resend/",
+        team.resend_invitation,
+        name="invitation_resend",
+    ),
+    path(
+        f"{_ORGANISATION}team/invitations/<int:invitation_id>/revoke/",
+        team.revoke_invitation,
+        name="invitation_revoke",
+    ),
+    path(f"{_ORGANISATION}team/members/<int:membership_id>/role/", team.change_role, name="member_role"),
+    path(
+        f"{_ORGANISATION}team/members/<int:membership_id>/remove/",
+        team.remove_member,
+        name="member_remove",
+    ),
+    path(f"{_ORGANISATION}settings/", team.organisation_settings, name="organisation_settings"),
+    path("two-factor/", team.two_factor_required, name="two_factor_required"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
 ]

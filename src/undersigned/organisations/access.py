@@ -8,6 +8,11 @@ below (the workspace's team page shows it to owners). Platform operators
 anything: an anonymous visitor, an inactive account, a staff flag without a
 membership.
 
+An organisation may require two-factor sign-in (``Organisation.require_two_factor``):
+then a member without a TOTP authenticator may do nothing for it, whatever their role,
+until they set one up (the dashboard sends them to do so,
+``organisations_missing_two_factor``).
+
 Two shapes of answer: ``can(user, action, organisation_id)`` for one object, and
 ``scope(queryset, user, action, via=...)`` for lists, which filters any queryset by the
 path from its model to the organisation (``"organisation"``, ``"campaign__organisation"``
@@ -19,11 +24,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, Role
+from .models import Membership, Organisation, Role
 
 type User = AbstractBaseUser | AnonymousUser
 
@@ -79,15 +85,30 @@ def is_member(user: User) -> bool:
     return Membership.objects.filter(user_id=user.pk).exists()
 
 
+def has_two_factor(user: User) -> bool:
+    """Whether the user signs in with an authenticator app (allauth.mfa's TOTP)."""
+    if user.pk is None:
+        return False
+    return bool(Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists())
+
+
+def _two_factor_met() -> Q:
+    """Memberships whose organisation does not require two-factor, or whose user has it."""
+    has_totp = Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP))
+    return Q(organisation__require_two_factor=False) | Q(has_totp)
+
+
 def can(user: User, action: Action, organisation_id: int | None) -> bool:
     """Whether ``user`` may do ``action`` for the organisation ``organisation_id``."""
     if is_operator(user):
         return True
     if organisation_id is None or not user.is_active or user.pk is None:
         return False
-    return Membership.objects.filter(
-        user_id=user.pk, organisation_id=organisation_id, role__in=roles_that(action)
-    ).exists()
+    return (
+        Membership.objects.filter(user_id=user.pk, organisation_id=organisation_id, role__in=roles_that(action))
+        .filter(_two_factor_met())
+        .exists()
+    )
 
 
 def organisation_ids(user: User, action: Action) -> list[int] | None:
@@ -98,9 +119,17 @@ def organisation_ids(user: User, action: Action) -> list[int] | None:
         return []
     return list(
         Membership.objects.filter(user_id=user.pk, role__in=roles_that(action))
+        .filter(_two_factor_met())
         .order_by("organisation_id")
         .values_list("organisation_id", flat=True)
     )
+
+
+def organisations_missing_two_factor(user: User) -> list[Organisation]:
+    """The organisations of which ``user`` is a member that require two-factor they haven't set up."""
+    if is_operator(user) or not user.is_active or user.pk is None or has_two_factor(user):
+        return []
+    return list(Organisation.objects.filter(memberships__user_id=user.pk, require_two_factor=True).order_by("name"))
 
 
 def scope[M: Model](queryset: QuerySet[M, Any], user: User, action: Action, *, via: str) -> QuerySet[M, Any]:
@@ -115,4 +144,8 @@ def scope[M: Model](queryset: QuerySet[M, Any], user: User, action: Action, *, v
     if not user.is_active or user.pk is None:
         return queryset.none()
     path = f"{via}__memberships" if via else "memberships"  # via="" for organisations themselves
-    return queryset.filter(**{f"{path}__user_id": user.pk, f"{path}__role__in": roles_that(action)})
+    # One filter() call: the role and the two-factor rule are about the same membership.
+    conditions: dict[str, Any] = {f"{path}__user_id": user.pk, f"{path}__role__in": roles_that(action)}
+    if not has_two_factor(user):
+        conditions[f"{path}__organisation__require_two_factor"] = False
+    return queryset.filter(**conditions)

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -85,7 +86,7 @@ class Command(BaseCommand):
     def organiser_login(self, organisation: Organisation) -> str:
         """Make sure the organiser login exists and return the line that tells people how to use it."""
         username = demo.ORGANISER_USERNAME
-        where = f"{settings.BASE_URL}/admin/"
+        where = settings.BASE_URL + reverse("account_login")
         path = settings.VAR_DIR / "demo_login"
         password = _read_password(path)
         user_model = get_user_model()
@@ -97,6 +98,11 @@ class Command(BaseCommand):
                 username=username, email="organiser@open-footpaths.example", password=password
             )
             log_action("user.created", user)
+        # Organisers sign in with their address at the account pages, which ask for a verified one.
+        if user.email:
+            EmailAddress.objects.get_or_create(
+                user=user, email=user.email.lower(), defaults={"verified": True, "primary": True}
+            )
         membership, created = Membership.objects.get_or_create(
             organisation=organisation, user=user, defaults={"role": Role.OWNER}
         )
@@ -108,7 +114,7 @@ class Command(BaseCommand):
             return (
                 f"Organiser login: {username} (password unchanged; set one with: undersigned changepassword {username})"
             )
-        return f"Organiser login: {username} / {password} at {where}"
+        return f"Organiser login: {user.email or username} / {password} at {where}"
 
 
 def _demo_comments(campaign: Campaign) -> None:
