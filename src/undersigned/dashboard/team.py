@@ -219,7 +219,7 @@ def organisation_settings(request: HttpRequest, organisation: str) -> HttpRespon
                 messages.success(request, _("The settings are saved."))
             return HttpResponseRedirect(reverse("dashboard:organisation_settings", args=[org.slug]))
     status = 400 if form.errors else 200
-    context = {"org": org, "form": form, "has_two_factor": access.has_two_factor(request.user)}
+    context = {"organisation": org, "form": form, "has_two_factor": access.has_two_factor(request.user)}
     return render(request, "dashboard/organisation_settings.html", context, status=status)
 
 
