@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
+from undersigned.core.csv_export import csv_filename, streamed_csv
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
@@ -110,10 +111,8 @@ def hand_in_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     recipient = _recipient(letter, request.GET.get("recipient"))
     hand_in.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
     who = f"-{recipient.pk}" if recipient else ""
-    response = StreamingHttpResponse(handin.csv_rows(handin.Pack(letter, recipient)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{letter.slug}{who}-endorsers.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    filename = csv_filename(f"{letter.slug}{who}", "endorsers", timezone.localdate())
+    return streamed_csv(handin.csv_rows(handin.Pack(letter, recipient)), filename)
 
 
 def _endorsement_of(letter: OpenLetter, endorsement_id: int) -> Endorsement:
