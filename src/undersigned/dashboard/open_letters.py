@@ -20,6 +20,7 @@ from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 from undersigned.openletters.services import hand_in, moderation
+from undersigned.openletters.text import fold
 
 from .forms import HideEndorsementForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
@@ -55,8 +56,9 @@ def _open_letter_page(
     rows = Endorsement.objects.filter(letter=letter)
     rows = rows.filter(hidden=True) if view == "hidden" else rows.filter(status=view, hidden=False)
     search = request.GET.get("q", "").strip()[:100]
-    if search:
-        rows = rows.filter(search_text__contains=search.casefold())
+    folded = fold(search)
+    if folded:
+        rows = rows.filter(search_text__contains=folded)
     before = request.GET.get("before", "")
     if before.isdigit() and len(before) < 19:
         rows = rows.filter(id__lt=int(before))

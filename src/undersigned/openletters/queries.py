@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from undersigned.campaigns.models import Recipient
 
 from .models import Endorsement, EndorsementCountry, OpenLetter, OpenLetterStatus, OpenLetterVersion
+from .text import fold
 
 PAGE_SIZE = 50
 FEATURED_LIMIT = 12
@@ -64,13 +65,15 @@ def public_endorsers(
 
     Never counts: the page asks for one row more than it shows to know whether there is
     a next page. The search matches any part of the name, the organisation or who signs
-    for one (PostgreSQL answers it from a trigram index).
+    for one, both sides folded by ``text.fold`` (case, accents, apostrophes, punctuation;
+    PostgreSQL answers it from a trigram index). A search of only punctuation is none.
     """
     rows = Endorsement.objects.filter(letter=letter, is_listed=True)
     if country:
         rows = rows.filter(country=country)
-    if search:
-        rows = rows.filter(search_text__contains=search.casefold()[:SEARCH_MAX_CHARS])
+    folded = fold(search[:SEARCH_MAX_CHARS])
+    if folded:
+        rows = rows.filter(search_text__contains=folded)
     if before is not None:
         rows = rows.filter(id__lt=before)
     found = list(
