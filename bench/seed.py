@@ -238,7 +238,7 @@ def endorsements(slug: str, count: int) -> dict[str, object]:
         "SELECT %s, %s, %s, 'person', 'Bench Endorser ' || i, 'Member', 'Walking Club ' || (i %% 997), "
         f"{country}, '', '', '', 'bench-endorser-' || i || '@example.net', "
         "'bench-endorser-' || i || '@example.net', TRUE, FALSE, 'confirmed', TRUE, FALSE, '', FALSE, "
-        "'bench endorser ' || i || ' walking club ' || (i %% 997), %s, %s, '', NULL, NULL, NULL, "
+        "'benchendorser' || i || ' walkingclub' || (i %% 997), %s, %s, '', NULL, NULL, NULL, "
         f"substr({rand}, 1, 32), %s, NULL, '' FROM {series}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())

@@ -96,7 +96,9 @@ def test_an_invited_owner_runs_a_campaign_from_start_to_a_supporters_letter(
 
     # Nobody but the team sees the draft.
     visitor = new_context(viewport=PHONE).new_page()
-    assert visitor.goto(f"/c/{campaign.slug}/").status == 404
+    answer = visitor.goto(f"/c/{campaign.slug}/")
+    assert answer is not None
+    assert answer.status == 404
     owner.get_by_role("link", name="Open its page as your team sees it").click()
     expect(owner.get_by_test_id("draft-banner")).to_contain_text("Draft — only your team can see this.")
     fits(owner)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from undersigned.campaigns.models import Recipient
@@ -22,7 +23,7 @@ from undersigned.core.models import ActionLog
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin
 from undersigned.openletters.models import Endorsement, OpenLetter
-from undersigned.openletters.services import endorsing, moderation
+from undersigned.openletters.services import endorsing, moderation, versions
 
 
 def _pdf_text(data: bytes, tmp_path: Path) -> str:
@@ -161,7 +162,8 @@ def test_csv_is_safe_against_formulas(client: Client, endorsed: OpenLetter, orga
     client.force_login(organiser)
     response = client.get(reverse("dashboard:hand_in_csv", args=[endorsed.slug]))
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith(f'attachment; filename="{endorsed.slug}-endorsers-20')
     body = response.getvalue().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == list(handin.CSV_COLUMNS)
@@ -191,12 +193,64 @@ def test_strangers_get_no_pack(client: Client, endorsed: OpenLetter, stranger: A
     assert not PrintJob.objects.exists()
 
 
-def test_safe_cell() -> None:
-    assert [handin.safe_cell(v) for v in ("=1+1", "-2", "@SUM(A1)", "\tx", "Ana", "")] == [
-        "'=1+1",
-        "'-2",
-        "'@SUM(A1)",
-        "'\tx",
-        "Ana",
-        "",
+def _second_version(letter: OpenLetter) -> None:
+    letter.text = letter.text.replace("Rural buses", "Rural buses and trains")
+    letter.save()
+    versions.record_version(letter=letter)
+    letter.refresh_from_db()
+
+
+def test_pdf_lists_endorsers_under_the_version_they_endorsed(
+    client: Client, endorsed: OpenLetter, organiser: Any, run_worker: Any, tmp_path: Path
+) -> None:
+    first = endorsed.current_version
+    assert first is not None
+    _second_version(endorsed)
+    second = endorsed.current_version
+    assert second is not None
+    assert second.number == 2
+    _add(endorsed, "Tomás Ó Briain", "t@example.ie", role="Piper", country="IE")
+    _add(endorsed, "Aoife Byrne", "a@example.ie", role="Nurse", country="IE")
+    client.force_login(organiser)
+    text = _pdf_text(_build_and_download(client, endorsed, run_worker, None), tmp_path)
+    assert "Rural buses and trains are being cut" in text  # the current text is printed
+    assert "each endorser is listed under the version of the text they endorsed" in text
+    current = text.index("Endorsed the text printed above: Version 2 of the text")
+    earlier = text.index("Endorsed an earlier text than the one printed above: Version 1 of the text")
+    assert f"fingerprint (SHA-256) {second.text_hash[:16]}" in text[current:earlier]
+    assert f"fingerprint (SHA-256) {first.text_hash[:16]}" in text[earlier:]
+    # Those who endorsed version 2 under its heading, version 1's under its own.
+    for name in ("Tomás Ó Briain", "Aoife Byrne"):
+        assert current < text.index(name) < earlier
+    for name in ("Siobhán O'Brien", "Jana Nováková", "Wendmouth Ramblers"):
+        assert text.index(name) > earlier
+    assert "6 verified endorsements" in text
+
+
+def test_csv_names_the_version_each_endorser_endorsed(client: Client, endorsed: OpenLetter, organiser: Any) -> None:
+    first = endorsed.current_version
+    assert first is not None
+    _second_version(endorsed)
+    second = endorsed.current_version
+    assert second is not None
+    _add(endorsed, "Tomás Ó Briain", "t@example.ie", role="Piper", country="IE")
+    client.force_login(organiser)
+    response = client.get(reverse("dashboard:hand_in_csv", args=[endorsed.slug]))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    found = [(row["name"], row["text_version"], row["text_fingerprint"]) for row in rows]
+    assert found == [
+        ("Tomás Ó Briain", "2", second.text_hash),
+        ("Siobhán O'Brien", "1", first.text_hash),
+        ("Jana Nováková", "1", first.text_hash),
+        ("Wendmouth Ramblers", "1", first.text_hash),
+    ]
+    assert rows[0]["text_version_date"] == timezone.localdate(second.created_at).isoformat()
+    # Per addressee too: the Irish section's pack keeps the same grouping.
+    irish = Recipient.objects.get(country="IE")
+    response = client.get(reverse("dashboard:hand_in_csv", args=[endorsed.slug]), {"recipient": irish.pk})
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    assert [(row["name"], row["text_version"]) for row in rows] == [
+        ("Tomás Ó Briain", "2"),
+        ("Siobhán O'Brien", "1"),
+        ("Wendmouth Ramblers", "1"),
     ]

@@ -15,10 +15,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
+from undersigned.core.csv_export import csv_filename, streamed_csv
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 from undersigned.openletters.services import hand_in, moderation
+from undersigned.openletters.text import fold
 
 from .forms import HideEndorsementForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
@@ -54,8 +56,9 @@ def _open_letter_page(
     rows = Endorsement.objects.filter(letter=letter)
     rows = rows.filter(hidden=True) if view == "hidden" else rows.filter(status=view, hidden=False)
     search = request.GET.get("q", "").strip()[:100]
-    if search:
-        rows = rows.filter(search_text__contains=search.casefold())
+    folded = fold(search)
+    if folded:
+        rows = rows.filter(search_text__contains=folded)
     before = request.GET.get("before", "")
     if before.isdigit() and len(before) < 19:
         rows = rows.filter(id__lt=int(before))
@@ -110,10 +113,8 @@ def hand_in_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     recipient = _recipient(letter, request.GET.get("recipient"))
     hand_in.record_hand_in_download(letter=letter, recipient=recipient, file_format="csv", actor=request.user)
     who = f"-{recipient.pk}" if recipient else ""
-    response = StreamingHttpResponse(handin.csv_rows(handin.Pack(letter, recipient)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{letter.slug}{who}-endorsers.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    filename = csv_filename(f"{letter.slug}{who}", "endorsers", timezone.localdate())
+    return streamed_csv(handin.csv_rows(handin.Pack(letter, recipient)), filename)
 
 
 def _endorsement_of(letter: OpenLetter, endorsement_id: int) -> Endorsement:

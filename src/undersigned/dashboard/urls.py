@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import campaign_editor, campaign_files, moderation, open_letter_editor, open_letters, recipients, team, views
+from . import (
+    campaign_editor,
+    campaign_files,
+    exports,
+    moderation,
+    open_letter_editor,
+    open_letters,
+    recipients,
+    team,
+    views,
+)
 
 app_name = "dashboard"
 # An organisation's own pages (recipients, campaign files, new campaigns and open letters).
@@ -37,6 +47,9 @@ urlpatterns = [
     path("open-letters/<slug:slug>/duplicate/", open_letter_editor.open_letter_duplicate, name="open_letter_duplicate"),
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
     path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
+    path("campaigns/<slug:slug>/export/letters.csv", exports.campaign_letters, name="export_letters"),
+    path("campaigns/<slug:slug>/export/deliveries.csv", exports.campaign_deliveries, name="export_deliveries"),
+    path("campaigns/<slug:slug>/export/supporters.csv", exports.campaign_supporters, name="export_supporters"),
     path("print-jobs/<int:job_id>/", views.print_job, name="print_job"),
     path("print-jobs/<int:job_id>/download/", views.print_job_download, name="print_job_download"),
     path("print-jobs/<int:job_id>/posted/", views.print_job_posted, name="print_job_posted"),
@@ -44,6 +57,16 @@ urlpatterns = [
     path("open-letters/<slug:slug>/pow/", open_letters.set_pow, name="open_letter_pow"),
     path("open-letters/<slug:slug>/hand-in/", open_letters.start_hand_in, name="hand_in"),
     path("open-letters/<slug:slug>/hand-in.csv", open_letters.hand_in_csv, name="hand_in_csv"),
+    path(
+        "open-letters/<slug:slug>/export/endorsements.csv",
+        exports.open_letter_endorsements,
+        name="export_endorsements",
+    ),
+    path(
+        "open-letters/<slug:slug>/export/supporters.csv",
+        exports.open_letter_supporters,
+        name="export_endorsers_agreed",
+    ),
     path(
         "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/hide/",
         open_letters.hide_endorsement,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Channel
@@ -200,3 +201,54 @@ def oldest_due_email(now: datetime.datetime | None = None) -> datetime.datetime 
     retry = waiting.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id")
     times = [t for t in (never_tried.first(), retry.values_list("next_attempt_at", flat=True).first()) if t]
     return min(times) if times else None
+
+
+# --- Exports (streamed to organisers as CSV by the dashboard) -----------------------------
+
+EXPORT_CHUNK = 2000  # rows read from the database at a time (one chunk in memory)
+
+
+def letters_for_export(campaign: Campaign) -> Iterator[Letter]:
+    """A campaign's letters by id, each with its deliveries prefetched, read
+    ``EXPORT_CHUNK`` at a time: memory stays flat however many letters there are.
+    Only what organisers may see is loaded: no text, name or address of the supporter."""
+    deliveries = Prefetch(
+        "deliveries",
+        queryset=Delivery.objects.only(
+            "id", "letter_id", "recipient_id", "channel", "evidence", "sent_at", "reported_at", "verified_at"
+        ).order_by("id"),
+    )
+    return (
+        Letter.objects.filter(campaign=campaign)
+        .order_by("id")
+        .only("id", "campaign_id", "created_at", "sender_country", "uniqueness", "sent_at")
+        .prefetch_related(deliveries)
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+
+
+def deliveries_for_export(campaign: Campaign) -> Iterator[Delivery]:
+    """A campaign's deliveries by id with their recipient, ``EXPORT_CHUNK`` at a time."""
+    return (
+        Delivery.objects.filter(letter__campaign=campaign)
+        .select_related("recipient")
+        .order_by("id")
+        .only(
+            "id",
+            "letter_id",
+            "channel",
+            "status",
+            "evidence",
+            "attempts",
+            "created_at",
+            "sent_at",
+            "reported_at",
+            "verified_at",
+            "bounced_at",
+            "recipient__name",
+            "recipient__role",
+            "recipient__organisation_name",
+            "recipient__country",
+        )
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )

@@ -297,6 +297,12 @@ def record_print_job_download(*, job: PrintJob, actor: object) -> None:
     log_action("print_job.downloaded", job, actor=actor)
 
 
+def record_campaign_export(*, campaign: Campaign, what: str, actor: object) -> None:
+    """A campaign's export (letters, deliveries, supporters who agreed to hear more) may
+    name people: who downloads one, and which, is kept."""
+    log_action("export.downloaded", campaign, actor=actor, what=what)
+
+
 POSTED_CHUNK = 500  # deliveries updated, and audit rows written, per statement
 
 

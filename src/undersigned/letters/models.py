@@ -48,3 +48,23 @@ class Letter(TimeStampedModel):
     @property
     def sender_address_lines(self) -> list[str]:
         return [line.strip() for line in self.sender_address.splitlines() if line.strip()]
+
+
+class ComposerOpenedDay(models.Model):
+    """Kept counter: how many times a campaign's composer was opened on one day.
+
+    The first step of the campaign's results funnel. Nothing of the visitor is kept (no
+    cookie, no address, no hash): only the count. Web workers add up the openings in
+    memory and write them a few seconds apart (``letters/composer_counts.py``), so the
+    composer costs no write per view.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="one_composer_count_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.day}: {self.count}"

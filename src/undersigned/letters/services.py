@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.models import ActionLog, log_action
@@ -14,7 +16,7 @@ from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import supporter_email, supporter_id_for
 
-from .models import Letter
+from .models import ComposerOpenedDay, Letter
 from .uniqueness import own_words_percent
 
 
@@ -124,3 +126,24 @@ def set_sender_address(*, letter: Letter, postal_address: str) -> Letter:
         letter.save(update_fields=["sender_address", "updated_at"])
         log_action("letter.sender_address_set", letter)
     return letter
+
+
+def add_composer_openings(*, counts: dict[tuple[int, datetime.date], int]) -> None:
+    """Add openings of composers to the kept counters, one row per campaign and day.
+
+    An ``F()`` update, or the day's first row; two workers writing a day's first row at
+    once meet at the unique constraint and the loser adds to the winner's row. Counts of
+    a campaign deleted since are dropped. Counts are not acts of a person: no audit row
+    is written for them.
+    """
+    for (campaign_id, day), count in counts.items():
+        rows = ComposerOpenedDay.objects.filter(campaign_id=campaign_id, day=day)
+        if rows.update(count=F("count") + count):
+            continue
+        if not Campaign.objects.filter(pk=campaign_id).exists():
+            continue  # deleted since its composer was opened
+        try:
+            with transaction.atomic():
+                ComposerOpenedDay.objects.create(campaign_id=campaign_id, day=day, count=count)
+        except IntegrityError:
+            rows.update(count=F("count") + count)

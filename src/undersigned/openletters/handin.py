@@ -6,16 +6,20 @@ recipient group, an addressee's pack lists the endorsers from that recipient's c
 (``Endorsement.is_listed``: confirmed, public, not hidden) are named; the counts include
 those who chose not to be named, never hidden or withdrawn ones.
 
+Nobody is presented as endorsing a text they did not endorse: endorsers are grouped by
+the version of the text they endorsed (``Endorsement.version``), the current one first,
+each group headed by its version's number, date and SHA-256 fingerprint; the CSV names
+the version on every row.
+
 PDFs are built by a worker as a ``delivery.PrintJob`` of kind ``hand_in`` (the print-job
 machinery of ``delivery.bulk_print``: claim, progress, stall detection); the parts are
 joined into one tagged PDF by ``delivery.pdf_join``. Endorsers stream from the database
 ``CHUNK`` at a time, each chunk one typst compile, so memory stays flat for a million
-endorsers. CSV streams straight to the organiser's browser.
+endorsers. CSV streams straight to the organiser's browser (``core.csv_export``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -29,10 +33,11 @@ from markdown_it import MarkdownIt
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
+from undersigned.core.csv_export import csv_lines
 from undersigned.core.sanitising import BIDI_CONTROLS
 from undersigned.delivery import bulk_print, printing
 
-from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter
+from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter, OpenLetterVersion
 
 TEMPLATE = Path(__file__).resolve().parent / "templates_typst" / "handin.typ"
 # Endorsers per compile: about 25 pages of three columns, a compile short enough to
@@ -60,6 +65,24 @@ def endorsers(pack: Pack) -> QuerySet[Endorsement]:
     if pack.country:
         rows = rows.filter(country=pack.country)
     return rows.order_by("id")
+
+
+def versions(pack: Pack) -> list[OpenLetterVersion]:
+    """The letter's versions, the current (newest) first: the order of the pack's groups."""
+    return list(OpenLetterVersion.objects.filter(letter=pack.letter).order_by("-number"))
+
+
+def endorsers_by_version(pack: Pack, *fields: str) -> Iterator[tuple[OpenLetterVersion, Endorsement]]:
+    """The named endorsers with the version they endorsed, grouped by version (the current
+    first), in the order they endorsed within a group. Nobody is ever shown under a text
+    they did not endorse. One streamed query per version, each read from the
+    ``endorsement_listed_version`` index in its order."""
+    for version in versions(pack):
+        rows = endorsers(pack).filter(version=version)
+        if fields:
+            rows = rows.only(*fields)
+        for endorsement in rows.iterator(chunk_size=2000):
+            yield version, endorsement
 
 
 def counts(pack: Pack) -> tuple[int, int]:
@@ -109,19 +132,30 @@ def _blocks(text: str) -> list[dict[str, str]]:
     return blocks
 
 
-def _header(pack: Pack, day: datetime.date) -> dict[str, Any]:
+def _version_line(version: OpenLetterVersion) -> str:
+    return (
+        f"Version {version.number} of the text, of {timezone.localdate(version.created_at):%d %B %Y}, "
+        f"fingerprint (SHA-256) {version.text_hash[:16]}…"
+    )
+
+
+def _header(pack: Pack, day: datetime.date, *, several_versions: bool) -> dict[str, Any]:
     letter = pack.letter
     version = letter.current_version
     verified, named = counts(pack)
     where = f" from {countries.name(pack.country)}" if pack.country else ""
     meta = [
-        f"Version {version.number if version else '–'} of the text, fingerprint (SHA-256) "
-        f"{version.text_hash[:16] if version else ''}…",
+        _version_line(version) if version else "Version – of the text",
         f"Hand-in pack of {day:%d %B %Y}",
     ]
     if pack.recipient is not None:
         who = pack.recipient.name + (f", {pack.recipient.role}" if pack.recipient.role else "")
         meta.insert(0, f"For {who}")
+    if several_versions:
+        meta.append(
+            "The text has changed since it was first published: each endorser is listed "
+            "under the version of the text they endorsed."
+        )
     authors = "; ".join(
         ", ".join(part for part in (a.get("name", ""), a.get("role", ""), a.get("place", "")) if part)
         for a in letter.authors
@@ -142,24 +176,45 @@ def _header(pack: Pack, day: datetime.date) -> dict[str, Any]:
     }
 
 
-def _document(pack: Pack, day: datetime.date, rows: list[tuple[str, str]], *, first: bool) -> dict[str, Any]:
+def _group_heading(version: OpenLetterVersion, current_id: int | None) -> str:
+    """The line above the endorsers of one version: which text they endorsed."""
+    if version.pk == current_id:
+        return f"Endorsed the text printed above: {_version_line(version)}"
+    return f"Endorsed an earlier text than the one printed above: {_version_line(version)}"
+
+
+def _document(
+    pack: Pack, day: datetime.date, sections: list[dict[str, Any]], *, first: bool, several_versions: bool
+) -> dict[str, Any]:
     letter = pack.letter
     return {
         "title": letter.title,
         "lang": (letter.language or "en").split("-")[0].lower(),
         "footer": f"{letter.title} — hand-in pack of {day:%d %B %Y}",
-        "header": _header(pack, day) if first else None,
-        "endorsers": rows,
+        "header": _header(pack, day, several_versions=several_versions) if first else None,
+        "sections": sections,
     }
 
 
-def _chunks(rows: Iterable[Endorsement]) -> Iterator[list[tuple[str, str]]]:
-    chunk: list[tuple[str, str]] = []
-    for endorsement in rows:
-        chunk.append(describe(endorsement))
-        if len(chunk) >= CHUNK:
+def _chunks(
+    rows: Iterable[tuple[OpenLetterVersion, Endorsement]], current_id: int | None
+) -> Iterator[list[dict[str, Any]]]:
+    """Up to ``CHUNK`` endorsers at a time, as sections: one per version, headed where the
+    version's group begins (a group that goes on from the chunk before has no heading)."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    version_id: int | None = None
+    for version, endorsement in rows:
+        if version.pk != version_id:
+            chunk.append({"heading": _group_heading(version, current_id), "endorsers": []})
+            version_id = version.pk
+        elif not chunk:
+            chunk.append({"heading": None, "endorsers": []})
+        chunk[-1]["endorsers"].append(describe(endorsement))
+        size += 1
+        if size >= CHUNK:
             yield chunk
-            chunk = []
+            chunk, size = [], 0
     yield chunk  # the last (maybe empty: the first part always prints the letter)
 
 
@@ -169,19 +224,21 @@ def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = No
     # the web workers that import this module for the CSV and the dashboard.
     from undersigned.delivery import pdf, pdf_join  # noqa: PLC0415 (typst and pypdf only in a worker)
 
-    fields = ("id", "kind", "name", "role", "organisation", "signatory", "country")
-    rows = endorsers(pack).only(*fields).iterator(chunk_size=2000)
+    fields = ("id", "kind", "name", "role", "organisation", "signatory", "country", "version_id")
+    several_versions = OpenLetterVersion.objects.filter(letter=pack.letter).count() > 1
+    rows = endorsers_by_version(pack, *fields)
     named = 0
     # The print prefix: the worker's housekeeping removes a folder a killed build left.
     with tempfile.TemporaryDirectory(prefix=printing.TEMP_PREFIX) as folder:
         parts: list[Path] = []
-        for number, chunk in enumerate(_chunks(rows)):
+        for number, chunk in enumerate(_chunks(rows, pack.letter.current_version_id)):
             if number and not chunk:
                 break
             path = Path(folder) / f"{number:06d}.pdf"
-            path.write_bytes(pdf.render_data(TEMPLATE, _document(pack, day, chunk, first=number == 0)))
+            document = _document(pack, day, chunk, first=number == 0, several_versions=several_versions)
+            path.write_bytes(pdf.render_data(TEMPLATE, document))
             parts.append(path)
-            named += len(chunk)
+            named += sum(len(section["endorsers"]) for section in chunk)
             if on_progress is not None:
                 on_progress(named)
         pdf_join.join_pdfs(parts, out, title=pack.letter.title)
@@ -190,30 +247,45 @@ def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = No
 
 # --- CSV ----------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("name", "role", "organisation", "signed_for_by", "website", "country", "statement", "endorsed_on")
-# A cell starting with one of these is a formula to spreadsheet programs.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character gets a ' before it."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+CSV_COLUMNS = (
+    "name",
+    "role",
+    "organisation",
+    "signed_for_by",
+    "website",
+    "country",
+    "statement",
+    "endorsed_on",
+    "text_version",
+    "text_version_date",
+    "text_fingerprint",
+)
 
 
 def csv_rows(pack: Pack) -> Iterator[str]:
-    """The pack as CSV lines (UTF-8 with a byte order mark, for spreadsheet programs)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)
-    for e in endorsers(pack).iterator(chunk_size=2000):
-        signed = e.signatory if e.kind == EndorserKind.ORGANISATION else ""
-        endorsed = timezone.localdate(e.confirmed_at).isoformat() if e.confirmed_at else ""
-        values = (e.name, e.role, e.organisation, signed, e.website, e.country, e.statement, endorsed)
-        yield writer.writerow([safe_cell(value) for value in values])
+    """The pack as CSV lines (UTF-8 with a byte order mark, formula-safe), grouped by the
+    version of the text each endorser endorsed, the current one first; each row names its
+    version (number, date, SHA-256 fingerprint)."""
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for version, e in endorsers_by_version(pack):
+            signed = e.signatory if e.kind == EndorserKind.ORGANISATION else ""
+            endorsed = timezone.localdate(e.confirmed_at).isoformat() if e.confirmed_at else ""
+            yield (
+                e.name,
+                e.role,
+                e.organisation,
+                signed,
+                e.website,
+                e.country,
+                e.statement,
+                endorsed,
+                str(version.number),
+                timezone.localdate(version.created_at).isoformat(),
+                version.text_hash,
+            )
+
+    return csv_lines(CSV_COLUMNS, rows())
 
 
 # --- The print job ------------------------------------------------------------------------

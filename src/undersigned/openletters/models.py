@@ -139,10 +139,14 @@ class Endorsement(TimeStampedModel):
     hidden = models.BooleanField(default=False, editable=False)
     hidden_reason = models.CharField(max_length=300, blank=True, editable=False)
     featured = models.BooleanField(default=False, editable=False)
-    # Lower-cased name, organisation and signatory, for the public search.
+    # Name, organisation and signatory folded by ``text.search_text`` (case, accents,
+    # apostrophes and punctuation), for the searches of the public list and the dashboard.
     search_text = models.CharField(max_length=420, blank=True, editable=False)
 
-    version = models.ForeignKey(OpenLetterVersion, on_delete=models.PROTECT, related_name="endorsements")
+    # Indexed by ``endorsement_listed_version`` (which begins with it).
+    version = models.ForeignKey(
+        OpenLetterVersion, on_delete=models.PROTECT, related_name="endorsements", db_index=False
+    )
     text_hash = models.CharField(max_length=64, help_text="Hash of the version's text when it was endorsed.")
 
     # Double opt-in: the link and the code both derive from this nonce (services).
@@ -166,6 +170,8 @@ class Endorsement(TimeStampedModel):
             models.Index(fields=["letter", "is_listed", "-id"], name="endorsement_listed"),
             models.Index(fields=["letter", "is_listed", "country", "-id"], name="endorsement_listed_country"),
             models.Index(fields=["letter", "featured"], name="endorsement_featured"),
+            # Hand-in packs: the named endorsers of one version, in the order they endorsed.
+            models.Index(fields=["version", "is_listed", "id"], name="endorsement_listed_version"),
             models.Index(fields=["status", "confirm_expires_at"], name="endorsement_expiry"),
         ]
 

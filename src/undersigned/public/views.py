@@ -43,6 +43,7 @@ from undersigned.delivery.models import Delivery
 from undersigned.delivery.printing import PAPERS, Paper
 from undersigned.delivery.queries import deliveries_by_recipient_channel
 from undersigned.discussion.services import discussion_for
+from undersigned.letters import composer_counts
 from undersigned.letters import services as letter_services
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
@@ -292,6 +293,10 @@ def _compose(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "public/closed.html", {"campaign": campaign})
 
     from_letter = request.GET.get("from", "")[:80]  # an open letter's text to start from
+    if request.META.get("REQUEST_METHOD") == "GET" and draft is None and not getattr(request, "htmx", False):
+        # The results funnel's first step: a count per campaign and day, nothing of the
+        # visitor. Not a HEAD (link checkers; core/http.py shows it to views as a GET).
+        composer_counts.opened(campaign.pk)
     if request.method != "POST" and draft is None and not from_letter and not getattr(request, "htmx", False):
         return _fresh_composer(request, view)
     if request.method != "POST":

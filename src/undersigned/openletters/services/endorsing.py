@@ -28,6 +28,7 @@ from undersigned.openletters.models import (
     OpenLetter,
     OpenLetterVersion,
 )
+from undersigned.openletters.text import search_text
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
@@ -204,8 +205,7 @@ def _enqueue_confirmation(endorsement_id: int) -> None:
 
 
 def _search_text(endorsement: Endorsement) -> str:
-    parts = [endorsement.name, endorsement.organisation, endorsement.signatory]
-    return " ".join(part for part in parts if part).casefold()[:420]
+    return search_text(endorsement.name, endorsement.organisation, endorsement.signatory)
 
 
 def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsement:

@@ -1,5 +1,5 @@
 """Hand-in packs: starting a pack's print job (a worker builds it, ``handin.py``) and
-recording each download in the audit log."""
+recording each download in the audit log, as for the letter's other exports."""
 
 from __future__ import annotations
 
@@ -66,3 +66,9 @@ def record_hand_in_download(*, letter: OpenLetter, recipient: Recipient | None, 
     log_action(
         "hand_in.downloaded", letter, actor=actor, format=file_format, recipient=recipient.pk if recipient else None
     )
+
+
+def record_open_letter_export(*, letter: OpenLetter, what: str, actor: Any) -> None:
+    """An open letter's export (endorsements, endorsers who agreed to hear more) names
+    people: who downloads one, and which, is kept."""
+    log_action("export.downloaded", letter, actor=actor, what=what)
