@@ -157,11 +157,18 @@ def test_the_console_handler_redacts_other_loggers_too(settings: Any) -> None:
 
 def test_a_web_workers_own_errors_log_no_token(site: Site, settings: Any, capfd: Any) -> None:
     """gunicorn sets its error log up first; Django's settings, loaded in the worker after, take it over."""
-    Logger(Config())  # the handlers gunicorn gives "gunicorn.error" in a worker
-    logging.config.dictConfig(settings.LOGGING)
-    path = reverse("public:letter_send", args=[site.letter_link])
-    logging.getLogger("gunicorn.error").error("Error handling request %s", path)
-    written = capfd.readouterr().err
+    root, error_log = logging.getLogger(), logging.getLogger("gunicorn.error")
+    kept = (root.handlers[:], error_log.handlers[:], error_log.filters[:], error_log.propagate, error_log.level)
+    try:
+        Logger(Config())  # the handlers gunicorn gives "gunicorn.error" in a worker
+        logging.config.dictConfig(settings.LOGGING)
+        path = reverse("public:letter_send", args=[site.letter_link])
+        error_log.error("Error handling request %s", path)
+        written = capfd.readouterr().err
+    finally:
+        # The handlers made here write to this test's captured stderr, closed after it.
+        root.handlers[:], error_log.handlers[:], error_log.filters[:] = kept[0], kept[1], kept[2]
+        error_log.propagate, error_log.level = kept[3], kept[4]
     assert "Error handling request /l/[redacted]/send/" in written
     assert site.letter_link not in written
 
