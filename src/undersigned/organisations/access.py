@@ -85,6 +85,21 @@ def is_member(user: User) -> bool:
     return Membership.objects.filter(user_id=user.pk).exists()
 
 
+def organiser_kind(user: User) -> str:
+    """What the public pages' header shows of a visitor: ``"operator"`` (links to the
+    dashboard and the operators' admin), ``"member"`` (a link to the dashboard) or ``""``.
+
+    Also part of the key of the pages kept whole in each worker (``core/kept_pages.py``),
+    so a page rendered for a member is never shown to anyone else. An anonymous visitor
+    costs no query (the hot path): ``is_authenticated`` is read first.
+    """
+    if not user.is_authenticated:
+        return ""
+    if is_operator(user):
+        return "operator"
+    return "member" if is_member(user) else ""
+
+
 def has_two_factor(user: User) -> bool:
     """Whether the user signs in with an authenticator app (allauth.mfa's TOTP)."""
     if user.pk is None:
