@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.core.models import log_action, logged_object_id
@@ -416,6 +417,18 @@ def set_campaign_status(*, campaign: Campaign, status: CampaignStatus, actor: An
         log_action("campaign.status", locked, actor=actor, before=str(before), after=str(status))
     campaign.status = status
     return True
+
+
+def set_pow_required(*, campaign: Campaign, required: bool, actor: Any) -> None:
+    """Switch the composer's proof-of-work challenge on or off (during a spam attack).
+
+    Moves ``updated_at`` with it: the campaign's pages are kept by that stamp
+    (``public/campaign_cache.py``), so the composer asks for the puzzle on the next request.
+    """
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(pow_required=required, updated_at=timezone.now())
+        campaign.pow_required = required
+        log_action("campaign.pow_required", campaign, actor=actor, required=required)
 
 
 def publish_problems(campaign: Campaign) -> list[str]:

@@ -40,7 +40,9 @@ class Action(StrEnum):
     # See the organiser pages at all: the dashboard's lists, a campaign's or open letter's
     # deliveries and results. Every role.
     VIEW = "view"
-    # Approve, hide and restore comments; block addresses in discussions.
+    # Approve, hide and restore comments; block addresses in discussions; a discussion's
+    # settings (open, closed or off, pre- or post-moderation, the first-comment check, the
+    # proof of work against comment spam).
     MODERATE = "moderate"
     # Create, edit, publish, close and archive campaigns and open letters, their
     # recipients and templates; print letters, build hand-in packs, hide endorsements,
@@ -52,7 +54,10 @@ class Action(StrEnum):
 
 ACTION_LABELS = {
     Action.VIEW: _("See the organisation's campaigns, open letters and their progress"),
-    Action.MODERATE: _("Moderate discussions: approve, hide and restore comments, block addresses"),
+    Action.MODERATE: _(
+        "Moderate discussions: approve, hide and restore comments, block addresses, "
+        "and choose each discussion's settings"
+    ),
     Action.RUN_CAMPAIGNS: _(
         "Create, edit, publish and close campaigns and open letters; print letters and hand in open letters"
     ),
