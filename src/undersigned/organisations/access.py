@@ -90,15 +90,16 @@ def is_member(user: User) -> bool:
     return Membership.objects.filter(user_id=user.pk).exists()
 
 
-def organiser_kind(user: User) -> str:
+def organiser_kind(user: User | None) -> str:
     """What the public pages' header shows of a visitor: ``"operator"`` (links to the
     dashboard and the operators' admin), ``"member"`` (a link to the dashboard) or ``""``.
 
     Also part of the key of the pages kept whole in each worker (``core/kept_pages.py``),
     so a page rendered for a member is never shown to anyone else. An anonymous visitor
-    costs no query (the hot path): ``is_authenticated`` is read first.
+    costs no query (the hot path): ``is_authenticated`` is read first. ``None`` is a
+    request the authentication middleware never saw (an error page rendered early).
     """
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return ""
     if is_operator(user):
         return "operator"

@@ -13,4 +13,4 @@ def organiser(request: HttpRequest) -> dict[str, object]:
 
     Lazy, so a page that never shows the header's links asks nothing of the session.
     """
-    return {"organiser_kind": SimpleLazyObject(lambda: organiser_kind(request.user))}
+    return {"organiser_kind": SimpleLazyObject(lambda: organiser_kind(getattr(request, "user", None)))}

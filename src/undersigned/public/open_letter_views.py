@@ -57,8 +57,13 @@ def _letter_or_404(slug: str) -> OpenLetter:
     return _kept_letter_or_404(slug)[0]
 
 
+def _visitor(request: HttpRequest) -> str:
+    """The kind of visitor, part of a kept page's key (what base.html's header shows)."""
+    return organiser_kind(getattr(request, "user", None))
+
+
 def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (what, letter.slug, stamp, letter.is_open, translation.get_language(), organiser_kind(request.user))
+    return (what, letter.slug, stamp, letter.is_open, translation.get_language(), _visitor(request))
 
 
 def _before(raw: str | None) -> int | None:

@@ -351,8 +351,13 @@ def _compose_page(
     return render(request, "public/compose.html", context, status=status)
 
 
+def _visitor(request: HttpRequest) -> str:
+    """The kind of visitor, part of a kept page's key (what base.html's header shows)."""
+    return organiser_kind(getattr(request, "user", None))
+
+
 def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
-    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), organiser_kind(request.user))
+    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), _visitor(request))
 
 
 def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
