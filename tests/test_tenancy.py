@@ -59,6 +59,9 @@ MODERATOR_MAY = {
     "dashboard:index",
     "dashboard:moderation",
     "dashboard:moderation_act",
+    # A discussion's settings are moderation (organisations/access.py, Action.MODERATE).
+    "dashboard:campaign_discussion",
+    "dashboard:open_letter_discussion",
     "dashboard:mailbox",
     "dashboard:organisations",
     "dashboard:team",
@@ -296,3 +299,5 @@ def test_moderators_cannot_do_what_only_organisers_may(b: OrganisationB) -> None
     queue = client.get(reverse("dashboard:moderation"))
     assert queue.status_code == 200
     assert "Máire O&#x27;Dwyer" in queue.content.decode()
+    settings_page = client.get(reverse("dashboard:campaign_discussion", args=[b.campaign.slug]))
+    assert settings_page.status_code == 200

@@ -209,6 +209,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "undersigned.core.context_processors.site",
+                "undersigned.organisations.context_processors.organiser",
             ],
             "builtins": [
                 "django.templatetags.static",

@@ -314,3 +314,33 @@ def test_the_dashboard_links_to_the_editor(client_of: Client, organisation: Any,
     assert reverse("dashboard:campaign_new", args=[organisation.slug]) in page
     assert reverse("dashboard:open_letter_new", args=[organisation.slug]) in page
     assert reverse("dashboard:campaign_edit", args=[campaign.slug]) in page
+
+
+def _duplicate_key(page: str) -> str:
+    found = re.search(r'name="submission_key" value="([0-9a-f-]{36})"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_double_click_on_duplicate_makes_one_copy(
+    client_of: Client, organisation: Any, recipients: list[Any], other_organiser: Any
+) -> None:
+    campaign = CampaignFactory(organisation=organisation, slug="path", recipients=recipients[:2])
+    url = reverse("dashboard:campaign_duplicate", args=[campaign.slug])
+    key = _duplicate_key(client_of.get(reverse("dashboard:campaign_edit", args=[campaign.slug])).content.decode())
+    first = client_of.post(url, {"submission_key": key})
+    second = client_of.post(url, {"submission_key": key}, follow=True)
+    assert first["Location"] == reverse("dashboard:campaign_edit", args=["path-copy"])
+    assert second.redirect_chain[-1][0] == first["Location"]
+    assert "This copy had already been made; here it is." in second.content.decode()
+    assert sorted(Campaign.objects.values_list("slug", flat=True)) == ["path", "path-copy"]
+    assert ActionLog.objects.filter(action="campaign.duplicated").count() == 1
+    # The editor's page shown again is a new form: another copy on purpose.
+    key = _duplicate_key(client_of.get(reverse("dashboard:campaign_edit", args=[campaign.slug])).content.decode())
+    client_of.post(url, {"submission_key": key})
+    assert Campaign.objects.filter(slug="path-copy-2").exists()
+    # Another organisation's organiser, even with the key, copies nothing.
+    stranger = Client()
+    stranger.force_login(other_organiser)
+    assert stranger.post(url, {"submission_key": key}).status_code == 404
+    assert Campaign.objects.count() == 3

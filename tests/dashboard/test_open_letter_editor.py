@@ -3,6 +3,7 @@ only for a changed text), archive, duplicate; nobody of another organisation can
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -161,4 +162,22 @@ def test_another_organisation_and_moderators_reach_nothing(organisation: Any, ot
     other.force_login(other_organiser)
     assert other.get(reverse("openletters:letter", args=[draft.slug])).status_code == 404
     assert OpenLetter.objects.get(pk=draft.pk).status == OpenLetterStatus.DRAFT
+    assert OpenLetter.objects.count() == 2
+
+
+def test_a_double_click_on_duplicate_makes_one_copy(client_of: Client, organisation: Any, other_organiser: Any) -> None:
+    letter = make_open_letter(organisation)
+    url = reverse("dashboard:open_letter_duplicate", args=[letter.slug])
+    page = client_of.get(reverse("dashboard:open_letter_edit", args=[letter.slug])).content.decode()
+    found = re.search(r'name="submission_key" value="([0-9a-f-]{36})"', page)
+    assert found is not None
+    first = client_of.post(url, {"submission_key": found.group(1)})
+    second = client_of.post(url, {"submission_key": found.group(1)}, follow=True)
+    assert first["Location"] == reverse("dashboard:open_letter_edit", args=[f"{letter.slug}-copy"])
+    assert second.redirect_chain[-1][0] == first["Location"]
+    assert "This copy had already been made; here it is." in second.content.decode()
+    assert OpenLetter.objects.filter(slug__startswith=f"{letter.slug}-copy").count() == 1
+    stranger = Client()
+    stranger.force_login(other_organiser)
+    assert stranger.post(url, {"submission_key": found.group(1)}).status_code == 404
     assert OpenLetter.objects.count() == 2

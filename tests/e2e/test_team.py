@@ -13,8 +13,9 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
-from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, RecipientFactory, UserFactory
 from tests.openletters.conftest import make_open_letter
+from undersigned.campaigns.models import RecipientGroup, RecipientGroupMember
 from undersigned.delivery.models import PrintJob
 from undersigned.organisations.models import Membership, Role
 
@@ -54,7 +55,11 @@ def test_every_dashboard_page_fits_a_phone(
     campaign = CampaignFactory(organisation=organisation, slug="keep-the-riverside-path-open")
     letter = make_open_letter(organisation)
     PrintJob.objects.create(campaign=campaign, paper="a4", total=4, done=2, status="running")
+    recipient = RecipientFactory(organisation=organisation, name="Councillor Jo Rivers-Featherstonehaugh")
+    group = RecipientGroup.objects.create(organisation=organisation, name="Wendmouth Borough Council, all members")
+    RecipientGroupMember.objects.create(group=group, recipient=recipient)
     page = signed_in(new_context(viewport=PHONE, bypass_csp=True), owner, live_server)
+    workspace = f"/dashboard/organisations/{organisation.slug}"
     paths = [
         "/dashboard/",
         "/dashboard/moderation/",
@@ -63,6 +68,21 @@ def test_every_dashboard_page_fits_a_phone(
         f"/dashboard/open-letters/{letter.slug}/",
         f"/dashboard/organisations/{organisation.slug}/team/",
         f"/dashboard/organisations/{organisation.slug}/settings/",
+        # The editor, recipients, groups, campaign files and discussion settings.
+        f"{workspace}/campaigns/new/",
+        f"/dashboard/campaigns/{campaign.slug}/edit/",
+        f"{workspace}/open-letters/new/",
+        f"/dashboard/open-letters/{letter.slug}/edit/",
+        f"{workspace}/recipients/",
+        f"{workspace}/recipients/new/",
+        f"{workspace}/recipients/{recipient.pk}/",
+        f"{workspace}/recipients/import/",
+        f"{workspace}/groups/",
+        f"{workspace}/groups/{group.pk}/",
+        f"{workspace}/campaign-files/",
+        f"/dashboard/campaigns/{campaign.slug}/discussion/",
+        f"/dashboard/open-letters/{letter.slug}/discussion/",
+        "/dashboard/organisations/",
     ]
     for path in paths:
         page.goto(path)
@@ -71,6 +91,14 @@ def test_every_dashboard_page_fits_a_phone(
         expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
         fits(page, PHONE["width"])
         assert_no_serious_violations(page)
+    # Where a member is sent while their organisation requires two-factor they haven't set up.
+    organisation.require_two_factor = True
+    organisation.save()
+    page.goto("/dashboard/")
+    assert page.url.endswith("/dashboard/two-factor/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    fits(page, PHONE["width"])
+    assert_no_serious_violations(page)
 
 
 def test_an_owner_invites_and_the_invited_person_joins(

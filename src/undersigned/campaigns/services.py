@@ -9,9 +9,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from undersigned.core.models import log_action
+from undersigned.core.models import log_action, logged_object_id
 from undersigned.organisations.models import Organisation
 
 from .campaign_files import (
@@ -418,6 +419,18 @@ def set_campaign_status(*, campaign: Campaign, status: CampaignStatus, actor: An
     return True
 
 
+def set_pow_required(*, campaign: Campaign, required: bool, actor: Any) -> None:
+    """Switch the composer's proof-of-work challenge on or off (during a spam attack).
+
+    Moves ``updated_at`` with it: the campaign's pages are kept by that stamp
+    (``public/campaign_cache.py``), so the composer asks for the puzzle on the next request.
+    """
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(pow_required=required, updated_at=timezone.now())
+        campaign.pow_required = required
+        log_action("campaign.pow_required", campaign, actor=actor, required=required)
+
+
 def publish_problems(campaign: Campaign) -> list[str]:
     """What stops ``campaign`` from being published, in words for its organisers (empty: nothing)."""
     problems = []
@@ -442,12 +455,21 @@ def _free_slug(base: str, taken: Any) -> str:
         number += 1
 
 
-def duplicate_campaign(*, campaign: Campaign, actor: Any) -> Campaign:
-    """A draft copy of ``campaign`` (its fields, template and recipients) with a new slug.
+def duplicate_campaign(*, campaign: Campaign, actor: Any, key: str = "") -> tuple[Campaign, bool]:
+    """A draft copy of ``campaign`` (its fields, template and recipients) with a new slug,
+    and whether it was made now.
 
-    Counters, the proof-of-work switch and the discussion stay with the original.
+    ``key`` is the form's submission key: the same form sent twice (a double click)
+    finds the copy the first one made (in the audit log) and returns it. Counters, the
+    proof-of-work switch and the discussion stay with the original.
     """
     with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one copy at a time per original
+        if key:
+            earlier = logged_object_id("campaign.duplicated", original=campaign.pk, key=key)
+            found = Campaign.objects.filter(pk=earlier).first() if earlier else None
+            if found is not None:
+                return found, False
         template = LetterTemplate.objects.filter(campaign=campaign).first()
         ids = tuple(
             CampaignRecipient.objects.filter(campaign=campaign)
@@ -478,5 +500,5 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any) -> Campaign:
         copy.save()
         _save_template(copy, data)
         _set_recipients(copy, ids)
-        log_action("campaign.duplicated", copy, actor=actor, original=campaign.pk)
-    return copy
+        log_action("campaign.duplicated", copy, actor=actor, original=campaign.pk, key=key)
+    return copy, True

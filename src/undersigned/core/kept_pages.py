@@ -3,9 +3,10 @@
 Some public pages are the same for every visitor but for a few values: the CSP nonce,
 the CSRF token, a counter, the composer's submission key and the signed start time of
 a guarded form. Each such page is rendered once per version of what it shows (the
-caller's key: a campaign's or open letter's stamp, the language, the kind of visitor,
-clock-dependent text) with a random marker in place of each value, and the markers are
-filled in, escaped, per request. Used by the campaign page, the fresh composer, the
+caller's key: a campaign's or open letter's stamp, the language, the kind of visitor
+as ``organisations.access.organiser_kind`` tells it, clock-dependent text) with a
+random marker in place of each value, and the markers are filled in, escaped, per
+request. Used by the campaign page, the fresh composer, the
 open letter's page and its endorsement form (docs/performance.md has the figures).
 """
 
@@ -23,11 +24,6 @@ from django.utils.html import escape
 MARK = {name: f"m{secrets.token_hex(12)}{name}" for name in ("csrf", "key", "started", "nonce", "count")}
 _kept_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 PAGES_KEPT = 256
-
-
-def visitor_kind(request: HttpRequest) -> bool:
-    """What of the visitor base.html shows: staff see links to the dashboard."""
-    return bool(getattr(request, "user", None) and request.user.is_staff)
 
 
 def nonce(request: HttpRequest) -> str:

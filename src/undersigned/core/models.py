@@ -48,6 +48,16 @@ def log_action(action: str, obj: models.Model, *, actor: Any = None, **data: Any
     )
 
 
+def logged_object_id(action: str, **data: str | int) -> str | None:
+    """The object of an earlier ``action`` logged with these ``data`` values, or None.
+
+    For idempotent acts that need no column of their own: a duplicate made with a
+    form's submission key finds the copy the first submit made.
+    """
+    found = ActionLog.objects.filter(action=action, **{f"data__{name}": value for name, value in data.items()})
+    return found.order_by("id").values_list("object_id", flat=True).first()
+
+
 def insert_parts(obj: models.Model, skip: str) -> tuple[str, list[str], list[Any]]:
     """Table, quoted columns and database values of a new row, as the ORM would insert it
     (for statements that write several rows at once, e.g. ``letters.services``)."""

@@ -8,6 +8,7 @@ supporters will see them without saving anything.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -28,7 +29,7 @@ from undersigned.campaigns.placeholders import values_for
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.organisations.models import Organisation
 
-from .editor_forms import PLACEHOLDERS, CampaignForm, campaign_initial
+from .editor_forms import PLACEHOLDERS, CampaignForm, DuplicateForm, campaign_initial
 from .permissions import dashboard_user_required, managed_campaign_or_404, managed_organisation_or_404
 
 # What each status button does, in the editor's words.
@@ -101,6 +102,7 @@ def _page(
         "preview": _preview(form, organisation) if preview else None,
     }
     if campaign is not None:
+        context["duplicate_form"] = DuplicateForm(initial={"submission_key": uuid.uuid4()})
         context["status_meaning"] = STATUS_MEANINGS.get(CampaignStatus(campaign.status), "")
         moves = campaign_services.STATUS_MOVES
         context["status_actions"] = [
@@ -197,6 +199,11 @@ def campaign_status(request: HttpRequest, slug: str) -> HttpResponse:
 @dashboard_user_required
 def campaign_duplicate(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = managed_campaign_or_404(request.user, slug)
-    copy = campaign_services.duplicate_campaign(campaign=campaign, actor=request.user)
-    messages.success(request, _("This is a copy, saved as a draft with its own address. Change what you like."))
+    copy, made = campaign_services.duplicate_campaign(
+        campaign=campaign, actor=request.user, key=DuplicateForm(request.POST).key()
+    )
+    if made:
+        messages.success(request, _("This is a copy, saved as a draft with its own address. Change what you like."))
+    else:
+        messages.info(request, _("This copy had already been made; here it is."))
     return HttpResponseRedirect(_editor_url(copy))

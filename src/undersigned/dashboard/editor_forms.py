@@ -26,6 +26,19 @@ from undersigned.core.form_fields import MultiLineField, SingleLineField
 from undersigned.openletters.services.editing import AuthorInput, OpenLetterInput
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DuplicateForm(forms.Form):
+    """The "Duplicate" button's form: its submission key makes a double click one copy."""
+
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def key(self) -> str:
+        """The submitted key, or "" (an old or broken form makes a copy each time)."""
+        value = self.cleaned_data.get("submission_key") if self.is_valid() else None
+        return str(value) if value else ""
+
+
 SUMMARY_HELP = gettext_lazy("One or two sentences under the title.")
 MARKDOWN_HELP = gettext_lazy(
     "Markdown: **bold**, *italic*, [a link](https://example.org), lists with -. No HTML. Preview shows the result."

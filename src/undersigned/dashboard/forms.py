@@ -8,9 +8,12 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.discussion.models import DiscussionMode, FirstComment, Moderation
+from undersigned.discussion.services import DiscussionSettings
 from undersigned.openletters.services.moderation import HideReason
 from undersigned.organisations.models import Role
 
+MAX_LINKS_LIMIT = 20  # a discussion's "links before a moderator looks" (a small positive number)
 PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
 
 
@@ -135,3 +138,67 @@ class NewAccountForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ: type the same password twice."))
         return cleaned
+
+
+class DiscussionSettingsForm(forms.Form):
+    """A discussion's settings, in words for organisers and moderators (discussion.models)."""
+
+    mode = forms.ChoiceField(
+        label=_("Discussion"),
+        choices=[
+            (DiscussionMode.OPEN, _("Open: people can comment")),
+            (DiscussionMode.CLOSED, _("Closed: comments stay readable, no new ones")),
+            (DiscussionMode.OFF, _("Off: no discussion is shown")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether the discussion is open.")},
+    )
+    close_after_deadline = forms.BooleanField(
+        label=_("Close the discussion when the deadline has passed"), required=False
+    )
+    moderation = forms.ChoiceField(
+        label=_("Moderation"),
+        choices=[
+            (Moderation.POST, _("Comments show at once; moderators hide what breaks the rules")),
+            (Moderation.PRE, _("Nothing shows before a moderator approves it")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how comments are moderated.")},
+    )
+    first_comment = forms.ChoiceField(
+        label=_("A first comment from an email address we don't know yet"),
+        choices=[
+            (FirstComment.CONFIRM_EMAIL, _("The commenter confirms their email address with a link we send")),
+            (FirstComment.MODERATOR, _("A moderator approves it")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what happens to a first comment.")},
+    )
+    max_links = forms.IntegerField(
+        label=_("Links a comment may have before it waits for a moderator"),
+        min_value=0,
+        max_value=MAX_LINKS_LIMIT,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": _("Say how many links a comment may have."),
+            "invalid": _("Enter a whole number."),
+            "min_value": _("Enter 0 or more."),
+            "max_value": _("Enter %(limit_value)s or fewer."),
+        },
+    )
+    pow_required = forms.BooleanField(
+        label=_("Proof-of-work challenge: browsers solve a small puzzle before a comment is accepted"),
+        help_text=_("Switch it on during a spam attack."),
+        required=False,
+    )
+
+    def to_settings(self) -> DiscussionSettings:
+        data = self.cleaned_data
+        return DiscussionSettings(
+            mode=DiscussionMode(data["mode"]),
+            close_after_deadline=bool(data["close_after_deadline"]),
+            moderation=Moderation(data["moderation"]),
+            first_comment=FirstComment(data["first_comment"]),
+            pow_required=bool(data["pow_required"]),
+            max_links=int(data["max_links"]),
+        )

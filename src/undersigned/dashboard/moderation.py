@@ -26,6 +26,7 @@ from .permissions import dashboard_user_required
 
 SHOWS = {"waiting": "Waiting and reported", "hidden": "Hidden"}
 PAGE_SIZE = 50
+DISCUSSIONS_LISTED = 50  # the settings links under the queue, newest first
 
 
 def _queue(
@@ -46,7 +47,14 @@ def _queue(
         comments.insert(0, acted_on)
     reports = queries.open_reports_of([c.pk for c in comments])
     items = [(comment, reports.get(comment.pk, [])) for comment in comments]
-    context = {"items": items, "show": show, "shows": SHOWS, "errors": errors or {}, "page": page}
+    context = {
+        "items": items,
+        "show": show,
+        "shows": SHOWS,
+        "errors": errors or {},
+        "page": page,
+        "discussions": queries.discussions_of(organisation_ids)[:DISCUSSIONS_LISTED],
+    }
     return render(request, "dashboard/moderation.html", context, status=status)
 
 

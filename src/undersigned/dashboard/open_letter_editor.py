@@ -6,6 +6,7 @@ and that a changed text becomes a new version (``openletters.services.editing``)
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -25,7 +26,7 @@ from undersigned.openletters.services import editing
 from undersigned.openletters.text import text_hash
 from undersigned.organisations.models import Organisation
 
-from .editor_forms import OpenLetterForm, open_letter_initial
+from .editor_forms import DuplicateForm, OpenLetterForm, open_letter_initial
 from .permissions import (
     dashboard_user_required,
     managed_campaigns,
@@ -86,6 +87,7 @@ def _page(
             "text_html": markdown_to_html(str(form.data.get("text", "")).replace("\r\n", "\n")),
         }
     if letter is not None:
+        context["duplicate_form"] = DuplicateForm(initial={"submission_key": uuid.uuid4()})
         context["status_meaning"] = STATUS_MEANINGS.get(OpenLetterStatus(letter.status), "")
         context["status_actions"] = [
             (str(target), label)
@@ -184,6 +186,9 @@ def open_letter_status(request: HttpRequest, slug: str) -> HttpResponse:
 @dashboard_user_required
 def open_letter_duplicate(request: HttpRequest, slug: str) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
-    copy = editing.duplicate_open_letter(letter=letter, actor=request.user)
-    messages.success(request, _("This is a copy, saved as a draft with its own address. Change what you like."))
+    copy, made = editing.duplicate_open_letter(letter=letter, actor=request.user, key=DuplicateForm(request.POST).key())
+    if made:
+        messages.success(request, _("This is a copy, saved as a draft with its own address. Change what you like."))
+    else:
+        messages.info(request, _("This copy had already been made; here it is."))
     return HttpResponseRedirect(_editor_url(copy))

@@ -65,9 +65,10 @@ def managed_open_letters(user: User) -> QuerySet[OpenLetter]:
     return access.scope(letters, user, Action.RUN_CAMPAIGNS, via="organisation")
 
 
-def managed_open_letter_or_404(user: User, slug: str) -> OpenLetter:
+def managed_open_letter_or_404(user: User, slug: str, action: Action = Action.RUN_CAMPAIGNS) -> OpenLetter:
+    """An open letter of an organisation for which the user may do ``action``; any other is a 404."""
     letter = OpenLetter.objects.select_related("organisation", "current_version").filter(slug=slug).first()
-    if letter is None or not access.can(user, Action.RUN_CAMPAIGNS, letter.organisation_id):
+    if letter is None or not access.can(user, action, letter.organisation_id):
         raise Http404("No such open letter")
     return letter
 
@@ -78,9 +79,10 @@ def managed_campaigns(user: User) -> QuerySet[Campaign]:
     return access.scope(campaigns, user, Action.RUN_CAMPAIGNS, via="organisation")
 
 
-def managed_campaign_or_404(user: User, slug: str) -> Campaign:
+def managed_campaign_or_404(user: User, slug: str, action: Action = Action.RUN_CAMPAIGNS) -> Campaign:
+    """A campaign of an organisation for which the user may do ``action``; any other is a 404."""
     campaign = Campaign.objects.select_related("organisation").filter(slug=slug).first()
-    if campaign is None or not access.can(user, Action.RUN_CAMPAIGNS, campaign.organisation_id):
+    if campaign is None or not access.can(user, action, campaign.organisation_id):
         raise Http404("No such campaign")
     return campaign
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     campaign_editor,
     campaign_files,
+    discussion_settings,
     exports,
     moderation,
     open_letter_editor,
@@ -45,6 +46,14 @@ urlpatterns = [
     path("open-letters/<slug:slug>/edit/", open_letter_editor.open_letter_edit, name="open_letter_edit"),
     path("open-letters/<slug:slug>/status/", open_letter_editor.open_letter_status, name="open_letter_status"),
     path("open-letters/<slug:slug>/duplicate/", open_letter_editor.open_letter_duplicate, name="open_letter_duplicate"),
+    # Discussion settings (discussion_settings.py) and the composer's proof of work.
+    path("campaigns/<slug:slug>/discussion/", discussion_settings.campaign_discussion, name="campaign_discussion"),
+    path(
+        "open-letters/<slug:slug>/discussion/",
+        discussion_settings.open_letter_discussion,
+        name="open_letter_discussion",
+    ),
+    path("campaigns/<slug:slug>/pow/", views.campaign_pow, name="campaign_pow"),
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
     path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
     path("campaigns/<slug:slug>/export/letters.csv", exports.campaign_letters, name="export_letters"),

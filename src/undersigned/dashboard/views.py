@@ -22,8 +22,10 @@ from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from undersigned.campaigns import services as campaign_services
 from undersigned.campaigns.models import Campaign
 from undersigned.core import heartbeats
 from undersigned.core.http import personal_page
@@ -141,6 +143,22 @@ def deliveries_page(request: HttpRequest, slug: str) -> HttpResponse:
             return HttpResponse(status=204)
         return render(request, "dashboard/deliveries.html#update", context)
     return render(request, "dashboard/deliveries.html", context)
+
+
+@require_POST
+@dashboard_user_required
+def campaign_pow(request: HttpRequest, slug: str) -> HttpResponse:
+    """The composer's proof-of-work switch, on the deliveries page (like an open letter's)."""
+    campaign = managed_campaign_or_404(request.user, slug)
+    required = request.POST.get("pow_required") == "1"
+    campaign_services.set_pow_required(campaign=campaign, required=required, actor=request.user)
+    messages.success(
+        request,
+        _("The proof-of-work challenge is on: every supporter's browser solves a small puzzle before sending.")
+        if required
+        else _("The proof-of-work challenge is off."),
+    )
+    return HttpResponseRedirect(reverse("dashboard:deliveries", args=[campaign.slug]))
 
 
 # --- Printing in bulk ------------------------------------------------------------------

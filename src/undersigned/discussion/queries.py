@@ -88,6 +88,12 @@ def moderated_organisation_ids(user: User) -> list[int] | None:
     return access.organisation_ids(user, Action.MODERATE)
 
 
+def discussions_of(organisation_ids: list[int] | None) -> QuerySet[Discussion]:
+    """The discussions of these organisations (None: all) with their owners, newest first."""
+    found = Discussion.objects.select_related("campaign", "open_letter", "organisation").order_by("-created_at", "-id")
+    return found if organisation_ids is None else found.filter(organisation_id__in=organisation_ids)
+
+
 def _in_organisations(query: QuerySet[Comment], organisation_ids: list[int] | None) -> QuerySet[Comment]:
     if organisation_ids is None:
         return query

@@ -38,6 +38,7 @@ from .models import (
     Comment,
     CommentStatus,
     Discussion,
+    DiscussionMode,
     FirstComment,
     HeldReason,
     KnownEmail,
@@ -85,6 +86,50 @@ def discussion_for(owner: Campaign | OpenLetter) -> Discussion:
         log_action("discussion.created", discussion)
     setattr(discussion, field, owner)
     return discussion
+
+
+# --- Settings -------------------------------------------------------------------------
+
+SETTING_FIELDS = ("mode", "close_after_deadline", "moderation", "first_comment", "pow_required", "max_links")
+
+
+@dataclass(frozen=True)
+class DiscussionSettings:
+    """What organisers and moderators choose for a discussion (the workspace's form)."""
+
+    mode: DiscussionMode
+    close_after_deadline: bool
+    moderation: Moderation
+    first_comment: FirstComment
+    pow_required: bool
+    max_links: int
+
+
+def update_settings(*, discussion: Discussion, settings: DiscussionSettings, actor: Any) -> list[str]:
+    """Save ``settings`` on ``discussion``; returns the names of the fields that changed.
+
+    A change also moves its owner's ``updated_at``: the campaign's and open letter's
+    public pages are kept in each worker by a stamp of their owner's row
+    (``public/campaign_cache.py``, ``public/open_letter_cache.py``), so the next request
+    shows the new setting everywhere.
+    """
+    with transaction.atomic():
+        locked = Discussion.objects.select_for_update().get(pk=discussion.pk)
+        changed = [name for name in SETTING_FIELDS if getattr(locked, name) != getattr(settings, name)]
+        if not changed:
+            return []
+        for name in SETTING_FIELDS:
+            setattr(locked, name, getattr(settings, name))
+            setattr(discussion, name, getattr(settings, name))
+        locked.save(update_fields=[*changed, "updated_at"])
+        now = timezone.now()
+        if locked.campaign_id is not None:
+            Campaign.objects.filter(pk=locked.campaign_id).update(updated_at=now)
+        if locked.open_letter_id is not None:
+            OpenLetter.objects.filter(pk=locked.open_letter_id).update(updated_at=now)
+        values = {name: str(getattr(settings, name)) for name in changed}
+        log_action("discussion.settings_changed", locked, actor=actor, **values)
+    return changed
 
 
 # --- Posting ---------------------------------------------------------------------------

@@ -40,7 +40,9 @@ class Action(StrEnum):
     # See the organiser pages at all: the dashboard's lists, a campaign's or open letter's
     # deliveries and results. Every role.
     VIEW = "view"
-    # Approve, hide and restore comments; block addresses in discussions.
+    # Approve, hide and restore comments; block addresses in discussions; a discussion's
+    # settings (open, closed or off, pre- or post-moderation, the first-comment check, the
+    # proof of work against comment spam).
     MODERATE = "moderate"
     # Create, edit, publish, close and archive campaigns and open letters, their
     # recipients and templates; print letters, build hand-in packs, hide endorsements,
@@ -52,7 +54,10 @@ class Action(StrEnum):
 
 ACTION_LABELS = {
     Action.VIEW: _("See the organisation's campaigns, open letters and their progress"),
-    Action.MODERATE: _("Moderate discussions: approve, hide and restore comments, block addresses"),
+    Action.MODERATE: _(
+        "Moderate discussions: approve, hide and restore comments, block addresses, "
+        "and choose each discussion's settings"
+    ),
     Action.RUN_CAMPAIGNS: _(
         "Create, edit, publish and close campaigns and open letters; print letters and hand in open letters"
     ),
@@ -83,6 +88,22 @@ def is_member(user: User) -> bool:
     if not user.is_active or user.pk is None:
         return False
     return Membership.objects.filter(user_id=user.pk).exists()
+
+
+def organiser_kind(user: User | None) -> str:
+    """What the public pages' header shows of a visitor: ``"operator"`` (links to the
+    dashboard and the operators' admin), ``"member"`` (a link to the dashboard) or ``""``.
+
+    Also part of the key of the pages kept whole in each worker (``core/kept_pages.py``),
+    so a page rendered for a member is never shown to anyone else. An anonymous visitor
+    costs no query (the hot path): ``is_authenticated`` is read first. ``None`` is a
+    request the authentication middleware never saw (an error page rendered early).
+    """
+    if user is None or not user.is_authenticated:
+        return ""
+    if is_operator(user):
+        return "operator"
+    return "member" if is_member(user) else ""
 
 
 def has_two_factor(user: User) -> bool:

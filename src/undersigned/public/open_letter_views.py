@@ -23,7 +23,7 @@ from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.emails import mailbox_identity
 from undersigned.core.http import personal_page
-from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
+from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
@@ -32,6 +32,7 @@ from undersigned.openletters import links, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 from undersigned.openletters.services import endorsing
 from undersigned.openletters.text import changes
+from undersigned.organisations.access import organiser_kind
 
 from . import open_letter_cache as letter_cache
 from .open_letter_forms import ConfirmCodeForm, EndorseForm, EndorserSearchForm
@@ -56,8 +57,13 @@ def _letter_or_404(slug: str) -> OpenLetter:
     return _kept_letter_or_404(slug)[0]
 
 
+def _visitor(request: HttpRequest) -> str:
+    """The kind of visitor, part of a kept page's key (what base.html's header shows)."""
+    return organiser_kind(getattr(request, "user", None))
+
+
 def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (what, letter.slug, stamp, letter.is_open, translation.get_language(), visitor_kind(request))
+    return (what, letter.slug, stamp, letter.is_open, translation.get_language(), _visitor(request))
 
 
 def _before(raw: str | None) -> int | None:

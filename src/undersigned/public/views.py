@@ -30,7 +30,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.http import mark_personal, personal_page
-from undersigned.core.kept_pages import MARK, kept_page, nonce, visitor_kind
+from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
@@ -52,7 +52,7 @@ from undersigned.letters.queries import letter_from_link, text_for
 from undersigned.letters.uniqueness import own_words_percent
 from undersigned.openletters.queries import letter_for_page, public_letters
 from undersigned.organisations import access
-from undersigned.organisations.access import Action
+from undersigned.organisations.access import Action, organiser_kind
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
@@ -351,8 +351,13 @@ def _compose_page(
     return render(request, "public/compose.html", context, status=status)
 
 
+def _visitor(request: HttpRequest) -> str:
+    """The kind of visitor, part of a kept page's key (what base.html's header shows)."""
+    return organiser_kind(getattr(request, "user", None))
+
+
 def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
-    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), visitor_kind(request))
+    return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), _visitor(request))
 
 
 def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
-from undersigned.core.models import log_action
+from undersigned.core.models import log_action, logged_object_id
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
 from undersigned.organisations.models import Organisation
 
@@ -181,12 +181,21 @@ def _free_slug(base: str) -> str:
         number += 1
 
 
-def duplicate_open_letter(*, letter: OpenLetter, actor: Any) -> OpenLetter:
-    """A draft copy of ``letter`` (text, authors, addressees, campaign) with a new slug.
+def duplicate_open_letter(*, letter: OpenLetter, actor: Any, key: str = "") -> tuple[OpenLetter, bool]:
+    """A draft copy of ``letter`` (text, authors, addressees, campaign) with a new slug,
+    and whether it was made now.
 
-    Versions, endorsements and counters stay with the original.
+    ``key`` is the form's submission key: the same form sent twice finds the copy the
+    first one made (in the audit log). Versions, endorsements and counters stay with
+    the original.
     """
     with transaction.atomic():
+        OpenLetter.objects.select_for_update().filter(pk=letter.pk).first()  # one copy at a time per original
+        if key:
+            earlier = logged_object_id("open_letter.duplicated", original=letter.pk, key=key)
+            found = OpenLetter.objects.filter(pk=earlier).first() if earlier else None
+            if found is not None:
+                return found, False
         copy = OpenLetter(
             organisation_id=letter.organisation_id,
             slug=_free_slug(letter.slug),
@@ -203,5 +212,5 @@ def duplicate_open_letter(*, letter: OpenLetter, actor: Any) -> OpenLetter:
         )
         copy.save()
         copy.recipients.set(letter.recipients.values_list("pk", flat=True))
-        log_action("open_letter.duplicated", copy, actor=actor, original=letter.pk)
-    return copy
+        log_action("open_letter.duplicated", copy, actor=actor, original=letter.pk, key=key)
+    return copy, True
