@@ -17,6 +17,9 @@ import pygal
 from django.utils.formats import number_format
 from pygal.style import Style
 
+# Drawn this wide, scaled to the column: on a phone the labels stay legible.
+WIDTH = 480
+
 # Pico's colours, readable on white; text dark enough for WCAG AA.
 _STYLE = Style(
     background="#ffffff",
@@ -28,17 +31,20 @@ _STYLE = Style(
     opacity_hover="1",
     colors=("#0172ad", "#a2541b", "#2e7d4f", "#7b3fa0", "#b3261e"),
     font_family='system-ui, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
-    label_font_size=13,
-    major_label_font_size=13,
-    value_font_size=13,
+    label_font_size=15,
+    major_label_font_size=15,
+    value_font_size=15,
     title_font_size=16,
-    legend_font_size=13,
+    legend_font_size=15,
     value_colors=("#23262c",),
 )
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else number_format(value, force_grouping=True)
+    """Counts as the page writes them (localised, grouped); an axis tick between whole numbers has no label."""
+    if value is None or value != int(value):
+        return ""
+    return number_format(int(value), force_grouping=True)
 
 
 def _data_url(chart: pygal.graph.graph.Graph) -> str:
@@ -59,11 +65,11 @@ def _base(
     return kind(
         style=_STYLE,
         js=[],  # no script: nothing to allow in the CSP, the page reads the same without it
-        width=720,
+        width=WIDTH,
         height=height,
         show_legend=legend,
         legend_at_bottom=True,
-        legend_at_bottom_columns=2,
+        legend_at_bottom_columns=1,
         print_values=True,
         print_zeroes=False,
         value_formatter=_number,
@@ -79,7 +85,7 @@ def _base(
 def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, series: str) -> str:
     """One bar a row (a funnel, countries, buckets), top to bottom as in the table."""
     chart = _base(
-        pygal.HorizontalBar, labels=list(reversed(labels)), height=60 + 34 * max(1, len(labels)), legend=False
+        pygal.HorizontalBar, labels=list(reversed(labels)), height=70 + 40 * max(1, len(labels)), legend=False
     )
     chart.add(series, list(reversed(values)))
     return _data_url(chart)
@@ -88,7 +94,7 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, series: str
 def grouped_horizontal_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
     """Several bars a row (ways of sending by evidence reached), with a legend below."""
     rows = max(1, len(labels))
-    chart = _base(pygal.HorizontalBar, labels=list(reversed(labels)), height=120 + 26 * rows * len(series), legend=True)
+    chart = _base(pygal.HorizontalBar, labels=list(reversed(labels)), height=130 + 22 * rows * len(series), legend=True)
     for name, values in series:
         chart.add(name, list(reversed(values)))
     return _data_url(chart)
@@ -96,8 +102,8 @@ def grouped_horizontal_bars(labels: Sequence[str], series: Sequence[tuple[str, S
 
 def columns_by_day(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
     """Columns a day, oldest on the left; values are printed only where there is room."""
-    chart = _base(pygal.Bar, labels=labels, height=340, legend=len(series) > 1)
-    chart.config.print_values = len(labels) <= 14
+    chart = _base(pygal.Bar, labels=labels, height=380, legend=len(series) > 1)
+    chart.config.print_values = len(labels) <= 7
     chart.config.x_label_rotation = 45 if len(labels) > 7 else 0
     chart.config.show_minor_x_labels = False
     chart.config.x_labels_major_every = max(1, len(labels) // 10)
