@@ -66,6 +66,9 @@ MODERATOR_MAY = {
     "dashboard:organisations",
     "dashboard:team",
     "dashboard:two_factor_required",
+    # Results are Action.VIEW: every member follows their organisation's progress.
+    "dashboard:campaign_results",
+    "dashboard:open_letter_results",
 }
 
 

@@ -5,6 +5,9 @@ write per view, and the counts add up when workers write them at the same time."
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -83,3 +86,45 @@ def test_counts_written_at_once_by_many_workers_add_up(organisation: Any) -> Non
         thread.join()
     assert errors == []
     assert ComposerOpenedDay.objects.get(campaign=campaign, day=day).count == 6 * 5 * 2
+
+
+_WORKER = """
+import sys
+import undersigned.wsgi  # as a web worker loads the application: registers the flush at exit
+from undersigned.letters import composer_counts
+composer_counts.FLUSH_SECONDS = 3600.0  # no write of its own: only the explicit one and the exit
+campaign_id = int(sys.argv[1])
+for _ in range(3):
+    composer_counts.opened(campaign_id)
+composer_counts.flush()  # a write every few seconds, as in service
+for _ in range(4):
+    composer_counts.opened(campaign_id)
+composer_counts.flush()
+composer_counts.flush()  # nothing left: a second write adds nothing
+for _ in range(5):
+    composer_counts.opened(campaign_id)
+"""  # and then it exits cleanly, 5 openings still in memory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_exits_cleanly_writes_every_opening_exactly_once(organisation: Any, tmp_path: Any) -> None:
+    """The fence of the per-process counts (the house rule on work kept per process):
+    a web worker's counts are never lost on a clean exit and never written twice."""
+    campaign = CampaignFactory(organisation=organisation, slug="counted")
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UNDERSIGNED_", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="undersigned.settings",
+        UNDERSIGNED_SECRET_KEY="test-" + "x" * 50,
+        UNDERSIGNED_VAR_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, str(campaign.pk)], env=env, capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert ComposerOpenedDay.objects.get(campaign=campaign, day=timezone.localdate()).count == 3 + 4 + 5

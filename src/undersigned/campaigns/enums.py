@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CampaignStatus(models.TextChoices):
@@ -21,8 +22,8 @@ class Channel(models.TextChoices):
 CHANNEL_ORDER = [Channel.MAILTO, Channel.EMAIL, Channel.WEB_FORM, Channel.POST]
 # The labels above speak to supporters; organisers read about the same channels.
 CHANNEL_NAMES_FOR_ORGANISERS = {
-    Channel.MAILTO: "Supporter's own email",
-    Channel.EMAIL: "Sent by the platform",
-    Channel.WEB_FORM: "Recipient's web form",
-    Channel.POST: "By post",
+    Channel.MAILTO: _("Supporter's own email"),
+    Channel.EMAIL: _("Sent by the platform"),
+    Channel.WEB_FORM: _("Recipient's web form"),
+    Channel.POST: _("By post"),
 }

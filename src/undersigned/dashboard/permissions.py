@@ -87,6 +87,34 @@ def managed_campaign_or_404(user: User, slug: str, action: Action = Action.RUN_C
     return campaign
 
 
+def viewable_campaign_or_404(user: User, slug: str) -> Campaign:
+    """A campaign whose progress the user may see (``Action.VIEW``: every role); 404 for any other."""
+    campaign = Campaign.objects.select_related("organisation").filter(slug=slug).first()
+    if campaign is None or not access.can(user, Action.VIEW, campaign.organisation_id):
+        raise Http404("No such campaign")
+    return campaign
+
+
+def viewable_open_letter_or_404(user: User, slug: str) -> OpenLetter:
+    """An open letter whose progress the user may see (``Action.VIEW``); 404 for any other."""
+    letter = OpenLetter.objects.select_related("organisation").filter(slug=slug).first()
+    if letter is None or not access.can(user, Action.VIEW, letter.organisation_id):
+        raise Http404("No such open letter")
+    return letter
+
+
+def viewable_campaigns(user: User) -> QuerySet[Campaign]:
+    """The campaigns whose progress the user may see, newest first."""
+    campaigns = Campaign.objects.select_related("organisation").order_by("-created_at", "-id")
+    return access.scope(campaigns, user, Action.VIEW, via="organisation")
+
+
+def viewable_open_letters(user: User) -> QuerySet[OpenLetter]:
+    """The open letters whose progress the user may see, newest first."""
+    letters = OpenLetter.objects.select_related("organisation").order_by("-created_at", "-id")
+    return access.scope(letters, user, Action.VIEW, via="organisation")
+
+
 def managed_print_job_or_404(user: User, job_id: int) -> PrintJob:
     job = PrintJob.objects.select_related("campaign", "open_letter", "requested_by").filter(pk=job_id).first()
     if job is None:

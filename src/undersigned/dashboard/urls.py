@@ -9,6 +9,7 @@ from . import (
     open_letter_editor,
     open_letters,
     recipients,
+    results,
     team,
     views,
 )
@@ -56,6 +57,8 @@ urlpatterns = [
     path("campaigns/<slug:slug>/pow/", views.campaign_pow, name="campaign_pow"),
     path("campaigns/<slug:slug>/print/", views.print_page, name="print"),
     path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
+    path("campaigns/<slug:slug>/results/", results.campaign_results, name="campaign_results"),
+    path("open-letters/<slug:slug>/results/", results.open_letter_results, name="open_letter_results"),
     path("campaigns/<slug:slug>/export/letters.csv", exports.campaign_letters, name="export_letters"),
     path("campaigns/<slug:slug>/export/deliveries.csv", exports.campaign_deliveries, name="export_deliveries"),
     path("campaigns/<slug:slug>/export/supporters.csv", exports.campaign_supporters, name="export_supporters"),

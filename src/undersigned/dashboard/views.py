@@ -43,6 +43,8 @@ from .permissions import (
     managed_open_letters,
     managed_organisations,
     managed_print_job_or_404,
+    viewable_campaigns,
+    viewable_open_letters,
 )
 
 # The file backend separates messages in one file with a line of 79 dashes.
@@ -114,6 +116,17 @@ def index(request: HttpRequest) -> HttpResponse:
     # Where "New campaign", recipients and campaign files are: one set of links per organisation.
     organisations = list(managed_organisations(request.user)[:MAX_CAMPAIGNS_LISTED])
     context = {"campaigns": campaigns, "open_letters": open_letters, "organisations": organisations}
+    # Members who follow but don't run campaigns (moderators) see their results here.
+    run = {("c", c.pk) for c in campaigns} | {("l", letter.pk) for letter in open_letters}
+    context["results_only"] = [
+        (c, reverse("dashboard:campaign_results", args=[c.slug]))
+        for c in viewable_campaigns(request.user)[:MAX_CAMPAIGNS_LISTED]
+        if ("c", c.pk) not in run
+    ] + [
+        (letter, reverse("dashboard:open_letter_results", args=[letter.slug]))
+        for letter in viewable_open_letters(request.user)[:MAX_CAMPAIGNS_LISTED]
+        if ("l", letter.pk) not in run
+    ]
     if request.user.is_superuser:  # who runs the installation: are the task workers running?
         context["workers"] = heartbeats.workers_alive()
         context["oldest_due_email"] = delivery_queries.oldest_due_email()

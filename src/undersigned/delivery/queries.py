@@ -9,14 +9,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Channel
 from undersigned.campaigns.models import Campaign, CampaignRecipient, Recipient
-from undersigned.letters.models import Letter
+from undersigned.letters.models import ComposerOpenedDay, Letter
 
-from .models import Delivery, DeliveryStatus
+from .models import Delivery, DeliveryStatus, Evidence
 
 # Email deliveries the engine has not finished with: the page keeps watching them.
 IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRY)
@@ -37,7 +52,7 @@ class ChannelCounts:
 
     @property
     def name(self) -> str:
-        return CHANNEL_NAMES_FOR_ORGANISERS[self.channel]
+        return str(CHANNEL_NAMES_FOR_ORGANISERS[self.channel])
 
     @property
     def total(self) -> int:
@@ -55,7 +70,7 @@ class Problem:
 
     @property
     def channel_name(self) -> str:
-        return CHANNEL_NAMES_FOR_ORGANISERS[Channel(self.delivery.channel)]
+        return str(CHANNEL_NAMES_FOR_ORGANISERS[Channel(self.delivery.channel)])
 
 
 @dataclass
@@ -251,4 +266,172 @@ def deliveries_for_export(campaign: Campaign) -> Iterator[Delivery]:
             "recipient__country",
         )
         .iterator(chunk_size=EXPORT_CHUNK)
+    )
+
+
+# --- Results (the dashboard's results page) -------------------------------------------------
+#
+# Each figure is one GROUP BY over the campaign's rows, found by an index that begins with
+# the campaign (letters) or the letter (deliveries); "composer opened" is a kept counter
+# per day (``letters.ComposerOpenedDay``). docs/performance.md has what they cost.
+
+# The evidence ladder, bottom to top: a letter counts at a level when one of its
+# deliveries has reached it or a higher one.
+LADDER = (Evidence.SELF_REPORTED, Evidence.VERIFIED_COPY, Evidence.PLATFORM_DELIVERED, Evidence.REPLY_RECEIVED)
+# Share of a letter in the supporter's own words (``Letter.uniqueness``, per cent):
+# [low, high) buckets; the last one holds 100.
+OWN_WORDS_BUCKETS = ((0, 10), (10, 25), (25, 50), (50, 75), (75, 101))
+MAX_DAYS = 92  # the results by day show at most the latest this many days
+
+
+@dataclass(frozen=True)
+class ChannelResults:
+    channel: Channel
+    by_evidence: dict[int, int]  # deliveries at each evidence level (NONE included)
+
+    @property
+    def name(self) -> str:
+        return str(CHANNEL_NAMES_FOR_ORGANISERS[self.channel])
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_evidence.values())
+
+    def cells(self) -> list[int]:
+        """Deliveries that reached at least each level of the ladder."""
+        return [sum(n for level, n in self.by_evidence.items() if level >= step) for step in LADDER]
+
+
+@dataclass(frozen=True)
+class RecipientResults:
+    recipient_id: int
+    name: str
+    by_evidence: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_evidence.values())
+
+    def cells(self) -> list[int]:
+        return [sum(n for level, n in self.by_evidence.items() if level >= step) for step in LADDER]
+
+
+@dataclass(frozen=True)
+class DayResults:
+    day: datetime.date
+    opened: int
+    saved: int
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    """What a campaign achieved: its funnel and where its letters went."""
+
+    opened: int  # composer openings, all days
+    saved: int  # letters written
+    reached: list[tuple[Evidence, int]]  # letters whose best delivery reached at least each level
+    channels: list[ChannelResults]
+    days: list[DayResults]  # oldest first, every day from the first to the last (at most MAX_DAYS)
+    recipients: list[RecipientResults]  # most deliveries first
+    countries: list[tuple[str, int]]  # letters by the sender's country, most first ("" unknown)
+    own_words: list[tuple[int, int, int]]  # (low, high, letters) per bucket
+    own_words_mean: float | None
+
+
+def _best_evidence_counts(campaign_id: int) -> dict[int, int]:
+    """Letters by the best evidence any of their deliveries reached (None: no delivery)."""
+    best = (
+        Delivery.objects.filter(letter_id=OuterRef("pk")).order_by("-evidence").values("evidence")[:1]
+    )  # one index probe per letter (one_delivery_per_channel begins with the letter)
+    rows = (
+        Letter.objects.filter(campaign_id=campaign_id)
+        .annotate(best=Subquery(best))
+        .values("best")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["best"] if row["best"] is not None else -1: row["n"] for row in rows}
+
+
+def _own_words(campaign_id: int) -> tuple[list[tuple[int, int, int]], float | None]:
+    bucket = Case(
+        *[When(uniqueness__lt=high, then=Value(index)) for index, (_, high) in enumerate(OWN_WORDS_BUCKETS)],
+        default=Value(len(OWN_WORDS_BUCKETS) - 1),
+        output_field=IntegerField(),
+    )
+    letters = Letter.objects.filter(campaign_id=campaign_id).order_by()
+    counts = dict(
+        letters.annotate(bucket=bucket).values_list("bucket").annotate(n=Count("id")).values_list("bucket", "n")
+    )
+    mean = letters.aggregate(mean=Avg("uniqueness"))["mean"]
+    buckets = [(low, min(high, 100), counts.get(index, 0)) for index, (low, high) in enumerate(OWN_WORDS_BUCKETS)]
+    return buckets, mean
+
+
+def _days(campaign_id: int) -> list[DayResults]:
+    saved = dict(
+        Letter.objects.filter(campaign_id=campaign_id)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+        .order_by()
+    )
+    opened = dict(ComposerOpenedDay.objects.filter(campaign_id=campaign_id).values_list("day", "count"))
+    known = sorted(set(saved) | set(opened))
+    if not known:
+        return []
+    first = max(known[0], known[-1] - datetime.timedelta(days=MAX_DAYS - 1))
+    span = (known[-1] - first).days + 1
+    days = [first + datetime.timedelta(days=n) for n in range(span)]
+    return [DayResults(day, opened.get(day, 0), saved.get(day, 0)) for day in days]
+
+
+def campaign_results(campaign: Campaign) -> CampaignResults:
+    """The campaign's results: a handful of grouped counts, none of them a row per letter."""
+    best = _best_evidence_counts(campaign.pk)
+    saved = sum(best.values())
+    reached = [(step, sum(n for level, n in best.items() if level >= step)) for step in LADDER]
+    channel_rows = (
+        Delivery.objects.filter(letter__campaign_id=campaign.pk)
+        .values_list("channel", "evidence")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_channel: dict[str, dict[int, int]] = {channel.value: {} for channel in CHANNEL_ORDER}
+    for channel, evidence, n in channel_rows:
+        by_channel.setdefault(channel, {})[evidence] = n
+    recipient_rows = (
+        Delivery.objects.filter(letter__campaign_id=campaign.pk)
+        .values_list("recipient_id", "recipient__name", "evidence")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_recipient: dict[tuple[int, str], dict[int, int]] = {}
+    for recipient_id, name, evidence, n in recipient_rows:
+        by_recipient.setdefault((recipient_id, name), {})[evidence] = n
+    recipients = [RecipientResults(pk, name, counts) for (pk, name), counts in by_recipient.items()]
+    recipients.sort(key=lambda r: (-r.total, r.name, r.recipient_id))
+    countries = list(
+        Letter.objects.filter(campaign_id=campaign.pk)
+        .values_list("sender_country")
+        .annotate(n=Count("id"))
+        .values_list("sender_country", "n")
+        .order_by("-n", "sender_country")
+    )
+    own_words, mean = _own_words(campaign.pk)
+    return CampaignResults(
+        opened=ComposerOpenedDay.objects.filter(campaign_id=campaign.pk).aggregate(n=Sum("count"))["n"] or 0,
+        saved=saved,
+        reached=reached,
+        channels=[
+            ChannelResults(Channel(channel), counts)
+            for channel, counts in by_channel.items()
+            if channel in Channel.values
+        ],
+        days=_days(campaign.pk),
+        recipients=recipients,
+        countries=countries,
+        own_words=own_words,
+        own_words_mean=mean,
     )

@@ -3,11 +3,13 @@ so its cost does not grow with the number of endorsements."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 
 from undersigned.campaigns.models import Recipient
 
@@ -200,4 +202,61 @@ def endorsements_for_export(letter: OpenLetter) -> Iterator[Endorsement]:
             "withdrawn_at",
         )
         .iterator(chunk_size=EXPORT_CHUNK)
+    )
+
+
+# --- Results (the dashboard's results page) -------------------------------------------------
+
+RESULT_MAX_DAYS = 92  # confirmations by day: at most the latest this many days
+
+
+@dataclass(frozen=True)
+class LetterResults:
+    """An open letter's endorsements as its organisers follow them."""
+
+    confirmed: int  # confirmed, not withdrawn, not hidden (the kept counter)
+    withdrawn: int  # the kept counter
+    hidden: int
+    pending: int  # waiting for their email confirmation
+    countries: list[tuple[str, int]]  # confirmed by country (kept counts), most first
+    days: list[tuple[datetime.date, int]]  # confirmations by day, oldest first, gaps filled
+
+
+def letter_results(letter: OpenLetter) -> LetterResults:
+    """Kept counters where they exist; the hidden, the waiting and the days are grouped counts."""
+    by_state = dict(
+        Endorsement.objects.filter(letter=letter)
+        .filter(Q(hidden=True) | Q(status=EndorsementStatus.PENDING))
+        .values_list("hidden")
+        .annotate(n=Count("id"))
+        .values_list("hidden", "n")
+        .order_by()
+    )
+    confirmed_days = dict(
+        Endorsement.objects.filter(letter=letter, confirmed_at__isnull=False)
+        .annotate(day=TruncDate("confirmed_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+        .order_by()
+    )
+    days: list[tuple[datetime.date, int]] = []
+    if confirmed_days:
+        last = max(confirmed_days)
+        first = max(min(confirmed_days), last - datetime.timedelta(days=RESULT_MAX_DAYS - 1))
+        for n in range((last - first).days + 1):
+            day = first + datetime.timedelta(days=n)
+            days.append((day, confirmed_days.get(day, 0)))
+    countries = (
+        EndorsementCountry.objects.filter(letter=letter, count__gt=0)
+        .order_by("-count", "country")
+        .values_list("country", "count")
+    )
+    return LetterResults(
+        confirmed=letter.verified_count,
+        withdrawn=letter.withdrawn_count,
+        hidden=by_state.get(True, 0),
+        pending=by_state.get(False, 0),
+        countries=list(countries),
+        days=days,
     )

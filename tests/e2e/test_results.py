@@ -1,0 +1,91 @@
+"""The results pages in Chromium: the charts show under the site's own Content Security
+Policy (no exception for them), nothing overflows a phone, axe finds nothing serious, and
+the screenshots are kept for a person to look at."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import assert_no_serious_violations
+from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
+from tests.openletters.conftest import make_open_letter
+from undersigned.campaigns.enums import Channel
+from undersigned.delivery.models import Delivery, Evidence
+from undersigned.delivery.services import record_delivery
+from undersigned.letters.models import ComposerOpenedDay, Letter
+from undersigned.openletters.services import endorsing
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+COUNTRIES = ("GB", "IE", "FR", "DE", "CZ", "")
+LEVELS = (Evidence.NONE, Evidence.SELF_REPORTED, Evidence.VERIFIED_COPY, Evidence.PLATFORM_DELIVERED)
+
+
+def _campaign(organisation: Any) -> Any:
+    board = RecipientFactory(organisation=organisation, name="Wend River Board", country="GB")
+    chair = RecipientFactory(organisation=organisation, name="Chair of the Council", country="IE")
+    campaign = CampaignFactory(organisation=organisation, slug="riverside", recipients=[board, chair])
+    today = timezone.localdate()
+    channels = (Channel.EMAIL, Channel.MAILTO, Channel.WEB_FORM, Channel.POST)
+    for n in range(24):
+        letter = LetterFactory(
+            campaign=campaign, sender_country=COUNTRIES[n % len(COUNTRIES)], uniqueness=(n * 13) % 101
+        )
+        Letter.objects.filter(pk=letter.pk).update(created_at=timezone.now() - datetime.timedelta(days=n % 9))
+        delivery = record_delivery(letter=letter, recipient=(board, chair)[n % 2], channel=channels[n % 4])
+        Delivery.objects.filter(pk=delivery.pk).update(evidence=LEVELS[n % 4] if n % 7 else Evidence.REPLY_RECEIVED)
+    for days in range(10):
+        ComposerOpenedDay.objects.create(campaign=campaign, day=today - datetime.timedelta(days=days), count=3 + days)
+    return campaign
+
+
+def _look(page: Page, url: str, name: str, viewport: dict[str, int]) -> None:
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
+    charts = page.locator("img.chart")
+    assert charts.count() >= 3
+    for index in range(charts.count()):  # every chart drawn (a broken image has no width)
+        assert charts.nth(index).evaluate("(img) => img.complete && img.naturalWidth > 0")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{viewport['width']}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_campaign_results_under_the_sites_csp(
+    organiser_page: Callable[..., Page], organisation: Any, viewport: dict[str, int]
+) -> None:
+    campaign = _campaign(organisation)
+    page = organiser_page(viewport=viewport)  # the real CSP: a refused style or image fails the test
+    _look(page, f"/dashboard/campaigns/{campaign.slug}/results/", "results-campaign", viewport)
+
+
+def test_results_pages_pass_axe_on_a_phone_and_read_without_javascript(
+    organiser_page: Callable[..., Page], organisation: Any
+) -> None:
+    campaign = _campaign(organisation)
+    letter = make_open_letter(organisation)
+    for n, country in enumerate(("IE", "IE", "CZ", "JP", "")):
+        endorsing.record_confirmed(
+            letter=letter,
+            data=endorsing.EndorsementInput(name=f"Endorser {n}", country=country, email=f"e{n}@example.org"),
+        )
+    page = organiser_page(viewport=PHONE, bypass_csp=True)
+    for url in (f"/dashboard/campaigns/{campaign.slug}/results/", f"/dashboard/open-letters/{letter.slug}/results/"):
+        page.goto(url)
+        assert_no_serious_violations(page)
+    _look(organiser_page(viewport=PHONE), f"/dashboard/open-letters/{letter.slug}/results/", "results-letter", PHONE)
+    quiet = organiser_page(viewport=PHONE, java_script_enabled=False)
+    quiet.goto(f"/dashboard/campaigns/{campaign.slug}/results/")
+    expect(quiet.get_by_role("table", name="Letters at each step")).to_be_visible()
+    expect(quiet.get_by_role("row", name="Letter saved 24")).to_be_visible()
