@@ -18,12 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from tests.factories import MembershipFactory, OrganisationFactory
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import ActionLog
 from undersigned.delivery.models import PrintJob
 from undersigned.openletters import handin
 from undersigned.openletters.models import Endorsement, OpenLetter
 from undersigned.openletters.services import endorsing, moderation, versions
+from undersigned.organisations.models import Role
 
 
 def _pdf_text(data: bytes, tmp_path: Path) -> str:
@@ -185,8 +187,8 @@ def test_csv_is_safe_against_formulas(client: Client, endorsed: OpenLetter, orga
 
 
 def test_strangers_get_no_pack(client: Client, endorsed: OpenLetter, stranger: Any) -> None:
-    stranger.is_staff = True
-    stranger.save()
+    # An owner of another organisation: for them this letter does not exist.
+    MembershipFactory(organisation=OrganisationFactory(slug="elsewhere"), user=stranger, role=Role.OWNER)
     client.force_login(stranger)
     assert client.get(reverse("dashboard:hand_in_csv", args=[endorsed.slug])).status_code == 404
     assert client.post(reverse("dashboard:hand_in", args=[endorsed.slug])).status_code == 404

@@ -8,9 +8,11 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
+from tests.factories import MembershipFactory, OrganisationFactory
 from undersigned.core.models import ActionLog
 from undersigned.openletters.models import Endorsement, OpenLetter
 from undersigned.openletters.services import endorsing
+from undersigned.organisations.models import Role
 
 
 def _endorsement(letter: OpenLetter, name: str = "Fake Name") -> Endorsement:
@@ -74,8 +76,8 @@ def test_strangers_and_visitors_cannot_moderate(client: Client, open_letter: Ope
     fake = _endorsement(open_letter)
     url = reverse("dashboard:endorsement_hide", args=[open_letter.slug, fake.pk])
     assert client.post(url, {"reason": "fake"}).status_code == 302  # to the sign-in page
-    stranger.is_staff = True
-    stranger.save()
+    # An owner of another organisation: for them this letter does not exist.
+    MembershipFactory(organisation=OrganisationFactory(slug="elsewhere"), user=stranger, role=Role.OWNER)
     client.force_login(stranger)
     assert client.post(url, {"reason": "fake"}).status_code == 404
     assert client.get(reverse("dashboard:open_letter", args=[open_letter.slug])).status_code == 404
