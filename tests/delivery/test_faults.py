@@ -314,6 +314,8 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
     assert lost_sends == []  # every "sent" the server answered is a delivery
     assert set(arrived) == expected  # every delivery reached the SMTP server, and nothing else did
     assert twice <= 1  # at most the message in flight when the worker was killed
+    # A dropped connection answers 503 (Retry-After, what was typed kept), never a bare 500.
+    assert [answer for answer in tally.refused if answer.endswith(" 500")] == []
     assert max(arrived.values()) <= 2
 
 

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import DatabaseError, connection, transaction
+from django.db import utils as django_db_errors
 from django.test import Client
 from django.urls import reverse
 
@@ -232,3 +233,22 @@ def test_a_connection_lost_after_the_view_answers_503_not_500(
     # The next request finds a working connection.
     assert client.post("/test-remember/", {"note": "again"}).status_code == 200
     assert client.get("/").status_code == 200
+
+
+def test_a_connection_closed_without_a_word_from_the_server_counts_as_lost() -> None:
+    """What psycopg raises when the socket closes under a query (a killed backend, a cut
+    network): no SQLSTATE. Seen under tests/delivery/test_faults.py's load; made here as
+    the driver makes it, wrapped by Django the same way."""
+    from_the_server = psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")
+    assert not says_connection_lost(_as_django_raises_it(from_the_server))
+    for message in ("consuming input failed: server closed the connection unexpectedly", "the connection is lost"):
+        assert says_connection_lost(_as_django_raises_it(psycopg.OperationalError(message)))
+
+
+def _as_django_raises_it(driver_error: psycopg.Error) -> DatabaseError:
+    """As django.db.utils.DatabaseErrorWrapper does on PostgreSQL: the same class of
+    Django's, the driver's error as its cause."""
+    assert isinstance(driver_error, psycopg.OperationalError)  # a lock timeout is one too
+    error = django_db_errors.OperationalError(*driver_error.args)
+    error.__cause__ = driver_error
+    return error

@@ -78,11 +78,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def says_connection_lost(exc: BaseException) -> bool:
     """Whether the driver's error behind ``exc`` is about a connection that is gone
-    (not a wrong query, a constraint or a lock): psycopg's SQLSTATE or the state of its
-    connection when it raised, SQLite's closed database."""
+    (not a wrong query, a constraint or a lock): psycopg's SQLSTATE, an operational error
+    of psycopg's own or the state of its connection when it raised, SQLite's closed
+    database."""
     for error in _chain(exc):
         if isinstance(error, psycopg.Error):
             if error.sqlstate is not None and error.sqlstate.startswith(_LOST_STATES):
+                return True
+            # Raised by psycopg itself, not by the server: "consuming input failed: server
+            # closed the connection unexpectedly", "the connection is lost". (Every error the
+            # server sends, a lock timeout or a cancelled query included, has a SQLSTATE.)
+            if isinstance(error, psycopg.OperationalError) and error.sqlstate is None:
                 return True
             pgconn = error.pgconn
             if pgconn is not None and pgconn.status == psycopg.pq.ConnStatus.BAD:
