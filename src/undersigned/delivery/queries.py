@@ -435,3 +435,18 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         own_words=own_words,
         own_words_mean=mean,
     )
+
+
+def letters_by_recipient(campaign_id: int) -> dict[int, int]:
+    """Letters of a campaign that reached each recipient: recipient id → letters with at
+    least one delivery to that recipient at ``Evidence.SELF_REPORTED`` or above. A letter
+    sent to one recipient by two channels counts once. Recipients nobody reached are
+    absent. (The coverage board and routing read this; the results' tallies keep it.)
+    """
+    rows = (
+        Delivery.objects.filter(letter__campaign_id=campaign_id, evidence__gte=Evidence.SELF_REPORTED)
+        .values_list("recipient_id")
+        .annotate(n=Count("letter_id", distinct=True))
+        .order_by()
+    )
+    return dict(rows)
