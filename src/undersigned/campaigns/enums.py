@@ -27,3 +27,18 @@ CHANNEL_NAMES_FOR_ORGANISERS = {
     Channel.WEB_FORM: _("Recipient's web form"),
     Channel.POST: _("By post"),
 }
+
+
+class Routing(models.TextChoices):
+    """Whom a supporter's letter goes to in a campaign addressed to a recipient group
+    (``campaigns/routing.py`` decides; the editor's help text explains each)."""
+
+    EVERY = "every", _("Every member of the group")
+    OWN_COUNTRY = "own_country", _("The member of the supporter's own country")
+    OWN_OR_UNREACHED = (
+        "own_or_unreached",
+        _(
+            "The member of the supporter's own country; when there is none or it is well covered, "
+            "members nobody has reached yet"
+        ),
+    )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
-from .enums import CHANNEL_ORDER, CampaignStatus, Channel
+from .enums import CHANNEL_ORDER, CampaignStatus, Channel, Routing
 
 
 class Recipient(TimeStampedModel):
@@ -102,6 +102,15 @@ class Campaign(TimeStampedModel):
         "organisers print them in bulk with `undersigned print`.",
     )
     recipients = models.ManyToManyField(Recipient, through="CampaignRecipient", related_name="campaigns")
+    # A campaign addressed to a group: its members are the campaign's recipients, the
+    # coverage board counts them, and ``routing`` says whom each supporter writes to.
+    recipient_group = models.ForeignKey(
+        RecipientGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
+    routing = models.CharField(max_length=20, choices=Routing.choices, default=Routing.EVERY)
+    # ``Routing.OWN_OR_UNREACHED``: a member with at least this many letters is well
+    # covered; 0 means "twice the median member's letters, and at least one".
+    well_covered_at = models.PositiveIntegerField(default=0)
     # Kept counter: letters with at least one delivery. Never recomputed per request.
     letters_sent = models.PositiveIntegerField(default=0, editable=False)
 

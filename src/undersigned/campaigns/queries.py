@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from .enums import CampaignStatus
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup
+from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup, RecipientGroupMember
 
 
 def public_campaigns() -> QuerySet[Campaign]:
@@ -22,7 +22,7 @@ def campaign_for_page(slug: str) -> Campaign | None:
     """A public (live or closed) campaign with what its pages show, or None.
 
     Its discussion comes in the same query (the campaign page shows it)."""
-    return public_campaigns().select_related("template", "discussion").filter(slug=slug).first()
+    return public_campaigns().select_related("template", "discussion", "recipient_group").filter(slug=slug).first()
 
 
 def campaign_recipients(campaign: Campaign) -> list[Recipient]:
@@ -31,7 +31,8 @@ def campaign_recipients(campaign: Campaign) -> list[Recipient]:
 
 def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
     """One row, from the campaign's own table, that changes whenever anything a public
-    campaign page shows changes: ``pk, letters_sent, updated_at, status, deadline``.
+    campaign page shows changes: ``pk, letters_sent, updated_at, status, deadline``, the discussion's teaser and the
+    recipient group's ``updated_at``.
 
     Pages keep the rest (see ``public/campaign_cache.py``) and reload it when the stamp
     differs. Edits to the template, recipients and organisation move the campaign's
@@ -54,6 +55,8 @@ def campaign_page_stamp(slug: str) -> QuerySet[Any, tuple[Any, ...]]:
             "discussion__id",
             "discussion__mode",
             "discussion__comment_count",
+            # The group's date and members (a member change moves it): the coverage board.
+            "recipient_group__updated_at",
         )
     )
 
@@ -95,4 +98,14 @@ def draft_for_members(slug: str) -> Campaign | None:
         .select_related("organisation", "template")
         .filter(slug=slug)
         .first()
+    )
+
+
+def group_members(group_id: int) -> list[tuple[int, str, str, int]]:
+    """A group's members as the coverage board and routing read them: (recipient id, name,
+    country, vote weight), by name. Bounded by the group's size limit."""
+    return list(
+        RecipientGroupMember.objects.filter(group_id=group_id)
+        .order_by("recipient__name", "recipient_id")
+        .values_list("recipient_id", "recipient__name", "recipient__country", "vote_weight")
     )

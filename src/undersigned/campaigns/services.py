@@ -24,8 +24,8 @@ from .campaign_files import (
     RecipientData,
     check_counts,
 )
-from .enums import CampaignStatus
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient
+from .enums import CampaignStatus, Routing
+from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup
 from .signals import touch_campaigns
 
 DEFAULT_ORGANISATION_SLUG = "default"
@@ -266,6 +266,11 @@ class CampaignInput:
     prompts: tuple[str, ...]
     channels: tuple[str, ...]
     recipient_ids: tuple[int, ...]
+    # Addressed to a group (``None``: not): its members become the recipients, and
+    # ``routing`` says whom each supporter writes to (``routing.py``).
+    recipient_group_id: int | None = None
+    routing: str = Routing.EVERY
+    well_covered_at: int = 0
 
 
 class SlugTaken(Exception):
@@ -277,6 +282,7 @@ class SlugTaken(Exception):
 _EDITOR_FIELDS = [
     "slug", "title", "summary", "background", "deadline", "tags", "language", "min_uniqueness",
     "posts_for_supporters", "author_name", "author_role", "author_place",
+    "recipient_group", "routing", "well_covered_at",
 ]  # fmt: skip
 
 # Which status each editor action may move a campaign from.
@@ -301,6 +307,26 @@ def _fill_campaign(campaign: Campaign, data: CampaignInput) -> None:
     campaign.author_name = data.author_name
     campaign.author_role = data.author_role
     campaign.author_place = data.author_place
+    # Only a group of the campaign's own organisation: the form offers no other, and a
+    # forged id must not address (or count) someone else's group.
+    group_id = data.recipient_group_id
+    own = group_id is not None and (
+        RecipientGroup.objects.filter(pk=group_id, organisation_id=campaign.organisation_id).exists()
+    )
+    campaign.recipient_group_id = group_id if own else None
+    campaign.routing = data.routing if own and data.routing in Routing.values else Routing.EVERY
+    campaign.well_covered_at = max(0, data.well_covered_at)
+
+
+def _recipient_ids(campaign: Campaign, data: CampaignInput) -> tuple[int, ...]:
+    """The recipients to put on the campaign: its group's members when it has one."""
+    if campaign.recipient_group_id is not None:
+        return tuple(
+            Recipient.objects.filter(groups=campaign.recipient_group_id)
+            .order_by("name", "id")
+            .values_list("id", flat=True)
+        )
+    return data.recipient_ids
 
 
 def _save_template(campaign: Campaign, data: CampaignInput) -> None:
@@ -368,7 +394,7 @@ def create_campaign(*, organisation: Organisation, data: CampaignInput, actor: A
         except IntegrityError:
             raise SlugTaken(data.slug) from None
         _save_template(campaign, data)
-        recipients = _set_recipients(campaign, data.recipient_ids)
+        recipients = _set_recipients(campaign, _recipient_ids(campaign, data))
         log_action("campaign.created", campaign, actor=actor, source="editor", recipients=recipients)
     return campaign, True
 
@@ -389,7 +415,7 @@ def update_campaign(*, campaign: Campaign, data: CampaignInput, actor: Any) -> C
         _fill_campaign(locked, data)
         locked.save(update_fields=[*_EDITOR_FIELDS, "updated_at"])
         _save_template(locked, data)
-        recipients = _set_recipients(locked, data.recipient_ids)
+        recipients = _set_recipients(locked, _recipient_ids(locked, data))
         log_action("campaign.updated", locked, actor=actor, source="editor", recipients=recipients)
     return locked
 
@@ -494,6 +520,9 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any, key: str = "") -> tupl
             prompts=tuple(str(p) for p in template.prompts or []) if template else (),
             channels=tuple(str(c) for c in template.channels or []) if template else CHANNELS,
             recipient_ids=ids,
+            recipient_group_id=campaign.recipient_group_id,
+            routing=campaign.routing,
+            well_covered_at=campaign.well_covered_at,
         )
         copy = Campaign(organisation_id=campaign.organisation_id, status=CampaignStatus.DRAFT)
         _fill_campaign(copy, data)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.campaign_files import limits
 from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS, SLUG
-from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER
+from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Routing
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
 from undersigned.campaigns.services import CampaignInput
@@ -287,6 +287,47 @@ class CampaignForm(_EditorForm):
             choices=[("", "—"), *((g.pk, g.name) for g in groups)],
             help_text=gettext_lazy("They are added after the recipients ticked above."),
         )
+        self.fields["recipient_group"] = forms.TypedChoiceField(
+            label=gettext_lazy("Addressed to a recipient group"),
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", gettext_lazy("No group: the recipients ticked above")), *((g.pk, g.name) for g in groups)],
+            help_text=gettext_lazy(
+                "The group's members become the campaign's recipients (the ticked ones are then not used), "
+                "and the campaign's page shows which members letters have reached, weighted by their vote."
+            ),
+            error_messages={"invalid_choice": gettext_lazy("Choose one of your organisation's groups.")},
+        )
+        self.fields["routing"] = forms.ChoiceField(
+            label=gettext_lazy("Whom each supporter writes to"),
+            required=False,
+            choices=Routing.choices,
+            widget=forms.RadioSelect,
+            help_text=gettext_lazy(
+                "Only for a campaign addressed to a group. The supporter's country decides; the letter form "
+                "tells them whom their letter goes to and why."
+            ),
+            error_messages={"invalid_choice": gettext_lazy("Choose one of the ways listed.")},
+        )
+        self.fields["well_covered_at"] = forms.IntegerField(
+            label=gettext_lazy("A member is well covered from this many letters"),
+            required=False,
+            min_value=0,
+            max_value=1_000_000,
+            initial=0,
+            help_text=gettext_lazy(
+                "For the last way above: once a member has this many letters, supporters from their country are "
+                "also offered members nobody has reached yet. 0: when a member has at least twice as many "
+                "letters as the middle member (the median) and at least one; so while most members have none, "
+                "supporters spread out to them."
+            ),
+            error_messages={
+                "invalid": gettext_lazy("Give a whole number, 0 or more."),
+                "min_value": gettext_lazy("Give a whole number, 0 or more."),
+                "max_value": gettext_lazy("Give a smaller number."),
+            },
+        )
 
     @property
     def recipient_choice(self) -> RecipientChoice:
@@ -332,6 +373,14 @@ class CampaignForm(_EditorForm):
             own = {r.pk for r in self.recipient_list}
             members = [pk for pk in campaign_queries.group_member_ids(group) if pk in own]
             ids = list(dict.fromkeys([*ids, *members]))
+        addressed_to = cleaned.get("recipient_group")
+        if addressed_to:
+            # The group's members are the recipients (the service sets them so too).
+            ids = campaign_queries.group_member_ids(addressed_to)
+            cleaned["routing"] = cleaned.get("routing") or Routing.OWN_COUNTRY
+        else:
+            cleaned["routing"] = Routing.EVERY
+        cleaned["well_covered_at"] = cleaned.get("well_covered_at") or 0
         if len(ids) > limits.CAMPAIGN_RECIPIENTS.most:
             self.add_error(
                 None, _("At most %(most)d recipients per campaign.") % {"most": limits.CAMPAIGN_RECIPIENTS.most}
@@ -360,6 +409,9 @@ class CampaignForm(_EditorForm):
             prompts=data["prompts"],
             channels=tuple(data["channels"]),
             recipient_ids=data["recipient_ids"],
+            recipient_group_id=data.get("recipient_group"),
+            routing=data["routing"],
+            well_covered_at=data["well_covered_at"],
         )
 
 
@@ -377,6 +429,9 @@ def campaign_initial(campaign: Campaign, template: Any) -> dict[str, Any]:
         "author_place": campaign.author_place,
         "min_uniqueness": campaign.min_uniqueness,
         "posts_for_supporters": campaign.posts_for_supporters,
+        "recipient_group": campaign.recipient_group_id,
+        "routing": campaign.routing,
+        "well_covered_at": campaign.well_covered_at,
         "subject": template.subject if template else "",
         "body": template.body if template else "",
         "prompts": "\n".join(str(p) for p in template.prompts or []) if template else "",

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     campaign_editor,
     campaign_files,
+    coverage,
     discussion_settings,
     exports,
     moderation,
@@ -59,6 +60,8 @@ urlpatterns = [
     path("campaigns/<slug:slug>/deliveries/", views.deliveries_page, name="deliveries"),
     path("campaigns/<slug:slug>/results/", results.campaign_results, name="campaign_results"),
     path("open-letters/<slug:slug>/results/", results.open_letter_results, name="open_letter_results"),
+    path("campaigns/<slug:slug>/coverage/", coverage.campaign_coverage, name="campaign_coverage"),
+    path("open-letters/<slug:slug>/coverage/", coverage.open_letter_coverage, name="open_letter_coverage"),
     path("campaigns/<slug:slug>/export/letters.csv", exports.campaign_letters, name="export_letters"),
     path("campaigns/<slug:slug>/export/deliveries.csv", exports.campaign_deliveries, name="export_deliveries"),
     path("campaigns/<slug:slug>/export/supporters.csv", exports.campaign_supporters, name="export_supporters"),

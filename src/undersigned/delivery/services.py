@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
@@ -40,6 +41,9 @@ def check_channel(*, letter: Letter, recipient: Recipient, channel: Channel) -> 
         raise ChannelUnavailable("This campaign does not offer that way of sending.")
     if not campaign.recipients.filter(pk=recipient.pk).exists():
         raise ChannelUnavailable("That recipient is not part of this campaign.")
+    if letter.addressed_to_id is not None and recipient.pk != letter.addressed_to_id:
+        # A routed letter goes to the one member the composer addressed (campaigns/routing.py).
+        raise ChannelUnavailable(_("This letter is addressed to another member of the group."))
     if channel in (Channel.EMAIL, Channel.MAILTO) and not recipient.email:
         raise ChannelUnavailable(f"We have no email address for {recipient.name}.")
     if channel == Channel.WEB_FORM and not recipient.web_form_url:

@@ -7,7 +7,7 @@ import uuid
 
 from django.db import models
 
-from undersigned.campaigns.models import Campaign
+from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import TimeStampedModel
 from undersigned.supporters.models import Supporter
 
@@ -30,6 +30,9 @@ class Letter(TimeStampedModel):
     # Kept with its placeholders: each recipient gets their own salutation.
     body = models.TextField()
     uniqueness = models.PositiveSmallIntegerField(default=0, help_text="Percent in the supporter's own words.")
+    # The one member a routed letter goes to (``campaigns/routing.py``); None: every
+    # recipient of the campaign, as campaigns without a group have always done.
+    addressed_to = models.ForeignKey(Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # One per composer page load: a double click, reload or back-button resubmit of the
     # same form finds this key and updates the letter instead of creating a second one.
     submission_key = models.UUIDField(default=uuid.uuid4, unique=True)

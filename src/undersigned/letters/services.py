@@ -29,6 +29,8 @@ class LetterInput:
     postal_address: str
     subject: str
     body: str
+    # The member a routed letter goes to (``campaigns/routing.py``); None: every recipient.
+    addressed_to_id: int | None = None
 
 
 class LetterAlreadySent(Exception):
@@ -54,6 +56,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
         "subject": data.subject,
         "body": data.body,
         "uniqueness": uniqueness,
+        "addressed_to_id": data.addressed_to_id,
     }
     supporter = {"email": data.email, "name": data.name, "town": data.town, "country": data.country}
     if connection.vendor == "postgresql":

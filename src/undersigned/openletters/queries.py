@@ -11,6 +11,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from undersigned.campaigns import queries as campaign_queries
+from undersigned.campaigns.coverage import Board, build_board, endorsement_counts
 from undersigned.campaigns.models import Recipient
 
 from .models import Endorsement, EndorsementCountry, EndorsementStatus, OpenLetter, OpenLetterStatus, OpenLetterVersion
@@ -259,4 +261,21 @@ def letter_results(letter: OpenLetter) -> LetterResults:
         pending=by_state.get(False, 0),
         countries=list(countries),
         days=days,
+    )
+
+
+def letter_board(letter: OpenLetter, *, sort: str = "name") -> Board | None:
+    """The coverage board of a letter addressed to a group: each member counts the
+    verified endorsements from their country (the kept ``EndorsementCountry`` rows, one
+    per country), or None without a group. Counts only: it is shown publicly."""
+    group = letter.recipient_group
+    if group is None:
+        return None
+    members = campaign_queries.group_members(group.pk)
+    by_country = dict(EndorsementCountry.objects.filter(letter=letter).values_list("country", "count"))
+    return build_board(
+        members=members,
+        counts=endorsement_counts(members, by_country),
+        decision_date=group.decision_date,
+        sort=sort,
     )

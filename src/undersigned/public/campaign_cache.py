@@ -25,6 +25,7 @@ from typing import Any
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.campaigns.routing import Member
 from undersigned.core.kept_copies import KeptCopies, stamp_row
 from undersigned.core.sanitising import markdown_to_html
 
@@ -35,6 +36,8 @@ class CampaignSnapshot:
     campaign: Campaign  # with template and organisation loaded; read-only
     recipients: tuple[Recipient, ...]
     background_html: str
+    # The recipients as routing reads them, with their group's vote weights (``campaigns/routing.py``).
+    members: tuple[Member, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,16 @@ def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
     campaign = campaign_queries.campaign_for_page(slug)
     if campaign is None:
         return None
+    recipients = tuple(campaign_queries.campaign_recipients(campaign))
+    weights: dict[int, int] = {}
+    if campaign.recipient_group_id is not None:
+        weights = {pk: weight for pk, _n, _c, weight in campaign_queries.group_members(campaign.recipient_group_id)}
     return CampaignSnapshot(
         stamp=stamp,
         campaign=campaign,
-        recipients=tuple(campaign_queries.campaign_recipients(campaign)),
+        recipients=recipients,
         background_html=markdown_to_html(campaign.background),
+        members=tuple(Member(r.pk, r.name, r.country.upper(), weights.get(r.pk, 1)) for r in recipients),
     )
 
 
@@ -89,7 +97,7 @@ def campaign_view(slug: str) -> CampaignView | None:
     row = _stamp(slug)
     if row is None:
         return None
-    letters_sent, stamp = int(row[1]), (row[0], *row[2:5])
+    letters_sent, stamp = int(row[1]), (row[0], *row[2:5], row[8])
     discussion = DiscussionTeaser(int(row[5]), str(row[6]), int(row[7])) if row[5] is not None else None
     snapshot = _kept.get(slug, stamp, lambda: _load(slug, stamp))
     if snapshot is None:

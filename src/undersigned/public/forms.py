@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
+from undersigned.campaigns.routing import Route
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
 from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
@@ -64,11 +67,44 @@ class ComposerForm(abuse.GuardedForm):
         widget=forms.Textarea(attrs={"rows": 18}),
     )
 
-    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+    # A campaign addressed to a group: the member chosen among those ``route`` offers.
+    recipient = forms.CharField(required=False, max_length=20)
+
+    def __init__(
+        self, *args: Any, campaign: Campaign, route_for: Callable[[str], Route] | None = None, **kwargs: Any
+    ) -> None:
         # Organisers switch the proof-of-work check on per campaign during an attack.
         kwargs.setdefault("pow_required", campaign.pow_required)
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        self.route_for = route_for
+
+    def _check_recipient(self) -> None:
+        """Whom the letter goes to: the one member the rule decides, or one of those it offers.
+
+        A recipient the rule does not offer for this country (an edited form, a stale
+        page) is refused beside the field, with the choices shown again."""
+        self.cleaned_data["addressed_to"] = None
+        country = self.cleaned_data.get("country")
+        if self.route_for is None or not country:
+            return
+        route = self.route_for(str(country))
+        if route.every or not route.choices:
+            return
+        raw = str(self.cleaned_data.get("recipient") or "").strip()
+        if not raw:
+            if route.needs_choice:
+                self.add_error("recipient", _("Choose whom your letter goes to."))
+            else:
+                self.cleaned_data["addressed_to"] = route.choices[0].recipient_id
+            return
+        if not raw.isdigit() or not route.allows(int(raw)):
+            self.add_error(
+                "recipient",
+                _("Your letter can't go to that recipient from the country you gave: choose one of those listed."),
+            )
+            return
+        self.cleaned_data["addressed_to"] = int(raw)
 
     def _check_placeholders(self, field: str) -> None:
         value = self.cleaned_data.get(field)
@@ -85,6 +121,7 @@ class ComposerForm(abuse.GuardedForm):
         # GuardedForm.clean) still shows everything else that needs fixing.
         self._check_placeholders("subject")
         self._check_placeholders("body")
+        self._check_recipient()
         body = self.cleaned_data.get("body")
         minimum = self.campaign.min_uniqueness
         if body and minimum and "body" not in self.errors:

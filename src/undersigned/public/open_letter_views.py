@@ -19,6 +19,8 @@ from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 
+from undersigned.campaigns.coverage import clean_sort
+from undersigned.campaigns.coverage import countdown as vote_countdown
 from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.emails import mailbox_identity
@@ -113,6 +115,7 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         country = search.cleaned_data["country"].upper()
     before = _before(request.GET.get("before"))
     filtered = bool(q or country or before)
+    group, sort = letter.recipient_group, clean_sort(request.GET.get("sort"))
     # The part below the counter is the same for every visitor until an endorsement or
     # the letter changes (both move ``letter.updated_at``), so the unfiltered page's is
     # cached; the reads are lazy and run only when it is rendered.
@@ -134,12 +137,16 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         "cache_key": "" if filtered else f"{letter.pk}:{letter.updated_at.timestamp()}",
         # Read with the letter (select_related); created, open, on the letter's first view.
         "discussion": discussion_for(letter),
+        # The group's coverage board: kept counters, read only when the page is rendered.
+        # The stamp moves with every verified endorsement and every change to the group.
+        "board": SimpleLazyObject(lambda: queries.letter_board(letter, sort=sort)) if group else None,
+        "vote_countdown": vote_countdown(group.decision_date, timezone.localdate()) if group else "",
     }
     if filtered:
         return render(request, "openletters/letter.html", context)
     # The unfiltered page is the same for everyone until the stamp moves: kept whole in
     # the worker, only the CSP nonce filled in per request (``core/kept_pages.py``).
-    key = (*_page_key(request, "letter", letter, stamp), context["confirmed"])
+    key = (*_page_key(request, "letter", letter, stamp), context["confirmed"], sort, context["vote_countdown"])
     page = partial(render, request, "openletters/letter.html", {**context, "csp_nonce": MARK["nonce"]})
     return kept_page(key, page, {"nonce": nonce(request)})
 

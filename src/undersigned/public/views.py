@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -19,14 +19,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns import queries as campaign_queries
-from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.coverage import clean_sort
+from undersigned.campaigns.coverage import countdown as vote_countdown
+from undersigned.campaigns.enums import Channel, Routing
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.campaigns.routing import Route, Why, route
 from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.http import mark_personal, personal_page
@@ -39,9 +44,10 @@ from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
 from undersigned.delivery.channels.post import pdf_filename, printable
+from undersigned.delivery.coverage import campaign_board
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.printing import PAPERS, Paper
-from undersigned.delivery.queries import deliveries_by_recipient_channel
+from undersigned.delivery.queries import deliveries_by_recipient_channel, letters_by_recipient
 from undersigned.discussion.services import discussion_for
 from undersigned.letters import composer_counts
 from undersigned.letters import services as letter_services
@@ -140,6 +146,7 @@ def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         "recipients": campaign_queries.campaign_recipients(campaign),
         "now": timezone.now(),
         "editor_url": reverse("dashboard:campaign_edit", args=[campaign.slug]),
+        "board": None,
     }
     return draft_page(request, "public/campaign.html", context)
 
@@ -163,7 +170,12 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         created = discussion_for(campaign)
         discussion = DiscussionTeaser(created.pk, created.mode, created.comment_count)
     teaser = (discussion.pk, discussion.mode, discussion.comment_count)
-    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural, teaser)
+    # A group's coverage board: the kept tally, one row per member, read per request and
+    # part of the key, so the kept page moves as soon as a letter reaches a member.
+    board = campaign_board(campaign, sort=clean_sort(request.GET.get("sort"))) if campaign.recipient_group else None
+    vote = vote_countdown(board.decision_date, timezone.localdate()) if board else ""
+    board_key = (board.key, vote) if board else None
+    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural, teaser, board_key)
 
     def page() -> HttpResponse:
         return render(
@@ -179,6 +191,8 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "now": now,
                 "csp_nonce": MARK["nonce"],
                 "discussion": discussion,
+                "board": board,
+                "vote_countdown": vote,
             },
         )
 
@@ -224,6 +238,7 @@ def _initial(draft: Letter | None, campaign: Campaign, open_letter_slug: str = "
         "town": draft.sender_town,
         "country": draft.sender_country,
         "postal_address": draft.sender_address,
+        "recipient": draft.addressed_to_id or "",
         "subject": draft.subject,
         "body": draft.body,
     }
@@ -244,6 +259,7 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
                 postal_address=data["postal_address"],
                 subject=data["subject"],
                 body=data["body"],
+                addressed_to_id=data.get("addressed_to"),
             ),
             ip_hash=hash_ip(client_ip(request)),
         )
@@ -258,7 +274,7 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
 def _compose_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
     """The composer with what was typed and ``message``, when the letter could not be saved."""
     view = _campaign_or_404(slug)
-    form = ComposerForm(request.POST, campaign=view.campaign)
+    form = ComposerForm(request.POST, campaign=view.campaign, route_for=_route_for(view))
     form.add_error(None, message)
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     return _compose_page(request, view, form, draft_link, status=503)
@@ -299,13 +315,15 @@ def _compose(request: HttpRequest, slug: str) -> HttpResponse:
         composer_counts.opened(campaign.pk)
     if request.method != "POST" and draft is None and not from_letter and not getattr(request, "htmx", False):
         return _fresh_composer(request, view)
+    route_for = _route_for(view)
     if request.method != "POST":
-        form = ComposerForm(initial=_initial(draft, campaign, from_letter), campaign=campaign)
+        form = ComposerForm(initial=_initial(draft, campaign, from_letter), campaign=campaign, route_for=route_for)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
-        form = ComposerForm(initial=request.POST.dict(), campaign=campaign)
+        # It is also the step that shows whom the letter goes to once the country is chosen.
+        form = ComposerForm(initial=request.POST.dict(), campaign=campaign, route_for=route_for)
     else:
-        return _continue(request, view, ComposerForm(request.POST, campaign=campaign), draft_link)
+        return _continue(request, view, ComposerForm(request.POST, campaign=campaign, route_for=route_for), draft_link)
     return _compose_page(request, view, form, draft_link)
 
 
@@ -335,20 +353,97 @@ def _compose_page(
     campaign = view.campaign
     recipients = view.recipients
     preview_data = form.data if form.is_bound else form.initial
-    preview, score = _preview(preview_data, campaign, recipients[0] if recipients else None)
+    route, chosen = _route_shown(view, form, preview_data)
+    first = next((r for r in recipients if chosen is not None and r.pk == chosen), None)
+    preview_to = first or (recipients[0] if recipients else None)
+    preview, score = _preview(preview_data, campaign, preview_to)
     context = {
         "campaign": campaign,
         "template": campaign.template,
         "recipients": recipients,
         "form": form,
         "preview": preview,
+        "preview_to": preview_to,
         "score": score,
         "draft_link": draft_link,
+        "route": route,
+        "route_text": _route_text(route),
+        "chosen": chosen,
+        "route_signature": _signature(route),
         **(extra or {}),
     }
     if getattr(request, "htmx", False):  # set by django_htmx's middleware
-        return render(request, "public/compose.html#preview-area", context, status=status)
+        html = render_to_string("public/compose.html#preview-area", context, request)
+        if route is not None and preview_data.get("route_shown") != context["route_signature"]:
+            # The country changed: whom it goes to changes too, swapped in beside the form.
+            html += render_to_string("public/compose.html#route-area", {**context, "oob": True}, request)
+        return HttpResponse(html, status=status)
     return render(request, "public/compose.html", context, status=status)
+
+
+def _route_for(view: CampaignView) -> Callable[[str], Route] | None:
+    """How this campaign routes a letter from a country, or None when it goes to every recipient."""
+    campaign = view.campaign
+    if campaign.recipient_group_id is None or campaign.routing == Routing.EVERY:
+        return None
+    reached: dict[int, int] = {}
+    read = False
+
+    def route_for(country: str) -> Route:
+        nonlocal reached, read
+        if campaign.routing == Routing.OWN_OR_UNREACHED and not read:
+            # The kept tally, one row per member: read only when the rule needs it.
+            reached, read = letters_by_recipient(campaign.pk), True
+        return route(
+            rule=campaign.routing,
+            members=view.snapshot.members,
+            reached=reached,
+            country=country,
+            well_covered_at=campaign.well_covered_at,
+        )
+
+    return route_for
+
+
+def _route_shown(view: CampaignView, form: ComposerForm, data: Mapping[str, Any]) -> tuple[Route | None, int | None]:
+    """The route the composer shows for the country typed, and the member ticked (or None)."""
+    route_for = form.route_for
+    if route_for is None:
+        return None, None
+    found = route_for(str(data.get("country") or ""))
+    raw = str(data.get("recipient") or "")
+    if raw.isdigit() and found.allows(int(raw)):
+        return found, int(raw)
+    return found, found.choices[0].recipient_id if found.choices else None
+
+
+def _signature(route: Route | None) -> str:
+    if route is None:
+        return ""
+    return ":".join([route.why, *(str(m.recipient_id) for m in route.choices)])
+
+
+def _route_text(route: Route | None) -> str:
+    """Why the letter goes where it goes, in a sentence above the choice."""
+    if route is None:
+        return ""
+    own = route.own[0] if route.own else None
+    country = countries.name(own.country) if own else ""
+    if route.why == Why.NO_COUNTRY:
+        return gettext("Your letter goes to the member for your country. Choose your country to see who that is.")
+    if route.why == Why.OWN and not route.needs_choice and own is not None:
+        return gettext("Your letter goes to %(name)s, the member for %(country)s.") % {
+            "name": own.name,
+            "country": country,
+        }
+    if route.why == Why.OWN:
+        return gettext("%(country)s has several members: choose whom your letter goes to.") % {"country": country}
+    if route.why == Why.WELL_COVERED and own is not None:
+        return gettext(
+            "%(name)s, the member for %(country)s, has already had many letters. Your letter counts for more "
+            "with a member nobody has reached yet: choose one, or keep your own."
+        ) % {"name": own.name, "country": country}
+    return gettext("Your country has no member in this group: choose whom your letter goes to.")
 
 
 def _visitor(request: HttpRequest) -> str:
@@ -365,7 +460,7 @@ def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
 
     def page() -> HttpResponse:
         initial = {**_initial(None, campaign), "submission_key": MARK["key"], abuse.STARTED_FIELD: MARK["started"]}
-        form = ComposerForm(initial=initial, campaign=campaign)
+        form = ComposerForm(initial=initial, campaign=campaign, route_for=_route_for(view))
         marked = {"csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
         return _compose_page(request, view, form, "", extra=marked)
 
@@ -411,6 +506,8 @@ def _cards(letter: Letter) -> list[RecipientCard]:
     deliveries = deliveries_by_recipient_channel(letter)
     cards = []
     for recipient in campaign_queries.campaign_recipients(campaign):
+        if letter.addressed_to_id is not None and recipient.pk != letter.addressed_to_id:
+            continue  # a routed letter goes to its one member
         text = text_for(letter, recipient)
         options = []
         for channel in campaign.template.allowed_channels:
