@@ -69,6 +69,8 @@ MODERATOR_MAY = {
     # Results are Action.VIEW: every member follows their organisation's progress.
     "dashboard:campaign_results",
     "dashboard:open_letter_results",
+    "dashboard:campaign_coverage",
+    "dashboard:open_letter_coverage",
 }
 
 
