@@ -16,7 +16,10 @@ from playwright.sync_api import Page, expect
 
 from tests.campaigns.conftest import make_group_campaign
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
-from tests.factories import TEMPLATE_BODY
+from tests.factories import TEMPLATE_BODY, LetterFactory
+from tests.openletters.conftest import make_open_letter
+from undersigned.campaigns.enums import Channel, Routing
+from undersigned.delivery.services import record_delivery
 from undersigned.letters.models import Letter
 
 pytestmark = pytest.mark.browser
@@ -86,3 +89,48 @@ def test_the_public_board_is_accessible_and_fits_a_phone(organisation: Any, new_
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"the page scrolls sideways at {viewport['width']} px"
         _shot(page, f"campaign-board-{name}.png")
+
+
+def test_without_javascript_a_covered_country_is_offered_the_unreached_on_a_phone(
+    organisation: Any, new_context: ContextFactory
+) -> None:
+    campaign = make_group_campaign(organisation, routing=Routing.OWN_OR_UNREACHED)
+    france = campaign.recipients.get(name="Section of France")
+    earlier = LetterFactory(campaign=campaign, sender_country="FR")
+    record_delivery(letter=earlier, recipient=france, channel=Channel.MAILTO)
+    page = new_context(java_script_enabled=False, viewport=PHONE, bypass_csp=True).new_page()
+    page.goto(f"/c/{campaign.slug}/write/")
+    page.get_by_label("Your name").fill("Camille Martin")
+    page.get_by_label("Your email address").fill("camille@example.fr")
+    page.get_by_label("Your town or city").fill("Lyon")
+    page.get_by_label("Your country").select_option(label="France")
+    page.get_by_role("button", name="Show whom it goes to").click()  # the server's step
+    expect(page.get_by_test_id("route-text")).to_contain_text("has already had many letters")
+    choices = page.get_by_test_id("route").get_by_role("radio")
+    expect(choices).to_have_count(3)
+    _shot(page, "composer-route-nojs-375.png")
+    page.get_by_role("radio", name="Section of Germany").check()
+    page.get_by_role("button", name="Continue to sending").click()
+    expect(page.get_by_role("heading", name="To Section of Germany")).to_be_visible()
+    assert Letter.objects.get(sender_name="Camille Martin").addressed_to == campaign.recipients.get(
+        name="Section of Germany"
+    )
+
+
+def test_the_open_letter_page_with_its_board_is_accessible(organisation: Any, new_context: ContextFactory) -> None:
+    letter = make_open_letter(organisation)
+    page = new_context(bypass_csp=True, viewport=PHONE).new_page()
+    page.goto(f"/open-letters/{letter.slug}/")
+    expect(page.get_by_test_id("coverage-summary")).to_have_text("0 of 3 members reached — 0 of 3 votes")
+    assert_no_serious_violations(page)
+    _shot(page, "open-letter-board-375.png")
+    # The composer's choice of member is accessible too (with scripts the first is ticked).
+    campaign = make_group_campaign(organisation, routing=Routing.OWN_OR_UNREACHED)
+    page.goto(f"/c/{campaign.slug}/write/")
+    page.get_by_label("Your country").select_option(label="Portugal")
+    expect(page.get_by_test_id("route-text")).to_contain_text("Your country has no member in this group")
+    expect(page.get_by_role("radio", name="Section of Italy")).to_be_checked()  # the heaviest vote first
+    page.get_by_role("button", name="Continue to sending").click()  # other fields are missing
+    expect(page.get_by_role("radio", name="Section of Italy")).to_be_checked()  # kept with the errors
+    assert_no_serious_violations(page)
+    _shot(page, "composer-route-375.png")
