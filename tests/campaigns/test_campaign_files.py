@@ -465,8 +465,8 @@ def test_keys_in_inline_tables_use_the_line_of_their_table() -> None:
     assert problems(text) == [
         "recipients is required: add at least one [[recipients]] table with a name",
         "line 4: unknown key campaign.author.rank; known keys: name, role, place",
-        "line 5: unknown key campaign.recipients; known keys: slug, title, summary, background, deadline, tags, "
-        "language, status, min_uniqueness, posts_for_supporters, author",
+        # The nearest known key (a group campaign's) is suggested.
+        "line 5: unknown key campaign.recipients; did you mean campaign.recipient_group?",
     ]
     top_level = textwrap.dedent(
         """\
@@ -836,3 +836,45 @@ def test_posting_for_supporters_round_trips(organisation: Any) -> None:
     exported = dump(export_campaign(campaign))
     assert "posts_for_supporters = true" in exported
     assert parse(exported) == data
+
+
+@pytest.mark.django_db
+def test_a_campaign_addressed_to_a_group_round_trips(organisation: Any) -> None:
+    group_lines = (
+        'min_uniqueness = 30\nrecipient_group = "Planning committee"\ndecision_date = 2027-03-03\n'
+        'routing = "own_or_unreached"\nwell_covered_at = 4'
+    )
+    data = parse(replace(VALID, "min_uniqueness = 30", group_lines))
+    assert (data.recipient_group, data.routing, data.well_covered_at) == ("Planning committee", "own_or_unreached", 4)
+    campaign, _ = import_campaign(organisation=organisation, data=data)
+    campaign.refresh_from_db()
+    group = campaign.recipient_group
+    assert group is not None
+    assert (group.name, str(group.decision_date), campaign.routing, campaign.well_covered_at) == (
+        "Planning committee",
+        "2027-03-03",
+        "own_or_unreached",
+        4,
+    )
+    assert sorted(group.members.values_list("pk", flat=True)) == sorted(
+        campaign.recipients.values_list("pk", flat=True)
+    )
+    exported = dump(export_campaign(campaign))
+    assert (
+        'recipient_group = "Planning committee"\ndecision_date = 2027-03-03\nrouting = "own_or_unreached"' in exported
+    )
+    assert parse(exported) == data
+    # The same file without the group: the campaign is addressed to each recipient again.
+    again, _ = import_campaign(organisation=organisation, data=parse(VALID))
+    again.refresh_from_db()
+    assert (again.recipient_group, again.routing) == (None, "every")
+    assert "recipient_group" not in dump(export_campaign(again))
+
+
+def test_a_bad_routing_or_threshold_is_named() -> None:
+    text = replace(VALID, "min_uniqueness = 30", 'min_uniqueness = 30\nrouting = "nearest"\nwell_covered_at = -1')
+    with pytest.raises(CampaignFileError) as error:
+        parse(text)
+    messages = "\n".join(error.value.messages)
+    assert 'campaign.routing must be one of every, own_country, own_or_unreached, not "nearest"' in messages
+    assert "campaign.well_covered_at must be a whole number from 0 (twice the median) to 1000000" in messages

@@ -25,7 +25,7 @@ from .campaign_files import (
     check_counts,
 )
 from .enums import CampaignStatus, Routing
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup
+from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup, RecipientGroupMember
 from .signals import touch_campaigns
 
 DEFAULT_ORGANISATION_SLUG = "default"
@@ -108,6 +108,7 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
             },
         )
         recipient_ids = _import_recipients(campaign=campaign, organisation=organisation, entries=data.recipients)
+        _import_group(campaign=campaign, organisation=organisation, data=data, member_ids=recipient_ids)
         log_action(
             "campaign.created" if created else "campaign.updated",
             campaign,
@@ -147,6 +148,33 @@ def _import_recipients(
             campaign=campaign, recipient=recipient, defaults={"position": position}
         )
     return ids
+
+
+def _import_group(*, campaign: Campaign, organisation: Organisation, data: CampaignFile, member_ids: list[int]) -> None:
+    """Address the campaign to the file's ``recipient_group`` (or to no group).
+
+    The group of that name in the organisation (the campaign's own if it has that name,
+    else the oldest, else a new one) gets the file's recipients as its members, as an
+    open letter's file does; members not listed leave it, vote weights already set stay.
+    """
+    group = None
+    if data.recipient_group:
+        groups = RecipientGroup.objects.filter(organisation=organisation, name=data.recipient_group)
+        own = groups.filter(pk=campaign.recipient_group_id).first() if campaign.recipient_group_id else None
+        group = own or groups.order_by("pk").first()
+        if group is None:
+            group = RecipientGroup.objects.create(organisation=organisation, name=data.recipient_group)
+        RecipientGroupMember.objects.filter(group=group).exclude(recipient_id__in=member_ids).delete()
+        for pk in member_ids:
+            RecipientGroupMember.objects.get_or_create(group=group, recipient_id=pk)
+        # save() moves the group's stamp: the pages that show its board read it afresh.
+        group.decision_date = data.decision_date
+        group.save(update_fields=["decision_date", "updated_at"])
+    routing = (data.routing or Routing.OWN_COUNTRY) if group is not None else Routing.EVERY
+    Campaign.objects.filter(pk=campaign.pk).update(
+        recipient_group=group, routing=routing, well_covered_at=data.well_covered_at, updated_at=timezone.now()
+    )
+    campaign.recipient_group, campaign.routing, campaign.well_covered_at = group, routing, data.well_covered_at
 
 
 def fill_recipient(*, recipient: Recipient, entry: RecipientData) -> None:
@@ -208,6 +236,10 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
         status=campaign.status,
         min_uniqueness=campaign.min_uniqueness,
         posts_for_supporters=campaign.posts_for_supporters,
+        recipient_group=campaign.recipient_group.name if campaign.recipient_group else "",
+        decision_date=campaign.recipient_group.decision_date if campaign.recipient_group else None,
+        routing=campaign.routing if campaign.recipient_group else "",
+        well_covered_at=campaign.well_covered_at if campaign.recipient_group else 0,
         author=Author(name=campaign.author_name, role=campaign.author_role, place=campaign.author_place),
         recipients=tuple(recipient_data(link.recipient) for link in links),
         # A campaign made in the admin may have no template yet; the export then has an

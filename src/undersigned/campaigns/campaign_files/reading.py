@@ -35,10 +35,12 @@ from .schema import (
     LETTER_KEYS,
     MAX_LENGTHS,
     MAX_PACE,
+    MAX_WELL_COVERED,
     OPEN_LETTER_KEYS,
     OPEN_LETTER_STATUSES,
     OPEN_LETTER_TOP_KEYS,
     RECIPIENT_KEYS,
+    ROUTINGS,
     SLUG,
     STATUSES,
     TOP_KEYS,
@@ -277,12 +279,26 @@ class _Checker:
             "status": self.choice(table, "campaign", "status", STATUSES, default=DEFAULT_STATUS),
             "min_uniqueness": self.percent(table, "campaign", "min_uniqueness"),
             "posts_for_supporters": self.flag(table, "campaign", "posts_for_supporters"),
+            "recipient_group": self.text(table, "campaign", "recipient_group"),
+            "decision_date": self.day(table, "campaign", "decision_date"),
+            "routing": self.choice(table, "campaign", "routing", ROUTINGS, default="") if "routing" in table else "",
+            "well_covered_at": self.well_covered(table),
             "author": Author(
                 name=self.text(author_table, "campaign.author", "name"),
                 role=self.text(author_table, "campaign.author", "role"),
                 place=self.text(author_table, "campaign.author", "place"),
             ),
         }
+
+    def well_covered(self, table: dict[str, Any]) -> int:
+        value = table.get("well_covered_at", 0)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WELL_COVERED:
+            self.add(
+                "campaign.well_covered_at",
+                f"campaign.well_covered_at must be a whole number from 0 (twice the median) to {MAX_WELL_COVERED}",
+            )
+            return 0
+        return value
 
     def known_keys(self, table: dict[str, Any], path: str, known: Sequence[str]) -> None:
         for key in table:

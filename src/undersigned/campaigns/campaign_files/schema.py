@@ -45,6 +45,7 @@ MAX_LENGTHS: dict[str, int] = {
     "open_letter.text": 50_000,
     "open_letter.tags": 50,
     "open_letter.recipient_group": 200,
+    "campaign.recipient_group": 200,
     "open_letter.campaign": 80,
     "open_letter.authors.name": 200,
     "open_letter.authors.role": 200,
@@ -81,8 +82,15 @@ CAMPAIGN_KEYS = (
     "status",
     "min_uniqueness",
     "posts_for_supporters",
+    "recipient_group",
+    "decision_date",
+    "routing",
+    "well_covered_at",
     "author",
 )
+# ``campaign.routing``: the values of ``campaigns.enums.Routing``.
+ROUTINGS = ("every", "own_country", "own_or_unreached")
+MAX_WELL_COVERED = 1_000_000
 AUTHOR_KEYS = ("name", "role", "place")
 RECIPIENT_KEYS = (
     "name",
@@ -168,6 +176,11 @@ class CampaignFile:
     status: str = DEFAULT_STATUS
     min_uniqueness: int = 0
     posts_for_supporters: bool = False
+    # Addressed to a group: the recipients are its members (see docs/campaign-files.md).
+    recipient_group: str = ""
+    decision_date: date | None = None
+    routing: str = ""  # with a group, "" means own_country
+    well_covered_at: int = 0
     author: Author = field(default_factory=Author)
     recipients: tuple[RecipientData, ...]
     letter: LetterTemplateData

@@ -65,6 +65,12 @@ def _campaign_table(c: CampaignFile) -> Table:
     table.add("status", _text(c.status))
     table.add("min_uniqueness", c.min_uniqueness)
     table.add("posts_for_supporters", c.posts_for_supporters)
+    if c.recipient_group:  # only then: files of campaigns without a group stay as they were
+        table.add("recipient_group", _text(c.recipient_group))
+        if c.decision_date is not None:
+            table.add("decision_date", tomlkit.date(c.decision_date.isoformat()))
+        table.add("routing", _text(c.routing or "own_country"))
+        table.add("well_covered_at", c.well_covered_at)
     table.add("author", _author_table(c.author))
     return table
 
