@@ -108,6 +108,7 @@ LETTER_COLUMNS = [
     "token",
     "sent_at",
     "ip_hash",
+    "addressed_to_id",  # NULL: to every recipient, as campaigns without a group send
 ]
 
 
@@ -131,7 +132,8 @@ def _chunk_sql() -> tuple[str, str]:
     )
     insert_letters = (
         f"INSERT INTO {l_table} ({letters}) "  # noqa: S608 (names from the models)
-        f"SELECT %s, %s, %s, s.id, s.name, s.town, s.country, '', %s, %s, 40, {random_key}, {random_token}, %s, '' "
+        f"SELECT %s, %s, %s, s.id, s.name, s.town, s.country, '', %s, %s, 40, {random_key}, {random_token}, %s, '', "
+        "NULL "
         f"FROM {s_table} s WHERE s.id > %s ORDER BY s.id"
     )
     return insert_supporters, insert_letters
