@@ -20,6 +20,7 @@ from undersigned.campaigns.enums import Channel, Routing
 from undersigned.campaigns.models import Campaign, RecipientGroup
 from undersigned.delivery.services import record_delivery
 from undersigned.openletters.models import EndorsementCountry
+from undersigned.openletters.services import endorsing
 from undersigned.organisations.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,19 @@ def test_every_member_may_look_and_another_organisation_may_not(organisation: An
     assert allowed.get(url).status_code == 200
     assert refused.get(url).status_code == 404
     assert refused.get(reverse("dashboard:open_letter_coverage", args=["nope"])).status_code == 404
+
+
+def test_the_public_open_letter_board_moves_with_a_confirmed_endorsement(organisation: Any) -> None:
+    letter = make_open_letter(organisation)
+    url = reverse("openletters:letter", args=[letter.slug])
+    visitor = Client()
+    assert "0 of 3 members reached — 0 of 3 votes" in visitor.get(url).content.decode()
+    endorsing.record_confirmed(
+        letter=letter,
+        data=endorsing.EndorsementInput(name="Siobhán O'Brien", country="IE", email="siobhan@example.ie"),
+    )
+    page = visitor.get(url).content.decode()  # the kept page follows the letter's stamp
+    assert "1 of 3 members reached — 1 of 3 votes" in page
+    assert "siobhan@example.ie" not in page
+    by_count = visitor.get(url + "?sort=-count").content.decode()
+    assert 'aria-sort="descending"><a href="?sort=count#coverage">Endorsements' in by_count

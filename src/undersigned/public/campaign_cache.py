@@ -38,6 +38,8 @@ class CampaignSnapshot:
     background_html: str
     # The recipients as routing reads them, with their group's vote weights (``campaigns/routing.py``).
     members: tuple[Member, ...] = ()
+    # The group's members for its coverage board (``campaigns.queries.group_members``).
+    group_members: tuple[tuple[int, str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,17 @@ def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
     if campaign is None:
         return None
     recipients = tuple(campaign_queries.campaign_recipients(campaign))
-    weights: dict[int, int] = {}
+    group: list[tuple[int, str, str, int]] = []
     if campaign.recipient_group_id is not None:
-        weights = {pk: weight for pk, _n, _c, weight in campaign_queries.group_members(campaign.recipient_group_id)}
+        group = campaign_queries.group_members(campaign.recipient_group_id)
+    weights = {pk: weight for pk, _n, _c, weight in group}
     return CampaignSnapshot(
         stamp=stamp,
         campaign=campaign,
         recipients=recipients,
         background_html=markdown_to_html(campaign.background),
         members=tuple(Member(r.pk, r.name, r.country.upper(), weights.get(r.pk, 1)) for r in recipients),
+        group_members=tuple(group),
     )
 
 

@@ -172,7 +172,10 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     teaser = (discussion.pk, discussion.mode, discussion.comment_count)
     # A group's coverage board: the kept tally, one row per member, read per request and
     # part of the key, so the kept page moves as soon as a letter reaches a member.
-    board = campaign_board(campaign, sort=clean_sort(request.GET.get("sort"))) if campaign.recipient_group else None
+    board = None
+    if campaign.recipient_group:
+        sort = clean_sort(request.GET.get("sort"))
+        board = campaign_board(campaign, sort=sort, members=view.snapshot.group_members)
     vote = vote_countdown(board.decision_date, timezone.localdate()) if board else ""
     board_key = (board.key, vote) if board else None
     key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural, teaser, board_key)
