@@ -145,3 +145,15 @@ def test_the_campaign_page_board_moves_when_a_letter_reaches_a_member(client: Cl
     names = re.findall(r'<tr><th scope="row">(Section of \w+)</th>', by_votes)
     assert names == ["Section of Italy", "Section of France", "Section of Germany"]
     assert '<th scope="col" aria-sort="descending"><a href="?sort=votes#coverage">Votes' in by_votes
+
+
+def test_with_scripts_the_route_is_swapped_in_only_when_it_changes(client: Client, organisation: Any) -> None:
+    campaign = make_group_campaign(organisation)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    changed = client.post(_compose(campaign), _data(campaign, action="preview", route_shown="no_country"), **htmx)
+    html = changed.content.decode()
+    assert 'id="preview-area"' in html
+    assert 'id="route-area" class="route" data-hx-swap-oob="true"' in html
+    france = _member(campaign, "Section of France").pk
+    same = client.post(_compose(campaign), _data(campaign, action="preview", route_shown=f"own:{france}"), **htmx)
+    assert 'id="route-area"' not in same.content.decode()  # a radio being picked keeps its focus
