@@ -149,11 +149,11 @@ def test_the_campaign_page_board_moves_when_a_letter_reaches_a_member(client: Cl
 
 def test_with_scripts_the_route_is_swapped_in_only_when_it_changes(client: Client, organisation: Any) -> None:
     campaign = make_group_campaign(organisation)
-    htmx = {"HTTP_HX_REQUEST": "true"}
-    changed = client.post(_compose(campaign), _data(campaign, action="preview", route_shown="no_country"), **htmx)
+    htmx = {"HX-Request": "true"}
+    changed = client.post(_compose(campaign), _data(campaign, action="preview", route_shown="no_country"), headers=htmx)
     html = changed.content.decode()
     assert 'id="preview-area"' in html
     assert 'id="route-area" class="route" data-hx-swap-oob="true"' in html
     france = _member(campaign, "Section of France").pk
-    same = client.post(_compose(campaign), _data(campaign, action="preview", route_shown=f"own:{france}"), **htmx)
+    same = client.post(_compose(campaign), _data(campaign, action="preview", route_shown=f"own:{france}"), headers=htmx)
     assert 'id="route-area"' not in same.content.decode()  # a radio being picked keeps its focus
