@@ -36,6 +36,10 @@ class Letter(TimeStampedModel):
     # The secret part of the supporter's own link to come back to the letter.
     token = models.CharField(max_length=64, unique=True, default=new_token)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="First delivery recorded.")
+    # When the campaign's public counter (Campaign.letters_sent) counted this letter: its
+    # first delivery reached self-reported evidence or above. The gate that makes a letter
+    # count once; kept by delivery/counter.py only.
+    counted_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
