@@ -21,7 +21,7 @@ the first delivery *recorded*, which freezes the letter's text.
 Called by every place a delivery climbs to self-reported or above:
 ``services.record_delivery`` (self-reported channels), ``services.record_copy``,
 ``services.mark_print_job_posted``, ``sending._attempt`` (the email engine) and
-``digests.send_digest``. ``letters/migrations/0003`` computed it once for letters
+``digests.send_digest``. ``delivery/migrations/0008`` computed it once for letters
 counted under the old meaning ("a delivery recorded").
 """
 

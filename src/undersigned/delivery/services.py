@@ -27,7 +27,7 @@ from . import bounces, bulk_print, counter, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from .printing import PAPERS
 from .sending import wake_senders
-from .tasks import build_print_job
+from .tasks import build_print_job, send_posted_notices
 
 
 class ChannelUnavailable(Exception):
@@ -355,6 +355,8 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
         counter.count_letters(letter_ids=set(posted_letters), now=now)
         PrintJob.objects.filter(pk=job.pk).update(posted_count=len(ids))
         log_action("print_job.posted", job, actor=actor, letters=len(ids))
+        # robust: the letters are marked posted whatever happens to the notices' task.
+        transaction.on_commit(partial(send_posted_notices.enqueue, job.pk), robust=True)
         if job.campaign_id is not None:  # the deliveries page shows them sent at once
             transaction.on_commit(partial(queries.forget_delivery_counts, job.campaign_id))
     job.refresh_from_db()

@@ -51,7 +51,7 @@ def back(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("delivery", "0007_email_queue_index"),
-        ("letters", "0003_letter_counted_at"),
+        ("letters", "0003_counter_and_supporter_emails"),
         ("campaigns", "0005_archived_status"),
     ]
 
