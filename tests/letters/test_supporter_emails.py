@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -213,8 +213,8 @@ def test_the_posted_notice_date_is_in_the_campaigns_language(council: Any, smtp_
     council.language = "de"
     council.save()
     letter = LetterFactory(campaign=council)
-    assert emails.send_posted_notice(letter.pk, posted_on=timezone.datetime(2026, 12, 6).date()) is True
-    assert emails.send_posted_notice(letter.pk, posted_on=timezone.datetime(2026, 12, 6).date()) is False
+    assert emails.send_posted_notice(letter.pk, posted_on=date(2026, 12, 6)) is True
+    assert emails.send_posted_notice(letter.pk, posted_on=date(2026, 12, 6)) is False
     [message] = smtp_sink.parsed()
     assert "6. Dezember 2026" in plain(message)
 
