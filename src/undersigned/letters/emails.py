@@ -181,7 +181,7 @@ def send_links(letter_ids: Sequence[int]) -> bool:
     letters = list(
         Letter.objects.select_related("campaign__organisation", "supporter")
         .filter(pk__in=list(letter_ids))
-        .order_by("created_at", "pk")
+        .order_by("-created_at", "-pk")
     )
     if not letters:
         return False
