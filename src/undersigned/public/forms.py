@@ -144,9 +144,15 @@ class UpdatesOptInForm(forms.Form):
 
 
 class MyLinkForm(abuse.GuardedForm):
-    """ "Get my link again": the address a supporter wrote their letter with."""
+    """ "Get my link again": the address a supporter wrote their letter with.
+
+    On the campaign page, which every visitor shares byte for byte, so without a start
+    time: the honeypot and the limits per IP hash and per address guard it, and the worst
+    it can do is mail an address the links of letters written with that address.
+    """
 
     default_renderer = FAST_RENDERER
+    checks_fill_time = False
     email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,
@@ -158,3 +164,7 @@ class MyLinkForm(abuse.GuardedForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial[abuse.STARTED_FIELD] = ""  # nothing per request on a shared page

@@ -183,13 +183,11 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "now": now,
                 "csp_nonce": MARK["nonce"],
                 "discussion": discussion,
-                # "Get my link again": the form's start time is filled in per request.
-                "my_link_form": MyLinkForm(initial={abuse.STARTED_FIELD: MARK["started"]}),
+                "my_link_form": MyLinkForm(),  # "get my link again"
             },
         )
 
-    values = {"count": intcomma(view.letters_sent), "nonce": nonce(request), "started": abuse.started_token()}
-    return kept_page(key, page, values)
+    return kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": nonce(request)})
 
 
 def _my_link_page(
@@ -206,7 +204,7 @@ def _my_link_page(
 # visitor (core/shared_pages.py) and so has none. Nothing here acts on the visitor's
 # session or cookies: it mails an address the links of its own letters, so a request
 # forged from another site can do nothing its sender could not do directly; the
-# honeypot, the start time and the rate limits per IP hash and per address hold.
+# honeypot and the rate limits per IP hash and per address hold (MyLinkForm).
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def my_link(request: HttpRequest, slug: str) -> HttpResponse:
