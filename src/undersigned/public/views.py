@@ -22,6 +22,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -455,6 +456,9 @@ def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse
 def _cards(letter: Letter) -> list[RecipientCard]:
     campaign = letter.campaign
     deliveries = deliveries_by_recipient_channel(letter)
+    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+        # The body of a new email when the letter is too long for a link: in the letter's language.
+        paste_note = gettext("Paste the text of your letter here, in place of this line.")
     cards = []
     for recipient in campaign_queries.campaign_recipients(campaign):
         text = text_for(letter, recipient)
@@ -468,7 +472,11 @@ def _cards(letter: Letter) -> list[RecipientCard]:
             options.append(ChannelOption(str(channel), available, reason, deliveries.get((recipient.pk, channel))))
         links = (
             mailto.compose_links(
-                to=recipient.email, subject=text.subject, body=text.body, bcc=letter_copy_address(letter.pk)
+                to=recipient.email,
+                subject=text.subject,
+                body=text.body,
+                bcc=letter_copy_address(letter.pk),
+                paste_note=paste_note,
             )
             if recipient.email
             else None
