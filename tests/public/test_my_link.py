@@ -62,7 +62,7 @@ def test_a_known_and_an_unknown_address_get_the_same_answer(
     assert (known.status_code, known["Location"]) == (302, url(campaign) + "?sent=1")
     assert (unknown.status_code, unknown["Location"]) == (302, url(campaign) + "?sent=1")
     page = client.get(url(campaign) + "?sent=1").content.decode()
-    assert "If we have letters from this address for this campaign, we have sent the links to them to it." in page
+    assert "If we have letters from this address for this campaign, we have emailed their links to it." in page
 
     [message] = smtp_sink.parsed()  # only the known address gets mail
     assert message["To"] == "Ana Ruiz <ana.ruiz@example.net>"
