@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ContextFactory
+from tests.e2e.conftest import ContextFactory, assert_no_serious_violations, letter_path
 
 pytestmark = pytest.mark.browser
 
@@ -100,3 +100,15 @@ def test_get_my_link_again_answers_the_same_for_any_address_without_javascript(
     page.get_by_role("button", name="Email me my link").click()
     expect(page.get_by_label("Your email address")).to_have_value("siobhan at example")
     expect(page.get_by_label("Your email address")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_new_parts_pass_axe(axe_page: Page, live_campaign: Any, saved_letter: Any) -> None:
+    axe_page.goto(f"/c/{live_campaign.slug}/")
+    axe_page.get_by_text("Wrote a letter already? Get its link again").click()
+    assert_no_serious_violations(axe_page)
+    axe_page.get_by_role("button", name="Email me my link").click()  # empty: the message beside the field
+    expect(axe_page.get_by_label("Your email address")).to_have_attribute("aria-invalid", "true")
+    assert_no_serious_violations(axe_page)
+    axe_page.goto(letter_path(saved_letter))
+    expect(axe_page.get_by_test_id("copy-address")).to_contain_text("Keep this address in Bcc:")
+    assert_no_serious_violations(axe_page)

@@ -281,3 +281,12 @@ def test_a_wake_up_lost_after_the_commit_still_thanks_the_supporter(
     assert Delivery.objects.get(letter=letter, channel="email").status == "queued"
     assert "Queued: it will go out shortly." in _page(client, letter)
     assert any("on_commit" in record.getMessage() for record in caplog.records)
+
+
+def test_the_thanks_page_says_a_queued_letter_counts_once_it_has_gone_out(client: Client, letter: Any) -> None:
+    response = _report(client, letter, "email")
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "Your letter counts as soon as it has gone out. So far, <strong>0</strong> letters have been sent "
+        "in this campaign." in page
+    )
