@@ -596,6 +596,10 @@ RATE_LIMITS = {
     "comment": "10/10m",
     "comment_email": "5/10m",
     "report": "10/h",
+    # "Get my link again" on a campaign page: per address (salted IP hash), and per
+    # email address typed, which also makes a double submit send one email.
+    "my_link": "10/10m",
+    "my_link_email": "1/10m",
 }
 
 

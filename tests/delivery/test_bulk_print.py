@@ -109,7 +109,7 @@ def test_supporters_ask_for_post_on_the_send_page(client: Client, posting_campai
     assert delivery.status == DeliveryStatus.QUEUED
     assert delivery.channel == "post"
     posting_campaign.refresh_from_db()
-    assert posting_campaign.letters_sent == 1
+    assert posting_campaign.letters_sent == 0  # only waiting to be posted: counted once posted
     page = client.get(reverse("public:letter", args=[link])).content.decode()
     assert "Friends of the River Wend will print and post it for you." in page
 

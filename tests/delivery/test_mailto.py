@@ -53,10 +53,18 @@ def test_webmail_links_carry_the_same_text() -> None:
     assert links.too_long is False
 
 
-def test_a_long_letter_is_flagged_too_long_for_a_link() -> None:
-    links = compose_links(to="chair@council.example", subject="s", body="word " * 500)
-    assert len(links.mailto) > MAILTO_MAX_LENGTH
+def test_a_long_letter_gets_links_with_a_note_in_place_of_the_text() -> None:
+    copy = "letters+7-0123456789ab@undersigned.test"
+    long_body = "word " * 500
+    assert len(mailto_uri(to=["chair@council.example"], subject="s", body=long_body)) > MAILTO_MAX_LENGTH
+    links = compose_links(to="chair@council.example", subject="s", body=long_body, bcc=copy, paste_note="Paste it.")
     assert links.too_long is True
+    assert len(links.mailto) < MAILTO_MAX_LENGTH
+    to, fields = _parse(links.mailto)
+    assert (to, fields) == ("chair@council.example", {"bcc": copy, "subject": "s", "body": "Paste it."})
+    assert parse_qs(urlsplit(links.gmail).query)["body"] == ["Paste it."]
+    assert parse_qs(urlsplit(links.outlook).query)["bcc"] == [copy]
+    assert links.bcc == copy
 
 
 def test_the_copy_address_goes_in_bcc_of_every_link() -> None:

@@ -59,12 +59,37 @@ def test_the_mailto_link_carries_the_personalised_letter(client: Client, letter:
     assert "https://mail.google.com/mail/?view=cm" in page
 
 
-def test_a_letter_too_long_for_a_link_offers_copying_instead(client: Client, campaign: Any) -> None:
+def test_a_letter_too_long_for_a_link_still_gets_links_with_the_copy_address(client: Client, campaign: Any) -> None:
     letter = LetterFactory(campaign=campaign, body="A long letter. " * 400)
+    recipient = campaign.recipients.first()
     page = _page(client, letter)
     assert "Your letter is too long to hand to an email app in one link." in page
-    assert 'id="mailto-body-' in page
-    assert "mailto:" not in page.split("With your own email")[1].split("Let us send it")[0]
+    # The text to copy, in full.
+    assert f'<textarea readonly rows="8" id="mailto-body-{recipient.pk}">A long letter. A long letter.' in page
+    # A link all the same: recipient, subject and the copy address, with a note to paste the text.
+    href = html.unescape(re.search(r'href="(mailto:[^"]+)" role="button"', page).group(1))  # type: ignore[union-attr]
+    parts = urlsplit(href)
+    fields = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert parts.path == recipient.email
+    assert fields == {
+        "bcc": letter_copy_address(letter.pk),
+        "subject": "Please keep the riverside path open",
+        "body": "Paste the text of your letter here, in place of this line.",
+    }
+    assert len(href) < 2000
+    for webmail in ("https://mail.google.com/mail/?", "https://outlook.office.com/mail/deeplink/compose?"):
+        found = re.search(f'href="({re.escape(webmail)}[^"]+)"', page)
+        assert found is not None
+        query = parse_qs(urlsplit(html.unescape(found.group(1))).query)
+        assert query["bcc"] == [letter_copy_address(letter.pk)]
+        assert "A long letter" not in found.group(1)
+    assert f"Keep this address in Bcc: <code>{letter_copy_address(letter.pk)}</code>." in page
+
+
+def test_the_copy_address_is_shown_for_a_short_letter_too(client: Client, letter: Any) -> None:
+    page = _page(client, letter)
+    assert f"Keep this address in Bcc: <code>{letter_copy_address(letter.pk)}</code>." in page
+    assert "Your letter is too long" not in page
 
 
 def test_reporting_a_send_counts_the_letter_once(client: Client, letter: Any, campaign: Any) -> None:
@@ -256,3 +281,12 @@ def test_a_wake_up_lost_after_the_commit_still_thanks_the_supporter(
     assert Delivery.objects.get(letter=letter, channel="email").status == "queued"
     assert "Queued: it will go out shortly." in _page(client, letter)
     assert any("on_commit" in record.getMessage() for record in caplog.records)
+
+
+def test_the_thanks_page_says_a_queued_letter_counts_once_it_has_gone_out(client: Client, letter: Any) -> None:
+    response = _report(client, letter, "email")
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        "Your letter counts as soon as it has gone out. So far, <strong>0</strong> letters have been sent "
+        "in this campaign." in page
+    )

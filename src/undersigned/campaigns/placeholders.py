@@ -61,6 +61,51 @@ def check_placeholders(text: str) -> list[UnknownPlaceholder]:
     return found
 
 
+@dataclass(frozen=True)
+class BrokenPlaceholder:
+    piece: str  # the text as written, e.g. "{{ supporter.name" or "{supporter.town}"
+    suggestion: str  # the placeholder it most likely meant, e.g. "supporter.name", or ""
+
+
+# What is left of a line once its whole placeholders are taken out: an opening "{{" with
+# its name, a name with its closing "}}", or a name in single braces.
+_OPENED = re.compile(r"\{\{\s*([^{}\n]{0,40}?)\s*(?=\{|\}|$)")
+_CLOSED = re.compile(r"(?<!\})\s*([A-Za-z_.]{1,40})?\s*\}\}")
+_SINGLE = re.compile(r"(?<!\{)\{\s*([A-Za-z_]+\.[A-Za-z_]+)\s*\}(?!\})")
+
+
+def _closest(name: str) -> str:
+    name = name.strip()
+    if name in KNOWN:
+        return name
+    close = difflib.get_close_matches(name, list(KNOWN), n=1, cutoff=0.8)
+    return close[0] if close else ""
+
+
+def broken_placeholders(text: str) -> list[BrokenPlaceholder]:
+    """What looks meant as a placeholder but is not one, each once, in the order written:
+    ``{{`` without its ``}}`` on the same line, ``}}`` without its ``{{``, or a known
+    name in single braces. Such text would be printed as typed into every letter.
+    """
+    found: list[BrokenPlaceholder] = []
+    for line in text.split("\n"):
+        rest = PLACEHOLDER.sub(lambda _: "\0", line)  # whole placeholders are fine
+        for match in _OPENED.finditer(rest):
+            broken = BrokenPlaceholder(("{{ " + match.group(1).strip()).strip(), _closest(match.group(1)))
+            if broken not in found:
+                found.append(broken)
+        for match in _SINGLE.finditer(rest):
+            broken = BrokenPlaceholder(match.group(0).strip(), _closest(match.group(1)))
+            if broken not in found:
+                found.append(broken)
+        for match in _CLOSED.finditer(rest.replace("{{", "")):
+            name = match.group(1) or ""
+            broken = BrokenPlaceholder((name + " }}").strip(), _closest(name))
+            if broken not in found:
+                found.append(broken)
+    return found
+
+
 def render(text: str, values: Mapping[str, str]) -> str:
     """Replace each known placeholder by its value; a missing value shows as ``[your town]``."""
 

@@ -219,6 +219,9 @@ class GuardedForm(forms.Form):
     """
 
     honeypot_label: ClassVar[str] = "Leave this field empty"
+    # False for a form on a page every visitor shares (core/shared_pages.py), which can
+    # carry no per-request start time; such a form leans on the honeypot and its limits.
+    checks_fill_time: ClassVar[bool] = True
 
     def __init__(self, *args: Any, pow_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,7 +253,7 @@ class GuardedForm(forms.Form):
         minimum = settings.FORM_MIN_FILL_SECONDS
         token = cleaned.get(STARTED_FIELD) or ""
         started = _started_at(token) if token else None
-        if minimum > 0 or token:
+        if self.checks_fill_time and (minimum > 0 or token):
             if started is None:
                 self._refresh_started()
                 raise forms.ValidationError(

@@ -33,6 +33,10 @@ class MarkPostedForm(forms.Form):
 
     confirm = forms.BooleanField(
         label="These letters are in the post",
+        help_text=_(
+            "Each supporter whose letter this print carries then gets a short email saying you posted it, "
+            "and their letter counts as sent."
+        ),
         required=True,
         error_messages={"required": "Tick this box once the letters of this print are in the post."},
     )

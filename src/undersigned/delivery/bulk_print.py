@@ -36,10 +36,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from undersigned.campaigns.enums import Channel
 from undersigned.core.models import log_action
+from undersigned.letters import emails as letter_emails
 
 from . import printing, queries
-from .models import Delivery, PrintJob, PrintJobStatus
+from .models import Delivery, DeliveryStatus, PrintJob, PrintJobStatus
 from .printing import TEMP_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,34 @@ def printed_by(job: PrintJob) -> QuerySet[Delivery]:
     if job.campaign_id is None:
         return Delivery.objects.none()
     return queries.waiting_post(job.campaign_id, job.created_at)
+
+
+def send_posted_notices(job_id: int) -> int:
+    """Tell each supporter whose letter a posted print carried: one short email per letter.
+
+    The letters are those with a post delivery the job marked sent (``sent_at`` is the
+    job's ``posted_at``, written by the same statement). Each letter's notice is claimed
+    in ``letters.emails``, so a repeated task, or a letter in two posted prints, sends
+    nothing twice. Returns how many notices went.
+    """
+    job = PrintJob.objects.filter(pk=job_id, posted_at__isnull=False, campaign__isnull=False).first()
+    if job is None or job.posted_at is None or job.campaign_id is None:
+        return 0
+    letter_ids = (
+        Delivery.objects.filter(
+            letter__campaign_id=job.campaign_id,
+            channel=Channel.POST,
+            status=DeliveryStatus.SENT,
+            sent_at=job.posted_at,
+            letter__posted_notice_sent_at__isnull=True,
+        )
+        .values_list("letter_id", flat=True)
+        .distinct()
+    )
+    posted_on = timezone.localdate(job.posted_at)
+    sent = sum(1 for letter_id in list(letter_ids) if letter_emails.send_posted_notice(letter_id, posted_on=posted_on))
+    logger.info("print job %s: %d posted notices sent", job_id, sent)
+    return sent
 
 
 def fail_stalled(job: PrintJob, *, reason: str, actor: object = None) -> bool:

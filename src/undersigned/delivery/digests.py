@@ -29,6 +29,7 @@ from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
 from undersigned.letters.queries import text_for
 
+from . import counter
 from .addresses import bounce_address
 from .models import Delivery, DeliveryStatus, Digest, Evidence
 
@@ -148,6 +149,7 @@ def send_digest(digest_id: int) -> bool:
             message_id=f"<digest-{digest.pk}@{settings.MAIL_DOMAIN}>", updated_at=now,
         )  # fmt: skip
         log_action("digest.sent", digest, letters=len(deliveries))
+        counter.count_letters(letter_ids={d.letter_id for d in deliveries}, now=now)
     return True
 
 

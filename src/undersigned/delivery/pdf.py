@@ -377,7 +377,26 @@ def _compile(documents: list[dict[str, Any]], *, paper: Paper, title: str) -> by
                 compiler.compile(format="pdf", sys_inputs={"data": empty})
     if not isinstance(result, bytes):  # a list only comes back for multi-page PNG/SVG
         raise RuntimeError("typst returned no PDF")
-    return result
+    return without_false_suspects(result)
+
+
+# Typst writes ``/MarkInfo<</Marked true/Suspects false>>`` in the catalog. That is valid
+# PDF (Suspects is an optional boolean, false by default), but poppler (pdfinfo,
+# pdftotext, print servers built on it) reports "Syntax Error: Suspects object is wrong
+# type (boolean)" for a false value. Blanking the entry with spaces of the same length
+# keeps every byte offset (the cross-reference table stays right) and means the same.
+# tests/delivery/test_pdf_structure.py runs pdfinfo on every kind of PDF we make; if a
+# newer typst stops writing the entry, this does nothing.
+_FALSE_SUSPECTS = b"/Suspects false"
+
+
+def without_false_suspects(data: bytes) -> bytes:
+    """``data`` with the catalog's ``/Suspects false`` blanked. Searched from the end, where
+    typst writes the catalog; page content is compressed, so no letter text can match."""
+    at = data.rfind(_FALSE_SUSPECTS)
+    if at < 0:
+        return data
+    return data[:at] + b" " * len(_FALSE_SUSPECTS) + data[at + len(_FALSE_SUSPECTS) :]
 
 
 def render_data(template: Path, data: dict[str, Any]) -> bytes:
@@ -390,7 +409,7 @@ def render_data(template: Path, data: dict[str, Any]) -> bytes:
         result = _template_compiler(template).compile(format="pdf", sys_inputs={"data": payload})
     if not isinstance(result, bytes):
         raise RuntimeError("typst returned no PDF")
-    return result
+    return without_false_suspects(result)
 
 
 @functools.cache

@@ -63,6 +63,7 @@ from undersigned.core.mailers import SmtpBackend
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.queries import text_for
 
+from . import counter
 from .addresses import bounce_address
 from .channels.email import LetterEmail, build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
@@ -462,7 +463,7 @@ _BATCH_FIELDS = (
     "letter_id", "recipient_id", "channel", "status", "attempts", "copy_to_sender", "next_attempt_at",
     "sending_started_at",
     "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
-    "letter__campaign__title",
+    "letter__campaign__title", "letter__counted_at",
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
@@ -597,7 +598,15 @@ def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
         return _Outcome()
     _mark_sent(delivery, "250 accepted")
+    if delivery.letter.counted_at is None:  # the public counter: a letter counts once, when sent
+        _retrying(f"counting the letter of delivery {delivery.pk}", lambda: _count(delivery))
     return _Outcome(sent=True)
+
+
+def _count(delivery: Delivery) -> None:
+    letter = delivery.letter
+    counter.count_letter(letter_id=letter.pk, campaign_id=letter.campaign_id)
+    letter.counted_at = timezone.now()
 
 
 def _close(mailer: Any) -> None:

@@ -24,11 +24,11 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.models import Letter
 
-from . import bounces, bulk_print, queries
+from . import bounces, bulk_print, counter, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from .printing import PAPERS
 from .sending import wake_senders
-from .tasks import build_print_job
+from .tasks import build_print_job, send_posted_notices
 
 
 class ChannelUnavailable(Exception):
@@ -55,13 +55,17 @@ def check_channel(*, letter: Letter, recipient: Recipient, channel: Channel) -> 
             raise ChannelUnavailable("Add your postal address first: a posted letter needs a sender's address.")
 
 
-def _mark_letter_sent(letter: Letter) -> None:
-    # Conditional update: only the first delivery of a letter counts it, however many
-    # requests race here; the campaign's counter moves by exactly one per letter.
+def _mark_letter_sent(letter: Letter, *, count: bool) -> None:
+    """The letter's first delivery is recorded: its text is frozen (``sent_at``).
+
+    ``count``: the delivery reached self-reported evidence or above, so the letter counts
+    in the public counter (``counter``); a queued email or a post request does not yet.
+    """
     now = timezone.now()
     if Letter.objects.filter(pk=letter.pk, sent_at__isnull=True).update(sent_at=now):
-        Campaign.objects.filter(pk=letter.campaign_id).update(letters_sent=F("letters_sent") + 1)
         letter.sent_at = now
+    if count:
+        counter.count_letter(letter_id=letter.pk, campaign_id=letter.campaign_id, now=now)
 
 
 def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
@@ -79,7 +83,7 @@ def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
         )
         if created:
             log_action("delivery.post_requested", delivery)
-        _mark_letter_sent(letter)
+        _mark_letter_sent(letter, count=False)  # counted when the organisation posts it
     return delivery
 
 
@@ -113,7 +117,8 @@ def record_delivery(
             delivery.reported_at = timezone.now()
             delivery.save(update_fields=["status", "evidence", "reported_at", "updated_at"])
             log_action("delivery.reported", delivery, channel=str(channel))
-        _mark_letter_sent(letter)
+        # An email counts when our mail server accepts it (sending.py), not when queued.
+        _mark_letter_sent(letter, count=channel != Channel.EMAIL)
     return delivery
 
 
@@ -178,7 +183,7 @@ def record_copy(*, letter_id: int, message: bytes) -> list[Delivery]:
             delivery.save(update_fields=["status", "evidence", "verified_at", "copy_text", "updated_at"])
             log_action("delivery.copy_verified", delivery, channel=str(Channel.MAILTO), created=created)
         if verified:
-            _mark_letter_sent(letter)
+            _mark_letter_sent(letter, count=True)
     if not verified:
         logger.info("copy for letter %s names none of its campaign's recipients, nothing stored", letter_id)
     else:
@@ -348,8 +353,14 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
                 )
                 for pk in chunk
             )
+        posted_letters = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENT).values_list(
+            "letter_id", flat=True
+        )
+        counter.count_letters(letter_ids=set(posted_letters), now=now)
         PrintJob.objects.filter(pk=job.pk).update(posted_count=len(ids))
         log_action("print_job.posted", job, actor=actor, letters=len(ids))
+        # robust: the letters are marked posted whatever happens to the notices' task.
+        transaction.on_commit(partial(send_posted_notices.enqueue, job.pk), robust=True)
         if job.campaign_id is not None:  # the deliveries page shows them sent at once
             transaction.on_commit(partial(queries.forget_delivery_counts, job.campaign_id))
     job.refresh_from_db()

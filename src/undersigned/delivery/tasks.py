@@ -32,3 +32,9 @@ def build_print_job(job_id: int) -> str:
     waiting and does nothing.
     """
     return bulk_print.build_print_job(job_id)
+
+
+@task()
+def send_posted_notices(job_id: int) -> int:
+    """Enqueued when organisers mark a print posted: each supporter hears, once per letter."""
+    return bulk_print.send_posted_notices(job_id)

@@ -39,6 +39,15 @@ class Letter(TimeStampedModel):
     # The secret part of the supporter's own link to come back to the letter.
     token = models.CharField(max_length=64, unique=True, default=new_token)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="First delivery recorded.")
+    # When the campaign's public counter (Campaign.letters_sent) counted this letter: its
+    # first delivery reached self-reported evidence or above. The gate that makes a letter
+    # count once; kept by delivery/counter.py only.
+    counted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The supporter's emails about this letter (letters/emails.py), each claimed by a
+    # conditional update so a repeated task sends nothing twice: the confirmation with
+    # the private link, and the notice that the organisation posted it.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    posted_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:

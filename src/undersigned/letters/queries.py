@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
+from undersigned.supporters.services import supporter_email
 
 from .links import unsign_token
 from .models import Letter
@@ -36,4 +37,17 @@ def text_for(letter: Letter, recipient: Recipient) -> Personalised:
         recipient_role=recipient.role,
         recipient_organisation=recipient.organisation_name,
         campaign_title=letter.campaign.title,
+    )
+
+
+LINKS_AT_MOST = 20  # letters listed in one "your links again" email, the newest first
+
+
+def letters_of_address(*, campaign_id: int, email: str) -> list[int]:
+    """The ids of the letters written with this address in this campaign (for "get my
+    link again"), the newest first; by the address as the supporter row keeps it."""
+    return list(
+        Letter.objects.filter(campaign_id=campaign_id, supporter__email=supporter_email(email))
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[:LINKS_AT_MOST]
     )

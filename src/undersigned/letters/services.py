@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -16,6 +17,7 @@ from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import supporter_email, supporter_id_for
 
+from . import tasks
 from .models import ComposerOpenedDay, Letter
 from .uniqueness import own_words_percent
 
@@ -63,6 +65,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
         new = Letter(campaign=campaign, submission_key=submission_key, ip_hash=ip_hash, **fields)
         try:
             _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+            _confirm_later(new)
             return new
         except IntegrityError:
             pass  # this key has a letter already: the same form came back, or two copies raced
@@ -78,10 +81,21 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
             )
             letter.save(force_insert=True)
             log_action("letter.created", letter, campaign=campaign.pk)
+            _confirm_later(letter)
             return letter
     except IntegrityError:
         pass  # this key has a letter already: the same form came back, or two copies raced
     return _update(campaign, submission_key, fields, supporter)
+
+
+def _confirm_later(letter: Letter) -> None:
+    """The confirmation email (private link and a copy), once the new letter is committed.
+
+    Only a new letter asks for it: an edit or a resubmitted form goes through ``_update``
+    and never does; the task itself sends at most once per letter (``emails``). Robust:
+    a lost task must not turn a saved letter into an error page.
+    """
+    transaction.on_commit(partial(tasks.send_confirmation.enqueue, letter.pk), robust=True)
 
 
 def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any], supporter: dict[str, str]) -> Letter:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.models import Campaign
@@ -107,14 +107,37 @@ class ComposerForm(abuse.GuardedForm):
         self.cleaned_data["addressed_to"] = int(raw)
 
     def _check_placeholders(self, field: str) -> None:
+        """Misspelt, unknown or unclosed placeholders, beside the field, before anything is
+        saved: printed as typed they would reach every recipient (``campaigns.placeholders``)."""
         value = self.cleaned_data.get(field)
         if not value:
             return
-        unknown = placeholders.unknown_placeholders(value)
-        if unknown:
+        unknown = placeholders.check_placeholders(value)
+        guessed = [found for found in unknown if found.suggestion]
+        for found in guessed:
+            self.add_error(
+                field,
+                _("We can't fill in {{ %(name)s }}: did you mean {{ %(suggestion)s }}?")
+                % {"name": found.name, "suggestion": found.suggestion},
+            )
+        unguessed = [found.name for found in unknown if not found.suggestion]
+        if unguessed:
             known = ", ".join("{{ " + name + " }}" for name in placeholders.KNOWN)
-            names = ", ".join("{{ " + name + " }}" for name in unknown)
-            self.add_error(field, f"We can't fill in {names}. Remove it, or use one of: {known}.")
+            names = ", ".join("{{ " + name + " }}" for name in unguessed)
+            self.add_error(field, _("We can't fill in %(names)s. Remove it, or use one of: %(known)s.")
+                           % {"names": names, "known": known})  # fmt: skip
+        for broken in placeholders.broken_placeholders(value):
+            if broken.suggestion:
+                message = _("“%(piece)s” is not a complete placeholder: write it as {{ %(suggestion)s }}.") % {
+                    "piece": broken.piece,
+                    "suggestion": broken.suggestion,
+                }
+            else:
+                message = _(
+                    "“%(piece)s” looks like a placeholder but is not complete: a placeholder is a name "
+                    "between double braces, like {{ supporter.name }}. Complete it or remove the braces."
+                ) % {"piece": broken.piece}
+            self.add_error(field, message)
 
     def clean(self) -> dict[str, Any]:
         # The letter's own checks first, so that a refusal by the abuse layer (raised by
@@ -154,3 +177,30 @@ class UpdatesOptInForm(forms.Form):
         required=True,
         error_messages={"required": "Tick the box if you would like updates; otherwise there is nothing to save."},
     )
+
+
+class MyLinkForm(abuse.GuardedForm):
+    """ "Get my link again": the address a supporter wrote their letter with.
+
+    On the campaign page, which every visitor shares byte for byte, so without a start
+    time: the honeypot and the limits per IP hash and per address guard it, and the worst
+    it can do is mail an address the links of letters written with that address.
+    """
+
+    default_renderer = FAST_RENDERER
+    checks_fill_time = False
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("The one you gave with your letter. We email the links to your letters in this campaign to it."),
+        error_messages={
+            "required": _("Enter the email address you gave with your letter."),
+            "invalid": _("Enter an email address like name@example.org."),
+            "max_length": _("An email address has at most 254 characters."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial[abuse.STARTED_FIELD] = ""  # nothing per request on a shared page

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("c/<slug:slug>/", views.campaign_page, name="campaign"),
     path("c/<slug:slug>/write/", views.compose, name="compose"),
+    path("c/<slug:slug>/my-link/", views.my_link, name="my_link"),
     path("l/<str:link>/", views.letter_page, name="letter"),
     path("l/<str:link>/address/", views.letter_address, name="letter_address"),
     path("l/<str:link>/letter.pdf", views.letter_pdf, name="letter_pdf"),

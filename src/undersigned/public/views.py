@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns import queries as campaign_queries
@@ -34,6 +35,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.campaigns.routing import Route, Why, route
 from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.http import mark_personal, personal_page
 from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
@@ -50,7 +52,9 @@ from undersigned.delivery.printing import PAPERS, Paper
 from undersigned.delivery.queries import deliveries_by_recipient_channel, letters_by_recipient
 from undersigned.discussion.services import discussion_for
 from undersigned.letters import composer_counts
+from undersigned.letters import queries as letter_queries
 from undersigned.letters import services as letter_services
+from undersigned.letters import tasks as letter_tasks
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
 from undersigned.letters.personalisation import Personalised, personalise
@@ -63,7 +67,7 @@ from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
 from .campaign_cache import CampaignView, DiscussionTeaser, campaign_view
-from .forms import ComposerForm, SenderAddressForm, UpdatesOptInForm
+from .forms import ComposerForm, MyLinkForm, SenderAddressForm, UpdatesOptInForm
 
 logger = logging.getLogger(__name__)
 
@@ -196,10 +200,52 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "discussion": discussion,
                 "board": board,
                 "vote_countdown": vote,
+                "my_link_form": MyLinkForm(),  # "get my link again"
             },
         )
 
     return kept_page(key, page, {"count": intcomma(view.letters_sent), "nonce": nonce(request)})
+
+
+def _my_link_page(
+    request: HttpRequest, campaign: Campaign, form: MyLinkForm, *, sent: bool = False, status: int = 200
+) -> HttpResponse:
+    context = {"campaign": campaign, "form": form, "sent": sent}
+    response = render(request, "public/my_link.html", context, status=status)
+    if form.is_bound:
+        mark_personal(response)  # the address as typed
+    return response
+
+
+# Without a CSRF token: the campaign page, which carries this form, is shared by every
+# visitor (core/shared_pages.py) and so has none. Nothing here acts on the visitor's
+# session or cookies: it mails an address the links of its own letters, so a request
+# forged from another site can do nothing its sender could not do directly; the
+# honeypot and the rate limits per IP hash and per address hold (MyLinkForm).
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def my_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Get my link again": email the links of an address's letters in this campaign.
+
+    The answer never tells whether the address wrote a letter here: the same redirect
+    to the same page, and the same work (a task is enqueued either way, with no letter
+    for an unknown address). A double submit or reload sends one email: the limit per
+    address lets one through in its window and is silent about the rest.
+    """
+    campaign = _campaign_or_404(slug).campaign
+    if request.method != "POST":
+        return _my_link_page(request, campaign, MyLinkForm(), sent=request.GET.get("sent") == "1")
+    form = MyLinkForm(request.POST)
+    wait = abuse.rate_limit(request, "my_link", settings.RATE_LIMITS["my_link"])
+    if wait:
+        return abuse.form_again_later(form, wait, lambda status: _my_link_page(request, campaign, form, status=status))
+    if not form.is_valid():
+        return _my_link_page(request, campaign, form, status=400)
+    email = form.cleaned_data["email"]
+    key = f"{campaign.pk}:{mailbox_identity(email)}"
+    if not abuse.rate_limit(request, "my_link_email", settings.RATE_LIMITS["my_link_email"], key=key):
+        letter_tasks.send_links.enqueue(letter_queries.letters_of_address(campaign_id=campaign.pk, email=email))
+    return HttpResponseRedirect(reverse("public:my_link", args=[slug]) + "?sent=1")
 
 
 def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
@@ -507,6 +553,9 @@ def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse
 def _cards(letter: Letter) -> list[RecipientCard]:
     campaign = letter.campaign
     deliveries = deliveries_by_recipient_channel(letter)
+    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+        # The body of a new email when the letter is too long for a link: in the letter's language.
+        paste_note = gettext("Paste the text of your letter here, in place of this line.")
     cards = []
     for recipient in campaign_queries.campaign_recipients(campaign):
         if letter.addressed_to_id is not None and recipient.pk != letter.addressed_to_id:
@@ -522,7 +571,11 @@ def _cards(letter: Letter) -> list[RecipientCard]:
             options.append(ChannelOption(str(channel), available, reason, deliveries.get((recipient.pk, channel))))
         links = (
             mailto.compose_links(
-                to=recipient.email, subject=text.subject, body=text.body, bcc=letter_copy_address(letter.pk)
+                to=recipient.email,
+                subject=text.subject,
+                body=text.body,
+                bcc=letter_copy_address(letter.pk),
+                paste_note=paste_note,
             )
             if recipient.email
             else None

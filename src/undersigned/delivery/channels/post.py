@@ -47,14 +47,22 @@ def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> Pr
 
 
 def _split_signature(body: str, name: str) -> tuple[str, str]:
-    """Move a closing name line out of the body: the printout puts it under the signing space.
+    """The body and the name printed under the signing space, so the name is printed once.
 
     Templates end "Yours sincerely,\n{{ supporter.name }}", which reads right in an email;
-    on paper the name belongs below the handwritten signature, printed once.
+    on paper the name belongs below the handwritten signature. A closing name line is
+    moved there. When the supporter wrote more after signing (a postscript, a line of
+    their own), the name stays where they put it and nothing is printed under the
+    signing space: printing it there as well signed the letter twice.
     """
+    wanted = name.strip().casefold()
     lines = body.rstrip().split("\n")
-    if name.strip() and lines and lines[-1].strip() == name.strip():
+    if not wanted:
+        return body, name
+    if lines and lines[-1].strip().casefold() == wanted:
         return "\n".join(lines[:-1]).rstrip(), name
+    if any(line.strip().casefold() == wanted for line in lines):
+        return body, ""
     return body, name
 
 
