@@ -4,6 +4,7 @@ the screenshots are kept for a person to look at."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.models import Delivery, Evidence
 from undersigned.delivery.services import record_delivery
+from undersigned.delivery.tallies import tallying
+from undersigned.letters import tallies as letter_tallies
 from undersigned.letters.models import ComposerOpenedDay, Letter
 from undersigned.openletters.services import endorsing
 
@@ -41,9 +44,13 @@ def _campaign(organisation: Any) -> Any:
         letter = LetterFactory(
             campaign=campaign, sender_country=COUNTRIES[n % len(COUNTRIES)], uniqueness=(n * 13) % 101
         )
+        saved = copy.copy(letter)  # written days ago: the day's tally moves with it
         Letter.objects.filter(pk=letter.pk).update(created_at=timezone.now() - datetime.timedelta(days=n % 9))
+        letter.refresh_from_db()
+        letter_tallies.move_letter(saved, letter)
         delivery = record_delivery(letter=letter, recipient=(board, chair)[n % 2], channel=channels[n % 4])
-        Delivery.objects.filter(pk=delivery.pk).update(evidence=LEVELS[n % 4] if n % 7 else Evidence.REPLY_RECEIVED)
+        with tallying([letter.pk]):  # levels set directly (a reply has no service yet), tallies moved with them
+            Delivery.objects.filter(pk=delivery.pk).update(evidence=LEVELS[n % 4] if n % 7 else Evidence.REPLY_RECEIVED)
     for days in range(10):
         ComposerOpenedDay.objects.create(campaign=campaign, day=today - datetime.timedelta(days=days), count=3 + days)
     return campaign

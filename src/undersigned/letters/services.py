@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import supporter_email, supporter_id_for
 
+from . import tallies
 from .models import ComposerOpenedDay, Letter
 from .uniqueness import own_words_percent
 
@@ -42,7 +44,8 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     never ends up with two letters. A new key is the common case and costs one
     transaction of three INSERTs (supporter upsert, letter, audit row); a key that is
     already taken fails the letter's INSERT on its unique constraint, rolls that
-    transaction back, and goes the way of an update.
+    transaction back, and goes the way of an update. The campaign's letter tallies
+    (``letters/tallies.py``) move in the same transaction.
     """
     template_body = campaign.template.body
     uniqueness = own_words_percent(data.body, template_body)
@@ -59,7 +62,9 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     if connection.vendor == "postgresql":
         new = Letter(campaign=campaign, submission_key=submission_key, ip_hash=ip_hash, **fields)
         try:
-            _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+            with transaction.atomic():
+                _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+                tallies.count_letters([new])
             return new
         except IntegrityError:
             pass  # this key has a letter already: the same form came back, or two copies raced
@@ -75,6 +80,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
             )
             letter.save(force_insert=True)
             log_action("letter.created", letter, campaign=campaign.pk)
+            tallies.count_letters([letter])
             return letter
     except IntegrityError:
         pass  # this key has a letter already: the same form came back, or two copies raced
@@ -89,10 +95,12 @@ def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any
             return Letter.objects.get(submission_key=submission_key)
         if found.sent_at is not None:
             raise LetterAlreadySent
+        before = copy.copy(found)
         for key, value in fields.items():
             setattr(found, key, value)
         found.supporter_id = supporter_id_for(**supporter)
         found.save()
+        tallies.move_letter(before, found)
         log_action("letter.updated", found)
         return found
 
