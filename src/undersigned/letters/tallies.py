@@ -12,6 +12,8 @@ import datetime
 from collections import Counter
 from collections.abc import Iterable
 
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from undersigned.core.tallies import add_counts, diff
@@ -63,3 +65,29 @@ def count_letters(letters: Iterable[Letter], *, sign: int = 1) -> None:
 def move_letter(before: Letter, after: Letter) -> None:
     """A letter was edited (its country or its own words may have moved); call inside the edit's transaction."""
     add_counts(LetterTally, _KEY_FIELDS, diff(contributions(before), contributions(after)))
+
+
+def rebuild(campaign_id: int) -> None:
+    """Count a campaign's letter tallies again from its rows (a bulk load that wrote letters
+    in SQL, a repair): grouped counts in the database, one small row each back. Run inside a
+    transaction that holds the campaign's row (``delivery.tallies.rebuild_campaign`` does),
+    while nothing else writes its letters."""
+    letters = Letter.objects.filter(campaign_id=campaign_id).order_by()
+    totals = letters.aggregate(n=Count("id"), words=Sum("uniqueness"))
+    rows: Counter[tuple[int, str, str]] = Counter()
+    if totals["n"]:
+        rows[(campaign_id, LetterTallyKind.SAVED.value, "")] = totals["n"]
+        rows[(campaign_id, LetterTallyKind.OWN_WORDS_SUM.value, "")] = totals["words"] or 0
+    for country, n in letters.values_list("sender_country").annotate(n=Count("id")):
+        rows[(campaign_id, LetterTallyKind.COUNTRY.value, country)] = n
+    bucket = Case(
+        *[When(uniqueness__lt=high, then=Value(index)) for index, (_, high) in enumerate(OWN_WORDS_BUCKETS)],
+        default=Value(len(OWN_WORDS_BUCKETS) - 1),
+        output_field=IntegerField(),
+    )
+    for index, n in letters.annotate(b=bucket).values_list("b").annotate(n=Count("id")):
+        rows[(campaign_id, LetterTallyKind.OWN_WORDS.value, str(index))] = n
+    for day, n in letters.annotate(day=TruncDate("created_at")).values_list("day").annotate(n=Count("id")):
+        rows[(campaign_id, LetterTallyKind.DAY.value, day.isoformat())] = n
+    LetterTally.objects.filter(campaign_id=campaign_id).delete()
+    add_counts(LetterTally, _KEY_FIELDS, rows)
