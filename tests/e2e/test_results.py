@@ -130,7 +130,7 @@ def test_the_results_page_and_its_letters_csv_agree_with_the_database(
     funnel = {label: _number(n) for label, n in _page_table(page, "Letters at each step")}
     assert funnel["Letter saved"] == letters.count() == 24
     for level in (Evidence.SELF_REPORTED, Evidence.VERIFIED_COPY, Evidence.PLATFORM_DELIVERED, Evidence.REPLY_RECEIVED):
-        assert funnel[level.label] == sum(1 for b in best.values() if b is not None and b >= level), level.label
+        assert funnel[str(level.label)] == sum(1 for b in best.values() if b is not None and b >= level), level.label
     channels = {
         row[0]: [_number(n) for n in row[1:]]
         for row in _page_table(page, "Deliveries by way of sending and evidence reached (at least)")
@@ -160,9 +160,9 @@ def test_the_results_page_and_its_letters_csv_agree_with_the_database(
     rows = list(csv.DictReader(io.StringIO(Path(path).read_bytes().decode("utf-8-sig"))))
     assert sorted(int(row["letter"]) for row in rows) == sorted(letters.values_list("pk", flat=True))
     assert len(rows) == funnel["Letter saved"]
-    labels = {level.label: level.value for level in Evidence}
+    labels = {str(level.label): level.value for level in Evidence}
     for level in (Evidence.SELF_REPORTED, Evidence.VERIFIED_COPY, Evidence.PLATFORM_DELIVERED, Evidence.REPLY_RECEIVED):
-        assert sum(1 for row in rows if labels[row["evidence_reached"]] >= level) == funnel[level.label]
+        assert sum(1 for row in rows if labels[row["evidence_reached"]] >= level) == funnel[str(level.label)]
     csv_countries = Counter((countries.name(r["sender_country"]) if r["sender_country"] else "Not given") for r in rows)
     assert dict(csv_countries) == by_country
     for channel, name in names.items():
