@@ -7,8 +7,9 @@
 One process, no server (``request_profile.py``): a signed-in operator's test client asks
 for the campaign's results page ``--requests`` times at 0 letters, then after
 ``--letters`` letters and one delivery each are bulk-inserted (``seed.py``; channels and
-evidence levels rotate), and prints the mean wall and CPU milliseconds and the queries
-of one request at each level. Then the composer page ``--requests`` times twice: with
+evidence levels rotate) and the campaign's tallies counted from them, and prints the
+mean wall and CPU milliseconds and the queries of one request at each level. Then the
+composer page ``--requests`` times twice: with
 ``letters/composer_counts.py`` as it runs (counts kept in memory, written every
 ``FLUSH_SECONDS``) and with ``FLUSH_SECONDS = 0`` (the same ``F()`` update on every
 request, the plain way).
@@ -103,6 +104,9 @@ def _run(tmp: Path, database_url: str, args: argparse.Namespace) -> None:
     started = time.monotonic()
     seed.letters(slug, args.letters)
     _add_deliveries(campaign.pk, int(recipient_id or 0))
+    from undersigned.delivery.tallies import rebuild_campaign
+
+    rebuild_campaign(campaign.pk)  # written in SQL around the services: count the tallies from the rows
     print(f"  ({args.letters:,} letters and deliveries inserted in {time.monotonic() - started:.0f} s)")
     _time(f"results page, {args.letters:,} letters", lambda: client.get(url), args.requests)
 

@@ -118,7 +118,7 @@ def _chunk_sql() -> tuple[str, str]:
     s_table, l_table = Supporter._meta.db_table, Letter._meta.db_table
     # Table and column names come from the models; every value is a query parameter.
     if connection.vendor == "postgresql":
-        series = "generate_series(%s, %s) AS seq(i)"
+        series = "generate_series(%s::bigint, %s::bigint) AS seq(i)"
         random_key, random_token = "gen_random_uuid()", "md5(random()::text || s.id::text)"
         prefix = ""
     else:
@@ -229,7 +229,7 @@ def endorsements(slug: str, count: int) -> dict[str, object]:
     table = Endorsement._meta.db_table
     country = "(ARRAY[" + ", ".join(f"'{c}'" for c in COUNTRIES) + f"])[1 + i %% {len(COUNTRIES)}]"
     if connection.vendor == "postgresql":
-        series, prefix, rand = "generate_series(%s, %s) AS seq(i)", "", "md5(random()::text || i::text)"
+        series, prefix, rand = "generate_series(%s::bigint, %s::bigint) AS seq(i)", "", "md5(random()::text || i::text)"
     else:
         series = "seq"
         prefix = "WITH RECURSIVE seq(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM seq WHERE i < %s) "

@@ -6,10 +6,12 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.campaigns.models import Campaign, CampaignRecipient, LetterTemplate, Recipient
 from undersigned.delivery.printing import PrintableLetter
+from undersigned.letters import tallies as letter_tallies
 from undersigned.letters.models import Letter
 from undersigned.organisations.models import Membership, Organisation, Role
 from undersigned.supporters.models import Supporter
@@ -129,6 +131,14 @@ class LetterFactory(factory.django.DjangoModelFactory):
     sender_address = "12 Eastfield Road\nWendmouth\nWM2 3BB"
     subject = "Please keep the riverside path open"
     body = factory.LazyAttribute(lambda o: TEMPLATE_BODY + "\n\nMy children walk this path every day.")
+
+    @classmethod
+    def _create(cls, model_class: type[Letter], *args: Any, **kwargs: Any) -> Letter:
+        # A letter saved as the composer saves it: its campaign's tallies count it.
+        with transaction.atomic():
+            letter: Letter = super()._create(model_class, *args, **kwargs)
+            letter_tallies.count_letters([letter])
+        return letter
 
 
 def printable_letter(

@@ -226,16 +226,18 @@ def test_a_second_letter_from_the_same_address_keeps_the_supporter_and_their_det
     assert sorted(created) == sorted(str(letter.pk) for letter in letters)
 
 
-def test_a_new_letter_is_three_inserts_and_no_reads_of_letters(client: Client, campaign: Any) -> None:
+def test_a_new_letter_is_four_inserts_and_no_reads_of_letters(client: Client, campaign: Any) -> None:
     client.get(_compose_url(campaign))  # the campaign is kept by this worker from now on
     with CaptureQueriesContext(connection) as captured:
         response = client.post(_compose_url(campaign), _valid(campaign))
     assert response.status_code == 302
     sql = [q["sql"] for q in captured.captured_queries]
     writes = [text for text in sql if "INSERT INTO" in text and "undersigned_cache" not in text]
-    assert sum(text.count("INSERT INTO") for text in writes) == 3  # supporter (upsert), letter, audit row
+    # Supporter (upsert), letter, audit row, and the campaign's tallies (one upsert of its rows).
+    assert sum(text.count("INSERT INTO") for text in writes) == 4
+    assert "letters_lettertally" in writes[-1]
     if connection.vendor == "postgresql":
-        assert len(writes) == 1  # one statement, atomic by itself
+        assert len(writes) == 2  # the letter's one statement and the tallies', in one transaction
     assert [text for text in sql if text.startswith("SELECT")] == [sql[0]]  # the campaign's stamp only
     assert not any('FROM "letters_letter"' in text for text in sql)
     letter = Letter.objects.get()

@@ -36,7 +36,16 @@ _STYLE = Style(
     value_font_size=15,
     title_font_size=16,
     legend_font_size=15,
-    value_colors=("#23262c",),
+    # A bar's number is printed on the bar (in the middle of it): white, which reads on
+    # every colour above (at least 4.5:1), ringed with the dark text colour so a number
+    # wider than a short bar still reads where it spills onto the white (_VALUE_HALO).
+    value_colors=("#ffffff",) * 5,
+)
+# Scoped by the chart's id and marked important: pygal's own rule "#<id> text { stroke:
+# none !important }" would win over anything less specific.
+_VALUE_HALO = (
+    "#{id} .text-overlay text.value {{ paint-order: stroke; stroke: #23262c !important; "
+    "stroke-width: 3px; stroke-linejoin: round; }}"
 )
 
 
@@ -51,6 +60,9 @@ def _data_url(chart: pygal.graph.graph.Graph) -> str:
     # pygal always writes a small <script> with its configuration (for its tooltips);
     # a picture in an <img> never runs it, and leaving it out keeps the SVG script-free.
     tree = chart.render_tree()
+    styles = [node for node in tree.iter() if str(node.tag).rpartition("}")[2] == "style"]
+    if styles and tree.get("id"):
+        styles[-1].text = (styles[-1].text or "") + _VALUE_HALO.format(id=tree.get("id"))
     for parent in tree.iter():
         for child in list(parent):
             if str(child.tag).rpartition("}")[2] == "script":

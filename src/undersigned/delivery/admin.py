@@ -1,10 +1,19 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Delivery
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin[Delivery]):
+    # Deleting here would leave the campaign's kept tallies counting what is gone (a
+    # supporter's letters go with the supporter): letters are deleted through
+    # ``delivery.services.delete_letters``.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     list_display = [
         "id",
         "letter",

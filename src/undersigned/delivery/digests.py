@@ -32,6 +32,7 @@ from undersigned.letters.queries import text_for
 from . import counter
 from .addresses import bounce_address
 from .models import Delivery, DeliveryStatus, Digest, Evidence
+from .tallies import tallying
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def send_digest(digest_id: int) -> bool:
         logger.warning("digest %s not sent", digest.pk)
         return False
     now = timezone.now()
-    with transaction.atomic():
+    with tallying(d.letter_id for d in deliveries):  # the campaigns' tallies move with the evidence
         Digest.objects.filter(pk=digest.pk).update(status=DeliveryStatus.SENT, sent_at=now, last_error="")
         Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
             status=DeliveryStatus.SENT, evidence=Evidence.PLATFORM_DELIVERED, sent_at=now,

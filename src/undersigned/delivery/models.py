@@ -77,6 +77,37 @@ class Delivery(TimeStampedModel):
         return f"{self.get_channel_display()} to {self.recipient_id}: {self.status}"
 
 
+class DeliveryTallyKind(models.TextChoices):
+    # Letters at the best evidence any of their deliveries reached (a letter with no
+    # delivery is in no row: saved minus these). Key "".
+    BEST = "best", "Letters by their best evidence"
+    CHANNEL = "channel", "Deliveries by channel and evidence"  # key: the channel
+    RECIPIENT = "recipient", "Deliveries by recipient and evidence"  # key: the recipient's id
+    # Letters by recipient at the best evidence their deliveries to that recipient
+    # reached: a letter sent to one recipient by two channels counts once. Key: the recipient's id.
+    REACHED = "reached", "Letters by recipient and evidence"
+
+
+class DeliveryTally(models.Model):
+    """Kept counts of a campaign's deliveries and of its letters by evidence, for its
+    results page and coverage board (``delivery/tallies.py``). Moved by the services in
+    the transaction that creates, climbs, bounces or deletes a delivery."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=DeliveryTallyKind.choices)
+    key = models.CharField(max_length=20, blank=True)
+    evidence = models.PositiveSmallIntegerField(choices=Evidence.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "kind", "key", "evidence"], name="one_delivery_tally_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.kind} {self.key} {self.evidence}: {self.count}"
+
+
 class Digest(TimeStampedModel):
     """One day's letters to a recipient who asked for a daily digest, sent as one email."""
 

@@ -10,28 +10,23 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
-    Avg,
-    Case,
     Count,
     F,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Channel
 from undersigned.campaigns.models import Campaign, CampaignRecipient, Recipient
-from undersigned.letters.models import ComposerOpenedDay, Letter
+from undersigned.letters.models import ComposerOpenedDay, Letter, LetterTally, LetterTallyKind
+from undersigned.letters.tallies import OWN_WORDS_BUCKETS
 
-from .models import Delivery, DeliveryStatus, Evidence
+from .models import Delivery, DeliveryStatus, DeliveryTally, DeliveryTallyKind, Evidence
 
 # Email deliveries the engine has not finished with: the page keeps watching them.
 IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRY)
@@ -271,16 +266,14 @@ def deliveries_for_export(campaign: Campaign) -> Iterator[Delivery]:
 
 # --- Results (the dashboard's results page) -------------------------------------------------
 #
-# Each figure is one GROUP BY over the campaign's rows, found by an index that begins with
-# the campaign (letters) or the letter (deliveries); "composer opened" is a kept counter
-# per day (``letters.ComposerOpenedDay``). docs/performance.md has what they cost.
+# Every figure is read from kept tallies (``letters.LetterTally``, ``DeliveryTally``,
+# ``letters.ComposerOpenedDay``), moved by the services in the transaction of each write:
+# four small queries whatever the size of the campaign (docs/performance.md).
 
 # The evidence ladder, bottom to top: a letter counts at a level when one of its
 # deliveries has reached it or a higher one.
 LADDER = (Evidence.SELF_REPORTED, Evidence.VERIFIED_COPY, Evidence.PLATFORM_DELIVERED, Evidence.REPLY_RECEIVED)
-# Share of a letter in the supporter's own words (``Letter.uniqueness``, per cent):
-# [low, high) buckets; the last one holds 100.
-OWN_WORDS_BUCKETS = ((0, 10), (10, 25), (25, 50), (50, 75), (75, 101))
+# (``letters.tallies.OWN_WORDS_BUCKETS``: the buckets of the own-words share.)
 MAX_DAYS = 92  # the results by day show at most the latest this many days
 
 
@@ -338,45 +331,26 @@ class CampaignResults:
     own_words_mean: float | None
 
 
-def _best_evidence_counts(campaign_id: int) -> dict[int, int]:
-    """Letters by the best evidence any of their deliveries reached (None: no delivery)."""
-    best = (
-        Delivery.objects.filter(letter_id=OuterRef("pk")).order_by("-evidence").values("evidence")[:1]
-    )  # one index probe per letter (one_delivery_per_channel begins with the letter)
-    rows = (
-        Letter.objects.filter(campaign_id=campaign_id)
-        .annotate(best=Subquery(best))
-        .values("best")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["best"] if row["best"] is not None else -1: row["n"] for row in rows}
+def _letter_tallies(campaign_id: int) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {kind.value: {} for kind in LetterTallyKind}
+    for kind, key, n in LetterTally.objects.filter(campaign_id=campaign_id).values_list("kind", "key", "count"):
+        out.setdefault(kind, {})[key] = n
+    return out
 
 
-def _own_words(campaign_id: int) -> tuple[list[tuple[int, int, int]], float | None]:
-    bucket = Case(
-        *[When(uniqueness__lt=high, then=Value(index)) for index, (_, high) in enumerate(OWN_WORDS_BUCKETS)],
-        default=Value(len(OWN_WORDS_BUCKETS) - 1),
-        output_field=IntegerField(),
+def _delivery_tallies(campaign_id: int) -> dict[str, dict[str, dict[int, int]]]:
+    """kind → key → evidence → count, zeros left out."""
+    out: dict[str, dict[str, dict[int, int]]] = {kind.value: {} for kind in DeliveryTallyKind}
+    rows = DeliveryTally.objects.filter(campaign_id=campaign_id, count__gt=0).values_list(
+        "kind", "key", "evidence", "count"
     )
-    letters = Letter.objects.filter(campaign_id=campaign_id).order_by()
-    counts = dict(
-        letters.annotate(bucket=bucket).values_list("bucket").annotate(n=Count("id")).values_list("bucket", "n")
-    )
-    mean = letters.aggregate(mean=Avg("uniqueness"))["mean"]
-    buckets = [(low, min(high, 100), counts.get(index, 0)) for index, (low, high) in enumerate(OWN_WORDS_BUCKETS)]
-    return buckets, mean
+    for kind, key, evidence, n in rows:
+        out.setdefault(kind, {}).setdefault(key, {})[evidence] = n
+    return out
 
 
-def _days(campaign_id: int) -> list[DayResults]:
-    saved = dict(
-        Letter.objects.filter(campaign_id=campaign_id)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-        .order_by()
-    )
+def _days(campaign_id: int, saved_by_day: dict[str, int]) -> list[DayResults]:
+    saved = {datetime.date.fromisoformat(day): n for day, n in saved_by_day.items() if n}
     opened = dict(ComposerOpenedDay.objects.filter(campaign_id=campaign_id).values_list("day", "count"))
     known = sorted(set(saved) | set(opened))
     if not known:
@@ -388,38 +362,26 @@ def _days(campaign_id: int) -> list[DayResults]:
 
 
 def campaign_results(campaign: Campaign) -> CampaignResults:
-    """The campaign's results: a handful of grouped counts, none of them a row per letter."""
-    best = _best_evidence_counts(campaign.pk)
-    saved = sum(best.values())
+    """The campaign's results, from its kept tallies: the same few queries at any size."""
+    letters = _letter_tallies(campaign.pk)
+    deliveries = _delivery_tallies(campaign.pk)
+    saved = letters[LetterTallyKind.SAVED].get("", 0)
+    best = deliveries[DeliveryTallyKind.BEST].get("", {})
     reached = [(step, sum(n for level, n in best.items() if level >= step)) for step in LADDER]
-    channel_rows = (
-        Delivery.objects.filter(letter__campaign_id=campaign.pk)
-        .values_list("channel", "evidence")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
     by_channel: dict[str, dict[int, int]] = {channel.value: {} for channel in CHANNEL_ORDER}
-    for channel, evidence, n in channel_rows:
-        by_channel.setdefault(channel, {})[evidence] = n
-    recipient_rows = (
-        Delivery.objects.filter(letter__campaign_id=campaign.pk)
-        .values_list("recipient_id", "recipient__name", "evidence")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    by_recipient: dict[tuple[int, str], dict[int, int]] = {}
-    for recipient_id, name, evidence, n in recipient_rows:
-        by_recipient.setdefault((recipient_id, name), {})[evidence] = n
-    recipients = [RecipientResults(pk, name, counts) for (pk, name), counts in by_recipient.items()]
+    by_channel.update(deliveries[DeliveryTallyKind.CHANNEL])
+    by_recipient = {int(key): counts for key, counts in deliveries[DeliveryTallyKind.RECIPIENT].items()}
+    names = dict(Recipient.objects.filter(pk__in=list(by_recipient)).values_list("pk", "name"))
+    recipients = [RecipientResults(pk, names.get(pk, ""), counts) for pk, counts in by_recipient.items()]
     recipients.sort(key=lambda r: (-r.total, r.name, r.recipient_id))
-    countries = list(
-        Letter.objects.filter(campaign_id=campaign.pk)
-        .values_list("sender_country")
-        .annotate(n=Count("id"))
-        .values_list("sender_country", "n")
-        .order_by("-n", "sender_country")
+    countries = sorted(
+        ((country, n) for country, n in letters[LetterTallyKind.COUNTRY].items() if n),
+        key=lambda row: (-row[1], row[0]),
     )
-    own_words, mean = _own_words(campaign.pk)
+    words = letters[LetterTallyKind.OWN_WORDS]
+    own_words = [(low, min(high, 100), words.get(str(index), 0)) for index, (low, high) in enumerate(OWN_WORDS_BUCKETS)]
+    words_sum = letters[LetterTallyKind.OWN_WORDS_SUM].get("", 0)
+    days = _days(campaign.pk, letters[LetterTallyKind.DAY])
     return CampaignResults(
         opened=ComposerOpenedDay.objects.filter(campaign_id=campaign.pk).aggregate(n=Sum("count"))["n"] or 0,
         saved=saved,
@@ -429,11 +391,11 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
             for channel, counts in by_channel.items()
             if channel in Channel.values
         ],
-        days=_days(campaign.pk),
+        days=days,
         recipients=recipients,
         countries=countries,
         own_words=own_words,
-        own_words_mean=mean,
+        own_words_mean=words_sum / saved if saved else None,
     )
 
 
@@ -441,12 +403,17 @@ def letters_by_recipient(campaign_id: int) -> dict[int, int]:
     """Letters of a campaign that reached each recipient: recipient id → letters with at
     least one delivery to that recipient at ``Evidence.SELF_REPORTED`` or above. A letter
     sent to one recipient by two channels counts once. Recipients nobody reached are
-    absent. (The coverage board and routing read this; the results' tallies keep it.)
+    absent. (The coverage board and routing read this.) One query of the kept tallies
+    (``DeliveryTallyKind.REACHED``: a letter's best evidence to each recipient), whatever
+    the number of letters.
     """
-    rows = (
-        Delivery.objects.filter(letter__campaign_id=campaign_id, evidence__gte=Evidence.SELF_REPORTED)
-        .values_list("recipient_id")
-        .annotate(n=Count("letter_id", distinct=True))
-        .order_by()
-    )
-    return dict(rows)
+    rows = DeliveryTally.objects.filter(
+        campaign_id=campaign_id,
+        kind=DeliveryTallyKind.REACHED,
+        evidence__gte=Evidence.SELF_REPORTED,
+        count__gt=0,
+    ).values_list("key", "count")
+    out: dict[int, int] = {}
+    for key, n in rows:
+        out[int(key)] = out.get(int(key), 0) + n
+    return out

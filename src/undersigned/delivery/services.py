@@ -22,12 +22,14 @@ from django.utils.translation import gettext as _
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import ActionLog, log_action
+from undersigned.letters import tallies as letter_tallies
 from undersigned.letters.models import Letter
 
 from . import bounces, bulk_print, counter, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from .printing import PAPERS
 from .sending import wake_senders
+from .tallies import tallying
 from .tasks import build_print_job, send_posted_notices
 
 
@@ -77,7 +79,7 @@ def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
     if not letter.campaign.posts_for_supporters:
         raise ChannelUnavailable("This campaign's organisers don't post letters for supporters.")
     check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
-    with transaction.atomic():
+    with tallying([letter.pk]):
         delivery, created = Delivery.objects.select_for_update().get_or_create(
             letter=letter, recipient=recipient, channel=Channel.POST, defaults={"status": DeliveryStatus.QUEUED}
         )
@@ -97,7 +99,7 @@ def record_delivery(
     supporter on the message we send.
     """
     check_channel(letter=letter, recipient=recipient, channel=channel)
-    with transaction.atomic():
+    with tallying([letter.pk]):
         delivery, created = Delivery.objects.select_for_update().get_or_create(
             letter=letter,
             recipient=recipient,
@@ -156,7 +158,7 @@ def record_copy(*, letter_id: int, message: bytes) -> list[Delivery]:
     named = bounces.header_addresses(parsed, "to", "cc")
     text = bounces.copy_text(parsed, max_chars=COPY_TEXT_MAX_CHARS)
     verified: list[Delivery] = []
-    with transaction.atomic():
+    with tallying([letter.pk]):
         recipients = list(
             Recipient.objects.filter(campaigns=letter.campaign_id)
             .annotate(email_lower=Lower("email"))
@@ -201,7 +203,9 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
     ignored. Returns the delivery, or None when there is no such delivery.
     """
     parsed = bounces.parse(message)  # before the row is locked: reading needs no row
-    with transaction.atomic():
+    # The letter's row first, then the delivery's, as every other delivery write locks them.
+    letter_id = Delivery.objects.filter(pk=delivery_id).values_list("letter_id", flat=True).first()
+    with tallying([letter_id] if letter_id is not None else []):
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
             .select_related("recipient", "letter__supporter")
@@ -337,12 +341,14 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
         ):
             job.refresh_from_db()
             return job.posted_count
-        ids = list(bulk_print.printed_by(job).values_list("pk", flat=True))
+        printed = list(bulk_print.printed_by(job).values_list("pk", "letter_id"))
+        ids = [pk for pk, _ in printed]
         for start in range(0, len(ids), POSTED_CHUNK):
             chunk = ids[start : start + POSTED_CHUNK]
-            Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.QUEUED).update(
-                status=DeliveryStatus.SENT, evidence=Evidence.PLATFORM_DELIVERED, sent_at=now, updated_at=now
-            )
+            with tallying(letter_id for _, letter_id in printed[start : start + POSTED_CHUNK]):
+                Delivery.objects.filter(pk__in=chunk, status=DeliveryStatus.QUEUED).update(
+                    status=DeliveryStatus.SENT, evidence=Evidence.PLATFORM_DELIVERED, sent_at=now, updated_at=now
+                )
             ActionLog.objects.bulk_create(
                 ActionLog(
                     action="delivery.posted",
@@ -365,3 +371,33 @@ def mark_print_job_posted(*, job: PrintJob, actor: object) -> int:
             transaction.on_commit(partial(queries.forget_delivery_counts, job.campaign_id))
     job.refresh_from_db()
     return len(ids)
+
+
+DELETE_CHUNK = 500  # letters deleted, and their tallies moved, per transaction
+
+
+def delete_letters(*, letter_ids: list[int], actor: object = None) -> int:
+    """Delete letters with their deliveries (an erasure, an organiser's or operator's
+    clean-up), moving the campaign's tallies with them; returns how many were deleted.
+
+    The one way to delete letters: a plain ``delete()`` (or the admin's) would leave
+    the results counting letters that are gone. Deleting a whole campaign needs no
+    help: its tallies go with it.
+    """
+    deleted = 0
+    ids = sorted(set(letter_ids))
+    for start in range(0, len(ids), DELETE_CHUNK):
+        chunk = ids[start : start + DELETE_CHUNK]
+        with tallying(chunk):
+            letters = list(
+                Letter.objects.filter(pk__in=chunk).only(
+                    "id", "campaign_id", "sender_country", "uniqueness", "created_at"
+                )
+            )
+            letter_tallies.count_letters(letters, sign=-1)
+            Delivery.objects.filter(letter_id__in=chunk).delete()
+            Letter.objects.filter(pk__in=chunk).delete()
+            for letter in letters:
+                log_action("letter.deleted", letter, actor=actor, campaign=letter.campaign_id)
+            deleted += len(letters)
+    return deleted

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -9,6 +12,12 @@ from .models import Letter
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin[Letter]):
+    # Deleting here would leave the campaign's kept tallies counting what is gone (a
+    # supporter's letters go with the supporter): letters are deleted through
+    # ``delivery.services.delete_letters``.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     list_display = ["id", "campaign", "sender_name", "uniqueness", "created_at", "sent_at"]
     list_filter = ["campaign"]
     readonly_fields = ["submission_key", "token", "ip_hash", "uniqueness", "sent_at", "deliveries"]

@@ -80,3 +80,30 @@ class ComposerOpenedDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.day}: {self.count}"
+
+
+class LetterTallyKind(models.TextChoices):
+    SAVED = "saved", "Letters saved"  # key ""
+    COUNTRY = "country", "Letters by the sender's country"  # key: the country code, "" unknown
+    OWN_WORDS = "own_words", "Letters by own-words bucket"  # key: the bucket's index (letters.tallies)
+    OWN_WORDS_SUM = "words_sum", "Sum of the own-words percentages"  # key "": the mean's numerator
+    DAY = "day", "Letters saved on a day"  # key: the day, ISO, in the site's time zone
+
+
+class LetterTally(models.Model):
+    """Kept counts of a campaign's letters, for its results page (``letters/tallies.py``).
+
+    Moved by ``letters.services`` in the transaction that saves, edits or deletes a
+    letter; never counted per request.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=LetterTallyKind.choices)
+    key = models.CharField(max_length=16, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "kind", "key"], name="one_letter_tally_row")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.kind} {self.key}: {self.count}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import supporter_email, supporter_id_for
 
-from . import tasks
+from . import tallies, tasks
 from .models import ComposerOpenedDay, Letter
 from .uniqueness import own_words_percent
 
@@ -46,7 +47,8 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     never ends up with two letters. A new key is the common case and costs one
     transaction of three INSERTs (supporter upsert, letter, audit row); a key that is
     already taken fails the letter's INSERT on its unique constraint, rolls that
-    transaction back, and goes the way of an update.
+    transaction back, and goes the way of an update. The campaign's letter tallies
+    (``letters/tallies.py``) move in the same transaction.
     """
     template_body = campaign.template.body
     uniqueness = own_words_percent(data.body, template_body)
@@ -64,7 +66,9 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     if connection.vendor == "postgresql":
         new = Letter(campaign=campaign, submission_key=submission_key, ip_hash=ip_hash, **fields)
         try:
-            _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+            with transaction.atomic():
+                _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+                tallies.count_letters([new])
             _confirm_later(new)
             return new
         except IntegrityError:
@@ -81,6 +85,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
             )
             letter.save(force_insert=True)
             log_action("letter.created", letter, campaign=campaign.pk)
+            tallies.count_letters([letter])
             _confirm_later(letter)
             return letter
     except IntegrityError:
@@ -106,10 +111,12 @@ def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any
             return Letter.objects.get(submission_key=submission_key)
         if found.sent_at is not None:
             raise LetterAlreadySent
+        before = copy.copy(found)
         for key, value in fields.items():
             setattr(found, key, value)
         found.supporter_id = supporter_id_for(**supporter)
         found.save()
+        tallies.move_letter(before, found)
         log_action("letter.updated", found)
         return found
 

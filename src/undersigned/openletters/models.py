@@ -196,3 +196,28 @@ class EndorsementCountry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter_id} {self.country}: {self.count}"
+
+
+class EndorsementTallyKind(models.TextChoices):
+    HIDDEN = "hidden", "Hidden by a moderator"  # key "", any status
+    PENDING = "pending", "Waiting for email confirmation"  # key "", not hidden
+    CONFIRMED_DAY = "day", "Confirmed on a day"  # key: the day, ISO, in the site's time zone
+
+
+class EndorsementTally(models.Model):
+    """Kept counts of a letter's endorsements for its results page, beside the letter's
+    own counters (``verified_count``, ``withdrawn_count``) and ``EndorsementCountry``:
+    moved by ``services.counters`` with every change of an endorsement's state. A row of
+    its own, so a new endorsement waiting for confirmation does not touch the letter's
+    row (whose ``updated_at`` keys the public page's kept copy)."""
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=EndorsementTallyKind.choices)
+    key = models.CharField(max_length=16, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["letter", "kind", "key"], name="one_endorsement_tally_row")]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.kind} {self.key}: {self.count}"

@@ -8,14 +8,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import Board, build_board, endorsement_counts
 from undersigned.campaigns.models import Recipient
 
-from .models import Endorsement, EndorsementCountry, EndorsementStatus, OpenLetter, OpenLetterStatus, OpenLetterVersion
+from .models import (
+    Endorsement,
+    EndorsementCountry,
+    EndorsementStatus,
+    EndorsementTally,
+    EndorsementTallyKind,
+    OpenLetter,
+    OpenLetterStatus,
+    OpenLetterVersion,
+)
 from .text import fold
 
 PAGE_SIZE = 50
@@ -225,23 +233,14 @@ class LetterResults:
 
 
 def letter_results(letter: OpenLetter) -> LetterResults:
-    """Kept counters where they exist; the hidden, the waiting and the days are grouped counts."""
-    by_state = dict(
-        Endorsement.objects.filter(letter=letter)
-        .filter(Q(hidden=True) | Q(status=EndorsementStatus.PENDING))
-        .values_list("hidden")
-        .annotate(n=Count("id"))
-        .values_list("hidden", "n")
-        .order_by()
-    )
-    confirmed_days = dict(
-        Endorsement.objects.filter(letter=letter, confirmed_at__isnull=False)
-        .annotate(day=TruncDate("confirmed_at"))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-        .order_by()
-    )
+    """Kept counters only (the letter's own, ``EndorsementCountry``, ``EndorsementTally``):
+    two small queries whatever the number of endorsements."""
+    tallies: dict[str, dict[str, int]] = {kind.value: {} for kind in EndorsementTallyKind}
+    for kind, key, n in EndorsementTally.objects.filter(letter=letter).values_list("kind", "key", "count"):
+        tallies.setdefault(kind, {})[key] = n
+    confirmed_days = {
+        datetime.date.fromisoformat(day): n for day, n in tallies[EndorsementTallyKind.CONFIRMED_DAY].items() if n
+    }
     days: list[tuple[datetime.date, int]] = []
     if confirmed_days:
         last = max(confirmed_days)
@@ -257,8 +256,8 @@ def letter_results(letter: OpenLetter) -> LetterResults:
     return LetterResults(
         confirmed=letter.verified_count,
         withdrawn=letter.withdrawn_count,
-        hidden=by_state.get(True, 0),
-        pending=by_state.get(False, 0),
+        hidden=tallies[EndorsementTallyKind.HIDDEN].get("", 0),
+        pending=tallies[EndorsementTallyKind.PENDING].get("", 0),
         countries=list(countries),
         days=days,
     )

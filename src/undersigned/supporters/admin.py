@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import ConsentRecord, Supporter
 
@@ -16,6 +19,12 @@ class ConsentInline(admin.TabularInline[ConsentRecord, Supporter]):
 
 @admin.register(Supporter)
 class SupporterAdmin(admin.ModelAdmin[Supporter]):
+    # Deleting here would leave the campaign's kept tallies counting what is gone (a
+    # supporter's letters go with the supporter): letters are deleted through
+    # ``delivery.services.delete_letters``.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     list_display = ["name", "email", "country", "created_at"]
     search_fields = ["name", "email"]
     inlines = [ConsentInline]

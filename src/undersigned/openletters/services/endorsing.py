@@ -32,7 +32,7 @@ from undersigned.openletters.text import search_text
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
-from .counters import save_with_counters, state_of
+from .counters import NONE, move_tallies, save_with_counters, state_of
 
 UPDATES_WORDING = (
     "Yes, {organisation} may email me updates about the open letter “{letter}”. "
@@ -138,6 +138,8 @@ def _endorse(
         created = endorsement.pk is None
         with transaction.atomic():  # a savepoint, so a lost race leaves the outer one usable
             endorsement.save()
+        if created:
+            move_tallies([(letter.pk, NONE, state_of(endorsement))])
         log_action("endorsement.submitted", endorsement, letter=letter.pk, created=created)
         transaction.on_commit(partial(_enqueue_confirmation, endorsement.pk), robust=True)
     return endorsement
@@ -185,7 +187,10 @@ def _create_in_one_statement(
         # The task's one argument is the new row's id: {"args": [id], "kwargs": {}}.
         args_kwargs = f"jsonb_build_object('args', jsonb_build_array({column('e')}), 'kwargs', '{{}}'::jsonb)"
         parts.append(Insert("t", task, fill="args_kwargs", fill_sql=args_kwargs, source="e", with_pk=True))
-    row = run_chain(parts, f"SELECT {column('e')} FROM e")  # noqa: S608 (our own names)
+    with transaction.atomic():  # the new row and the results' tally of the waiting together
+        row = run_chain(parts, f"SELECT {column('e')} FROM e")  # noqa: S608 (our own names)
+        if row:
+            move_tallies([(letter.pk, NONE, state_of(endorsement))])
     if not row:
         return None
     endorsement.pk = int(row[0])
@@ -278,7 +283,7 @@ def record_confirmed(*, letter: OpenLetter, data: EndorsementInput, actor: Any =
             **{key: value for key, value in asdict(data).items() if key in _DETAILS},
         )
         endorsement.search_text = _search_text(endorsement)
-        before = state_of(endorsement)
+        before = NONE  # a new row
         endorsement.status = EndorsementStatus.CONFIRMED
         save_with_counters(endorsement, before)
         log_action("endorsement.recorded", endorsement, actor=actor, letter=letter.pk)
@@ -334,6 +339,7 @@ def withdraw(*, endorsement_id: int, secret: str) -> Endorsement | None:
             return endorsement
         if endorsement.status == EndorsementStatus.PENDING:
             log_action("endorsement.withdrawn", endorsement, letter=endorsement.letter_id, confirmed=False)
+            move_tallies([(endorsement.letter_id, state_of(endorsement), NONE)])
             endorsement.delete()
             return None
         before = state_of(endorsement)
@@ -367,11 +373,28 @@ def resend_unsent(*, now: Any = None) -> int:
     return len(ids)
 
 
+EXPIRE_CHUNK = 1000  # expired endorsements deleted per transaction
+
+
 def remove_expired(*, now: Any = None) -> int:
     """Delete endorsements never confirmed in time; drop updates nobody confirmed. Returns deletions."""
     now = now or timezone.now()
     expired = Endorsement.objects.filter(status=EndorsementStatus.PENDING, confirm_expires_at__lte=now)
-    deleted, _ = expired.delete()
+    deleted = 0
+    while True:
+        # A chunk at a time, each row locked before it is counted out of the results'
+        # tallies and deleted in the same transaction (a confirmation that wins the race
+        # takes the row out of ``expired``).
+        with transaction.atomic():
+            chunk = list(
+                expired.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .only("pk", "letter_id", "status", "hidden", "show_publicly", "country", "confirmed_at")[:EXPIRE_CHUNK]
+            )
+            if not chunk:
+                break
+            move_tallies([(e.letter_id, state_of(e), NONE) for e in chunk])
+            deleted += Endorsement.objects.filter(pk__in=[e.pk for e in chunk]).delete()[0]
     Endorsement.objects.filter(
         status__in=[EndorsementStatus.CONFIRMED, EndorsementStatus.WITHDRAWN], confirm_expires_at__lte=now
     ).update(pending_update=None, confirm_nonce="", confirm_expires_at=None)
