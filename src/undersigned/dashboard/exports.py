@@ -70,11 +70,11 @@ LETTER_COLUMNS = (
 def letter_rows(campaign: Campaign) -> Iterator[Row]:
     """One row per letter: where it went, how, and how far up the evidence ladder."""
     for letter in delivery_queries.letters_for_export(campaign):
-        deliveries = list(letter.deliveries.all())
+        deliveries = letter.deliveries
         best = max((d.evidence for d in deliveries), default=Evidence.NONE)
         delivered = [d.sent_at for d in deliveries if d.evidence >= Evidence.PLATFORM_DELIVERED]
         yield (
-            letter.pk,
+            letter.id,
             _when(letter.created_at),
             letter.sender_country,
             letter.uniqueness,
