@@ -1,5 +1,7 @@
 """The coverage board (issue 15) of a campaign addressed to a group of 100 members, at 0
-letters and at ``--letters`` letters with a delivery each, spread over the members.
+letters and at ``--letters`` letters with a delivery each, spread over the members; and
+an open letter's public page with its board, a group of 100 members, at 0 and at
+``--endorsements`` verified endorsements.
 
     uv run python bench/coverage.py                          # SQLite in a temporary folder
     uv run python bench/coverage.py --letters 1000000 --pg-url postgres://postgres@127.0.0.1:5432/undersigned_bench
@@ -10,7 +12,15 @@ session: the kept page, rebuilt only when a count moves) and a composer step tha
 routes a letter by country (``own_or_unreached``, which reads the tally), each
 ``--requests`` times at each level; prints the mean wall and CPU milliseconds and the
 queries of one request. The board reads ``delivery.queries.letters_by_recipient``: the
-figures at the large level show whether that read is kept or counts rows.
+figures at the large level show whether that read is kept or counts rows. Letters,
+deliveries and endorsements are written in bulk SQL, around the services, so the kept
+tallies are counted again from the rows afterwards, as a bulk load must
+(``delivery.tallies.rebuild_campaign``; ``results_scale.build_open_letter`` does the
+endorsements').
+
+The open letter's page is timed twice: as visitors get it (kept whole in the worker until
+an endorsement moves its stamp) and rendered afresh, the worker's kept pages and the
+cache emptied before each request, so that the board's read is in every request.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import argparse
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from request_profile import setup_django, throwaway_database
 from results import _time
@@ -29,11 +40,14 @@ MEMBERS = 100
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--letters", type=int, default=100_000, help="letters in the large campaign")
+    parser.add_argument("--endorsements", type=int, default=100_000, help="endorsements of the large open letter")
     parser.add_argument("--requests", type=int, default=20, help="requests timed at each level")
     parser.add_argument("--pg-url", help="a database on 127.0.0.1 whose name contains 'bench' (created and dropped)")
     args = parser.parse_args()
     if not 1 <= args.letters <= 2_000_000:
         parser.error("--letters must be 1–2000000")
+    if not 1 <= args.endorsements <= 2_000_000:
+        parser.error("--endorsements must be 1–2000000")
     return args
 
 
@@ -90,6 +104,24 @@ def _add_deliveries(campaign_id: int, first_member: int) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
+def _afresh(client: Any, url: str) -> Any:
+    """The page as a worker's first visitor gets it: the worker's kept pages dropped (the
+    shared cache stays, as it does for a new worker)."""
+    from undersigned.core.kept_pages import _kept_pages
+
+    _kept_pages.clear()
+    return client.get(url)
+
+
+def _measure_letter(visitor: Any, slug: str, level: str, requests: int) -> None:
+    from django.urls import reverse
+
+    page = reverse("openletters:letter", args=[slug])
+    visitor.get(page)  # kept from here until an endorsement moves the stamp
+    _time(f"open letter page with board, {level}", lambda: visitor.get(page), requests)
+    _time(f"  rendered afresh, {level}", lambda: _afresh(visitor, page), requests)
+
+
 def main() -> None:
     args = _parse_args()
     with throwaway_database(args.pg_url) as (tmp, database_url):
@@ -103,8 +135,10 @@ def _run(tmp: Path, database_url: str, args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
+    from results_scale import build_open_letter
 
     from undersigned.campaigns.models import Campaign
+    from undersigned.delivery.tallies import rebuild_campaign
 
     print(f"database: {connection.vendor}")
     slug = str(seed.prepare()["slug"])
@@ -122,15 +156,25 @@ def _run(tmp: Path, database_url: str, args: argparse.Namespace) -> None:
 
     def measure(level: str) -> None:
         _time(f"workspace coverage page, {level}", lambda: operator.get(workspace), args.requests)
+        visitor.get(public)  # kept from here until a count moves: the queries below are a kept page's
         _time(f"public campaign page with board, {level}", lambda: visitor.get(public), args.requests)
+        _time(f"  rendered afresh, {level}", lambda: _afresh(visitor, public), args.requests)
         _time(f"composer routing step, {level}", lambda: visitor.post(composer, step), args.requests)
 
     measure("0 letters")
+    _measure_letter(visitor, build_open_letter("bench-coverage-empty", 0).slug, "0 endorsements", args.requests)
     started = time.monotonic()
     seed.letters(slug, args.letters)
     _add_deliveries(campaign.pk, members[0])
     print(f"  ({args.letters:,} letters and deliveries inserted in {time.monotonic() - started:.0f} s)")
+    started = time.monotonic()
+    rebuild_campaign(campaign.pk)
+    print(f"  (the campaign's tallies counted from the rows in {time.monotonic() - started:.1f} s)")
     measure(f"{args.letters:,} letters")
+    started = time.monotonic()
+    letter = build_open_letter("bench-coverage-letter", args.endorsements)
+    print(f"  ({args.endorsements:,} endorsements inserted, tallies counted, in {time.monotonic() - started:.0f} s)")
+    _measure_letter(visitor, letter.slug, f"{args.endorsements:,} endorsements", args.requests)
 
 
 if __name__ == "__main__":

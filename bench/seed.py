@@ -109,6 +109,9 @@ LETTER_COLUMNS = [
     "sent_at",
     "ip_hash",
     "addressed_to_id",  # NULL: to every recipient, as campaigns without a group send
+    "counted_at",  # now: the campaign's counter counts them (delivery/counter.py's gate)
+    "confirmation_sent_at",  # NULL: no email about the letter sent to the supporter yet
+    "posted_notice_sent_at",
 ]
 
 
@@ -133,7 +136,7 @@ def _chunk_sql() -> tuple[str, str]:
     insert_letters = (
         f"INSERT INTO {l_table} ({letters}) "  # noqa: S608 (names from the models)
         f"SELECT %s, %s, %s, s.id, s.name, s.town, s.country, '', %s, %s, 40, {random_key}, {random_token}, %s, '', "
-        "NULL "
+        "NULL, %s, NULL, NULL "
         f"FROM {s_table} s WHERE s.id > %s ORDER BY s.id"
     )
     return insert_supporters, insert_letters
@@ -154,7 +157,7 @@ def letters(slug: str, count: int) -> dict[str, object]:
             cursor.execute(
                 insert_supporters, [start, end, now, now] if connection.vendor == "sqlite" else [now, now, start, end]
             )
-            cursor.execute(insert_letters, [now, now, campaign.pk, campaign.template.subject, BODY, now, before])
+            cursor.execute(insert_letters, [now, now, campaign.pk, campaign.template.subject, BODY, now, now, before])
             Campaign.objects.filter(pk=campaign.pk).update(letters_sent=F("letters_sent") + size)
         done += size
         print(f"  {done:>9,} letters inserted ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
