@@ -20,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.delivery.test_inbound import dsn
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import LetterFactory, MembershipFactory, OrganisationFactory, UserFactory
 from tests.openletters.test_hand_in import _add, _pdf_text
 from undersigned.campaigns.models import Recipient
+from undersigned.delivery import bulk_print, sending
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import Delivery, Evidence, PrintJob
 from undersigned.openletters import handin
@@ -261,3 +262,38 @@ def test_a_batch_that_fails_deletes_the_parts_it_holds(endorsed: OpenLetter, org
     assert not any(default_storage.exists(part) for part in parts)
     pack.refresh_from_db()
     assert (pack.pdf_part, pack.csv_part) == ("", "")
+
+
+@pytest.mark.django_db(transaction=False)
+def test_pack_emails_keep_each_sections_pace_and_retry(
+    client: Client, endorsed: OpenLetter, organiser: Any, smtp_sink: Any
+) -> None:
+    """The engine's own rules, in this process: a section that takes one email a minute
+    and got a letter just now waits for its pack; a server's 4xx answer is retried later,
+    with the answer kept for the organiser."""
+    client.force_login(organiser)
+    job = sections.start_batch(letter=endorsed, actor=organiser).job
+    assert bulk_print.build_print_job(job.pk) == "done"
+    czech = _members(endorsed)["CZ"]
+    Recipient.objects.filter(pk=czech.pk).update(max_emails_per_minute=1)
+    Delivery.objects.create(
+        letter=LetterFactory(), recipient=czech, channel="email", status="sent", sent_at=timezone.now()
+    )
+    assert sections.send_packs(letter=endorsed, actor=organiser).queued == 2
+    assert sending.send_queued() == 1
+    assert [m["To"].addresses[0].addr_spec for m in smtp_sink.parsed()] == ["ie@sections.example"]
+    paced = Delivery.objects.get(hand_in_pack__recipient=czech)
+    assert paced.status == "queued"
+    assert paced.next_attempt_at is not None
+    assert paced.next_attempt_at > timezone.now()
+
+    Recipient.objects.filter(pk=czech.pk).update(max_emails_per_minute=None)
+    Delivery.objects.filter(pk=paced.pk).update(next_attempt_at=None)
+    smtp_sink.answer = "451 4.3.0 Try again later"
+    assert sending.send_queued() == 0
+    paced.refresh_from_db()
+    assert paced.status == "retry"
+    assert paced.last_error == "451 4.3.0 Try again later"
+    assert paced.next_attempt_at is not None
+    page = client.get(reverse("dashboard:hand_in_sections", args=[endorsed.slug])).content.decode()
+    assert "Email to be tried again" in page

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
@@ -29,13 +29,25 @@ from undersigned.openletters.services import sections
 
 from .permissions import dashboard_user_required, managed_open_letter_or_404
 
-# Ways the organiser can record by hand (email is what the platform records itself).
-BY_HAND = [(value, label) for value, label in HandedInHow.choices if value != HandedInHow.EMAIL]
+# How a pack was handed in, as the status table says it; the ways the organiser can
+# record by hand (email is what the platform records itself).
 _HOW_LABELS = {
-    HandedInHow.EMAIL: "by email from the platform",
-    HandedInHow.IN_PERSON: "in person",
-    HandedInHow.POST: "by post",
-    HandedInHow.OTHER: "another way",
+    HandedInHow.EMAIL: gettext_lazy("by email from the platform"),
+    HandedInHow.IN_PERSON: gettext_lazy("in person"),
+    HandedInHow.POST: gettext_lazy("by post"),
+    HandedInHow.OTHER: gettext_lazy("another way"),
+}
+BY_HAND = [
+    (HandedInHow.IN_PERSON.value, gettext_lazy("In person")),
+    (HandedInHow.POST.value, gettext_lazy("By post")),
+    (HandedInHow.OTHER.value, gettext_lazy("Another way")),
+]
+_EVIDENCE_LABELS = {
+    Evidence.NONE: gettext_lazy("None yet"),
+    Evidence.SELF_REPORTED: gettext_lazy("Self-reported"),
+    Evidence.VERIFIED_COPY: gettext_lazy("Verified copy"),
+    Evidence.PLATFORM_DELIVERED: gettext_lazy("Platform delivered"),
+    Evidence.REPLY_RECEIVED: gettext_lazy("Reply received"),
 }
 
 
@@ -67,14 +79,14 @@ class MemberRow:
 
     @property
     def evidence_label(self) -> str:
-        return gettext(Evidence(self.evidence).label)
+        return str(_EVIDENCE_LABELS[Evidence(self.evidence)])
 
     @property
     def handed_in_how(self) -> str:
         if self.delivery is not None and self.delivery.sent_at is not None and self.delivery.status == "sent":
-            return gettext(_HOW_LABELS[HandedInHow.EMAIL])
+            return str(_HOW_LABELS[HandedInHow.EMAIL])
         if self.pack is not None and self.pack.handed_in_how:
-            return gettext(_HOW_LABELS[HandedInHow(self.pack.handed_in_how)])
+            return str(_HOW_LABELS[HandedInHow(self.pack.handed_in_how)])
         return ""
 
     @property
