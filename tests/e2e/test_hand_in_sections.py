@@ -50,6 +50,9 @@ def test_an_organiser_builds_downloads_sends_and_follows_every_section(
 ) -> None:
     page = organiser_page(bypass_csp=True, accept_downloads=True)
     page.goto(f"/dashboard/open-letters/{letter.slug}/")
+    if shots := os.environ.get("UNDERSIGNED_SCREENSHOTS"):
+        page.get_by_test_id("sections-link").scroll_into_view_if_needed()
+        page.screenshot(path=f"{shots}/open-letter-1280.png")
     page.get_by_test_id("sections-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hand in to every section")
     expect(page.get_by_text("Build the packs first.")).to_be_visible()
@@ -101,7 +104,6 @@ def test_an_organiser_builds_downloads_sends_and_follows_every_section(
     expect(japan).to_contain_text("Reply received")
 
     assert_no_serious_violations(page)
-    shots = os.environ.get("UNDERSIGNED_SCREENSHOTS")
     if shots:
         page.set_viewport_size({"width": 1280, "height": 900})
         page.screenshot(path=f"{shots}/sections-1280.png", full_page=True)

@@ -201,6 +201,10 @@ def test_a_large_pack_is_sent_as_a_private_expiring_link(
     cz = next(m for m in smtp_sink.parsed() if m["To"].addresses[0].addr_spec == "cz@sections.example")
     assert list(cz.iter_attachments()) == []
     body = cz.get_body(preferencelist=("plain",)).get_content()
+    finished = PrintJob.objects.get(kind="sections").finished_at
+    assert finished is not None
+    expires = finished + datetime.timedelta(days=14)
+    assert f"the links work until {timezone.localtime(expires):%-d %B %Y}" in body
     link = next(line.split(" ", 1)[1] for line in body.splitlines() if line.startswith("PDF: "))
     path = link.split("://", 1)[1].split("/", 1)[1]
     anonymous = Client()

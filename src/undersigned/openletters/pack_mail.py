@@ -12,13 +12,14 @@ and expiring with the batch's file (``PRINT_RETENTION_DAYS``).
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from undersigned.core import countries
@@ -75,7 +76,10 @@ def build_message(delivery: Any) -> PreparedEmail:
             "attached": attached,
             "pdf_link": settings.BASE_URL + reverse("public:hand_in_pack_pdf", args=[token]),
             "csv_link": settings.BASE_URL + reverse("public:hand_in_pack_csv", args=[token]),
-            "days": settings.PRINT_RETENTION_DAYS,
+            # The batch's ZIP is deleted then (bulk_print.delete_expired_files), before the link's
+            # own signature expires: the link works until the earlier of the two.
+            "expires": (pack.job.finished_at if pack.job and pack.job.finished_at else timezone.now())
+            + datetime.timedelta(days=settings.PRINT_RETENTION_DAYS),
         }
         subject = ngettext(
             "Open letter “%(title)s”: %(count)s endorsement from %(country)s",
