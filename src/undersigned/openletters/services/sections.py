@@ -74,13 +74,12 @@ def start_batch(*, letter: OpenLetter, actor: Any) -> Started:
         if previous is not None and previous.status in bulk_print.ACTIVE:
             if not bulk_print.is_stalled(previous):
                 return Started(previous, created=False)
-            now = timezone.now()
-            PrintJob.objects.filter(pk=previous.pk, updated_at=previous.updated_at).update(
-                status=PrintJobStatus.FAILED,
-                error="Stopped making progress (its worker may have stopped), so it was started again.",
-                finished_at=now,
-                updated_at=now,
-            )
+            if not bulk_print.fail_stalled(
+                previous,
+                reason="Stopped making progress (its worker may have stopped), so it was started again.",
+                actor=actor,
+            ):
+                return Started(previous, created=False)  # it moved after all: still the one batch
             previous.status = PrintJobStatus.FAILED
         job = PrintJob.objects.create(
             kind=PrintJobKind.SECTIONS, open_letter=letter, requested_by=requested_by, total=len(members(letter))
