@@ -301,3 +301,21 @@ def test_pack_emails_keep_each_sections_pace_and_retry(
     assert paced.next_attempt_at is not None
     page = client.get(reverse("dashboard:hand_in_sections", args=[endorsed.slug])).content.decode()
     assert "Email to be tried again" in page
+
+
+def test_housekeeping_deletes_the_parts_of_a_batch_never_started_again(
+    endorsed: OpenLetter, organiser: Any, settings: Any
+) -> None:
+    job = sections.start_batch(letter=endorsed, actor=organiser).job
+    pack = HandInPack.objects.create(letter=endorsed, recipient=_members(endorsed)["CZ"])
+    handin._build_member(job, pack)
+    pack.refresh_from_db()
+    parts = (pack.pdf_part, pack.csv_part)
+    PrintJob.objects.filter(pk=job.pk).update(status="failed")
+    assert sections.delete_abandoned_parts() == 0  # young: a new batch may still go on from them
+    later = timezone.now() + datetime.timedelta(days=settings.PRINT_RETENTION_DAYS, minutes=1)
+    assert sections.delete_abandoned_parts(now=later) == 1
+    assert not any(default_storage.exists(part) for part in parts)
+    pack.refresh_from_db()
+    assert (pack.pdf_part, pack.csv_part) == ("", "")
+    assert pack.built_at is not None  # when it was built stays on the status table

@@ -15,11 +15,14 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -180,3 +183,28 @@ def record_reply(*, pack: HandInPack, actor: Any) -> bool:
 def pack_for(letter: OpenLetter, recipient: Recipient) -> HandInPack:
     pack, _ = HandInPack.objects.get_or_create(letter=letter, recipient=recipient)
     return pack
+
+
+def delete_abandoned_parts(*, now: datetime.datetime | None = None) -> int:
+    """Housekeeping: delete the parts of a batch that stopped and was never started again.
+
+    A batch killed mid-way leaves its members' finished PDFs and CSVs in the media storage
+    for the next batch to go on from. They name endorsers, so like every print they are
+    kept ``PRINT_RETENTION_DAYS`` at the most: after that without a batch that waits or
+    builds, they go.
+    """
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.PRINT_RETENTION_DAYS)
+    stale = (
+        HandInPack.objects.exclude(pdf_part="", csv_part="")
+        .exclude(job__status__in=bulk_print.ACTIVE)
+        .filter(updated_at__lt=cutoff)
+    )
+    deleted = 0
+    for pack in stale:
+        for part in (pack.pdf_part, pack.csv_part):
+            if part:
+                default_storage.delete(part)
+        if HandInPack.objects.filter(pk=pack.pk, updated_at=pack.updated_at).update(pdf_part="", csv_part=""):
+            log_action("hand_in.parts_deleted", pack, days=settings.PRINT_RETENTION_DAYS)
+            deleted += 1
+    return deleted
