@@ -52,8 +52,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, int]:
 def unsubscribe_wording(organisation: Organisation) -> str:
     """Shown beside the unsubscribe button, and recorded with the withdrawal."""
     return gettext(
-        "Stop all updates from %(organisation)s: you will receive no further updates about any of its "
-        "campaigns or open letters."
+        "You will receive no further updates from %(organisation)s about any of its campaigns or open letters."
     ) % {"organisation": organisation.name}
 
 
