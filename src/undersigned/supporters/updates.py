@@ -104,21 +104,25 @@ class Audience:
     countries: frozenset[str] = frozenset()
 
 
-def audience(target: Audience) -> Iterator[Supporter]:
-    """The supporters the update reaches, each once, read in chunks (with the supporter's
-    email, name and country loaded)."""
+def agreeing(target: Audience) -> Iterator[ConsentRecord]:
+    """For each supporter the update reaches, once, their latest grant (its wording and
+    date, the supporter loaded with email, name and country), read in chunks."""
     purpose = ConsentPurpose.CAMPAIGN_UPDATES if target.campaign_id is not None else ConsentPurpose.OPEN_LETTER_UPDATES
     withdrawn = _withdrawn_at(organisation_id=target.organisation_id)
     for grant in agreed_to_updates(
         purpose=purpose, campaign_id=target.campaign_id, open_letter_id=target.open_letter_id
     ):
-        supporter = grant.supporter
-        if target.countries and supporter.country not in target.countries:
+        if target.countries and grant.supporter.country not in target.countries:
             continue
-        unsubscribed = withdrawn.get(supporter.pk)
+        unsubscribed = withdrawn.get(grant.supporter_id)
         if unsubscribed is not None and unsubscribed >= grant.created_at:
             continue
-        yield supporter
+        yield grant
+
+
+def audience(target: Audience) -> Iterator[Supporter]:
+    """The supporters the update reaches, each once."""
+    return (grant.supporter for grant in agreeing(target))
 
 
 def audience_size(target: Audience) -> int:
