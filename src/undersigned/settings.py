@@ -314,6 +314,9 @@ SEND_STALE_SECONDS = env_int("UNDERSIGNED_SEND_STALE_SECONDS", 300, minimum=1)
 # Bulk-print PDFs hold supporters' names and home addresses; the worker's housekeeping
 # deletes each one this many days after it was made.
 PRINT_RETENTION_DAYS = env_int("UNDERSIGNED_PRINT_RETENTION_DAYS", 14, minimum=1)
+# A member's hand-in pack (PDF and CSV) is attached to its email up to this size in all;
+# above it, the email carries private links that expire with the batch's file.
+HAND_IN_ATTACH_MAX_BYTES = env_int("UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES", 10_000_000, minimum=0)
 # `undersigned serve` restarts each web worker after about this many requests (0: never),
 # which bounds what a slow leak could cost; a restart costs the worker's start-up.
 WEB_MAX_REQUESTS = env_int("UNDERSIGNED_WEB_MAX_REQUESTS", 5000)

@@ -157,7 +157,7 @@ class People:
         """Each kind of email for these names, with the address headers it must carry."""
         organisation_name = names["organisation"]
         organisations = [
-            *(d.letter.campaign.organisation for d in self.deliveries),
+            *(d.sent_letter.campaign.organisation for d in self.deliveries),
             self.endorsement.letter.organisation,
             self.parent.discussion.organisation,
             self.reply.discussion.organisation,
@@ -165,15 +165,15 @@ class People:
         for organisation in organisations:
             organisation.name, organisation.short_name = organisation_name, ""
         for delivery in self.deliveries:
-            delivery.letter.sender_name = names["supporter"]
+            delivery.sent_letter.sender_name = names["supporter"]
             delivery.recipient.name = names["recipient"]
         self.endorsement.name, self.endorsement.signatory = names["endorser"], ""
         self.parent.author_name = names["parent"]
         self.reply.author_name = names["commenter"]
 
         letter, copied = self.deliveries
-        supporter = (display_name(names["supporter"]), letter.letter.supporter.email)
-        copied_supporter = (display_name(names["supporter"]), copied.letter.supporter.email)
+        supporter = (display_name(names["supporter"]), letter.sent_letter.supporter.email)
+        copied_supporter = (display_name(names["supporter"]), copied.sent_letter.supporter.email)
         recipient = (display_name(names["recipient"]), letter.recipient.email)
         letter_from = [(display_name(f"{names['supporter']} via {organisation_name}"), PLATFORM)]
         discussion_from = [(display_name(f"Discussion at {organisation_name}"), PLATFORM)]

@@ -37,8 +37,9 @@ from undersigned.delivery.tallies import tallying
 from undersigned.openletters.models import OpenLetter
 from undersigned.openletters.services import endorsing, moderation, versions
 from undersigned.organisations.models import Role
-from undersigned.supporters.models import ConsentPurpose
+from undersigned.supporters.models import ConsentPurpose, Supporter
 from undersigned.supporters.services import campaign_updates_wording, record_consent
+from undersigned.supporters.updates import unsubscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +177,16 @@ def test_supporters_who_agree_now_with_the_exact_words(client: Client, campaign:
     assert rows[0]["wording_agreed_to"].startswith("Yes, ")
     assert rows[0]["agreed_at"].startswith(timezone.localdate().isoformat())
     assert rows[0]["where"] == "thank-you page"
+
+
+def test_supporters_who_unsubscribed_from_the_organisation_are_not_exported(
+    client: Client, campaign: Any, member: Any
+) -> None:
+    ana = Supporter.objects.get(email="ana@example.net")
+    unsubscribe(supporter=ana, organisation=campaign.organisation, wording="No more updates.")
+    client.force_login(member)
+    rows = _csv(client.get(reverse("dashboard:export_supporters", args=[campaign.slug])))
+    assert [r["email"] for r in rows] == ["f@example.net"]
 
 
 @pytest.fixture

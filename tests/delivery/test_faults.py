@@ -292,7 +292,7 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
 
     letters = Counter(Letter.objects.values_list("supporter__email", flat=True))
     deliveries = {
-        d.pk: d.letter.supporter.email for d in Delivery.objects.select_related("letter__supporter")
+        d.pk: d.sent_letter.supporter.email for d in Delivery.objects.select_related("letter__supporter")
     }  # fmt: skip
     arrived = Counter(str(m["Message-ID"]) for m in sink.handler.parsed())
     expected = {f"<delivery-{pk}@undersigned.test>" for pk in deliveries}

@@ -317,3 +317,31 @@ def test_draft_letter_has_no_page(client: Client, organisation: Any) -> None:
 
 def test_form_data_helper_sends_a_complete_form() -> None:
     assert form_data()["name"] == NAME
+
+
+def test_withdrawing_an_endorsement_withdraws_its_updates_opt_in(
+    client: Client, open_letter: OpenLetter, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    found = _endorse_and_mail(client, open_letter, smtp_sink, django_capture_on_commit_callbacks, wants_updates="on")
+    client.post(path_of(found["confirm"]))
+    withdrawn = endorsing.updates_withdrawn_wording(open_letter)
+    page = client.get(path_of(found["withdraw"])).content.decode()
+    assert withdrawn.replace("“", "&ldquo;").replace("”", "&rdquo;") in page or withdrawn in page
+    client.post(path_of(found["withdraw"]))
+    client.post(path_of(found["withdraw"]))  # twice: one withdrawal recorded
+    rows = list(ConsentRecord.objects.order_by("id").values_list("purpose", "granted", "wording", "open_letter_id"))
+    assert rows == [
+        (ConsentPurpose.OPEN_LETTER_UPDATES, True, endorsing.updates_wording(open_letter), open_letter.pk),
+        (ConsentPurpose.OPEN_LETTER_UPDATES, False, withdrawn, open_letter.pk),
+    ]
+    assert ConsentRecord.objects.filter(granted=False).get().source == "open letter withdrawal"
+
+
+def test_withdrawing_without_an_opt_in_records_no_consent(
+    client: Client, open_letter: OpenLetter, smtp_sink: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    found = _endorse_and_mail(client, open_letter, smtp_sink, django_capture_on_commit_callbacks)
+    client.post(path_of(found["confirm"]))
+    client.post(path_of(found["withdraw"]))
+    assert Endorsement.objects.get().status == EndorsementStatus.WITHDRAWN
+    assert not ConsentRecord.objects.exists()

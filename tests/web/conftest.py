@@ -32,6 +32,7 @@ from undersigned.openletters.services import endorsing
 from undersigned.organisations import links as organisation_links
 from undersigned.organisations import services as organisation_services
 from undersigned.organisations.models import Invitation
+from undersigned.supporters import updates as update_links
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class Site:
             "openletters:withdraw": letter_links.withdraw_token(self.endorsement.pk, self.endorsement.withdraw_secret),
             "public:comment_confirm": comment_links.confirm_token(self.unconfirmed.pk),
             "public:comment_unsubscribe": comment_links.unsubscribe_token(self.comment.pk),
+            "public:update_unsubscribe": update_links.unsubscribe_token(
+                supporter_id=self.letter.supporter_id, organisation_id=self.campaign.organisation_id
+            ),
             "dashboard:invitation": organisation_links.invitation_token(self.invitation.pk, self.invitation.nonce),
         }
 

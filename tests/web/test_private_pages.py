@@ -62,6 +62,7 @@ def test_the_walk_finds_every_private_link() -> None:
         "public:read_letter",
         "public:comment_confirm",
         "public:comment_unsubscribe",
+        "public:update_unsubscribe",
         "openletters:confirm",
         "openletters:withdraw",
         "account_confirm_email",
@@ -180,6 +181,7 @@ PERSONAL = {
     "public:read_letter",
     "public:comment_confirm",
     "public:comment_unsubscribe",
+    "public:update_unsubscribe",
     "openletters:confirm",
     "openletters:withdraw",
     "dashboard:invitation",  # the invited address

@@ -32,8 +32,7 @@ from undersigned.delivery.models import Evidence
 from undersigned.openletters import queries as openletter_queries
 from undersigned.openletters.models import OpenLetter
 from undersigned.openletters.services import hand_in
-from undersigned.supporters import queries as supporter_queries
-from undersigned.supporters.models import ConsentPurpose
+from undersigned.supporters import updates
 
 from .permissions import dashboard_user_required, managed_campaign_or_404, managed_open_letter_or_404
 
@@ -131,13 +130,10 @@ def delivery_rows(campaign: Campaign) -> Iterator[Row]:
 SUPPORTER_COLUMNS = ("email", "name", "country", "agreed_at", "wording_agreed_to", "where")
 
 
-def supporter_rows(
-    purpose: ConsentPurpose, *, campaign_id: int | None = None, letter_id: int | None = None
-) -> Iterator[Row]:
-    """Who agrees now to hear more, with the exact wording they agreed to and when."""
-    for record in supporter_queries.agreed_to_updates(
-        purpose=purpose, campaign_id=campaign_id, open_letter_id=letter_id
-    ):
+def supporter_rows(target: updates.Audience) -> Iterator[Row]:
+    """Who agrees now to hear more (and has not unsubscribed from the organisation's
+    updates since), with the exact wording they agreed to and when."""
+    for record in updates.agreeing(target):
         supporter = record.supporter
         yield (
             supporter.email,
@@ -174,7 +170,7 @@ def campaign_deliveries(request: HttpRequest, slug: str) -> StreamingHttpRespons
 @dashboard_user_required
 def campaign_supporters(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     def rows(campaign: Campaign) -> Iterator[Row]:
-        return supporter_rows(ConsentPurpose.CAMPAIGN_UPDATES, campaign_id=campaign.pk)
+        return supporter_rows(updates.Audience(organisation_id=campaign.organisation_id, campaign_id=campaign.pk))
 
     return _campaign_csv(request, slug, "supporters-agreed-to-updates", SUPPORTER_COLUMNS, rows)
 
@@ -251,6 +247,6 @@ def open_letter_endorsements(request: HttpRequest, slug: str) -> StreamingHttpRe
 @dashboard_user_required
 def open_letter_supporters(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     def rows(letter: OpenLetter) -> Iterator[Row]:
-        return supporter_rows(ConsentPurpose.OPEN_LETTER_UPDATES, letter_id=letter.pk)
+        return supporter_rows(updates.Audience(organisation_id=letter.organisation_id, open_letter_id=letter.pk))
 
     return _letter_csv(request, slug, "endorsers-agreed-to-updates", SUPPORTER_COLUMNS, rows)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core.csv_export import csv_filename, streamed_csv
-from undersigned.delivery.models import PrintJob
+from undersigned.delivery.models import PrintJob, PrintJobKind
 from undersigned.openletters import handin, queries
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
 from undersigned.openletters.services import hand_in, moderation
@@ -64,7 +64,9 @@ def _open_letter_page(
         rows = rows.filter(id__lt=int(before))
     found = list(rows.order_by("-id")[: PAGE_SIZE + 1])
     now = timezone.now()
-    jobs = PrintJob.objects.filter(open_letter=letter).select_related("recipient", "requested_by")[:RECENT_JOBS]
+    jobs = PrintJob.objects.filter(open_letter=letter, kind=PrintJobKind.HAND_IN).select_related(
+        "recipient", "requested_by"
+    )[:RECENT_JOBS]
     context = {
         "letter": letter,
         "rows": [_row(job, now) for job in jobs],

@@ -6,6 +6,7 @@ from . import (
     coverage,
     discussion_settings,
     exports,
+    hand_in_sections,
     moderation,
     open_letter_editor,
     open_letters,
@@ -72,6 +73,15 @@ urlpatterns = [
     path("open-letters/<slug:slug>/pow/", open_letters.set_pow, name="open_letter_pow"),
     path("open-letters/<slug:slug>/hand-in/", open_letters.start_hand_in, name="hand_in"),
     path("open-letters/<slug:slug>/hand-in.csv", open_letters.hand_in_csv, name="hand_in_csv"),
+    # Every section at once (hand_in_sections.py).
+    path("open-letters/<slug:slug>/sections/", hand_in_sections.sections_page, name="hand_in_sections"),
+    path("open-letters/<slug:slug>/sections/build/", hand_in_sections.sections_build, name="hand_in_sections_build"),
+    path("open-letters/<slug:slug>/sections/send/", hand_in_sections.sections_send, name="hand_in_sections_send"),
+    path(
+        "open-letters/<slug:slug>/sections/<int:recipient_id>/record/",
+        hand_in_sections.sections_record,
+        name="hand_in_sections_record",
+    ),
     path(
         "open-letters/<slug:slug>/export/endorsements.csv",
         exports.open_letter_endorsements,

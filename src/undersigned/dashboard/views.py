@@ -32,7 +32,7 @@ from undersigned.core.http import personal_page
 from undersigned.delivery import bulk_print
 from undersigned.delivery import queries as delivery_queries
 from undersigned.delivery import services as delivery_services
-from undersigned.delivery.models import PrintJob, PrintJobStatus
+from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.organisations import access
 
 from .forms import PAPER_LABELS, MarkPostedForm, PrintForm
@@ -305,6 +305,9 @@ def print_job_posted(request: HttpRequest, job_id: int) -> HttpResponse:
 def print_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """One job's progress, for htmx polling; without htmx, the print page at that job."""
     job = managed_print_job_or_404(request.user, job_id)
+    if job.kind == PrintJobKind.SECTIONS and job.open_letter is not None:
+        # Every section's packs: their own page, which refreshes itself while they build.
+        return HttpResponseRedirect(reverse("dashboard:hand_in_sections", args=[job.open_letter.slug]))
     if job.campaign is None and job.open_letter is not None:
         # An open letter's hand-in pack: the same job, shown on the open letter's page.
         if not getattr(request, "htmx", False):
@@ -328,6 +331,8 @@ def _download_name(job: PrintJob) -> str:
     if job.campaign is not None:
         return f"{job.campaign.slug}-letters-{job.paper}-{job.pk}.pdf"
     slug = job.open_letter.slug if job.open_letter else "open-letter"
+    if job.kind == PrintJobKind.SECTIONS:
+        return f"{slug}-every-section-{job.pk}.zip"
     return f"{slug}-hand-in-{job.pk}.pdf"
 
 
@@ -346,7 +351,7 @@ def print_job_download(request: HttpRequest, job_id: int) -> FileResponse:
         handle,
         as_attachment=True,
         filename=_download_name(job),
-        content_type="application/pdf",
+        content_type="application/zip" if job.kind == PrintJobKind.SECTIONS else "application/pdf",
     )
     # Names and home addresses: no shared cache may keep a copy.
     response["Cache-Control"] = "private, no-store"

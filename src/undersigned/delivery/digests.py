@@ -65,7 +65,7 @@ def gather(*, today: datetime.date | None = None) -> list[Digest]:
     waiting = (
         Delivery.objects.filter(
             channel=Channel.EMAIL, status=DeliveryStatus.QUEUED, digest__isnull=True,
-            recipient__daily_digest=True, created_at__lt=cutoff,
+            recipient__daily_digest=True, created_at__lt=cutoff, letter__isnull=False,
         )
         .values_list("recipient_id", flat=True)
         .distinct()
@@ -75,7 +75,7 @@ def gather(*, today: datetime.date | None = None) -> list[Digest]:
             digest, _ = Digest.objects.get_or_create(recipient_id=recipient_id, day=today - datetime.timedelta(days=1))
             Delivery.objects.filter(
                 recipient_id=recipient_id, channel=Channel.EMAIL, status=DeliveryStatus.QUEUED,
-                digest__isnull=True, created_at__lt=cutoff,
+                digest__isnull=True, created_at__lt=cutoff, letter__isnull=False,
             ).update(digest=digest, updated_at=timezone.now())  # fmt: skip
             if digest.status == DeliveryStatus.SENT:
                 # Letters that arrived late for a digest already sent go in a digest the next day.
@@ -90,10 +90,10 @@ def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlter
     items = [
         {"delivery": d, "text": text, "link": read_link(d.pk), "excerpt": _excerpt(text.body)}
         for d in deliveries
-        for text in [text_for(d.letter, d.recipient)]
+        for text in [text_for(d.sent_letter, d.recipient)]
     ]
     context = {"recipient": recipient, "digest": digest, "items": items, "count": len(items)}
-    organisations = sorted({d.letter.campaign.organisation.display_short_name for d in deliveries})
+    organisations = sorted({d.sent_letter.campaign.organisation.display_short_name for d in deliveries})
     subject = single_line(f"{len(items)} letter{'s' if len(items) != 1 else ''} for you, {digest.day:%d %B %Y}")
     message = EmailMultiAlternatives(
         subject=subject,
@@ -150,7 +150,7 @@ def send_digest(digest_id: int) -> bool:
             message_id=f"<digest-{digest.pk}@{settings.MAIL_DOMAIN}>", updated_at=now,
         )  # fmt: skip
         log_action("digest.sent", digest, letters=len(deliveries))
-        counter.count_letters(letter_ids={d.letter_id for d in deliveries}, now=now)
+        counter.count_letters(letter_ids={d.letter_id for d in deliveries if d.letter_id is not None}, now=now)
     return True
 
 

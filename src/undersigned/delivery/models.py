@@ -1,4 +1,5 @@
-"""Deliveries: one letter to one recipient through one channel, with its evidence."""
+"""Deliveries: one letter (or one member's hand-in pack) to one recipient through one channel,
+with its evidence."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class Evidence(models.IntegerChoices):
 
 
 class Delivery(TimeStampedModel):
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="deliveries")
+    letter = models.ForeignKey(Letter, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
@@ -53,6 +54,10 @@ class Delivery(TimeStampedModel):
     copy_text = models.TextField(blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # A member's hand-in pack emailed to it (then ``letter`` is empty): openletters.HandInPack.
+    hand_in_pack = models.ForeignKey(
+        "openletters.HandInPack", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     # For recipients who take a daily digest: the digest that carried this letter.
     digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
 
@@ -61,6 +66,11 @@ class Delivery(TimeStampedModel):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["letter", "recipient", "channel"], name="one_delivery_per_channel"),
+            models.UniqueConstraint(
+                fields=["hand_in_pack", "channel"],
+                name="one_pack_delivery_per_channel",
+                condition=models.Q(hand_in_pack__isnull=False),
+            ),
         ]
         indexes = [
             models.Index(fields=["channel", "status"]),
@@ -75,6 +85,13 @@ class Delivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient_id}: {self.status}"
+
+    @property
+    def sent_letter(self) -> Letter:
+        """The letter delivered: every delivery has one but a hand-in pack's email."""
+        if self.letter is None:
+            raise ValueError(f"delivery {self.pk} carries a hand-in pack, not a letter")
+        return self.letter
 
 
 class DeliveryTallyKind(models.TextChoices):
@@ -135,6 +152,8 @@ class PrintJobStatus(models.TextChoices):
 class PrintJobKind(models.TextChoices):
     POST = "post", "A campaign's posted letters"
     HAND_IN = "hand_in", "An open letter's hand-in pack"
+    # Every member's pack of a letter to a recipient group, in one ZIP (openletters.handin).
+    SECTIONS = "sections", "Every section's hand-in pack"
 
 
 class PrintJob(TimeStampedModel):

@@ -226,7 +226,7 @@ def campaign_items(
             recipient = delivery.recipient
             if cover is None or cover.key != recipient.pk:
                 cover = Cover(key=recipient.pk, label=_label(recipient), total=totals.get(recipient.pk, 0))
-            yield cover, printable(delivery.letter, recipient, day=day)
+            yield cover, printable(delivery.sent_letter, recipient, day=day)
 
     return sum(totals.values()), items()
 

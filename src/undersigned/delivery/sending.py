@@ -55,17 +55,18 @@ from django.core.mail import mailers
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
-from undersigned.core.mailers import SmtpBackend
+from undersigned.core.mailers import PreparedEmail, SmtpBackend
 from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.queries import text_for
 
 from . import counter
 from .addresses import bounce_address
-from .channels.email import LetterEmail, build_message, message_id_for
+from .channels.email import build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 from .tallies import tallying
 
@@ -115,8 +116,9 @@ def _claimable(now: datetime) -> Q:
 
 
 def _due(now: datetime) -> Q:
-    # Recipients who take a daily digest get their letters in it (delivery/digests.py).
-    return _claimable(now) & Q(recipient__daily_digest=False)
+    # Recipients who take a daily digest get their letters in it (delivery/digests.py);
+    # a hand-in pack goes on its own.
+    return _claimable(now) & (Q(recipient__daily_digest=False) | Q(hand_in_pack__isnull=False))
 
 
 @contextmanager
@@ -251,8 +253,20 @@ def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
     return oldest + timedelta(minutes=1)
 
 
-def _message(delivery: Delivery) -> LetterEmail:
+# How the email of a delivery without a letter (a member's hand-in pack) is built: a
+# dotted path registered from the owning app's ready() (openletters, above this app).
+_PACK_MESSAGE: list[str] = []
+
+
+def register_pack_message(path: str) -> None:
+    _PACK_MESSAGE[:] = [path]
+
+
+def _message(delivery: Delivery) -> PreparedEmail:
     letter = delivery.letter
+    if letter is None:
+        build: Callable[[Delivery], PreparedEmail] = import_string(_PACK_MESSAGE[0])
+        return build(delivery)
     recipient = delivery.recipient
     text = text_for(letter, recipient)
     return build_message(
@@ -477,7 +491,7 @@ _BATCH_FIELDS = (
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
-    "recipient__max_emails_per_minute", "recipient__daily_digest",
+    "recipient__max_emails_per_minute", "recipient__daily_digest", "hand_in_pack",
 )  # fmt: skip
 
 
@@ -608,13 +622,14 @@ def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
         _fail(delivery, "The mail backend accepted no recipient for this message.", permanent=True, now=now)
         return _Outcome()
     _mark_sent(delivery, "250 accepted")
-    if delivery.letter.counted_at is None:  # the public counter: a letter counts once, when sent
+    if delivery.letter is not None and delivery.letter.counted_at is None:
+        # The public counter: a letter counts once, when sent (a section's pack has no letter).
         _retrying(f"counting the letter of delivery {delivery.pk}", lambda: _count(delivery))
     return _Outcome(sent=True)
 
 
 def _count(delivery: Delivery) -> None:
-    letter = delivery.letter
+    letter = delivery.sent_letter
     counter.count_letter(letter_id=letter.pk, campaign_id=letter.campaign_id)
     letter.counted_at = timezone.now()
 

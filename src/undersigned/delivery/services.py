@@ -219,7 +219,10 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
             logger.info("bounce for delivery %s: not a platform email, ignored", delivery.pk)
             return delivery
         report = bounces.read_bounce(
-            parsed, recipient_email=delivery.recipient.email, supporter_email=delivery.letter.supporter.email
+            parsed,
+            recipient_email=delivery.recipient.email,
+            # A hand-in pack's email has no supporter behind it.
+            supporter_email=delivery.letter.supporter.email if delivery.letter is not None else "",
         )
         failure = report.failure
         if failure is None:

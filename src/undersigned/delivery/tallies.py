@@ -70,12 +70,14 @@ def _snapshot(campaigns: dict[int, int]) -> Counter[Key]:
 
 
 @contextmanager
-def tallying(letter_ids: Iterable[int]) -> Iterator[None]:
+def tallying(letter_ids: Iterable[int | None]) -> Iterator[None]:
     """Run the block (a write to these letters' deliveries) in a transaction that moves the tallies with it.
 
     Letters that do not exist (deleted meanwhile) are left out; their deliveries are gone with them.
+    A delivery without a letter (a section's hand-in pack, ``Delivery.hand_in_pack``) is in
+    no campaign's tallies: its ``None`` is left out too.
     """
-    ids = sorted(set(letter_ids))
+    ids = sorted({pk for pk in letter_ids if pk is not None})
     with transaction.atomic():
         campaigns = dict(
             Letter.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "campaign_id")

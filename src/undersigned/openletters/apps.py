@@ -14,3 +14,8 @@ class OpenLettersConfig(AppConfig):
         from undersigned.delivery.models import PrintJobKind  # noqa: PLC0415 (models load after the apps)
 
         printing.register_builder(PrintJobKind.HAND_IN, "undersigned.openletters.handin.build_job")
+        printing.register_builder(PrintJobKind.SECTIONS, "undersigned.openletters.handin.build_batch")
+        # A member's pack by email: the delivery engine asks this module for the message.
+        from undersigned.delivery import sending  # noqa: PLC0415 (apps must be ready first)
+
+        sending.register_pack_message("undersigned.openletters.pack_mail.build_message")

@@ -21,14 +21,19 @@ endorsers. CSV streams straight to the organiser's browser (``core.csv_export``)
 from __future__ import annotations
 
 import datetime
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 from undersigned.campaigns.models import Recipient
@@ -37,7 +42,7 @@ from undersigned.core.csv_export import csv_lines
 from undersigned.core.sanitising import BIDI_CONTROLS
 from undersigned.delivery import bulk_print, printing
 
-from .models import Endorsement, EndorsementCountry, EndorserKind, OpenLetter, OpenLetterVersion
+from .models import Endorsement, EndorsementCountry, EndorserKind, HandInPack, OpenLetter, OpenLetterVersion
 
 TEMPLATE = Path(__file__).resolve().parent / "templates_typst" / "handin.typ"
 # Endorsers per compile: about 25 pages of three columns, a compile short enough to
@@ -310,3 +315,171 @@ def build_job(job: Any, progress: dict[str, int]) -> None:
     with tempfile.TemporaryFile() as out:
         count = write_pdf(pack, out, day=timezone.localdate(job.created_at), on_progress=on_progress)
         bulk_print.finish(job, out, name, count)
+
+
+# --- Every section's pack at once ---------------------------------------------------------
+#
+# A batch is one ``PrintJob`` of kind "sections" (claimed, watched for stalls and finished
+# by ``bulk_print`` like every print job). It builds each member's PDF and CSV into the
+# media storage as parts, one member at a time (``done`` counts members), then copies the
+# parts into one ZIP through a fixed-size buffer and deletes them, so memory stays flat
+# however many members and endorsers there are. A member whose parts this job already
+# holds is skipped: a batch started again after its worker died (``services.hand_in``
+# hands the stalled batch's finished parts to the new job) goes on where it stopped.
+
+
+def arcname(recipient: Recipient) -> str:
+    """The member's files' name in the ZIP: country, name and id (unique, ASCII, no path)."""
+    name = slugify(recipient.name)[:60] or "member"
+    return f"{(recipient.country or 'xx').lower()}-{name}-{recipient.pk}"
+
+
+def _save(path: str, data: Any) -> str:
+    default_storage.delete(path)  # a part left by a killed build: replaced, not renamed
+    return default_storage.save(path, File(data, name=path))
+
+
+def _build_member(job: Any, pack_row: HandInPack) -> None:
+    pack = Pack(pack_row.letter, pack_row.recipient)
+    verified, _ = counts(pack)
+    folder = f"{bulk_print.FOLDER}/sections-{job.pk}"
+    base = arcname(pack_row.recipient)
+    with tempfile.TemporaryFile() as pdf_out, tempfile.TemporaryFile() as csv_out:
+        named = write_pdf(pack, pdf_out, day=timezone.localdate(job.created_at))
+        for line in csv_rows(pack):
+            csv_out.write(line.encode("utf-8"))
+        pdf_size, csv_size = pdf_out.tell(), csv_out.tell()
+        pdf_out.seek(0)
+        csv_out.seek(0)
+        pdf_part = _save(f"{folder}/{base}.pdf", pdf_out)
+        csv_part = _save(f"{folder}/{base}.csv", csv_out)
+    HandInPack.objects.filter(pk=pack_row.pk).update(
+        job=job,
+        built_at=timezone.now(),
+        verified=verified,
+        named=named,
+        pdf_part=pdf_part,
+        csv_part=csv_part,
+        arcname=base,
+        pdf_size=pdf_size,
+        csv_size=csv_size,
+        updated_at=timezone.now(),
+    )
+
+
+def _has_parts(pack_row: HandInPack, job: Any) -> bool:
+    return bool(
+        pack_row.job_id == job.pk
+        and pack_row.built_at
+        and pack_row.pdf_part
+        and pack_row.csv_part
+        and default_storage.exists(pack_row.pdf_part)
+        and default_storage.exists(pack_row.csv_part)
+    )
+
+
+def build_batch(job: Any, progress: dict[str, int]) -> None:
+    """Build a "sections" ``PrintJob``: every member's pack, then one ZIP of them all.
+
+    A batch that fails with an error deletes the parts it holds (they name endorsers);
+    one killed mid-way leaves them for the batch started after it (``services.sections``).
+    """
+    try:
+        _build_batch(job, progress)
+    except bulk_print.Abandoned:
+        raise  # another batch took over this one's parts
+    except Exception:
+        for row in HandInPack.objects.filter(job=job).exclude(pdf_part=""):
+            default_storage.delete(row.pdf_part)
+            default_storage.delete(row.csv_part)
+        HandInPack.objects.filter(job=job).update(pdf_part="", csv_part="")
+        raise
+
+
+def _build_batch(job: Any, progress: dict[str, int]) -> None:
+    letter = job.open_letter
+    if letter is None or letter.recipient_group_id is None:
+        raise ValueError("a batch of packs needs an open letter addressed to a recipient group")
+    members = list(Recipient.objects.filter(groups=letter.recipient_group_id).order_by("name", "id"))
+    progress["total"] = len(members)
+    done = sum(
+        1 for row in HandInPack.objects.filter(letter=letter, job=job, recipient__in=members) if _has_parts(row, job)
+    )
+    bulk_print.touch(job.pk, total=len(members), done=done)
+    progress["done"] = done
+    rows: list[HandInPack] = []
+    for recipient in members:
+        pack_row, _ = HandInPack.objects.select_related("letter", "recipient").get_or_create(
+            letter=letter, recipient=recipient
+        )
+        if not _has_parts(pack_row, job):
+            _build_member(job, pack_row)
+            done += 1
+            progress["done"] = done
+            bulk_print.touch(job.pk, done=done)
+        pack_row.refresh_from_db()
+        rows.append(pack_row)
+    name = f"{bulk_print.FOLDER}/{job.pk}-{letter.slug}-sections.zip"
+    with tempfile.TemporaryFile() as out:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for row in rows:
+                for part, extension in ((row.pdf_part, "pdf"), (row.csv_part, "csv")):
+                    with (
+                        default_storage.open(part, "rb") as source,
+                        archive.open(f"{row.arcname}.{extension}", "w", force_zip64=True) as target,
+                    ):
+                        shutil.copyfileobj(source, target, ZIP_BUFFER)
+                bulk_print.touch(job.pk)  # a long copy is not a stall
+        bulk_print.finish(job, out, name, len(rows))
+    for row in rows:
+        default_storage.delete(row.pdf_part)
+        default_storage.delete(row.csv_part)
+    HandInPack.objects.filter(pk__in=[row.pk for row in rows]).update(pdf_part="", csv_part="")
+
+
+ZIP_BUFFER = 1024 * 1024
+
+
+def member_file(pack_row: HandInPack, extension: str) -> bytes | None:
+    """The member's PDF or CSV from its batch's ZIP (None when the ZIP is gone)."""
+    job = pack_row.job
+    if job is None or not job.file or not pack_row.arcname:
+        return None
+    try:
+        with default_storage.open(job.file, "rb") as handle, zipfile.ZipFile(handle) as archive:
+            return archive.read(f"{pack_row.arcname}.{extension}")
+    except (FileNotFoundError, KeyError):
+        return None
+
+
+class MemberFile:
+    """One member's file inside a batch's ZIP, read in blocks; closing it closes the ZIP."""
+
+    def __init__(self, handle: Any, archive: zipfile.ZipFile, member: Any) -> None:
+        self._handle, self._archive, self._member = handle, archive, member
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._member.read(size)
+        return data
+
+    def close(self) -> None:
+        self._member.close()
+        self._archive.close()
+        self._handle.close()
+
+
+def open_member_file(pack_row: HandInPack, extension: str) -> MemberFile | None:
+    """The member's PDF or CSV from its batch's ZIP as a file to stream (None when gone)."""
+    job = pack_row.job
+    if job is None or not job.file or not pack_row.arcname:
+        return None
+    try:
+        handle = default_storage.open(job.file, "rb")
+    except FileNotFoundError:
+        return None
+    try:
+        archive = zipfile.ZipFile(handle)
+        return MemberFile(handle, archive, archive.open(f"{pack_row.arcname}.{extension}"))
+    except (KeyError, zipfile.BadZipFile):
+        handle.close()
+        return None

@@ -221,3 +221,43 @@ class EndorsementTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter_id} {self.kind} {self.key}: {self.count}"
+
+
+class HandedInHow(models.TextChoices):
+    EMAIL = "email", "By email from the platform"
+    IN_PERSON = "in_person", "In person"
+    POST = "post", "By post"
+    OTHER = "other", "Another way"
+
+
+class HandInPack(TimeStampedModel):
+    """One member's hand-in pack of a letter addressed to a recipient group, and how it
+    was handed in: built by a batch (``job``, a ``delivery.PrintJob`` of kind "sections"
+    whose ZIP holds it under ``arcname``), emailed through the delivery engine (a
+    ``delivery.Delivery`` with ``hand_in_pack``) or handed in another way, recorded by the
+    organiser. ``evidence`` climbs the same ladder as a letter's (``delivery.Evidence``)."""
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="hand_in_packs")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="hand_in_packs")
+    job = models.ForeignKey(
+        "delivery.PrintJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="hand_in_packs"
+    )
+    built_at = models.DateTimeField(null=True, blank=True)
+    verified = models.PositiveIntegerField(default=0)  # verified endorsements from the member's country
+    named = models.PositiveIntegerField(default=0)  # of which named in the pack
+    # While the batch builds: where this member's PDF and CSV wait to go into the ZIP.
+    pdf_part = models.CharField(max_length=300, blank=True)
+    csv_part = models.CharField(max_length=300, blank=True)
+    arcname = models.CharField(max_length=200, blank=True, help_text="Name in the batch's ZIP, without extension.")
+    pdf_size = models.PositiveBigIntegerField(default=0)
+    csv_size = models.PositiveBigIntegerField(default=0)
+    handed_in_how = models.CharField(max_length=10, choices=HandedInHow.choices, blank=True)
+    handed_in_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.PositiveSmallIntegerField(default=0)  # delivery.Evidence
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["letter", "recipient"], name="one_hand_in_pack_per_member")]
+
+    def __str__(self) -> str:
+        return f"Hand-in pack of {self.letter_id} for {self.recipient_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discussion_views, views
+from . import discussion_views, hand_in_links, update_links, views
 
 app_name = "public"
 urlpatterns = [
@@ -22,4 +22,9 @@ urlpatterns = [
     path("d/<int:discussion_id>/report/<int:comment_id>/", discussion_views.report_comment, name="comment_report"),
     path("d/confirm/<str:token>/", discussion_views.confirm_comment, name="comment_confirm"),
     path("d/unsubscribe/<str:token>/", discussion_views.unsubscribe, name="comment_unsubscribe"),
+    # A section's private links to its hand-in pack (public/hand_in_links.py).
+    path("hand-in/<str:token>/pack.pdf", hand_in_links.pack_pdf, name="hand_in_pack_pdf"),
+    path("hand-in/<str:token>/endorsers.csv", hand_in_links.pack_csv, name="hand_in_pack_csv"),
+    # The unsubscribe link of an organisation's updates, one-click (public/update_links.py).
+    path("u/<str:token>/", update_links.unsubscribe, name="update_unsubscribe"),
 ]

@@ -28,6 +28,9 @@ class ConsentPurpose(models.TextChoices):
     CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
     OPEN_LETTER_UPDATES = "open_letter_updates", "Updates about this open letter"
     REPLY_NOTIFICATIONS = "reply_notifications", "Emails when someone replies to my comments"
+    # Only ever withdrawn (the unsubscribe link in an update): no more updates from the
+    # organisation about any of its campaigns or open letters (supporters/updates.py).
+    ORGANISATION_UPDATES = "organisation_updates", "Updates from this organisation"
 
 
 class ConsentRecord(models.Model):
@@ -42,6 +45,9 @@ class ConsentRecord(models.Model):
     )
     open_letter = models.ForeignKey(
         "openletters.OpenLetter", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=80, help_text="Where it was given, e.g. thank-you page.")
     ip_hash = models.CharField(max_length=64, blank=True)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.models import log_action
+from undersigned.organisations.models import Organisation
 
 from .models import ConsentPurpose, ConsentRecord, Supporter
 
@@ -65,6 +66,7 @@ def record_consent(
     source: str,
     campaign: Campaign | None = None,
     open_letter: OpenLetter | None = None,
+    organisation: Organisation | None = None,
     ip_hash: str = "",
 ) -> ConsentRecord:
     """Append one consent row with the exact wording shown. Never updates an earlier row."""
@@ -76,6 +78,7 @@ def record_consent(
             wording=wording,
             campaign=campaign,
             open_letter=open_letter,
+            organisation=organisation,
             source=source,
             ip_hash=ip_hash,
         )

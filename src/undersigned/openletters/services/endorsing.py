@@ -30,7 +30,7 @@ from undersigned.openletters.models import (
 )
 from undersigned.openletters.text import search_text
 from undersigned.supporters import services as supporter_services
-from undersigned.supporters.models import ConsentPurpose
+from undersigned.supporters.models import ConsentPurpose, Supporter
 
 from .counters import NONE, move_tallies, save_with_counters, state_of
 
@@ -42,6 +42,14 @@ UPDATES_WORDING = (
 
 def updates_wording(letter: OpenLetter) -> str:
     return UPDATES_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
+
+
+# Shown on the withdrawal page and recorded as the withdrawal of the updates opt-in.
+UPDATES_WITHDRAWN_WORDING = "You will no longer receive updates from {organisation} about “{letter}”."
+
+
+def updates_withdrawn_wording(letter: OpenLetter) -> str:
+    return UPDATES_WITHDRAWN_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,7 +358,27 @@ def withdraw(*, endorsement_id: int, secret: str) -> Endorsement | None:
         endorsement.pending_update = None
         save_with_counters(endorsement, before)
         log_action("endorsement.withdrawn", endorsement, letter=endorsement.letter_id, confirmed=True)
+        _withdraw_updates_consent(endorsement)
     return endorsement
+
+
+def _withdraw_updates_consent(endorsement: Endorsement) -> None:
+    """A withdrawn endorser hears no more about the letter: their opt-in, if any, is
+    withdrawn by a consent row of its own (rows are append-only)."""
+    letter = endorsement.letter
+    supporter = Supporter.objects.filter(email=supporter_services.supporter_email(endorsement.email)).first()
+    if supporter is None or not supporter_services.has_consent(
+        supporter=supporter, purpose=ConsentPurpose.OPEN_LETTER_UPDATES, campaign=None, open_letter=letter
+    ):
+        return
+    supporter_services.record_consent(
+        supporter=supporter,
+        purpose=ConsentPurpose.OPEN_LETTER_UPDATES,
+        granted=False,
+        wording=updates_withdrawn_wording(letter),
+        source="open letter withdrawal",
+        open_letter=letter,
+    )
 
 
 # A confirmation email not sent this long after its submission lost its task (a worker

@@ -27,7 +27,7 @@ from django.utils import timezone
 from undersigned.core import heartbeats
 from undersigned.delivery import bulk_print, digests, sending
 from undersigned.discussion import services as discussion
-from undersigned.openletters.services import endorsing
+from undersigned.openletters.services import endorsing, sections
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def housekeeping() -> None:
         bulk_print.fail_stalled_jobs()
         bulk_print.delete_expired_files()
         bulk_print.remove_abandoned_temp_folders()
+        sections.delete_abandoned_parts()
         endorsing.remove_expired()
         endorsing.resend_unsent()
         discussion.resend_unsent()
