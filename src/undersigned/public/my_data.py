@@ -17,6 +17,9 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -154,6 +157,9 @@ LABELS = {
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    when = parse_datetime(value) if isinstance(value, str) and len(value) > 18 and value[4] == "-" else None
+    if when is not None:
+        return date_format(timezone.localtime(when), "DATETIME_FORMAT")
     return str(value)
 
 
