@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 
 from undersigned.core.models import ActionLog
@@ -34,6 +35,10 @@ def use_token(token: str) -> str | None:
     except signing.BadSignature:  # SignatureExpired is one
         return None
     if not isinstance(data, dict) or not isinstance(data.get("e"), str) or not isinstance(data.get("n"), str):
+        return None
+    # Two clicks at once: the cache's atomic add lets one through (a key of the nonce,
+    # nothing personal); the audit row is the lasting record of the use.
+    if not cache.add(f"my-data-link:{data['n']}", 1, timeout=max_age()):
         return None
     with transaction.atomic():
         if ActionLog.objects.filter(action=USED, data__nonce=data["n"]).exists():
