@@ -31,6 +31,8 @@ BAD_VALUES = {
     "UNDERSIGNED_INBOUND_DOMAIN": ("in bound.example.org", "UNDERSIGNED_INBOUND_DOMAIN must be a domain name"),
     "UNDERSIGNED_SEND_STALE_SECONDS": ("0", "UNDERSIGNED_SEND_STALE_SECONDS must be at least 1, not 0."),
     "UNDERSIGNED_PRINT_RETENTION_DAYS": ("two weeks", "UNDERSIGNED_PRINT_RETENTION_DAYS must be a whole number"),
+    "UNDERSIGNED_LETTER_RETENTION_DAYS": ("0", "UNDERSIGNED_LETTER_RETENTION_DAYS must be at least 1, not 0."),
+    "UNDERSIGNED_MY_DATA_LINK_MINUTES": ("an hour", "UNDERSIGNED_MY_DATA_LINK_MINUTES must be a whole number"),
     "UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES": ("10 MB", "UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES must be a whole number"),
     "UNDERSIGNED_INBOUND_TLS_CERT": ("cert.pem", "UNDERSIGNED_INBOUND_TLS_KEY must be set too"),
     "UNDERSIGNED_INBOUND_TLS_KEY": ("key.pem", "UNDERSIGNED_INBOUND_TLS_CERT must be set too"),
@@ -133,7 +135,7 @@ def run_settings(tmp_path: Path, cases: list[dict[str, str]]) -> dict[str, list[
 
 def test_the_table_is_found_and_every_variable_in_it_is_accounted_for() -> None:
     names = table_variables()
-    assert len(names) == len(set(names)) == 35
+    assert len(names) == len(set(names)) == 37
     assert set(names) == set(BAD_VALUES) | set(ANY_VALUE)
     assert not set(BAD_VALUES) & set(ANY_VALUE)
 

@@ -50,6 +50,12 @@ PUBLIC = {
     "core:favicon",
     "admin:login",  # the operators' sign-in page (organisers sign in at /accounts/login/)
     "admin:logout",  # Django's admin sends a non-operator back to the admin's index: 403
+    # "My data": about the address whose emailed link the visitor holds, never an organisation's.
+    "public:my_data",
+    "public:my_data_open",
+    "public:my_data_yours",
+    "public:my_data_json",
+    "public:my_data_erase",
 }
 # allauth's account pages: about the visitor's own account, never an organisation's.
 PUBLIC_ROUTE_PREFIXES = ("accounts/",)

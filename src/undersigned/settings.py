@@ -314,6 +314,11 @@ SEND_STALE_SECONDS = env_int("UNDERSIGNED_SEND_STALE_SECONDS", 300, minimum=1)
 # Bulk-print PDFs hold supporters' names and home addresses; the worker's housekeeping
 # deletes each one this many days after it was made.
 PRINT_RETENTION_DAYS = env_int("UNDERSIGNED_PRINT_RETENTION_DAYS", 14, minimum=1)
+# Letters keep their senders' names, addresses and words this many days after their
+# campaign closed; then the worker's housekeeping erases them (privacy/retention.py).
+LETTER_RETENTION_DAYS = env_int("UNDERSIGNED_LETTER_RETENTION_DAYS", 365, minimum=1)
+# The "my data" link emailed to a person works once, for this many minutes.
+MY_DATA_LINK_MINUTES = env_int("UNDERSIGNED_MY_DATA_LINK_MINUTES", 60, minimum=1)
 # A member's hand-in pack (PDF and CSV) is attached to its email up to this size in all;
 # above it, the email carries private links that expire with the batch's file.
 HAND_IN_ATTACH_MAX_BYTES = env_int("UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES", 10_000_000, minimum=0)
@@ -603,6 +608,9 @@ RATE_LIMITS = {
     # email address typed, which also makes a double submit send one email.
     "my_link": "10/10m",
     "my_link_email": "1/10m",
+    # "My data": per salted IP hash, and per address typed (a double submit sends one email).
+    "my_data": "10/10m",
+    "my_data_email": "1/10m",
 }
 
 

@@ -75,6 +75,17 @@ def mailbox_identity(address: str) -> str:
     return f"{local}@{domain}"
 
 
+def mailbox_spellings(identity: str) -> tuple[str, frozenset[str]]:
+    """What every address ``mailbox_identity`` folds into ``identity`` begins with (a
+    prefix of its local part) and the domains it can end with: a narrow database lookup,
+    whose rows are then compared by ``mailbox_identity`` itself."""
+    local, _, domain = identity.rpartition("@")
+    domains = frozenset({domain} | {alias for alias, canonical in _DOMAIN_ALIASES.items() if canonical == domain})
+    # Dots may stand anywhere in such a local part: only its first character is certain.
+    prefix = local[:1] if domains & _NO_DOTS else local
+    return prefix, domains
+
+
 # Bidi controls (embeddings, overrides, isolates and marks) can make a name read
 # differently from what it is, e.g. show someone else's address the wrong way round.
 _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

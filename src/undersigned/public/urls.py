@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discussion_views, hand_in_links, update_links, views
+from . import discussion_views, hand_in_links, my_data, update_links, views
 
 app_name = "public"
 urlpatterns = [
@@ -14,6 +14,12 @@ urlpatterns = [
     path("l/<str:link>/send/", views.letter_send, name="letter_send"),
     path("l/<str:link>/post-for-me/", views.letter_post_for_me, name="letter_post_for_me"),
     path("r/<str:token>/", views.read_letter, name="read_letter"),
+    # "My data" (public/my_data.py): the cookie its link sets is scoped to these paths.
+    path("my-data/", my_data.my_data, name="my_data"),
+    path("my-data/open/<str:token>/", my_data.my_data_open, name="my_data_open"),
+    path("my-data/yours/", my_data.my_data_yours, name="my_data_yours"),
+    path("my-data/yours.json", my_data.my_data_json, name="my_data_json"),
+    path("my-data/erase/", my_data.my_data_erase, name="my_data_erase"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
     # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
     path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),

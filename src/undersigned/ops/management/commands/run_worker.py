@@ -8,7 +8,8 @@ deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold ho
 addresses), removes chunk folders that killed prints left behind, removes
 endorsements of open letters nobody confirmed in time and queues again confirmation
 emails whose task was lost (endorsements and comments), and deletes comments whose
-authors never confirmed their address in time. Several workers
+authors never confirmed their address in time, and erases the senders' personal data
+from letters of campaigns closed longer than ``UNDERSIGNED_LETTER_RETENTION_DAYS``. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
 """
 
@@ -28,6 +29,7 @@ from undersigned.core import heartbeats
 from undersigned.delivery import bulk_print, digests, sending
 from undersigned.discussion import services as discussion
 from undersigned.openletters.services import endorsing, sections
+from undersigned.privacy import retention
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ def housekeeping() -> None:
         endorsing.resend_unsent()
         discussion.resend_unsent()
         discussion.remove_unconfirmed()
+        retention.erase_expired_letters()
     finally:
         close_old_connections()
 
