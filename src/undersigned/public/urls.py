@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discussion_views, hand_in_links, views
+from . import discussion_views, hand_in_links, reply_views, views
 
 app_name = "public"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("l/<str:link>/post-for-me/", views.letter_post_for_me, name="letter_post_for_me"),
     path("r/<str:token>/", views.read_letter, name="read_letter"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
+    path("l/<str:link>/reply/", reply_views.letter_reply, name="letter_reply"),
+    path("l/<str:link>/answer/<str:answer>/", reply_views.reply_answer, name="reply_answer"),
     # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
     path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),
     path("d/<int:discussion_id>/comments/", discussion_views.discussion_comments, name="discussion_comments"),

@@ -1,0 +1,121 @@
+"""Replies: the top of the evidence ladder, reached when a recipient answers a letter.
+
+- **The question** (``send_due_asks``, run by the worker's housekeeping every minute):
+  ``REPLY_ASK_AFTER_DAYS`` after a letter was first sent, a supporter who gave an email
+  and whose letter went by some channel (a delivery at self-reported evidence or above)
+  gets one email, "Did you get a reply?", with three signed links (``letters.emails``).
+  Each letter is claimed by a conditional update before its email goes, so two workers
+  never send it twice. Letters sent long before the question existed are not asked
+  (``ASK_WINDOW_DAYS``): nobody gets a question about a letter they forgot.
+- **The answer** (``record_answer``): yes / not yet / no, kept on the letter; answering
+  again replaces the answer (the last click is what the supporter means). "Not yet" is
+  not asked again: one email per letter, and the private link's reply page stays open
+  for whenever the reply comes.
+- **The reply** (``record_supporter_reply``): the supporter pastes the text; the letter's
+  deliveries to that recipient that went (self-reported or above) climb to
+  ``REPLY_RECEIVED`` inside ``tallying``, so the kept results move with them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from undersigned.campaigns.models import Recipient
+from undersigned.core.models import log_action
+from undersigned.letters import emails as letter_emails
+from undersigned.letters.models import Letter, ReplyAnswer
+
+from .models import Delivery, Evidence, Reply, ReplySource
+from .tallies import tallying
+
+logger = logging.getLogger(__name__)
+
+ASK_BATCH = 200  # questions sent per housekeeping round
+ASK_WINDOW_DAYS = 30  # letters sent longer than this before they were due are never asked
+
+
+def _went(letter_ref: OuterRef | str = "pk") -> Exists:
+    return Exists(
+        Delivery.objects.filter(letter_id=OuterRef(letter_ref), evidence__gte=Evidence.SELF_REPORTED).order_by()
+    )
+
+
+def due_asks(now: datetime.datetime | None = None, limit: int = ASK_BATCH) -> list[int]:
+    now = now or timezone.now()
+    due = now - datetime.timedelta(days=settings.REPLY_ASK_AFTER_DAYS)
+    return list(
+        Letter.objects.filter(
+            reply_asked_at__isnull=True,
+            sent_at__lte=due,
+            sent_at__gt=due - datetime.timedelta(days=ASK_WINDOW_DAYS),
+        )
+        .exclude(supporter__email="")
+        .filter(_went())
+        .order_by("sent_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def send_due_asks(now: datetime.datetime | None = None) -> int:
+    """Send the "Did you get a reply?" emails that are due; returns how many went."""
+    sent = sum(1 for letter_id in due_asks(now) if letter_emails.send_reply_ask(letter_id))
+    if sent:
+        logger.info("reply questions sent: %d", sent)
+    return sent
+
+
+def record_answer(*, letter: Letter, answer: str) -> None:
+    """Keep the supporter's answer. Idempotent: the same answer twice changes nothing."""
+    if answer not in ReplyAnswer.values:
+        raise ValueError(f"unknown answer {answer!r}")
+    if letter.reply_answer == answer:
+        return
+    now = timezone.now()
+    Letter.objects.filter(pk=letter.pk).update(reply_answer=answer, reply_answered_at=now)
+    letter.reply_answer, letter.reply_answered_at = answer, now
+    log_action("letter.reply_answered", letter, answer=answer)
+
+
+def replied_recipients(letter: Letter) -> list[Recipient]:
+    """The recipients this letter went to (self-reported or above): who could have replied."""
+    ids = Delivery.objects.filter(letter=letter, evidence__gte=Evidence.SELF_REPORTED).values_list(
+        "recipient_id", flat=True
+    )
+    return list(Recipient.objects.filter(pk__in=ids).order_by("name", "pk"))
+
+
+def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, may_quote: bool) -> Reply:
+    """The supporter pasted the reply a recipient sent them.
+
+    Idempotent: sent again (a double click, a correction) it updates the one reply of
+    that letter and recipient. Raises ``ValueError`` if the letter never went to them.
+    """
+    with tallying([letter.pk]):
+        deliveries = Delivery.objects.select_for_update().filter(
+            letter=letter, recipient=recipient, evidence__gte=Evidence.SELF_REPORTED
+        )
+        if not deliveries.exists():
+            raise ValueError("the letter did not go to this recipient")
+        now = timezone.now()
+        reply, created = Reply.objects.get_or_create(
+            letter=letter,
+            recipient=recipient,
+            source=ReplySource.SUPPORTER,
+            defaults={"text": text, "may_quote": may_quote, "received_at": now},
+        )
+        if not created and (reply.text, reply.may_quote) != (text, may_quote):
+            reply.text, reply.may_quote = text, may_quote
+            if not may_quote:
+                reply.approved_at, reply.approved_by = None, None
+            reply.save(update_fields=["text", "may_quote", "approved_at", "approved_by", "updated_at"])
+        deliveries.filter(evidence__lt=Evidence.REPLY_RECEIVED).update(evidence=Evidence.REPLY_RECEIVED, updated_at=now)
+        if created:
+            log_action("delivery.reply_received", reply, source=ReplySource.SUPPORTER)
+    if letter.reply_answer != ReplyAnswer.YES:
+        record_answer(letter=letter, answer=ReplyAnswer.YES)
+    return reply
