@@ -198,6 +198,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         # them, not to an organisation: a wrong one must open nothing.
         "link": "not-a-real-link",
         "token": "not-a-real-token",
+        "answer": "yes",
         "app_label": "campaigns",
         "content_type_id": 1,
         "url": "campaigns/campaign/",  # the admin's catch-all

@@ -99,6 +99,7 @@ class Site:
         tokens = self.tokens()
         by_name: dict[str, Any] = {
             "link": self.letter_link,
+            "answer": "yes",
             "token": tokens.get(route.name, "not-a-real-token-0123456789"),
             "slug": self.open_letter.slug if "open-letters" in route.route else self.campaign.slug,
             "discussion_id": self.discussion.pk,
