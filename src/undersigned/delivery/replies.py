@@ -14,14 +14,19 @@
 - **The reply** (``record_supporter_reply``): the supporter pastes the text; the letter's
   deliveries to that recipient that went (self-reported or above) climb to
   ``REPLY_RECEIVED`` inside ``tallying``, so the kept results move with them.
+- **For organisers** (``responsiveness``, ``campaign_replies``, ``approve_reply``): a
+  reply is quoted nowhere unless the supporter allowed it and an organiser approved it.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import statistics
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -30,7 +35,8 @@ from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 from undersigned.letters.models import Letter, ReplyAnswer
 
-from .models import Delivery, Evidence, Reply, ReplySource
+from . import queries
+from .models import Delivery, DeliveryTally, DeliveryTallyKind, Evidence, Reply, ReplySource
 from .tallies import tallying
 
 logger = logging.getLogger(__name__)
@@ -119,3 +125,82 @@ def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, m
     if letter.reply_answer != ReplyAnswer.YES:
         record_answer(letter=letter, answer=ReplyAnswer.YES)
     return reply
+
+
+# --- For organisers: who answers, and how fast ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Responsiveness:
+    recipient_id: int
+    name: str
+    letters: int  # letters that reached the recipient (self-reported or above)
+    replied: int  # of those, letters the recipient answered
+    median_days: float | None  # from the letter's sending to the reply's arrival
+
+
+def responsiveness(campaign_id: int) -> list[Responsiveness]:
+    """Per recipient: letters sent, letters answered, median days to a reply.
+
+    The two counts come from the kept tallies (``DeliveryTallyKind.REACHED``); the days
+    from the ``Reply`` rows, which are few (one per answered letter and recipient), so the
+    page costs the same for ten letters as for a hundred thousand. A pasted reply's
+    arrival is when the supporter pasted it: an upper bound of the real delay.
+    """
+    letters = queries.letters_by_recipient(campaign_id)
+    replied = dict(
+        DeliveryTally.objects.filter(
+            campaign_id=campaign_id, kind=DeliveryTallyKind.REACHED, evidence=Evidence.REPLY_RECEIVED, count__gt=0
+        ).values_list("key", "count")
+    )
+    first: dict[tuple[int, int], float] = {}
+    rows = Reply.objects.filter(letter__campaign_id=campaign_id, letter__sent_at__isnull=False).values_list(
+        "recipient_id", "letter_id", "received_at", "letter__sent_at"
+    )
+    for recipient_id, letter_id, received_at, sent_at in rows:
+        if sent_at is None:
+            continue
+        days = max(0.0, (received_at - sent_at).total_seconds() / 86400)
+        key = (recipient_id, letter_id)
+        first[key] = min(days, first.get(key, days))
+    delays: dict[int, list[float]] = {}
+    for (recipient_id, _), days in first.items():
+        delays.setdefault(recipient_id, []).append(days)
+    names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    out = [
+        Responsiveness(
+            recipient_id=pk,
+            name=names.get(pk, ""),
+            letters=n,
+            replied=replied.get(str(pk), 0),
+            median_days=round(statistics.median(delays[pk]), 1) if delays.get(pk) else None,
+        )
+        for pk, n in letters.items()
+    ]
+    out.sort(key=lambda row: (-row.replied, row.name, row.recipient_id))
+    return out
+
+
+def campaign_replies(campaign_id: int) -> list[Reply]:
+    """A campaign's replies for its organisers, newest first (private: never on a public page)."""
+    return list(
+        Reply.objects.filter(letter__campaign_id=campaign_id)
+        .select_related("recipient", "approved_by")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def approve_reply(*, reply: Reply, actor: object) -> bool:
+    """An organiser approves quoting a reply the supporter said may be quoted. Idempotent;
+    a reply the supporter did not allow to be quoted is never approved."""
+    if not reply.may_quote:
+        return False
+    user_model = get_user_model()
+    approved_by = actor if isinstance(actor, user_model) and actor.is_authenticated else None
+    now = timezone.now()
+    if Reply.objects.filter(pk=reply.pk, may_quote=True, approved_at__isnull=True).update(
+        approved_at=now, approved_by=approved_by, updated_at=now
+    ):
+        log_action("reply.approved", reply, actor=actor)
+    reply.refresh_from_db()
+    return reply.approved_at is not None
