@@ -32,7 +32,7 @@ class ReplyForm(forms.Form):
             "max_length": _("The reply is too long: %(show_value)d characters, the limit is %(limit_value)d."),
         },
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_("Paste the text of the reply. It stays private: only the organisers see it."),
+        help_text=_("It stays private: only the organisers see it."),
     )
     may_quote = forms.BooleanField(
         label=_("The organisers may quote this reply publicly"),
