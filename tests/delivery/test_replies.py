@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import smtplib
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -12,11 +14,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.delivery.test_inbound import Inbound, free_port
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from tests.letters.test_supporter_emails import html, plain
 from tests.tallies.recount import kept_campaign, recount_campaign
 from undersigned.campaigns.enums import Channel
-from undersigned.delivery import replies
+from undersigned.delivery import addresses, replies
+from undersigned.delivery.inbound import make_controller
 from undersigned.delivery.models import Delivery, Evidence, Reply
 from undersigned.delivery.services import delete_letters, record_delivery, request_post
 from undersigned.letters.links import sign_token
@@ -161,3 +165,60 @@ def test_expired_and_tampered_links_are_refused(client: Client, council: Any) ->
     assert client.get(reverse("public:letter_reply", args=[link + "x"])).status_code == 404
     assert client.post(reverse("public:letter_reply", args=["nothing"]), {"text": "Hi"}).status_code == 404
     assert not Reply.objects.exists()
+
+
+@pytest.fixture
+def inbound() -> Any:
+    """The real ``undersigned inbound`` receiver on a free port."""
+    port = free_port()
+    controller = make_controller("127.0.0.1", port)
+    controller.start()
+    try:
+        yield Inbound(port)
+    finally:
+        controller.stop()
+
+
+def _forwarded(text: str, *, auto: str = "") -> bytes:
+    message = EmailMessage()
+    message["From"] = "Ana Ruiz <ana.ruiz@example.net>"
+    message["To"] = "replies@example.org"
+    message["Subject"] = "Fwd: Your letter about the riverside path"
+    if auto:
+        message["Auto-Submitted"] = auto
+    message.set_content(text)
+    return bytes(message)
+
+
+@pytest.mark.django_db(transaction=True)  # the receiver stores from its own thread and connection
+def test_a_forwarded_reply_arrives_through_a_real_smtp_session(client: Client, council: Any, inbound: Any) -> None:
+    letter = sent(council, days_ago=15, channel=Channel.EMAIL)
+    delivery = Delivery.objects.get(letter=letter)
+    assert delivery.evidence == Evidence.NONE  # queued, never sent: a reply proves it arrived all the same
+    page = client.get(reverse("public:letter_reply", args=[sign_token(letter.token)])).content.decode()
+    assert replies.forward_addresses(letter) == []  # not gone yet: nothing to forward
+    assert "forward-addresses" not in page
+
+    record_delivery(letter=letter, recipient=delivery.recipient, channel=Channel.MAILTO)
+    mailto = Delivery.objects.get(letter=letter, channel=Channel.MAILTO)
+    [(name, address)] = replies.forward_addresses(letter)
+    assert (name, address) == ("Councillor Rowan Ashby", addresses.reply_address(mailto.pk))
+    page = client.get(reverse("public:letter_reply", args=[sign_token(letter.token)])).content.decode()
+    assert address in page
+
+    assert inbound.send(_forwarded("Out of office until Monday.", auto="auto-replied"), to=[address]) == {}
+    assert not Reply.objects.exists()
+    assert inbound.send(_forwarded("We will keep the path open.\n-- Rowan"), to=[address]) == {}
+    assert inbound.send(_forwarded("We will keep the path open.\n-- Rowan"), to=[address]) == {}  # again
+    [reply] = Reply.objects.all()
+    assert (reply.source, reply.recipient_id, reply.may_quote) == ("inbound", mailto.recipient_id, False)
+    assert "We will keep the path open." in reply.text
+    assert Delivery.objects.get(pk=mailto.pk).evidence == Evidence.REPLY_RECEIVED
+    assert kept_campaign(council.pk) == recount_campaign(council.pk)
+
+    # Made-up and tampered addresses are refused at RCPT, saying nothing of any letter.
+    for wrong in (address.replace("replies+", "replies+9"), "replies+1-000000000000@" + address.split("@")[1]):
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            inbound.send(_forwarded("Hello"), to=[wrong])
+        assert refused.value.recipients[wrong][0] == 550
+    assert Reply.objects.count() == 1

@@ -35,7 +35,7 @@ from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 from undersigned.letters.models import Letter, ReplyAnswer
 
-from . import queries
+from . import addresses, bounces, queries
 from .models import Delivery, DeliveryTally, DeliveryTallyKind, Evidence, Reply, ReplySource
 from .tallies import tallying
 
@@ -93,6 +93,19 @@ def replied_recipients(letter: Letter) -> list[Recipient]:
         "recipient_id", flat=True
     )
     return list(Recipient.objects.filter(pk__in=ids).order_by("name", "pk"))
+
+
+def forward_addresses(letter: Letter) -> list[tuple[str, str]]:
+    """(recipient's name, the address to forward their reply to), one per recipient the letter went to."""
+    rows = (
+        Delivery.objects.filter(letter=letter, evidence__gte=Evidence.SELF_REPORTED)
+        .order_by("recipient__name", "recipient_id", "pk")
+        .values_list("pk", "recipient_id", "recipient__name")
+    )
+    out: dict[int, tuple[str, str]] = {}
+    for pk, recipient_id, name in rows:
+        out.setdefault(recipient_id, (name, addresses.reply_address(pk)))
+    return list(out.values())
 
 
 def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, may_quote: bool) -> Reply:
@@ -204,3 +217,48 @@ def approve_reply(*, reply: Reply, actor: object) -> bool:
         log_action("reply.approved", reply, actor=actor)
     reply.refresh_from_db()
     return reply.approved_at is not None
+
+
+def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
+    """A reply arrived at a delivery's reply address (``addresses.reply_address``): the
+    supporter forwarded what the recipient answered. The text is kept (at most
+    ``REPLY_TEXT_MAX_CHARS``; attachments are not kept) and the delivery climbs to
+    ``REPLY_RECEIVED`` even from a bounce: an answer proves the letter arrived.
+
+    An automatic message (``Auto-Submitted`` other than "no": an out-of-office, a
+    read receipt) is no reply and is ignored; the same text twice is stored once; a
+    delivery that is gone stores nothing. Nothing of the message reaches the log.
+    """
+    parsed = bounces.parse(message)
+    if str(parsed.get("Auto-Submitted", "no")).strip().lower() not in ("", "no"):
+        logger.info("automatic message for delivery %s, not a reply", delivery_id)
+        return None
+    text = bounces.copy_text(parsed, max_chars=settings.REPLY_TEXT_MAX_CHARS)
+    letter_id = Delivery.objects.filter(pk=delivery_id).values_list("letter_id", flat=True).first()
+    if letter_id is None:
+        logger.info("reply for delivery %s: no such delivery or no letter, nothing stored", delivery_id)
+        return None
+    with tallying([letter_id]):
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.letter_id is None:
+            return None
+        existing = Reply.objects.filter(
+            letter_id=delivery.letter_id, recipient_id=delivery.recipient_id, source=ReplySource.INBOUND, text=text
+        ).first()
+        if existing is not None:
+            logger.info("reply for delivery %s repeated, nothing changed", delivery_id)
+            return existing
+        now = timezone.now()
+        reply = Reply.objects.create(
+            letter_id=delivery.letter_id,
+            recipient_id=delivery.recipient_id,
+            text=text,
+            received_at=now,
+            source=ReplySource.INBOUND,
+        )
+        Delivery.objects.filter(pk=delivery.pk, evidence__lt=Evidence.REPLY_RECEIVED).update(
+            evidence=Evidence.REPLY_RECEIVED, updated_at=now
+        )
+        log_action("delivery.reply_received", reply, source=ReplySource.INBOUND)
+    logger.info("reply for delivery %s stored", delivery_id)
+    return reply

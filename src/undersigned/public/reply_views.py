@@ -90,5 +90,6 @@ def letter_reply(request: HttpRequest, link: str) -> HttpResponse:
                 return HttpResponseRedirect(reverse("public:letter_reply", args=[link]) + "?saved=1")
         status = 400
     context = {"letter": letter, "campaign": letter.campaign, "link": link, "form": form, "saved": saved,
+               "forward": replies.forward_addresses(letter),
                "just_saved": request.GET.get("saved") == "1"}  # fmt: skip
     return render(request, "public/letter_reply.html", context, status=status)
