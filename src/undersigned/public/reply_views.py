@@ -21,6 +21,8 @@ from undersigned.letters.models import Letter, ReplyAnswer
 
 from .views import _letter_or_problem
 
+ANSWER_LABELS = {ReplyAnswer.YES: _("Yes"), ReplyAnswer.NOT_YET: _("Not yet"), ReplyAnswer.NO: _("No")}
+
 
 class ReplyForm(forms.Form):
     recipient = forms.TypedChoiceField(label=_("Who replied?"), coerce=int, empty_value=None)
@@ -62,7 +64,7 @@ def reply_answer(request: HttpRequest, link: str, answer: str) -> HttpResponse:
         if answer == ReplyAnswer.YES:
             return HttpResponseRedirect(reverse("public:letter_reply", args=[link]))
         return render(request, "public/reply_answer.html", {"letter": letter, "link": link, "recorded": True})
-    context = {"letter": letter, "link": link, "answer": answer, "label": ReplyAnswer(answer).label}
+    context = {"letter": letter, "link": link, "answer": answer, "label": ANSWER_LABELS[ReplyAnswer(answer)]}
     return render(request, "public/reply_answer.html", context)
 
 
