@@ -28,6 +28,7 @@ from tests.factories import CampaignFactory, LetterFactory, MembershipFactory, O
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import CampaignStatus, Channel
 from undersigned.delivery.models import PrintJob
+from undersigned.delivery.replies import record_supporter_reply
 from undersigned.delivery.services import record_delivery
 from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus
@@ -112,6 +113,7 @@ class OrganisationB:
     letter: Any
     owner: Any
     invitation: Any
+    reply: Any
 
 
 @pytest.fixture
@@ -121,6 +123,9 @@ def b() -> OrganisationB:
     draft = CampaignFactory(organisation=organisation, slug="b-draft-campaign", status=CampaignStatus.DRAFT)
     letter = LetterFactory(campaign=campaign)
     record_delivery(letter=letter, recipient=campaign.recipients.first(), channel=Channel.POST)
+    reply = record_supporter_reply(
+        letter=letter, recipient=campaign.recipients.first(), text="Thank you for writing.", may_quote=True
+    )
     open_letter = make_open_letter(organisation)
     draft_letter = OpenLetter.objects.create(
         organisation=organisation,
@@ -161,6 +166,7 @@ def b() -> OrganisationB:
         letter=letter,
         owner=owner,
         invitation=invitation,
+        reply=reply,
     )
 
 
@@ -192,6 +198,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "job_id": b.print_job.pk,
         "endorsement_id": b.endorsement.pk,
         "comment_id": b.comment.pk,
+        "reply_id": b.reply.pk,
         # The workspace's pages of an organisation (recipients, groups, campaign files).
         "organisation": b.campaign.organisation.slug,
         "recipient_id": b.campaign.recipients.first().pk,
@@ -204,6 +211,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         # them, not to an organisation: a wrong one must open nothing.
         "link": "not-a-real-link",
         "token": "not-a-real-token",
+        "answer": "yes",
         "app_label": "campaigns",
         "content_type_id": 1,
         "url": "campaigns/campaign/",  # the admin's catch-all

@@ -27,6 +27,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Campaign
 from undersigned.delivery import queries
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
+from undersigned.delivery.replies import record_supporter_reply
 from undersigned.delivery.sending import send_queued
 from undersigned.delivery.services import delete_letters, record_bounce, record_copy, record_delivery, request_post
 from undersigned.delivery.tallies import rebuild_campaign
@@ -105,6 +106,14 @@ def test_every_tally_equals_the_recount_after_a_run_of_real_writes(organisation:
     assert Delivery.objects.get(pk=bounced.pk).evidence == Evidence.NONE
     assert kept_campaign(campaign.pk) == recount_campaign(campaign.pk)
 
+    # Replies: every delivery of the letter to that recipient that went climbs to the top
+    # (an email and a web form to the board; a verified copy to the chair); pasted twice, once.
+    record_supporter_reply(letter=letters[0], recipient=board, text="Thank you for writing.", may_quote=False)
+    record_supporter_reply(letter=letters[7], recipient=chair, text="We will look.", may_quote=True)
+    record_supporter_reply(letter=letters[7], recipient=chair, text="We will look.", may_quote=True)
+    assert Delivery.objects.filter(evidence=Evidence.REPLY_RECEIVED).count() == 3
+    assert kept_campaign(campaign.pk) == recount_campaign(campaign.pk)
+
     # Letters deleted (an erasure): one with deliveries, one without.
     assert delete_letters(letter_ids=[letters[5].pk, letters[11].pk, 10**9]) == 2
     assert not Letter.objects.filter(pk__in=[letters[5].pk, letters[11].pk]).exists()
@@ -114,8 +123,10 @@ def test_every_tally_equals_the_recount_after_a_run_of_real_writes(organisation:
     assert kept_campaign(other.pk) == recount_campaign(other.pk)
     # The tallies hold what this run wrote, not an empty match.
     assert recounted[("saved", "")] == 10
-    assert recounted[("best", "", Evidence.PLATFORM_DELIVERED)] == 3  # letters 0, 2 (its board email) and 6
-    assert recounted[("channel", Channel.MAILTO.value, Evidence.VERIFIED_COPY)] == 3
+    assert recounted[("best", "", Evidence.PLATFORM_DELIVERED)] == 2  # letters 2 (its board email) and 6
+    assert recounted[("best", "", Evidence.REPLY_RECEIVED)] == 2  # letters 0 and 7
+    assert recounted[("channel", Channel.MAILTO.value, Evidence.VERIFIED_COPY)] == 2
+    assert recounted[("reached", str(chair.pk), Evidence.REPLY_RECEIVED)] == 1
     assert recounted[("country", "CZ")] == 1
     assert queries.letters_by_recipient(campaign.pk) == recount_letters_by_recipient(campaign.pk)
     assert queries.letters_by_recipient(campaign.pk) == {board.pk: 5, chair.pk: 2}
@@ -133,7 +144,7 @@ def test_every_tally_equals_the_recount_after_a_run_of_real_writes(organisation:
     email = next(c for c in results.channels if c.channel == Channel.EMAIL)
     assert email.by_evidence == {
         level: Delivery.objects.filter(letter__campaign=campaign, channel=Channel.EMAIL, evidence=level).count()
-        for level in (Evidence.NONE, Evidence.PLATFORM_DELIVERED)
+        for level in (Evidence.NONE, Evidence.PLATFORM_DELIVERED, Evidence.REPLY_RECEIVED)
     }
     assert [day.saved for day in results.days] == [10]
 

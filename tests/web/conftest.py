@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from tests.factories import LetterFactory
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery import digests
-from undersigned.delivery.models import Delivery, PrintJob
+from undersigned.delivery.models import Delivery, PrintJob, Reply
 from undersigned.discussion import links as comment_links
 from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus, FirstComment, Moderation
@@ -77,6 +78,7 @@ class Site:
     unconfirmed: Comment
     print_job: PrintJob
     invitation: Invitation
+    reply: Reply
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -103,6 +105,7 @@ class Site:
         tokens = self.tokens()
         by_name: dict[str, Any] = {
             "link": self.letter_link,
+            "answer": "yes",
             "token": tokens.get(route.name, "not-a-real-token-0123456789"),
             "slug": self.open_letter.slug if "open-letters" in route.route else self.campaign.slug,
             "discussion_id": self.discussion.pk,
@@ -114,6 +117,7 @@ class Site:
             "group_id": self.open_letter.recipient_group_id,
             "membership_id": self.organiser.memberships.get().pk,
             "invitation_id": self.invitation.pk,
+            "reply_id": self.reply.pk,
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),
@@ -134,6 +138,10 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
     letter = LetterFactory(campaign=campaign, supporter__email="ana.ruiz@example.net")
     recipient = campaign.recipients.first()
     delivery = Delivery.objects.create(letter=letter, recipient=recipient, channel=Channel.EMAIL, status="sent")
+    reply = Reply.objects.create(  # a row, not a write path: the tallies are not read here
+        letter=letter, recipient=recipient, text="Thank you for your letter.", source="inbound",
+        received_at=timezone.now(), may_quote=True,
+    )  # fmt: skip
     open_letter = make_open_letter(organisation)
     endorsement = endorsing.record_confirmed(
         letter=open_letter,
@@ -185,4 +193,5 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         unconfirmed=unconfirmed,
         print_job=print_job,
         invitation=invitation,
+        reply=reply,
     )

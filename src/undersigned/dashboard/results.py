@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from undersigned.core import countries
 from undersigned.delivery import queries as delivery_queries
+from undersigned.delivery import replies
 from undersigned.delivery.models import Evidence
 from undersigned.openletters import queries as letter_queries
 from undersigned.organisations import access
@@ -99,6 +100,7 @@ def campaign_results(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         },
         "max_countries_charted": MAX_COUNTRIES_CHARTED,
+        "responsiveness": replies.responsiveness(campaign.pk),
     }
     return render(request, "dashboard/results.html", context)
 

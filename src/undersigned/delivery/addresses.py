@@ -4,6 +4,9 @@
   link. When a copy arrives there, we know the letter was really sent, and what it said.
 - ``bounces+<delivery>-<sig>@<inbound domain>``: the envelope sender (VERP) of mail the
   platform sends, so a bounce names the delivery it is about.
+- ``replies+<delivery>-<sig>@<inbound domain>``: where a supporter forwards the reply a
+  recipient sent them (``replies.record_inbound_reply``): the address names the
+  delivery, so the reply needs no guessing of who wrote it.
 
 The signature is a keyed hash: nobody can make up an address that we would accept for
 someone else's letter, and the receiver can refuse unknown addresses at RCPT time
@@ -19,7 +22,7 @@ import re
 from django.conf import settings
 
 _SIG_LENGTH = 12
-_PATTERN = re.compile(rf"^(letters|bounces)\+(\d{{1,18}})-([0-9a-f]{{{_SIG_LENGTH}}})@(.+)$")
+_PATTERN = re.compile(rf"^(letters|bounces|replies)\+(\d{{1,18}})-([0-9a-f]{{{_SIG_LENGTH}}})@(.+)$")
 
 
 def _signature(kind: str, number: int) -> str:
@@ -35,8 +38,12 @@ def bounce_address(delivery_id: int) -> str:
     return f"bounces+{delivery_id}-{_signature('bounces', delivery_id)}@{settings.INBOUND_DOMAIN}"
 
 
+def reply_address(delivery_id: int) -> str:
+    return f"replies+{delivery_id}-{_signature('replies', delivery_id)}@{settings.INBOUND_DOMAIN}"
+
+
 def parse(address: str) -> tuple[str, int] | None:
-    """("letters", letter id) or ("bounces", delivery id) for one of our addresses, else None."""
+    """("letters", letter id), ("bounces" or "replies", delivery id) for one of our addresses, else None."""
     match = _PATTERN.match(address.strip().lower())
     if match is None:
         return None

@@ -1,11 +1,11 @@
 """The SMTP receiver for the platform's inbound domain (``undersigned inbound``).
 
-Two kinds of mail arrive, both at addresses the platform made itself (addresses.py):
+Three kinds of mail arrive, all at addresses the platform made itself (addresses.py):
 copies of letters that supporters sent from their own mail app (``letters+…``, the BCC
-in the mailto link) and delivery status notifications for mail the platform sent
-(``bounces+…``, its envelope sender). Any other address is refused at RCPT, before a
-message is transferred, and so is any message over the size limit, so the receiver
-never stores mail it has no use for. With a certificate and key configured
+in the mailto link), delivery status notifications for mail the platform sent
+(``bounces+…``, its envelope sender) and replies supporters forward (``replies+…``).
+Any other address is refused at RCPT, before a message is transferred, and so is any
+message over the size limit, so the receiver never stores mail it has no use for. With a certificate and key configured
 (``UNDERSIGNED_INBOUND_TLS_CERT``/``_KEY``) it offers STARTTLS, so copies of letters
 and bounces travel encrypted from servers that support it; servers that don't can still
 deliver in the clear, as is usual between mail servers. This module only speaks SMTP;
@@ -29,7 +29,7 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from . import addresses, services
+from . import addresses, replies, services
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,8 @@ def _store(targets: list[tuple[str, int]], message: bytes) -> None:
         for kind, number in targets:
             if kind == "letters":
                 services.record_copy(letter_id=number, message=message)
+            elif kind == "replies":
+                replies.record_inbound_reply(delivery_id=number, message=message)
             else:
                 services.record_bounce(delivery_id=number, message=message)
     finally:

@@ -94,6 +94,45 @@ class Delivery(TimeStampedModel):
         return self.letter
 
 
+class ReplySource(models.TextChoices):
+    SUPPORTER = "supporter", "Pasted by the supporter"
+    INBOUND = "inbound", "Received by the platform"
+
+
+class Reply(TimeStampedModel):
+    """A recipient's answer to a letter: the top of the evidence ladder (``delivery/replies.py``).
+
+    Linked to its letter (erasing the letter erases its replies). Never public unless
+    the supporter said it may be quoted and an organiser approved it.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="replies")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="replies")
+    text = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=ReplySource.choices)
+    may_quote = models.BooleanField(default=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["received_at", "id"]
+        constraints = [
+            # The supporter's paste of a reply is one per letter and recipient: sent again, it is updated.
+            models.UniqueConstraint(
+                fields=["letter", "recipient"],
+                name="one_supporter_reply",
+                condition=models.Q(source="supporter"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply from {self.recipient_id} to letter {self.letter_id}"
+
+
 class DeliveryTallyKind(models.TextChoices):
     # Letters at the best evidence any of their deliveries reached (a letter with no
     # delivery is in no row: saved minus these). Key "".

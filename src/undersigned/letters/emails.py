@@ -8,6 +8,8 @@
 - **Your links again** (``send_links``): a supporter who lost the link types their
   address on the campaign page; the letters of that address in the campaign are sent
   to it. The page answers the same whether or not the address is known.
+- **Did you get a reply?** (``send_reply_ask``, called by ``delivery.replies``): once
+  per letter, some days after it was sent: three links, yes / not yet / no.
 - **Posted** (``send_posted_notice``, called by ``delivery.notices``): once per letter,
   when the organisation marks its printed letter posted.
 
@@ -38,7 +40,7 @@ from undersigned.core.emails import named_address
 from undersigned.core.sanitising import single_line
 
 from .links import sign_token
-from .models import Letter
+from .models import Letter, ReplyAnswer
 from .queries import text_for
 
 logger = logging.getLogger(__name__)
@@ -139,6 +141,28 @@ def posted_message(letter: Letter, *, posted_on: datetime.date) -> EmailMultiAlt
         return _message(letter, subject=subject, template="posted", context=context)
 
 
+def reply_answer_url(letter: Letter, answer: str) -> str:
+    return settings.BASE_URL + reverse("public:reply_answer", args=[sign_token(letter.token), answer])
+
+
+def reply_ask_message(letter: Letter) -> EmailMultiAlternatives:
+    campaign = letter.campaign
+    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+        context = {
+            "letter": letter,
+            "campaign": campaign,
+            "organisation": campaign.organisation.name,
+            "answers": [
+                (_("Yes, I got a reply"), reply_answer_url(letter, ReplyAnswer.YES)),
+                (_("Not yet"), reply_answer_url(letter, ReplyAnswer.NOT_YET)),
+                (_("No"), reply_answer_url(letter, ReplyAnswer.NO)),
+            ],
+            "url": letter_url(letter),
+        }
+        subject = _("Did you get a reply to your letter about “%(campaign)s”?") % {"campaign": campaign.title}
+        return _message(letter, subject=subject, template="reply_ask", context=context)
+
+
 def _send(message: EmailMultiAlternatives, what: str, letter_id: int) -> bool:
     try:
         mailers.default.send_messages([message])
@@ -201,4 +225,19 @@ def send_posted_notice(letter_id: int, *, posted_on: datetime.date) -> bool:
     if _send(posted_message(letter, posted_on=posted_on), "posted notice", letter_id):
         return True
     Letter.objects.filter(pk=letter_id).update(posted_notice_sent_at=None)
+    return False
+
+
+def send_reply_ask(letter_id: int) -> bool:
+    """Ask the supporter whether the letter got a reply. Once per letter, claimed first.
+
+    Which letters are due is decided by ``delivery.replies`` (it knows the deliveries).
+    """
+    claimed = Letter.objects.filter(pk=letter_id, reply_asked_at__isnull=True).update(reply_asked_at=timezone.now())
+    letter = _letter(letter_id) if claimed else None
+    if letter is None or not letter.supporter.email:
+        return False
+    if _send(reply_ask_message(letter), "reply question", letter_id):
+        return True
+    Letter.objects.filter(pk=letter_id).update(reply_asked_at=None)
     return False

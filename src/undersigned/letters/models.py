@@ -16,6 +16,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class ReplyAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    NOT_YET = "not_yet", "Not yet"
+    NO = "no", "No"
+
+
 class Letter(TimeStampedModel):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
     supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="letters")
@@ -48,6 +54,11 @@ class Letter(TimeStampedModel):
     # the private link, and the notice that the organisation posted it.
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     posted_notice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # "Did you get a reply?" (delivery/replies.py): the one email asking, claimed like
+    # the others, and the supporter's answer through its signed links.
+    reply_asked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reply_answer = models.CharField(max_length=8, choices=ReplyAnswer.choices, blank=True)
+    reply_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:

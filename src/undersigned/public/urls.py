@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import discussion_views, hand_in_links, my_data, update_links, views
+from . import discussion_views, hand_in_links, my_data, reply_views, update_links, views
 
 app_name = "public"
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
     path("my-data/yours.json", my_data.my_data_json, name="my_data_json"),
     path("my-data/erase/", my_data.my_data_erase, name="my_data_erase"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
+    path("l/<str:link>/reply/", reply_views.letter_reply, name="letter_reply"),
+    path("l/<str:link>/answer/<str:answer>/", reply_views.reply_answer, name="reply_answer"),
     # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
     path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),
     path("d/<int:discussion_id>/comments/", discussion_views.discussion_comments, name="discussion_comments"),

@@ -3,7 +3,8 @@
 django-tasks-db runs tasks but has no periodic jobs. The worker therefore runs a
 small housekeeping loop beside it: every minute it returns deliveries whose worker
 died mid-send to the queue, looks for due work that lost its task, sends the day's
-digests, fails print jobs that stopped moving (the reason shows on the print page),
+digests, asks supporters whether their letters got a reply, fails print jobs that
+stopped moving (the reason shows on the print page),
 deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold home
 addresses), removes chunk folders that killed prints left behind, removes
 endorsements of open letters nobody confirmed in time and queues again confirmation
@@ -26,7 +27,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils import timezone
 
 from undersigned.core import heartbeats
-from undersigned.delivery import bulk_print, digests, sending
+from undersigned.delivery import bulk_print, digests, replies, sending
 from undersigned.discussion import services as discussion
 from undersigned.openletters.services import endorsing, sections
 from undersigned.privacy import retention
@@ -42,6 +43,7 @@ def housekeeping() -> None:
         sending.sweep_stale()
         sending.schedule_due()
         digests.send_due_digests()
+        replies.send_due_asks()
         bulk_print.fail_stalled_jobs()
         bulk_print.delete_expired_files()
         bulk_print.remove_abandoned_temp_folders()

@@ -1,0 +1,264 @@
+"""Replies: the top of the evidence ladder, reached when a recipient answers a letter.
+
+- **The question** (``send_due_asks``, run by the worker's housekeeping every minute):
+  ``REPLY_ASK_AFTER_DAYS`` after a letter was first sent, a supporter who gave an email
+  and whose letter went by some channel (a delivery at self-reported evidence or above)
+  gets one email, "Did you get a reply?", with three signed links (``letters.emails``).
+  Each letter is claimed by a conditional update before its email goes, so two workers
+  never send it twice. Letters sent long before the question existed are not asked
+  (``ASK_WINDOW_DAYS``): nobody gets a question about a letter they forgot.
+- **The answer** (``record_answer``): yes / not yet / no, kept on the letter; answering
+  again replaces the answer (the last click is what the supporter means). "Not yet" is
+  not asked again: one email per letter, and the private link's reply page stays open
+  for whenever the reply comes.
+- **The reply** (``record_supporter_reply``): the supporter pastes the text; the letter's
+  deliveries to that recipient that went (self-reported or above) climb to
+  ``REPLY_RECEIVED`` inside ``tallying``, so the kept results move with them.
+- **For organisers** (``responsiveness``, ``campaign_replies``, ``approve_reply``): a
+  reply is quoted nowhere unless the supporter allowed it and an organiser approved it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import statistics
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from undersigned.campaigns.models import Recipient
+from undersigned.core.models import log_action
+from undersigned.letters import emails as letter_emails
+from undersigned.letters.models import Letter, ReplyAnswer
+
+from . import addresses, bounces, queries
+from .models import Delivery, DeliveryTally, DeliveryTallyKind, Evidence, Reply, ReplySource
+from .tallies import tallying
+
+logger = logging.getLogger(__name__)
+
+ASK_BATCH = 200  # questions sent per housekeeping round
+ASK_WINDOW_DAYS = 30  # letters sent longer than this before they were due are never asked
+
+
+def _went(letter_ref: OuterRef | str = "pk") -> Exists:
+    return Exists(
+        Delivery.objects.filter(letter_id=OuterRef(letter_ref), evidence__gte=Evidence.SELF_REPORTED).order_by()
+    )
+
+
+def due_asks(now: datetime.datetime | None = None, limit: int = ASK_BATCH) -> list[int]:
+    now = now or timezone.now()
+    due = now - datetime.timedelta(days=settings.REPLY_ASK_AFTER_DAYS)
+    return list(
+        Letter.objects.filter(
+            reply_asked_at__isnull=True,
+            sent_at__lte=due,
+            sent_at__gt=due - datetime.timedelta(days=ASK_WINDOW_DAYS),
+        )
+        .exclude(supporter__email="")
+        .filter(_went())
+        .order_by("sent_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def send_due_asks(now: datetime.datetime | None = None) -> int:
+    """Send the "Did you get a reply?" emails that are due; returns how many went."""
+    sent = sum(1 for letter_id in due_asks(now) if letter_emails.send_reply_ask(letter_id))
+    if sent:
+        logger.info("reply questions sent: %d", sent)
+    return sent
+
+
+def record_answer(*, letter: Letter, answer: str) -> None:
+    """Keep the supporter's answer. Idempotent: the same answer twice changes nothing."""
+    if answer not in ReplyAnswer.values:
+        raise ValueError(f"unknown answer {answer!r}")
+    if letter.reply_answer == answer:
+        return
+    now = timezone.now()
+    Letter.objects.filter(pk=letter.pk).update(reply_answer=answer, reply_answered_at=now)
+    letter.reply_answer, letter.reply_answered_at = answer, now
+    log_action("letter.reply_answered", letter, answer=answer)
+
+
+def replied_recipients(letter: Letter) -> list[Recipient]:
+    """The recipients this letter went to (self-reported or above): who could have replied."""
+    ids = Delivery.objects.filter(letter=letter, evidence__gte=Evidence.SELF_REPORTED).values_list(
+        "recipient_id", flat=True
+    )
+    return list(Recipient.objects.filter(pk__in=ids).order_by("name", "pk"))
+
+
+def forward_addresses(letter: Letter) -> list[tuple[str, str]]:
+    """(recipient's name, the address to forward their reply to), one per recipient the letter went to."""
+    rows = (
+        Delivery.objects.filter(letter=letter, evidence__gte=Evidence.SELF_REPORTED)
+        .order_by("recipient__name", "recipient_id", "pk")
+        .values_list("pk", "recipient_id", "recipient__name")
+    )
+    out: dict[int, tuple[str, str]] = {}
+    for pk, recipient_id, name in rows:
+        out.setdefault(recipient_id, (name, addresses.reply_address(pk)))
+    return list(out.values())
+
+
+def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, may_quote: bool) -> Reply:
+    """The supporter pasted the reply a recipient sent them.
+
+    Idempotent: sent again (a double click, a correction) it updates the one reply of
+    that letter and recipient. Raises ``ValueError`` if the letter never went to them.
+    """
+    with tallying([letter.pk]):
+        deliveries = Delivery.objects.select_for_update().filter(
+            letter=letter, recipient=recipient, evidence__gte=Evidence.SELF_REPORTED
+        )
+        if not deliveries.exists():
+            raise ValueError("the letter did not go to this recipient")
+        now = timezone.now()
+        reply, created = Reply.objects.get_or_create(
+            letter=letter,
+            recipient=recipient,
+            source=ReplySource.SUPPORTER,
+            defaults={"text": text, "may_quote": may_quote, "received_at": now},
+        )
+        if not created and (reply.text, reply.may_quote) != (text, may_quote):
+            reply.text, reply.may_quote = text, may_quote
+            if not may_quote:
+                reply.approved_at, reply.approved_by = None, None
+            reply.save(update_fields=["text", "may_quote", "approved_at", "approved_by", "updated_at"])
+        deliveries.filter(evidence__lt=Evidence.REPLY_RECEIVED).update(evidence=Evidence.REPLY_RECEIVED, updated_at=now)
+        if created:
+            log_action("delivery.reply_received", reply, source=ReplySource.SUPPORTER)
+    if letter.reply_answer != ReplyAnswer.YES:
+        record_answer(letter=letter, answer=ReplyAnswer.YES)
+    return reply
+
+
+# --- For organisers: who answers, and how fast ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Responsiveness:
+    recipient_id: int
+    name: str
+    letters: int  # letters that reached the recipient (self-reported or above)
+    replied: int  # of those, letters the recipient answered
+    median_days: float | None  # from the letter's sending to the reply's arrival
+
+
+def responsiveness(campaign_id: int) -> list[Responsiveness]:
+    """Per recipient: letters sent, letters answered, median days to a reply.
+
+    The two counts come from the kept tallies (``DeliveryTallyKind.REACHED``); the days
+    from the ``Reply`` rows, which are few (one per answered letter and recipient), so the
+    page costs the same for ten letters as for a hundred thousand. A pasted reply's
+    arrival is when the supporter pasted it: an upper bound of the real delay.
+    """
+    letters = queries.letters_by_recipient(campaign_id)
+    replied = dict(
+        DeliveryTally.objects.filter(
+            campaign_id=campaign_id, kind=DeliveryTallyKind.REACHED, evidence=Evidence.REPLY_RECEIVED, count__gt=0
+        ).values_list("key", "count")
+    )
+    first: dict[tuple[int, int], float] = {}
+    rows = Reply.objects.filter(letter__campaign_id=campaign_id, letter__sent_at__isnull=False).values_list(
+        "recipient_id", "letter_id", "received_at", "letter__sent_at"
+    )
+    for recipient_id, letter_id, received_at, sent_at in rows:
+        if sent_at is None:
+            continue
+        days = max(0.0, (received_at - sent_at).total_seconds() / 86400)
+        key = (recipient_id, letter_id)
+        first[key] = min(days, first.get(key, days))
+    delays: dict[int, list[float]] = {}
+    for (recipient_id, _), days in first.items():
+        delays.setdefault(recipient_id, []).append(days)
+    names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    out = [
+        Responsiveness(
+            recipient_id=pk,
+            name=names.get(pk, ""),
+            letters=n,
+            replied=replied.get(str(pk), 0),
+            median_days=round(statistics.median(delays[pk]), 1) if delays.get(pk) else None,
+        )
+        for pk, n in letters.items()
+    ]
+    out.sort(key=lambda row: (-row.replied, row.name, row.recipient_id))
+    return out
+
+
+def campaign_replies(campaign_id: int) -> list[Reply]:
+    """A campaign's replies for its organisers, newest first (private: never on a public page)."""
+    return list(
+        Reply.objects.filter(letter__campaign_id=campaign_id)
+        .select_related("recipient", "approved_by")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def approve_reply(*, reply: Reply, actor: object) -> bool:
+    """An organiser approves quoting a reply the supporter said may be quoted. Idempotent;
+    a reply the supporter did not allow to be quoted is never approved."""
+    if not reply.may_quote:
+        return False
+    user_model = get_user_model()
+    approved_by = actor if isinstance(actor, user_model) and actor.is_authenticated else None
+    now = timezone.now()
+    if Reply.objects.filter(pk=reply.pk, may_quote=True, approved_at__isnull=True).update(
+        approved_at=now, approved_by=approved_by, updated_at=now
+    ):
+        log_action("reply.approved", reply, actor=actor)
+    reply.refresh_from_db()
+    return reply.approved_at is not None
+
+
+def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
+    """A reply arrived at a delivery's reply address (``addresses.reply_address``): the
+    supporter forwarded what the recipient answered. The text is kept (at most
+    ``REPLY_TEXT_MAX_CHARS``; attachments are not kept) and the delivery climbs to
+    ``REPLY_RECEIVED`` even from a bounce: an answer proves the letter arrived.
+
+    An automatic message (``Auto-Submitted`` other than "no": an out-of-office, a
+    read receipt) is no reply and is ignored; the same text twice is stored once; a
+    delivery that is gone stores nothing. Nothing of the message reaches the log.
+    """
+    parsed = bounces.parse(message)
+    if str(parsed.get("Auto-Submitted", "no")).strip().lower() not in ("", "no"):
+        logger.info("automatic message for delivery %s, not a reply", delivery_id)
+        return None
+    text = bounces.copy_text(parsed, max_chars=settings.REPLY_TEXT_MAX_CHARS)
+    letter_id = Delivery.objects.filter(pk=delivery_id).values_list("letter_id", flat=True).first()
+    if letter_id is None:
+        logger.info("reply for delivery %s: no such delivery or no letter, nothing stored", delivery_id)
+        return None
+    with tallying([letter_id]):
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.letter_id is None:
+            return None
+        existing = Reply.objects.filter(
+            letter_id=delivery.letter_id, recipient_id=delivery.recipient_id, source=ReplySource.INBOUND, text=text
+        ).first()
+        if existing is not None:
+            logger.info("reply for delivery %s repeated, nothing changed", delivery_id)
+            return existing
+        now = timezone.now()
+        reply = Reply.objects.create(
+            letter_id=delivery.letter_id,
+            recipient_id=delivery.recipient_id,
+            text=text,
+            received_at=now,
+            source=ReplySource.INBOUND,
+        )
+        Delivery.objects.filter(pk=delivery.pk, evidence__lt=Evidence.REPLY_RECEIVED).update(
+            evidence=Evidence.REPLY_RECEIVED, updated_at=now
+        )
+        log_action("delivery.reply_received", reply, source=ReplySource.INBOUND)
+    logger.info("reply for delivery %s stored", delivery_id)
+    return reply
