@@ -245,8 +245,12 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
     writers: list[threading.Thread] = []
     killer: threading.Thread | None = None
     base = f"http://127.0.0.1:{port}"
+    loaded = False
     try:
-        _wait_until(lambda: _answers(base + "/"), timeout=60, what="the web server")
+        try:
+            _wait_until(lambda: _answers(base + "/"), timeout=60, what="the web server")
+        except pytest.fail.Exception:
+            pytest.fail(f"the web server did not answer in 60 s; its log:\n{log.read_text()[-4000:]}")
         people = _Writers(base, campaign.slug, recipient.pk, stop_load, tally)
         writers = [threading.Thread(target=people.run, args=(n,)) for n in range(WRITERS)]
         for thread in writers:
@@ -268,6 +272,7 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
         time.sleep(2)
         sink.start()
         time.sleep(max(0.0, LOAD_SECONDS - (time.monotonic() - started)))
+        loaded = True
     finally:
         stop_load.set()
         for thread in writers:
@@ -276,6 +281,12 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
         if killer is not None:
             killer.join(timeout=30)
         _stop(web)
+        if not loaded:
+            # The load failed: stop the workers here too, or they would go on taking the
+            # tasks of the tests that run after this one.
+            for worker in workers:
+                _stop(worker)
+            sink.stop()
 
     try:
         # What waits for its backoff (the refusals while the server was away) is made due,
@@ -294,8 +305,13 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
     deliveries = {
         d.pk: d.sent_letter.supporter.email for d in Delivery.objects.select_related("letter__supporter")
     }  # fmt: skip
-    arrived = Counter(str(m["Message-ID"]) for m in sink.handler.parsed())
+    parsed = sink.handler.parsed()
+    # Beside the letters, each supporter is sent a confirmation of their letter (letters/emails.py).
+    letters_mail = [m for m in parsed if str(m["Message-ID"]).startswith("<delivery-")]
+    confirmations = [m for m in parsed if not str(m["Message-ID"]).startswith("<delivery-")]
+    arrived = Counter(str(m["Message-ID"]) for m in letters_mail)
     expected = {f"<delivery-{pk}@undersigned.test>" for pk in deliveries}
+    confirmed = Counter(m["To"].addresses[0].addr_spec for m in confirmations)
     twice = sum(1 for count in arrived.values() if count > 1)
     lost_letters = [email for email in tally.letters if letters[email] != 1]
     lost_sends = sorted(set(tally.sent) - set(deliveries.values()))
@@ -305,7 +321,8 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
             f"1 worker SIGKILLed, the SMTP server stopped for 2 s; letters: {len(tally.letters)} accepted, "
             f"{sum(letters.values())} rows, {len(lost_letters)} lost; sent by email: {len(tally.sent)} accepted, "
             f"{len(deliveries)} deliveries, {len(lost_sends)} lost; messages: {sum(arrived.values())} at the sink, "
-            f"{len(expected - set(arrived))} lost, {twice} arrived twice; other answers: {dict(tally.refused)}"
+            f"{len(expected - set(arrived))} lost, {twice} arrived twice; "
+            f"{len(confirmations)} confirmations to supporters; other answers: {dict(tally.refused)}"
         )
     assert tally.letters
     assert tally.sent
@@ -313,6 +330,11 @@ def test_letters_survive_dropped_connections_a_killed_worker_and_a_mail_server_r
     assert lost_letters == []  # every letter the server accepted is a row, once
     assert lost_sends == []  # every "sent" the server answered is a delivery
     assert set(arrived) == expected  # every delivery reached the SMTP server, and nothing else did
+    # The other messages are the supporters' confirmations: automatic mail, to writers of a
+    # letter that is a row, never twice but for the one in flight when the worker was killed.
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in confirmations)
+    assert set(confirmed) <= set(letters)
+    assert sum(count - 1 for count in confirmed.values()) <= 1
     assert twice <= 1  # at most the message in flight when the worker was killed
     # A dropped connection answers 503 (Retry-After, what was typed kept), never a bare 500.
     assert [answer for answer in tally.refused if answer.endswith(" 500")] == []
