@@ -6,10 +6,13 @@ from html import unescape
 from typing import Any
 
 import pytest
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from undersigned.discussion.models import Discussion, FirstComment, Moderation
+from undersigned.core.emails import mailbox_identity
+from undersigned.discussion.links import BROWSER_COOKIE, BROWSER_COOKIE_SALT, browser_remember
+from undersigned.discussion.models import Discussion, FirstComment, KnownEmail, Moderation
 from undersigned.discussion.services import discussion_for
 
 
@@ -57,3 +60,20 @@ def post_comment(
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def known_here(client: Client, email: str) -> None:
+    """``email`` confirmed a comment before, from this browser: it has the signed cookie.
+
+    The cookie is made as the confirmation page makes it, with the real signer, so the
+    application reads it as its own.
+    """
+    key = mailbox_identity(email)
+    KnownEmail.objects.get_or_create(email=key, defaults={"via": KnownEmail.Via.LINK})
+    old = client.cookies.get(BROWSER_COOKIE)
+    request = HttpRequest()
+    request.COOKIES = {BROWSER_COOKIE: old.value} if old is not None else {}
+    current = request.get_signed_cookie(BROWSER_COOKIE, default=None, salt=BROWSER_COOKIE_SALT)
+    response = HttpResponse()
+    response.set_signed_cookie(BROWSER_COOKIE, browser_remember(current, key), salt=BROWSER_COOKIE_SALT)
+    client.cookies.update(response.cookies)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests.discussion.conftest import post_comment
+from tests.discussion.conftest import known_here, post_comment
 from undersigned.discussion.links import unsubscribe_token
 from undersigned.discussion.models import Comment, CommentStatus, KnownEmail
 from undersigned.discussion.services import discussion_for
@@ -53,7 +53,7 @@ def test_reply_notifications_arrive_and_one_click_unsubscribes(
 ) -> None:
     discussion = discussion_for(campaign)
     for email in ("ana.ruiz@example.net", "ben@example.org", "chen@example.org"):
-        KnownEmail.objects.create(email=email, via=KnownEmail.Via.LINK)
+        known_here(client, email)
     post_comment(client, discussion, body="Who else walks here?", notify_replies="on")
     parent = Comment.objects.get()
     assert ConsentRecord.objects.get(purpose=ConsentPurpose.REPLY_NOTIFICATIONS).granted is True
@@ -95,8 +95,8 @@ def test_no_email_without_opting_in_or_for_replying_to_oneself(
     campaign: Any, run_worker: Any, smtp_sink: Any, client: Client
 ) -> None:
     discussion = discussion_for(campaign)
-    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
-    KnownEmail.objects.create(email="ben@example.org", via=KnownEmail.Via.LINK)
+    known_here(client, "ana.ruiz@example.net")
+    known_here(client, "ben@example.org")
     post_comment(client, discussion, body="No emails for me, thanks.")
     quiet = Comment.objects.get()
     post_comment(client, discussion, body="Tell me about replies.", notify_replies="on")
@@ -110,7 +110,7 @@ def test_no_email_without_opting_in_or_for_replying_to_oneself(
 @pytest.mark.django_db
 def test_the_unsubscribe_page_asks_before_it_acts(client: Client, campaign: Any) -> None:
     discussion = discussion_for(campaign)
-    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
+    known_here(client, "ana.ruiz@example.net")
     post_comment(client, discussion, body="Hello", notify_replies="on")
     comment = Comment.objects.get()
 
@@ -127,8 +127,8 @@ def test_housekeeping_resends_emails_whose_task_was_lost(
     # The tasks are lost (a worker killed mid-send, or the connection dropped at the
     # commit): the worker's housekeeping finds the comments and queues their emails again.
     discussion = discussion_for(campaign)
-    KnownEmail.objects.create(email="ben@example.org", via=KnownEmail.Via.LINK)
-    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
+    known_here(client, "ben@example.org")
+    known_here(client, "ana.ruiz@example.net")
     post_comment(client, discussion, body="Who else walks here?", notify_replies="on")
     parent = Comment.objects.get()
     post_comment(client, discussion, reply_to=parent.pk, name="Ben Okoro", email="ben@example.org", body="I do.")

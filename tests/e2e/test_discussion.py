@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
 from tests.e2e.test_supporter_journey import PHONE, _assert_no_horizontal_scroll, _tab_to
+from undersigned.core.emails import mailbox_identity
 from undersigned.discussion import services
+from undersigned.discussion.links import BROWSER_COOKIE, BROWSER_COOKIE_SALT, browser_remember
 from undersigned.discussion.models import Comment, CommentStatus, Discussion, KnownEmail
 
 pytestmark = pytest.mark.browser
@@ -25,6 +28,18 @@ def discussion(live_campaign: Any) -> Discussion:
     return services.discussion_for(live_campaign)
 
 
+def _known_here(context: Any, base_url: str, *emails: str) -> None:
+    """These addresses confirmed a comment before in this browser: it has the signed cookie
+    (made by the application's own code, as the confirmation page makes it)."""
+    value = ""
+    for email in emails:
+        value = browser_remember(value, mailbox_identity(email))
+    response = HttpResponse()
+    response.set_signed_cookie(BROWSER_COOKIE, value, salt=BROWSER_COOKIE_SALT)
+    signed = response.cookies[BROWSER_COOKIE].value
+    context.add_cookies([{"name": BROWSER_COOKIE, "value": signed, "url": f"{base_url}/d/"}])
+
+
 def _say(discussion: Discussion, body: str, *, name: str = "Ana Ruiz", parent: Comment | None = None) -> Comment:
     return services.post_comment(
         discussion=discussion,
@@ -32,12 +47,14 @@ def _say(discussion: Discussion, body: str, *, name: str = "Ana Ruiz", parent: C
         data=services.CommentInput(name=name, email="ana.ruiz@example.net", body=body),
         submission_key=uuid.uuid4(),
         ip_hash="",
+        same_browser=True,  # Ana's earlier comments, from the browser she confirmed in
     )
 
 
 def test_post_a_comment_reply_to_it_and_see_the_thread(
-    page: Page, discussion: Discussion, live_campaign: Any, tmp_path: Path
+    page: Page, discussion: Discussion, live_campaign: Any, tmp_path: Path, live_server: Any
 ) -> None:
+    _known_here(page.context, live_server.url, "ana.ruiz@example.net", "ben.okoro@example.org")
     page.goto(f"/c/{live_campaign.slug}/")
     teaser = page.locator("#discussion-comments")
     teaser.scroll_into_view_if_needed()
@@ -81,7 +98,8 @@ def test_post_a_comment_reply_to_it_and_see_the_thread(
     assert Comment.objects.filter(status=CommentStatus.PUBLISHED).count() == 2
 
 
-def test_the_same_by_keyboard_only(page: Page, discussion: Discussion) -> None:
+def test_the_same_by_keyboard_only(page: Page, discussion: Discussion, live_server: Any) -> None:
+    _known_here(page.context, live_server.url, "ana.ruiz@example.net", "ben.okoro@example.org")
     page.goto(f"/d/{discussion.pk}/")
     _tab_to(page, page.get_by_label("Your name"))
     page.keyboard.type("Ana Ruiz")
@@ -108,8 +126,11 @@ def test_the_same_by_keyboard_only(page: Page, discussion: Discussion) -> None:
     expect(page.locator("ol.comments > li").nth(1)).to_contain_text("A keyboard reply.")
 
 
-def test_without_javascript_on_a_phone(new_context: ContextFactory, discussion: Discussion, tmp_path: Path) -> None:
+def test_without_javascript_on_a_phone(
+    new_context: ContextFactory, discussion: Discussion, tmp_path: Path, live_server: Any
+) -> None:
     page = new_context(java_script_enabled=False, viewport=PHONE).new_page()
+    _known_here(page.context, live_server.url, "ana.ruiz@example.net", "ben.okoro@example.org")
     page.goto(f"/c/{discussion.campaign.slug}/")  # type: ignore[union-attr]
     page.get_by_role("link", name="Read the discussion and join in").click()
     page.get_by_label("Your name").fill("Ana Ruiz")

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
-from tests.discussion.conftest import page_url, post_comment
-from undersigned.discussion.models import Comment, CommentStatus, Discussion, KnownEmail
+from tests.discussion.conftest import known_here, page_url, post_comment
+from undersigned.discussion.models import Comment, CommentStatus, Discussion
 from undersigned.discussion.services import discussion_for
 from undersigned.openletters.models import OpenLetterStatus
 
@@ -28,7 +28,7 @@ def test_an_open_letter_page_leads_to_its_discussion_and_a_comment_is_no_endorse
     assert page_url(discussion) in page
     assert "Comments are not signatures" in page
 
-    KnownEmail.objects.create(email="ana.ruiz@example.net", via=KnownEmail.Via.LINK)
+    known_here(client, "ana.ruiz@example.net")
     endorsements_before = open_letter.endorsements.count()
     response = post_comment(client, discussion, body="I would sign this twice if I could.")
     assert response.status_code == 302

@@ -168,11 +168,16 @@ def post_comment(
     ip_hash: str,
     user: Any = None,
     verified_email: bool = False,
+    same_browser: bool = False,
     now: datetime | None = None,
 ) -> Comment:
     """Post a comment or a reply; returns the comment, published or waiting.
 
     ``verified_email`` is for a signed-in account whose address allauth verified.
+    ``same_browser`` says the request carried the signed cookie set when this mailbox
+    confirmed a comment (``links.browser_knows``): a known address counts as known only
+    then, so someone typing another person's address goes through the usual first-comment
+    path (the confirmation email, or a moderator) like a new address.
     The same ``submission_key`` twice returns the first comment unchanged.
     """
     existing = Comment.objects.filter(submission_key=submission_key).first()
@@ -188,7 +193,7 @@ def post_comment(
     if is_blocked(organisation_id=discussion.organisation_id, email=email, ip_hash=ip_hash):
         raise CommentRefused("The moderators of this discussion have stopped comments from you.")
 
-    known = verified_email or KnownEmail.objects.filter(email=email_key).exists()
+    known = verified_email or (same_browser and KnownEmail.objects.filter(email=email_key).exists())
     if known:
         status, held = _state_for_known(discussion, data.body)
     elif discussion.first_comment == FirstComment.CONFIRM_EMAIL:

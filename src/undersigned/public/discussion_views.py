@@ -30,8 +30,13 @@ from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.templatetags.machine_time import machine_time
 from undersigned.discussion import queries, services
 from undersigned.discussion.links import (
+    BROWSER_COOKIE,
+    BROWSER_COOKIE_DAYS,
+    BROWSER_COOKIE_SALT,
     LinkExpired,
     LinkInvalid,
+    browser_knows,
+    browser_remember,
     comment_from_confirm_token,
     comment_from_unsubscribe_token,
 )
@@ -210,6 +215,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
             ip_hash=hash_ip(client_ip(request)),
             user=user if form.signed_in else None,
             verified_email=form.signed_in and _verified_account_email(user),
+            same_browser=_same_browser(request, email),
         )
     except services.CommentRefused as exc:
         form.add_error(None, str(exc))
@@ -219,6 +225,44 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
         return HttpResponseRedirect(f"{url}#comment-{comment.pk}")
     waiting = "confirm" if comment.status == CommentStatus.UNCONFIRMED else "moderation"
     return HttpResponseRedirect(f"{url}?sent={waiting}#comment-form")
+
+
+def _cookie_path() -> str:
+    """The discussion pages' common path (``/d/``): the cookie goes nowhere else."""
+    page = reverse("public:discussion", args=[0])
+    confirm = reverse("public:comment_confirm", args=["x"])
+    common = page[: next((i for i, (a, b) in enumerate(zip(page, confirm, strict=False)) if a != b), len(page))]
+    return common[: common.rindex("/") + 1]
+
+
+def _browser_cookie(request: HttpRequest) -> str | None:
+    value: str | None = request.get_signed_cookie(
+        BROWSER_COOKIE, default=None, salt=BROWSER_COOKIE_SALT, max_age=BROWSER_COOKIE_DAYS * 86400
+    )
+    return value
+
+
+def _same_browser(request: HttpRequest, email: str) -> bool:
+    """Whether this browser confirmed a comment with this mailbox before (the signed cookie)."""
+    return browser_knows(_browser_cookie(request), mailbox_identity(email))
+
+
+def _remember_browser(request: HttpRequest, response: HttpResponse, comment: Comment) -> None:
+    """After a confirmation: this browser may publish with this mailbox at once from now on.
+
+    The cookie holds a signed keyed hash of the mailbox identity, nothing readable, and is
+    sent only to the discussion pages; it keeps a few mailboxes, the oldest dropped first.
+    """
+    response.set_signed_cookie(
+        BROWSER_COOKIE,
+        browser_remember(_browser_cookie(request), comment.email_key),
+        salt=BROWSER_COOKIE_SALT,
+        max_age=BROWSER_COOKIE_DAYS * 86400,
+        httponly=True,
+        secure=request.is_secure(),
+        samesite="Lax",
+        path=_cookie_path(),
+    )
 
 
 def _form_options(discussion: Discussion, signed_in: bool) -> dict[str, Any]:
@@ -319,11 +363,13 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "discussion/link_problem.html", {}, status=404)
     if request.method == "POST":
         comment = services.confirm_comment(comment=comment)
-    return render(
-        request,
-        "discussion/confirm.html",
-        {"comment": comment, "confirmed": comment.status != CommentStatus.UNCONFIRMED, "back": _back(comment)},
+    confirmed = comment.status != CommentStatus.UNCONFIRMED
+    response = render(
+        request, "discussion/confirm.html", {"comment": comment, "confirmed": confirmed, "back": _back(comment)}
     )
+    if request.method == "POST" and confirmed:
+        _remember_browser(request, response, comment)
+    return response
 
 
 @personal_page
