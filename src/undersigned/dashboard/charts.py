@@ -5,48 +5,62 @@ readers, keyboards and copy-and-paste use, so the picture is shown as an ``<img>
 an empty ``alt`` (a data: URL, which the Content Security Policy allows for images; the
 SVG's own styles stay inside the picture and need no exception to ``style-src``). No
 JavaScript: pygal's tooltips script is switched off.
+
+pygal (about 2 MB in a process) is imported by the functions that draw, not with this
+module: the URLconf imports the results views, and a worker that serves only public pages
+need not carry it (``tests/test_lazy_imports.py`` fences it).
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-import pygal
 from django.utils.formats import number_format
-from pygal.style import Style
+
+if TYPE_CHECKING:
+    from pygal.graph.graph import Graph
 
 # Drawn this wide, scaled to the column: on a phone the labels stay legible.
 WIDTH = 480
 
 # Pico's colours, readable on white; text dark enough for WCAG AA.
-_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#373c44",
-    foreground_strong="#23262c",
-    foreground_subtle="#646b79",
-    opacity="1",
-    opacity_hover="1",
-    colors=("#0172ad", "#a2541b", "#2e7d4f", "#7b3fa0", "#b3261e"),
-    font_family='system-ui, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
-    label_font_size=15,
-    major_label_font_size=15,
-    value_font_size=15,
-    title_font_size=16,
-    legend_font_size=15,
+_STYLE: dict[str, Any] = {
+    "background": "#ffffff",
+    "plot_background": "#ffffff",
+    "foreground": "#373c44",
+    "foreground_strong": "#23262c",
+    "foreground_subtle": "#646b79",
+    "opacity": "1",
+    "opacity_hover": "1",
+    "colors": ("#0172ad", "#a2541b", "#2e7d4f", "#7b3fa0", "#b3261e"),
+    "font_family": 'system-ui, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
+    "label_font_size": 15,
+    "major_label_font_size": 15,
+    "value_font_size": 15,
+    "title_font_size": 16,
+    "legend_font_size": 15,
     # A bar's number is printed on the bar (in the middle of it): white, which reads on
     # every colour above (at least 4.5:1), ringed with the dark text colour so a number
     # wider than a short bar still reads where it spills onto the white (_VALUE_HALO).
-    value_colors=("#ffffff",) * 5,
-)
+    "value_colors": ("#ffffff",) * 5,
+}
 # Scoped by the chart's id and marked important: pygal's own rule "#<id> text { stroke:
 # none !important }" would win over anything less specific.
 _VALUE_HALO = (
     "#{id} .text-overlay text.value {{ paint-order: stroke; stroke: #23262c !important; "
     "stroke-width: 3px; stroke-linejoin: round; }}"
 )
+
+
+@cache
+def _style() -> Any:
+    from pygal.style import Style  # noqa: PLC0415 (pygal only where a chart is drawn)
+
+    return Style(**_STYLE)
 
 
 def _number(value: float | None) -> str:
@@ -56,7 +70,7 @@ def _number(value: float | None) -> str:
     return number_format(int(value), force_grouping=True)
 
 
-def _data_url(chart: pygal.graph.graph.Graph) -> str:
+def _data_url(chart: Graph) -> str:
     # pygal always writes a small <script> with its configuration (for its tooltips);
     # a picture in an <img> never runs it, and leaving it out keeps the SVG script-free.
     tree = chart.render_tree()
@@ -71,11 +85,9 @@ def _data_url(chart: pygal.graph.graph.Graph) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def _base(
-    kind: type[pygal.graph.graph.Graph], *, labels: Sequence[str], height: int, legend: bool
-) -> pygal.graph.graph.Graph:
+def _base(kind: type[Graph], *, labels: Sequence[str], height: int, legend: bool) -> Graph:
     return kind(
-        style=_STYLE,
+        style=_style(),
         js=[],  # no script: nothing to allow in the CSP, the page reads the same without it
         width=WIDTH,
         height=height,
@@ -96,6 +108,8 @@ def _base(
 
 def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, series: str) -> str:
     """One bar a row (a funnel, countries, buckets), top to bottom as in the table."""
+    import pygal  # noqa: PLC0415 (pygal only where a chart is drawn)
+
     chart = _base(
         pygal.HorizontalBar, labels=list(reversed(labels)), height=70 + 40 * max(1, len(labels)), legend=False
     )
@@ -105,6 +119,8 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], *, series: str
 
 def grouped_horizontal_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
     """Several bars a row (ways of sending by evidence reached), with a legend below."""
+    import pygal  # noqa: PLC0415 (pygal only where a chart is drawn)
+
     rows = max(1, len(labels))
     chart = _base(pygal.HorizontalBar, labels=list(reversed(labels)), height=130 + 22 * rows * len(series), legend=True)
     for name, values in series:
@@ -114,6 +130,8 @@ def grouped_horizontal_bars(labels: Sequence[str], series: Sequence[tuple[str, S
 
 def columns_by_day(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
     """Columns a day, oldest on the left; values are printed only where there is room."""
+    import pygal  # noqa: PLC0415 (pygal only where a chart is drawn)
+
     chart = _base(pygal.Bar, labels=labels, height=380, legend=len(series) > 1)
     chart.config.print_values = len(labels) <= 7
     chart.config.x_label_rotation = 45 if len(labels) > 7 else 0
