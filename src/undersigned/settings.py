@@ -656,6 +656,8 @@ DRAFT_LINK_MAX_AGE_DAYS = env_int("UNDERSIGNED_DRAFT_DAYS", 90, minimum=1)
 # "Did you get a reply?": asked this many days after a letter was sent (delivery/replies.py).
 REPLY_ASK_AFTER_DAYS = env_int("UNDERSIGNED_REPLY_ASK_DAYS", 14, minimum=1)
 REPLY_TEXT_MAX_CHARS = 20_000
+# A reply uploaded as a file (PDF, PNG or JPEG): refused above this many bytes.
+REPLY_FILE_MAX_BYTES = env_int("UNDERSIGNED_REPLY_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Open letters: how long an endorsement waits for its email to be confirmed.
 ENDORSEMENT_CONFIRM_HOURS = env_int("UNDERSIGNED_ENDORSE_CONFIRM_HOURS", 72, minimum=1)
 COMMENT_MAX_CHARS = 5_000

@@ -133,7 +133,7 @@ def test_a_pasted_reply_climbs_to_reply_received(client: Client, council: Any) -
     # Errors next to the field, what was typed kept.
     empty = client.post(url, {"recipient": recipient.pk, "text": "", "may_quote": "on"})
     assert empty.status_code == 400
-    assert "Paste the text of the reply." in empty.content.decode()
+    assert "Paste the text of the reply, or upload it as a file." in empty.content.decode()
     long = client.post(url, {"recipient": recipient.pk, "text": "x" * 20_001})
     assert long.status_code == 400
     assert "The reply is too long" in long.content.decode()

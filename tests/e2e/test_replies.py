@@ -1,12 +1,14 @@
 """A reply, in a real browser: a supporter writes and sends a letter, gets the "Did you
 get a reply?" email at a real SMTP server some days later (the worker's round, run
-here), answers yes, pastes the reply; the organiser then sees it on the results page.
+here), answers yes, pastes the reply and uploads it as a PDF (a text file named .pdf refused
+first); the organiser then sees and downloads it.
 Screenshots at 1280 and 375 px go to ``UNDERSIGNED_SHOTS`` when it is set."""
 
 from __future__ import annotations
 
 import datetime
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.test_results import table
+from tests.delivery.test_reply_files import pdf_bytes
 from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
 from tests.e2e.test_hearing_back import private_link, wait_for_messages
 from undersigned.delivery import replies
@@ -22,6 +25,7 @@ from undersigned.letters.models import Letter
 
 pytestmark = pytest.mark.browser
 
+PDF = pdf_bytes()
 REPLY = "Dear Ms O’Brien,\nThank you for your letter. The council will keep the path open."
 
 
@@ -68,15 +72,31 @@ def test_a_supporter_reports_a_reply_and_the_organiser_sees_it(
     elsewhere.get_by_role("button", name="Answer: Yes").click()
     expect(elsewhere.get_by_role("heading", level=1)).to_have_text("Add the reply you got")
     elsewhere.get_by_role("button", name="Save the reply").click()  # empty: the error by the field
-    expect(elsewhere.get_by_text("Paste the text of the reply.").first).to_be_visible()
+    expect(elsewhere.get_by_text("Paste the text of the reply, or upload it as a file.").first).to_be_visible()
     shoot(elsewhere, "reply-form-error")
     elsewhere.get_by_label("The reply").fill(REPLY)
+    # A text file named .pdf is refused by its bytes; what was typed stays.
+    elsewhere.get_by_label("Or upload it as a file").set_input_files(
+        {"name": "reply.pdf", "mimeType": "application/pdf", "buffer": b"Dear Ms O'Brien, thank you."}
+    )
+    elsewhere.get_by_role("button", name="Save the reply").click()
+    expect(elsewhere.locator("#id_file_error")).to_contain_text("This file is not a PDF, PNG or JPEG.")
+    expect(elsewhere.get_by_label("The reply")).to_have_value(REPLY)
+    assert_no_serious_violations(elsewhere)
+    shoot(elsewhere, "reply-file-error")
+    elsewhere.get_by_label("Or upload it as a file").set_input_files(
+        {"name": "council-letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     elsewhere.get_by_label("The organisers may quote this reply publicly").check()
     elsewhere.get_by_role("button", name="Save the reply").click()
     expect(elsewhere.get_by_test_id("reply-saved")).to_be_visible()
     assert_no_serious_violations(elsewhere)
     shoot(elsewhere, "reply-saved")
     assert Delivery.objects.get().evidence == Evidence.REPLY_RECEIVED
+    assert Reply.objects.get().file_type == "application/pdf"
+    with elsewhere.expect_download() as mine:
+        elsewhere.get_by_test_id("saved-reply-file").click()
+    assert Path(mine.value.path()).read_bytes() == PDF
     # The private link's page leads there too.
     elsewhere.goto(private_link(wait_for_messages(smtp_sink, 2)[0]))
     expect(elsewhere.get_by_test_id("add-reply")).to_be_visible()
@@ -90,6 +110,9 @@ def test_a_supporter_reports_a_reply_and_the_organiser_sees_it(
     shoot(organiser, "results")
     organiser.get_by_test_id("replies-link").click()
     expect(organiser.get_by_test_id("reply")).to_contain_text("The council will keep the path open.")
+    with organiser.expect_download() as theirs:
+        organiser.get_by_test_id("reply-file").click()
+    assert Path(theirs.value.path()).read_bytes() == PDF
     assert_no_serious_violations(organiser)
     organiser.get_by_role("button", name="Approve for quoting").click()
     expect(organiser.get_by_test_id("approved")).to_be_visible()

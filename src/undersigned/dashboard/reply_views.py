@@ -5,11 +5,12 @@ see the counts on the results page, not the text."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from undersigned.core.http import private_file_response
 from undersigned.delivery import replies
 from undersigned.delivery.models import Reply
 
@@ -33,3 +34,14 @@ def approve_reply(request: HttpRequest, slug: str, reply_id: int) -> HttpRespons
         raise Http404("No such reply")
     replies.approve_reply(reply=reply, actor=request.user)
     return HttpResponseRedirect(reverse("dashboard:campaign_replies", args=[campaign.slug]) + f"#reply-{reply.pk}")
+
+
+@require_GET
+@dashboard_user_required
+def reply_file(request: HttpRequest, slug: str, reply_id: int) -> HttpResponseBase:
+    """The file a supporter uploaded as their reply: a private download."""
+    campaign = managed_campaign_or_404(request.user, slug)
+    reply = Reply.objects.filter(pk=reply_id, letter__campaign=campaign).exclude(file="").first()
+    if reply is None:
+        raise Http404("No such file")
+    return private_file_response(reply.file, reply.file_type, replies.reply_file_download_name(reply))

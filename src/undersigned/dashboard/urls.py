@@ -63,6 +63,7 @@ urlpatterns = [
     path("campaigns/<slug:slug>/results/", results.campaign_results, name="campaign_results"),
     path("campaigns/<slug:slug>/replies/", reply_views.campaign_replies, name="campaign_replies"),
     path("campaigns/<slug:slug>/replies/<int:reply_id>/approve/", reply_views.approve_reply, name="approve_reply"),
+    path("campaigns/<slug:slug>/replies/<int:reply_id>/file/", reply_views.reply_file, name="reply_file"),
     path("open-letters/<slug:slug>/results/", results.open_letter_results, name="open_letter_results"),
     path("campaigns/<slug:slug>/coverage/", coverage.campaign_coverage, name="campaign_coverage"),
     path("open-letters/<slug:slug>/coverage/", coverage.open_letter_coverage, name="open_letter_coverage"),

@@ -4,7 +4,10 @@ with its evidence."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
@@ -116,6 +119,11 @@ class Reply(TimeStampedModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A reply the supporter uploaded as a file: its name in the private media storage
+    # (random, under ``replies/``; never served by the static files) and the type its
+    # bytes showed. Deleted with the reply (``_delete_reply_file``).
+    file = models.CharField(max_length=200, blank=True)
+    file_type = models.CharField(max_length=40, blank=True)
 
     class Meta:
         verbose_name_plural = "replies"
@@ -131,6 +139,15 @@ class Reply(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Reply from {self.recipient_id} to letter {self.letter_id}"
+
+
+@receiver(post_delete, sender=Reply, dispatch_uid="delivery.reply_file")
+def _delete_reply_file(sender: type[Reply], instance: Reply, **kwargs: object) -> None:
+    """A reply's uploaded file goes with it, however the reply goes (its letter erased,
+    the supporter's data erased): once the deletion is committed, so a rollback keeps both."""
+    name = instance.file
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
 
 
 class DeliveryTallyKind(models.TextChoices):

@@ -11,7 +11,9 @@
   again replaces the answer (the last click is what the supporter means). "Not yet" is
   not asked again: one email per letter, and the private link's reply page stays open
   for whenever the reply comes.
-- **The reply** (``record_supporter_reply``): the supporter pastes the text; the letter's
+- **The reply** (``record_supporter_reply``): the supporter pastes the text or uploads
+  the reply as a file (PDF, PNG or JPEG by its bytes, stored privately under a random
+  name, deleted with the reply); the letter's
   deliveries to that recipient that went (self-reported or above) climb to
   ``REPLY_RECEIVED`` inside ``tallying``, so the kept results move with them.
 - **For organisers** (``responsiveness``, ``campaign_replies``, ``approve_reply``): a
@@ -22,11 +24,16 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -108,12 +115,76 @@ def forward_addresses(letter: Letter) -> list[tuple[str, str]]:
     return list(out.values())
 
 
-def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, may_quote: bool) -> Reply:
-    """The supporter pasted the reply a recipient sent them.
+# --- A reply uploaded as a file ---------------------------------------------------------
+
+# The types a reply file may have, told by the file's first bytes (never by its name or
+# the browser's word): what it is stored and served as.
+REPLY_FILE_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+REPLY_FILE_FOLDER = "replies"  # in the default (private media) storage
+
+
+def reply_file_type(head: bytes) -> str | None:
+    """The content type a file's first bytes show (PDF, PNG, JPEG), or None."""
+    return next((kind for signature, kind in _SIGNATURES if head.startswith(signature)), None)
+
+
+def uploaded_file_type(upload: File[Any]) -> str | None:
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    return reply_file_type(head)
+
+
+def _store_reply_file(upload: File[Any], kind: str) -> str:
+    """Save an upload under a random name (nothing of the supporter's file name is kept)."""
+    name = f"{REPLY_FILE_FOLDER}/{secrets.token_urlsafe(24)}{REPLY_FILE_TYPES[kind]}"
+    upload.seek(0)
+    return default_storage.save(name, File(upload, name=name))
+
+
+def reply_file_download_name(reply: Reply) -> str:
+    """The name a reply's file is downloaded under: nothing the supporter typed."""
+    return f"reply-{reply.pk}{REPLY_FILE_TYPES.get(reply.file_type, '')}"
+
+
+def record_supporter_reply(
+    *, letter: Letter, recipient: Recipient, text: str, may_quote: bool, upload: File[Any] | None = None
+) -> Reply:
+    """The supporter pasted the reply a recipient sent them, or uploaded it as a file (or both).
 
     Idempotent: sent again (a double click, a correction) it updates the one reply of
-    that letter and recipient. Raises ``ValueError`` if the letter never went to them.
+    that letter and recipient; a new file replaces the old one (deleted), no file keeps
+    it. The file's type comes from its bytes; ``ValueError`` if it is not a PDF, PNG or
+    JPEG, or if the letter never went to this recipient (nothing is stored then).
     """
+    stored, kind = "", ""
+    if upload is not None:
+        kind = uploaded_file_type(upload) or ""
+        if not kind:
+            raise ValueError("the file is not a PDF, PNG or JPEG")
+        stored = _store_reply_file(upload, kind)
+    try:
+        reply = _record_supporter_reply(
+            letter=letter, recipient=recipient, text=text, may_quote=may_quote, file=(stored, kind)
+        )
+    except BaseException:
+        if stored:
+            default_storage.delete(stored)
+        raise
+    if letter.reply_answer != ReplyAnswer.YES:
+        record_answer(letter=letter, answer=ReplyAnswer.YES)
+    return reply
+
+
+def _record_supporter_reply(
+    *, letter: Letter, recipient: Recipient, text: str, may_quote: bool, file: tuple[str, str]
+) -> Reply:
+    stored, kind = file
     with tallying([letter.pk]):
         deliveries = Delivery.objects.select_for_update().filter(
             letter=letter, recipient=recipient, evidence__gte=Evidence.SELF_REPORTED
@@ -125,18 +196,23 @@ def record_supporter_reply(*, letter: Letter, recipient: Recipient, text: str, m
             letter=letter,
             recipient=recipient,
             source=ReplySource.SUPPORTER,
-            defaults={"text": text, "may_quote": may_quote, "received_at": now},
+            defaults={"text": text, "may_quote": may_quote, "received_at": now, "file": stored, "file_type": kind},
         )
-        if not created and (reply.text, reply.may_quote) != (text, may_quote):
+        if not created and ((reply.text, reply.may_quote) != (text, may_quote) or stored):
+            replaced = reply.file if stored else ""
             reply.text, reply.may_quote = text, may_quote
+            if stored:
+                reply.file, reply.file_type = stored, kind
             if not may_quote:
                 reply.approved_at, reply.approved_by = None, None
-            reply.save(update_fields=["text", "may_quote", "approved_at", "approved_by", "updated_at"])
+            reply.save(
+                update_fields=["text", "may_quote", "file", "file_type", "approved_at", "approved_by", "updated_at"]
+            )
+            if replaced:
+                transaction.on_commit(lambda: default_storage.delete(replaced))
         deliveries.filter(evidence__lt=Evidence.REPLY_RECEIVED).update(evidence=Evidence.REPLY_RECEIVED, updated_at=now)
         if created:
             log_action("delivery.reply_received", reply, source=ReplySource.SUPPORTER)
-    if letter.reply_answer != ReplyAnswer.YES:
-        record_answer(letter=letter, answer=ReplyAnswer.YES)
     return reply
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("my-data/erase/", my_data.my_data_erase, name="my_data_erase"),
     path("l/<str:link>/thanks/", views.thanks, name="thanks"),
     path("l/<str:link>/reply/", reply_views.letter_reply, name="letter_reply"),
+    path("l/<str:link>/reply/<int:reply_id>/file/", reply_views.letter_reply_file, name="letter_reply_file"),
     path("l/<str:link>/answer/<str:answer>/", reply_views.reply_answer, name="reply_answer"),
     # Discussions (campaigns now, open letters later: they are addressed by the discussion's id).
     path("d/<int:discussion_id>/", discussion_views.discussion_page, name="discussion"),
