@@ -14,15 +14,19 @@ work is linear in the input, so bounded input bounds compile time and memory (th
 figures at the limits are in docs/performance.md). Callers
 printing more split the work with ``batches()`` and render several PDFs.
 
-Fonts come only from the vendored ``fonts/`` folder (see its README for coverage:
-Latin, Greek, Cyrillic, Arabic script and a CJK subset), never from the system, so a
-PDF looks the same on every machine.
+Fonts come from the vendored ``fonts/`` folder (see its README for coverage: Latin,
+Greek, Cyrillic, Arabic script, Hebrew, Devanagari and a CJK subset) and, where
+Debian's ``fonts-noto-cjk`` is installed, its full Noto Serif CJK in place of the
+subset; never from anywhere else on the system, so a PDF looks the same on every
+machine that has the same packages. Without the package, a CJK character outside the
+subset prints as an empty box, and the first compile logs a warning saying so.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -48,6 +52,14 @@ __all__ = [
 
 _HERE = Path(__file__).resolve().parent
 FONTS_DIR = _HERE / "fonts"
+# Used only where the full font below is missing (the two have the same family name).
+CJK_SUBSET_DIR = FONTS_DIR / "cjk-subset"
+# Debian's fonts-noto-cjk (.ci/run installs it): every CJK character, regular and bold.
+# The folder is taken only when the Serif face is there; it holds Noto CJK fonts only.
+SYSTEM_CJK_DIR = Path("/usr/share/fonts/opentype/noto")
+SYSTEM_CJK_FONT = "NotoSerifCJK-Regular.ttc"
+
+logger = logging.getLogger(__name__)
 TEMPLATE = _HERE / "templates_typst" / "letter.typ"
 
 MM = 72 / 25.4  # PDF points per millimetre
@@ -416,14 +428,34 @@ def render_data(template: Path, data: dict[str, Any]) -> bytes:
 def _template_compiler(template: Path) -> typst.Compiler:
     if template == TEMPLATE:
         return _compiler()
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[FONTS_DIR])
-    return typst.Compiler(template, root=template.parent, font_paths=fonts, ignore_system_fonts=True)
+    return typst.Compiler(template, root=template.parent, font_paths=_fonts(), ignore_system_fonts=True)
 
 
 @functools.cache
 def _compiler() -> typst.Compiler:
     """The process's one compiler, made on first use (under ``_lock``): the first
-    compile scans the fonts, later ones reuse typst's caches. Only the vendored fonts,
-    not even typst's built-in ones, so nothing falls back to a font we did not check."""
-    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[FONTS_DIR])
-    return typst.Compiler(TEMPLATE, root=TEMPLATE.parent, font_paths=fonts, ignore_system_fonts=True)
+    compile scans the fonts, later ones reuse typst's caches. Only our fonts, not even
+    typst's built-in ones, so nothing falls back to a font we did not check."""
+    return typst.Compiler(TEMPLATE, root=TEMPLATE.parent, font_paths=_fonts(), ignore_system_fonts=True)
+
+
+def font_dirs() -> list[Path]:
+    """The folders typst takes fonts from: the vendored ones, then the full Noto Serif
+    CJK from Debian's fonts-noto-cjk where it is installed, else the vendored subset."""
+    if (SYSTEM_CJK_DIR / SYSTEM_CJK_FONT).is_file():
+        return [FONTS_DIR, SYSTEM_CJK_DIR]
+    return [FONTS_DIR, CJK_SUBSET_DIR]
+
+
+@functools.cache
+def _fonts() -> typst.Fonts:
+    dirs = font_dirs()
+    if CJK_SUBSET_DIR in dirs:
+        # Said once per process: nothing personal, and the operator can act on it.
+        logger.warning(
+            "PDF fonts: %s not found (Debian package fonts-noto-cjk); Chinese, Japanese "
+            "and Korean characters outside the vendored subset will print as empty boxes, "
+            "and CJK text in bold lines in the regular weight",
+            SYSTEM_CJK_DIR / SYSTEM_CJK_FONT,
+        )
+    return typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=dirs)
