@@ -1,0 +1,88 @@
+"""Hand-in packs with endorsers and text in every script the PDFs must print (issue 13),
+built by the real ``handin.write_pdf`` (typst, then the tagged join) and read back with
+poppler; tests/pdf_scripts.py says what is compared and how missing glyphs are found."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.delivery.test_pdf import words_by_page
+from tests.openletters.test_hand_in import _add
+from tests.pdf_scripts import SCRIPTS, assert_prints, check_fonts, normalised, render_pages, text_of, tools
+from undersigned.delivery import pdf
+from undersigned.openletters import handin
+from undersigned.openletters.models import OpenLetter, OpenLetterStatus
+from undersigned.openletters.services import versions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def full_cjk() -> None:
+    tools()
+    if pdf.SYSTEM_CJK_DIR not in pdf.font_dirs():
+        if os.environ.get("CI"):
+            pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
+        pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")
+
+
+def _letter(organisation: Any, *, slug: str, title: str, text: str, language: str) -> OpenLetter:
+    letter = OpenLetter.objects.create(
+        organisation=organisation,
+        slug=slug,
+        title=title,
+        text=text,
+        language=language,
+        status=OpenLetterStatus.PUBLISHED,
+    )
+    versions.record_version(letter=letter)
+    letter.refresh_from_db()
+    return letter
+
+
+def _pack(letter: OpenLetter, tmp_path: Path, name: str) -> Path:
+    letter.refresh_from_db()  # the endorsement counts
+    out = io.BytesIO()
+    handin.write_pdf(handin.Pack(letter, None), out, day=letter.created_at.date())
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(out.getvalue())
+    folder = Path(os.environ.get("UNDERSIGNED_SCREENSHOTS") or tmp_path / "pages")
+    assert render_pages(path, folder)
+    return path
+
+
+def test_a_pack_names_endorsers_in_every_script(organisation: Any, tmp_path: Path) -> None:
+    text = "\n\n".join(sentence for _, sentence in SCRIPTS.values())
+    letter = _letter(organisation, slug="every-script", title="Clean rivers", text=text, language="en")
+    for i, (name, sentence) in enumerate(SCRIPTS.values()):
+        # The role is a short phrase in the same script: the sentence's first words.
+        _add(letter, name, f"e{i}@example.org", role=" ".join(sentence.split()[:2]), country="IE")
+    path = _pack(letter, tmp_path, "handin-scripts")
+
+    printed = text_of(path)
+    for name, sentence in SCRIPTS.values():
+        assert_prints(printed, name)
+        assert_prints(printed, sentence)
+    check_fonts(path)
+
+
+def test_an_arabic_pack_runs_right_to_left(organisation: Any, tmp_path: Path) -> None:
+    name, sentence = SCRIPTS["arabic"]
+    letter = _letter(organisation, slug="arabic", title="الأنهار النظيفة", text=f"{sentence}\n\nقصير", language="ar")
+    _add(letter, name, "f@example.org", country="EG")
+    path = _pack(letter, tmp_path, "handin-arabic")
+
+    printed = text_of(path)
+    assert_prints(printed, sentence)
+    assert_prints(printed, name)
+    check_fonts(path)
+    # The short paragraph sits at the right margin (A4, 16 mm), where a right-to-left
+    # paragraph starts. Words compared by their letters (poppler's drawn order).
+    short = sorted(normalised("قصير"))
+    word = next(w for w in words_by_page(path)[0] if sorted(normalised(w.text)) == short)
+    assert abs(word.x1 - (210 - 16) * pdf.MM) < 3
