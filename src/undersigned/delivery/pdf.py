@@ -29,7 +29,6 @@ import json
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 
 import typst
 
-from .printing import Paper, PrintableLetter
+from .printing import ARABIC_SCRIPT_LANGUAGES, RTL_LANGUAGES, Paper, PrintableLetter, direction
 
 __all__ = [
     "MAX_BATCH_CHARS",
@@ -170,11 +169,6 @@ _LAYOUTS: dict[Paper, _Layout] = {"a4": _A4, "us-letter": _US_LETTER}
 
 WINDOWS: dict[Paper, Rect] = {paper: layout.window for paper, layout in _LAYOUTS.items()}
 
-# Languages written in the Arabic script: "place، date" takes the Arabic comma.
-_ARABIC_SCRIPT_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "sd", "ug", "ckb"})
-# Languages written right to left: the letter's base direction, used for lines that
-# have no strongly directional character of their own (such as a date in digits).
-_RTL_LANGUAGES = _ARABIC_SCRIPT_LANGUAGES | {"he", "yi", "dv", "syr"}
 
 _LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:-[a-z]{4})?(?:-([a-z]{2}))?(?:-.*)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -301,21 +295,8 @@ def _recipient_lines(letter: PrintableLetter) -> list[str]:
     return [name, *address] if name else address
 
 
-def _direction(text: str, rtl: bool) -> str:
-    """The base direction of a line by its first strong character, like HTML's
-    dir="auto": a Latin address in an Arabic letter must not be reordered as Arabic
-    ("120 00 Praha 2" would come out "Praha 2 00 120"), nor the reverse."""
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return "ltr"
-        if kind in ("R", "AL"):
-            return "rtl"
-    return "rtl" if rtl else "ltr"
-
-
 def _directed(text: str, rtl: bool) -> dict[str, str]:
-    return {"text": text, "dir": _direction(text, rtl)}
+    return {"text": text, "dir": direction(text, rtl)}
 
 
 def _paragraphs(body: str, rtl: bool) -> list[dict[str, Any]]:
@@ -328,7 +309,7 @@ def _paragraphs(body: str, rtl: bool) -> list[dict[str, Any]]:
         lines = [line.strip() for line in chunk.split("\n")]
         lines = [line for line in lines if line]
         if lines:
-            paragraphs.append({"lines": lines, "dir": _direction("".join(lines), rtl)})
+            paragraphs.append({"lines": lines, "dir": direction("".join(lines), rtl)})
     return paragraphs
 
 
@@ -340,7 +321,7 @@ def _language_data(language: str) -> dict[str, Any]:
     return {
         "lang": lang,
         "region": region,
-        "dir": "rtl" if lang in _RTL_LANGUAGES else "ltr",
+        "dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
     }
 
 
@@ -351,12 +332,12 @@ def _letter_data(letter: PrintableLetter) -> dict[str, Any]:
     sender_lines = _folded(letter.sender_address, "sender address", MAX_SENDER_LINES)
     place = _line(letter.place, "place")
     date = _line(letter.date_text, "date")
-    comma = "، " if language["lang"] in _ARABIC_SCRIPT_LANGUAGES else ", "
+    comma = "، " if language["lang"] in ARABIC_SCRIPT_LANGUAGES else ", "
     dateline = comma.join(part for part in (place, date) if part)
     # DIN 5008 return line: the sender on one line, parts apart by a middle dot; the
     # template drops parts from the end if they do not fit.
     parts = [part for part in (sender_name, *sender_lines) if part]
-    return_line = {"parts": parts, "dir": _direction(" ".join(parts), rtl)} if parts else None
+    return_line = {"parts": parts, "dir": direction(" ".join(parts), rtl)} if parts else None
     return {
         "kind": "letter",
         "sender_name": _directed(sender_name, rtl) if sender_name else None,

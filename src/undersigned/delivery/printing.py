@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,6 +24,27 @@ class PrintableLetter:
     language: str = "en"  # BCP 47, sets hyphenation and text direction
     # Printed under the recipient's name for the cover sheet of a bulk print.
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# Languages written in the Arabic script (their lists take the Arabic comma) and those
+# written right to left: a document's base direction, used for lines that have no
+# strongly directional character of their own (such as a date in digits).
+ARABIC_SCRIPT_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "sd", "ug", "ckb"})
+RTL_LANGUAGES = ARABIC_SCRIPT_LANGUAGES | {"he", "yi", "dv", "syr"}
+
+
+def direction(text: str, rtl: bool) -> Literal["ltr", "rtl"]:
+    """The base direction of a line by its first strong character, like HTML's
+    dir="auto": a Latin address in an Arabic letter must not be reordered as Arabic
+    ("120 00 Praha 2" would come out "Praha 2 00 120"), nor the reverse. ``rtl`` is the
+    document's direction, for a line with no strong character."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "rtl" if rtl else "ltr"
 
 
 # Kinds of print job other than "post" (PrintJob.kind) and the dotted path of the

@@ -188,15 +188,37 @@ def _group_heading(version: OpenLetterVersion, current_id: int | None) -> str:
     return f"Endorsed an earlier text than the one printed above: {_version_line(version)}"
 
 
+def _directed(header: dict[str, Any], rtl: bool) -> dict[str, Any]:
+    """The header with each line and paragraph as {"text", "dir"}: its own base direction
+    by its first strong character (printing.direction), so an English line in an Arabic
+    pack ("0 verified endorsements") is not reordered as Arabic, nor the reverse."""
+
+    def piece(text: str) -> dict[str, str]:
+        return {"text": text, "dir": printing.direction(text, rtl)}
+
+    return {
+        **header,
+        **{key: piece(header[key]) for key in ("kicker", "title", "authors", "count_line", "unnamed_line")},
+        "meta": [piece(line) for line in header["meta"]],
+        "blocks": [{**block, "dir": printing.direction(block["text"], rtl)} for block in header["blocks"]],
+    }
+
+
 def _document(
     pack: Pack, day: datetime.date, sections: list[dict[str, Any]], *, first: bool, several_versions: bool
 ) -> dict[str, Any]:
     letter = pack.letter
+    lang = (letter.language or "en").split("-")[0].lower()
+    rtl = lang in printing.RTL_LANGUAGES
+    for section in sections:
+        if section["heading"] is not None:
+            section["heading"] = {"text": section["heading"], "dir": printing.direction(section["heading"], rtl)}
     return {
         "title": letter.title,
-        "lang": (letter.language or "en").split("-")[0].lower(),
+        "lang": lang,
+        "dir": "rtl" if rtl else "ltr",
         "footer": f"{letter.title} — hand-in pack of {day:%d %B %Y}",
-        "header": _header(pack, day, several_versions=several_versions) if first else None,
+        "header": _directed(_header(pack, day, several_versions=several_versions), rtl) if first else None,
         "sections": sections,
     }
 
