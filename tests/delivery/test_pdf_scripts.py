@@ -54,7 +54,7 @@ def _clear_font_caches() -> None:
 @pytest.fixture
 def full_cjk() -> None:
     tools()
-    if pdf.SYSTEM_CJK_DIR not in pdf.font_dirs():
+    if not pdf.has_system_cjk():
         if os.environ.get("CI"):
             pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
         pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")
@@ -171,3 +171,12 @@ def test_without_the_full_cjk_font_the_subset_prints_and_the_rest_are_boxes(
     # names' (in the window), not the sentences', which are all inside it.
     outside = sum(SCRIPTS[s][0].count(c) for s in ("japanese", "korean") for c in OUTSIDE_CJK_SUBSET)
     assert sum(notdef_glyphs(path).values()) == outside
+
+
+def test_the_full_cjk_font_replaces_the_subset(full_cjk: None) -> None:
+    # The same family name twice would leave typst to pick one; only Serif CJK is
+    # scanned from Debian's folder (not Sans, not fonts-noto-cjk-extra's weights).
+    files = {Path(font.path).name for font in pdf._fonts().fonts() if font.path}
+    assert "NotoSerifCJKsc-Regular-subset.otf" not in files
+    assert {"NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc"} <= files
+    assert not {name for name in files if "Sans" in name}

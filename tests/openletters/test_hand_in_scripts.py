@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def full_cjk() -> None:
     tools()
-    if pdf.SYSTEM_CJK_DIR not in pdf.font_dirs():
+    if not pdf.has_system_cjk():
         if os.environ.get("CI"):
             pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
         pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")

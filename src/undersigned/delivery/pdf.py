@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,12 +52,12 @@ __all__ = [
 
 _HERE = Path(__file__).resolve().parent
 FONTS_DIR = _HERE / "fonts"
-# Used only where the full font below is missing (the two have the same family name).
-CJK_SUBSET_DIR = FONTS_DIR / "cjk-subset"
+# Beside, not inside, FONTS_DIR (typst searches folders recursively): used only where
+# the full font below is missing, as the two have the same family name.
+CJK_SUBSET_DIR = _HERE / "fonts-cjk-subset"
 # Debian's fonts-noto-cjk (.ci/run installs it): every CJK character, regular and bold.
-# The folder is taken only when the Serif face is there; it holds Noto CJK fonts only.
 SYSTEM_CJK_DIR = Path("/usr/share/fonts/opentype/noto")
-SYSTEM_CJK_FONT = "NotoSerifCJK-Regular.ttc"
+SYSTEM_CJK_FONTS = ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc")
 
 logger = logging.getLogger(__name__)
 TEMPLATE = _HERE / "templates_typst" / "letter.typ"
@@ -420,23 +421,43 @@ def _compiler() -> typst.Compiler:
     return typst.Compiler(TEMPLATE, root=TEMPLATE.parent, font_paths=_fonts(), ignore_system_fonts=True)
 
 
+def has_system_cjk() -> bool:
+    return (SYSTEM_CJK_DIR / SYSTEM_CJK_FONTS[0]).is_file()
+
+
 def font_dirs() -> list[Path]:
     """The folders typst takes fonts from: the vendored ones, then the full Noto Serif
     CJK from Debian's fonts-noto-cjk where it is installed, else the vendored subset."""
-    if (SYSTEM_CJK_DIR / SYSTEM_CJK_FONT).is_file():
-        return [FONTS_DIR, SYSTEM_CJK_DIR]
-    return [FONTS_DIR, CJK_SUBSET_DIR]
+    return [FONTS_DIR, _system_cjk_links() if has_system_cjk() else CJK_SUBSET_DIR]
+
+
+# Kept for the life of the process; removed when the interpreter exits.
+_links: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _system_cjk_links() -> Path:
+    """A folder of links to the Serif CJK files alone. typst scans every font in a
+    folder it is given (each face's character map, on the first compile), and Debian's
+    folder also holds Noto Sans CJK and, with fonts-noto-cjk-extra, every weight:
+    scanning it all took more than twice as long (docs/performance.md)."""
+    global _links  # noqa: PLW0603 (one folder per process, made on first use)
+    if _links is None:
+        _links = tempfile.TemporaryDirectory(prefix="undersigned-fonts-")
+        for name in SYSTEM_CJK_FONTS:
+            if (SYSTEM_CJK_DIR / name).is_file():
+                (Path(_links.name) / name).symlink_to(SYSTEM_CJK_DIR / name)
+    return Path(_links.name)
 
 
 @functools.cache
 def _fonts() -> typst.Fonts:
     dirs = font_dirs()
-    if CJK_SUBSET_DIR in dirs:
+    if not has_system_cjk():
         # Said once per process: nothing personal, and the operator can act on it.
         logger.warning(
             "PDF fonts: %s not found (Debian package fonts-noto-cjk); Chinese, Japanese "
             "and Korean characters outside the vendored subset will print as empty boxes, "
             "and CJK text in bold lines in the regular weight",
-            SYSTEM_CJK_DIR / SYSTEM_CJK_FONT,
+            SYSTEM_CJK_DIR / SYSTEM_CJK_FONTS[0],
         )
     return typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=dirs)
