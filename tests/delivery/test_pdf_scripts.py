@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +183,17 @@ def test_the_full_cjk_font_replaces_the_subset(full_cjk: None) -> None:
     assert "NotoSerifCJKsc-Regular-subset.otf" not in files
     assert {"NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc"} <= files
     assert not {name for name in files if "Sans" in name}
+
+
+def test_a_killed_process_links_folder_is_removed_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead = tmp_path / f"undersigned-fonts-{int(gone.stdout)}-abc"
+    live = tmp_path / f"undersigned-fonts-{os.getpid()}-def"
+    other = tmp_path / "undersigned-print-123-ghi"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    pdf._remove_dead_links()
+    assert not dead.exists()
+    assert live.exists()
+    assert other.exists()

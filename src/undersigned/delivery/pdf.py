@@ -24,10 +24,13 @@ subset prints as an empty box, and the first compile logs a warning saying so.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
+import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -432,7 +435,28 @@ def font_dirs() -> list[Path]:
 
 
 # Kept for the life of the process; removed when the interpreter exits.
-_links: tempfile.TemporaryDirectory[str] | None = None
+_links: Path | None = None
+_LINKS_PREFIX = "undersigned-fonts-"
+
+
+def _remove_dead_links() -> None:
+    """Remove the links folders of processes that are gone: a PDF helper that is killed
+    (pdf_process stops a stuck one so) cannot remove its own. The folder name carries
+    the process id; a folder whose id is in use again is left, which is harmless."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_LINKS_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_LINKS_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _system_cjk_links() -> Path:
@@ -442,11 +466,13 @@ def _system_cjk_links() -> Path:
     scanning it all took more than twice as long (docs/performance.md)."""
     global _links  # noqa: PLW0603 (one folder per process, made on first use)
     if _links is None:
-        _links = tempfile.TemporaryDirectory(prefix="undersigned-fonts-")
+        _remove_dead_links()
+        _links = Path(tempfile.mkdtemp(prefix=f"{_LINKS_PREFIX}{os.getpid()}-"))
+        atexit.register(shutil.rmtree, _links, ignore_errors=True)
         for name in SYSTEM_CJK_FONTS:
             if (SYSTEM_CJK_DIR / name).is_file():
-                (Path(_links.name) / name).symlink_to(SYSTEM_CJK_DIR / name)
-    return Path(_links.name)
+                (_links / name).symlink_to(SYSTEM_CJK_DIR / name)
+    return _links
 
 
 @functools.cache
