@@ -53,6 +53,32 @@ def tools() -> None:
     pytest.skip("poppler-utils not installed (apt-get install poppler-utils); in CI this fails instead")
 
 
+def require_full_cjk() -> None:
+    """Skip (fail in CI) where poppler-utils or Debian's fonts-noto-cjk is missing."""
+    from undersigned.delivery import pdf  # noqa: PLC0415 (typst loads only for the tests that print)
+
+    tools()
+    if not pdf.has_system_cjk():
+        if os.environ.get("CI"):
+            pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
+        pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")
+
+
+def check_every_script(path: Path) -> None:
+    """Every name and sentence of SCRIPTS printed, every font embedded, no glyph missing."""
+    printed = text_of(path)
+    for name, sentence in SCRIPTS.values():
+        assert_prints(printed, name)
+        assert_prints(printed, sentence)
+    check_fonts(path)
+
+
+def screenshots(path: Path, tmp_path: Path) -> None:
+    """The pages as PNGs at 80 dpi, into UNDERSIGNED_SCREENSHOTS to look at, if set."""
+    folder = Path(os.environ.get("UNDERSIGNED_SCREENSHOTS") or tmp_path / "pages")
+    assert render_pages(path, folder)
+
+
 def normalised(text: str) -> str:
     """What is compared: bidi controls dropped, NFKC (Arabic presentation forms to their
     base letters, should a PDF carry them), whitespace runs as one space."""

@@ -25,10 +25,12 @@ from tests.pdf_scripts import (
     OUTSIDE_CJK_SUBSET,
     SCRIPTS,
     assert_prints,
+    check_every_script,
     check_fonts,
     normalised,
     notdef_glyphs,
-    render_pages,
+    require_full_cjk,
+    screenshots,
     text_of,
     tools,
 )
@@ -56,11 +58,7 @@ def _clear_font_caches() -> None:
 
 @pytest.fixture
 def full_cjk() -> None:
-    tools()
-    if not pdf.has_system_cjk():
-        if os.environ.get("CI"):
-            pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
-        pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")
+    require_full_cjk()
 
 
 @pytest.fixture
@@ -75,12 +73,6 @@ def without_full_cjk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     _clear_font_caches()
 
 
-def _screenshots(path: Path, tmp_path: Path) -> None:
-    """Pages as PNGs at 80 dpi: into UNDERSIGNED_SCREENSHOTS to look at, if set."""
-    folder = Path(os.environ.get("UNDERSIGNED_SCREENSHOTS") or tmp_path / "pages")
-    assert render_pages(path, folder)
-
-
 def test_a_letter_in_each_script_prints_every_character(full_cjk: None, tmp_path: Path) -> None:
     letters = [
         make_letter(
@@ -93,13 +85,9 @@ def test_a_letter_in_each_script_prints_every_character(full_cjk: None, tmp_path
         for script, (name, sentence) in SCRIPTS.items()
     ]
     path = write(tmp_path, pdf.render_letters(letters), "scripts.pdf")
-    _screenshots(path, tmp_path)
+    screenshots(path, tmp_path)
 
-    text = text_of(path)
-    for name, sentence in SCRIPTS.values():
-        assert_prints(text, name)
-        assert_prints(text, sentence)
-    check_fonts(path)
+    check_every_script(path)
 
 
 def test_names_in_every_script_in_a_latin_letter(full_cjk: None, tmp_path: Path) -> None:
@@ -112,7 +100,7 @@ def test_names_in_every_script_in_a_latin_letter(full_cjk: None, tmp_path: Path)
         body="Dear friends,\n\n" + "\n".join(f"{name} signs this letter." for name in names),
     )
     path = write(tmp_path, pdf.render_letters([letter]), "names.pdf")
-    _screenshots(path, tmp_path)
+    screenshots(path, tmp_path)
 
     text = text_of(path)
     for name in names:
@@ -143,7 +131,7 @@ def test_right_to_left_letters_run_right_to_left(full_cjk: None, tmp_path: Path,
         body=f"{sentence}\n\nقصير" if script == "arabic" else f"{sentence}\n\nקצר",
     )
     path = write(tmp_path, pdf.render_letters([letter]), f"{script}.pdf")
-    _screenshots(path, tmp_path)
+    screenshots(path, tmp_path)
     text = text_of(path)
     assert_prints(text, sentence)
     check_fonts(path)

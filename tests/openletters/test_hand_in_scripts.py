@@ -5,7 +5,6 @@ poppler; tests/pdf_scripts.py says what is compared and how missing glyphs are f
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,16 @@ import pytest
 
 from tests.delivery.test_pdf import words_by_page
 from tests.openletters.test_hand_in import _add
-from tests.pdf_scripts import SCRIPTS, assert_prints, check_fonts, normalised, render_pages, text_of, tools
+from tests.pdf_scripts import (
+    SCRIPTS,
+    assert_prints,
+    check_every_script,
+    check_fonts,
+    normalised,
+    require_full_cjk,
+    screenshots,
+    text_of,
+)
 from undersigned.delivery import pdf
 from undersigned.openletters import handin
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
@@ -24,11 +32,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def full_cjk() -> None:
-    tools()
-    if not pdf.has_system_cjk():
-        if os.environ.get("CI"):
-            pytest.fail("fonts-noto-cjk is missing: .ci/run installs it", pytrace=False)
-        pytest.skip("fonts-noto-cjk not installed (apt-get install fonts-noto-cjk); in CI this fails instead")
+    require_full_cjk()
 
 
 def _letter(organisation: Any, *, slug: str, title: str, text: str, language: str) -> OpenLetter:
@@ -51,8 +55,7 @@ def _pack(letter: OpenLetter, tmp_path: Path, name: str) -> Path:
     handin.write_pdf(handin.Pack(letter, None), out, day=letter.created_at.date())
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(out.getvalue())
-    folder = Path(os.environ.get("UNDERSIGNED_SCREENSHOTS") or tmp_path / "pages")
-    assert render_pages(path, folder)
+    screenshots(path, tmp_path)
     return path
 
 
@@ -64,11 +67,7 @@ def test_a_pack_names_endorsers_in_every_script(organisation: Any, tmp_path: Pat
         _add(letter, name, f"e{i}@example.org", role=" ".join(sentence.split()[:2]), country="IE")
     path = _pack(letter, tmp_path, "handin-scripts")
 
-    printed = text_of(path)
-    for name, sentence in SCRIPTS.values():
-        assert_prints(printed, name)
-        assert_prints(printed, sentence)
-    check_fonts(path)
+    check_every_script(path)
 
 
 def test_an_arabic_pack_runs_right_to_left(organisation: Any, tmp_path: Path) -> None:
