@@ -154,6 +154,7 @@ def test_without_the_full_cjk_font_the_subset_prints_and_the_rest_are_boxes(
     ]
     with caplog.at_level(logging.WARNING, logger="undersigned.delivery.pdf"):
         path = write(tmp_path, pdf.render_letters(letters), "subset.pdf")
+    screenshots(path, tmp_path)
     assert "fonts-noto-cjk" in caplog.text
     text = text_of(path)
     for script in ("chinese", "japanese", "korean", "hebrew", "devanagari"):

@@ -79,6 +79,10 @@ def test_an_arabic_pack_runs_right_to_left(organisation: Any, tmp_path: Path) ->
     printed = text_of(path)
     assert_prints(printed, sentence)
     assert_prints(printed, name)
+    # English lines keep their own order in the Arabic pack ("0 verified endorsements"
+    # came out "verified endorsements 0" before each line took its own direction).
+    assert_prints(printed, "1 verified endorsement")
+    assert_prints(printed, "Version 1 of the text")
     check_fonts(path)
     # The short paragraph sits at the right margin (A4, 16 mm), where a right-to-left
     # paragraph starts. Words compared by their letters (poppler's drawn order).
