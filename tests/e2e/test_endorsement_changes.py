@@ -85,3 +85,24 @@ def test_the_changes_page_on_a_phone(new_context: ContextFactory, open_letter: O
     expect(page.get_by_test_id("confirmed-notice")).to_be_visible()
     endorsement = Endorsement.objects.get()
     assert (endorsement.role, endorsement.show_publicly) == ("Chair of the board of trustees", False)
+
+
+def test_an_older_emails_link_on_a_phone(new_context: ContextFactory, open_letter: OpenLetter) -> None:
+    first = endorsing.endorse(letter=open_letter, data=_details())
+    endorsing.confirm(endorsement_id=first.pk, nonce=first.confirm_nonce)
+    older = endorsing.endorse(letter=open_letter, data=_details(role="Chair"))
+    old_path = f"/open-letters/{open_letter.slug}/confirm/{links.confirm_token(older.pk, older.confirm_nonce)}/"
+    endorsing.endorse(letter=open_letter, data=_details(role="Treasurer"))
+
+    page = new_context(bypass_csp=True, viewport=PHONE).new_page()
+    response = page.goto(old_path)
+    assert response is not None
+    assert response.status == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text("A newer change is waiting")
+    expect(page.get_by_text("The newest email we sent you has the right link")).to_be_visible()
+    expect(page.get_by_role("button")).to_have_count(0)  # nothing to press: this link confirms nothing
+    assert_no_serious_violations(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "endorsement-older-link.png"), full_page=True)
+    assert Endorsement.objects.get().role == "Trustee"
