@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
 from undersigned.core.models import ActionLog
 from undersigned.discussion import services
+from undersigned.discussion.links import blocked_email_hash
 from undersigned.discussion.models import Block, BlockKind, Comment, CommentStatus, Discussion, Moderation
 from undersigned.organisations.models import Role
 
@@ -99,10 +100,12 @@ def test_blocking_records_the_block_and_the_act(client: Client, discussion: Disc
     _act(client, comment, "block_email")
     _act(client, comment, "block_ip")
     _act(client, comment, "block_ip")  # twice is once
-    assert sorted(Block.objects.values_list("kind", "value")) == [
-        (BlockKind.EMAIL, "ana.ruiz@example.net"),
-        (BlockKind.IP, "a" * 32),
+    # The address is kept only as a keyed hash, with a masked hint for moderators.
+    assert sorted(Block.objects.values_list("kind", "value", "hint")) == [
+        (BlockKind.EMAIL, blocked_email_hash("ana.ruiz@example.net"), "a•••@e•••.net"),
+        (BlockKind.IP, "a" * 32, ""),
     ]
+    assert not Block.objects.filter(value__contains="ana").exists()
     assert _actions(comment).count("comment.author_blocked") == 2
 
 

@@ -16,10 +16,11 @@ from tests.factories import CampaignFactory, RecipientFactory
 from tests.openletters.conftest import make_open_letter
 from tests.tallies.recount import kept_campaign, kept_open_letter, recount_campaign, recount_open_letter
 from undersigned.campaigns.enums import Channel
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog
 from undersigned.delivery.services import record_delivery
-from undersigned.discussion.models import Comment, KnownEmail
-from undersigned.discussion.services import CommentInput, discussion_for, post_comment
+from undersigned.discussion.models import BlockKind, Comment, KnownEmail
+from undersigned.discussion.services import CommentInput, block_commenter, discussion_for, is_blocked, post_comment
 from undersigned.letters.models import Letter
 from undersigned.letters.services import LetterInput, save_letter
 from undersigned.openletters.models import (
@@ -173,6 +174,10 @@ def test_erase_leaves_no_trace_in_a_dump_and_every_count_right(organisation: Any
     assert (open_letter.verified_count, open_letter.withdrawn_count) == (2, 0)
     discussion.refresh_from_db()
     comments_shown = discussion.comment_count
+    # A moderator blocked her address: the block stays after erasure (it is the
+    # organisation's, not hers to lift), holding only a keyed hash and a masked hint.
+    hers = Comment.objects.get(email_key=mailbox_identity(COMMENT_EMAIL))
+    assert block_commenter(comment=hers, kind=BlockKind.EMAIL, actor=None) is not None
 
     audit = erase(ASKED_WITH)
 
@@ -181,6 +186,8 @@ def test_erase_leaves_no_trace_in_a_dump_and_every_count_right(organisation: Any
         assert spelling.lower() not in dump
     assert NAME.lower() not in dump
     assert "ada" not in json.dumps(audit.data).lower()
+    # The block still stops her address, by its hash.
+    assert is_blocked(organisation_id=organisation.pk, email=COMMENT_EMAIL, ip_hash="")
     assert audit.data == {
         "letters": 1,
         "endorsements": 2,

@@ -16,9 +16,13 @@ from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from undersigned.core.emails import mailbox_identity
+from undersigned.core.security import keyed_hash
+
 _CONFIRM_SALT = "undersigned.discussion.confirm"
 _UNSUBSCRIBE_SALT = "undersigned.discussion.unsubscribe"
 _BROWSER_HASH_SALT = "undersigned.discussion.browser-mailbox"
+_BLOCK_PURPOSE = "undersigned.discussion.block-email"
 BROWSER_COOKIE = "comment_browser"
 BROWSER_COOKIE_SALT = "undersigned.discussion.browser-cookie"
 BROWSER_COOKIE_DAYS = 365
@@ -80,3 +84,9 @@ def browser_remember(cookie_value: str | None, email_key: str) -> str:
     wanted = browser_mark(email_key)
     kept = [mark for mark in str(cookie_value or "").split(":") if mark and mark != wanted]
     return ":".join([wanted, *kept][:BROWSER_MARKS_KEPT])
+
+
+def blocked_email_hash(email: str) -> str:
+    """What a block by email address keeps (``Block.value``): a keyed hash of the mailbox
+    identity, never the address. Every spelling of one mailbox gives the same hash."""
+    return keyed_hash(mailbox_identity(email), purpose=_BLOCK_PURPOSE)

@@ -200,7 +200,7 @@ class Report(models.Model):
 
 
 class BlockKind(models.TextChoices):
-    EMAIL = "email", "Email address"
+    EMAIL = "email", "Email address (keyed hash)"
     IP = "ip", "IP address (salted hash)"
 
 
@@ -209,8 +209,11 @@ class Block(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="comment_blocks")
     kind = models.CharField(max_length=10, choices=BlockKind.choices)
-    # A normalised email address, or a salted IP hash: never a raw IP address.
+    # A keyed hash of the mailbox identity (``links.blocked_email_hash``) or a salted IP
+    # hash: never an email address or an IP address in clear.
     value = models.CharField(max_length=254)
+    # For an email block, the address masked (``j•••@e•••.org``), so moderators can tell blocks apart.
+    hint = models.CharField(max_length=80, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

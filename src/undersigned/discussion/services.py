@@ -26,11 +26,12 @@ from undersigned.campaigns.models import Campaign
 from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
+from undersigned.core.security import masked_email
 from undersigned.openletters.models import OpenLetter
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
-from . import emails
+from . import emails, links
 from .models import (
     OWNER_FIELDS,
     Block,
@@ -144,7 +145,7 @@ class CommentInput:
 
 
 def is_blocked(*, organisation_id: int, email: str, ip_hash: str) -> bool:
-    wanted = [(BlockKind.EMAIL, mailbox_identity(email))]
+    wanted = [(BlockKind.EMAIL, links.blocked_email_hash(email))]
     if ip_hash:
         wanted.append((BlockKind.IP, ip_hash))
     query = Block.objects.filter(organisation_id=organisation_id)
@@ -427,7 +428,12 @@ def restore_comment(*, comment: Comment, actor: Any) -> Comment:
 def block_commenter(*, comment: Comment, kind: BlockKind, actor: Any, reason: str = "") -> Block | None:
     """Stop the comment's author (their email address, or their IP hash) commenting in this
     organisation's discussions. None when there is nothing to block (no IP hash kept)."""
-    value = comment.email_key if kind == BlockKind.EMAIL else comment.ip_hash
+    hint = ""
+    if kind == BlockKind.EMAIL:
+        value = links.blocked_email_hash(comment.email_key) if comment.email_key else ""
+        hint = masked_email(comment.email_key)
+    else:
+        value = comment.ip_hash
     if not value:
         return None
     organisation_id = Discussion.objects.filter(pk=comment.discussion_id).values_list("organisation_id", flat=True)[0]
@@ -436,7 +442,11 @@ def block_commenter(*, comment: Comment, kind: BlockKind, actor: Any, reason: st
             organisation_id=organisation_id,
             kind=kind,
             value=value,
-            defaults={"reason": reason, "created_by": actor if getattr(actor, "is_authenticated", False) else None},
+            defaults={
+                "reason": reason,
+                "hint": hint,
+                "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+            },
         )
         if created:
             log_action("comment.author_blocked", comment, actor=actor, block=block.pk, kind=str(kind))

@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from undersigned.core.emails import named_address
 from undersigned.core.sanitising import single_line
@@ -48,9 +49,13 @@ def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
         "update": bool(endorsement.pending_update),
     }
     body = render_to_string("openletters/email_confirm.txt", context)
+    if endorsement.pending_update:
+        subject = _("Please confirm the changes to your endorsement of “%(title)s”")
+    else:
+        subject = _("Please confirm your endorsement of “%(title)s”")
     sender = single_line(letter.organisation.display_short_name)[:100]
     message = EmailMultiAlternatives(
-        subject=single_line(f"Please confirm your endorsement of “{letter.title}”")[:200],
+        subject=single_line(subject % {"title": letter.title})[:200],
         body=body,
         from_email=named_address(f"{sender} via Undersigned", f"letters@{settings.MAIL_DOMAIN}"),
         to=[named_address(endorsement.signatory or endorsement.name, endorsement.email)],

@@ -9,12 +9,21 @@ without moving.
 
 A campaign closed when its deadline passed, or when an organiser set it closed or
 archived (the audit row of that change says when).
+
+Then the supporters those letters leave behind: a supporter whose every letter is
+anonymised, and who has no endorsement, no comment and no consent still in force (a
+grant not withdrawn since), is anonymised too (``supporters.services.anonymise_supporters``):
+the row stays, because the letters counted in the results hang on it and so do the
+consent records, which are append-only and stay as they were; its address, name, town,
+country and postal address go. A supporter still needed keeps everything until it is not.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,9 +32,14 @@ from django.utils import timezone
 
 from undersigned.campaigns.enums import CampaignStatus
 from undersigned.campaigns.models import Campaign
+from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog, log_action
 from undersigned.delivery.models import Delivery
+from undersigned.discussion.models import Comment
 from undersigned.letters.models import Letter
+from undersigned.openletters.models import Endorsement
+from undersigned.supporters import services as supporter_services
+from undersigned.supporters.models import ConsentRecord, Supporter
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +95,15 @@ def anonymise_letters(campaign: Campaign) -> int:
     return done
 
 
-def erase_expired_letters(*, now: datetime.datetime | None = None) -> int:
+@dataclass(frozen=True)
+class Erased:
+    letters: int  # letters anonymised
+    supporters: int  # supporters anonymised
+
+
+def erase_expired(*, now: datetime.datetime | None = None) -> Erased:
     """Housekeeping: anonymise the letters of every campaign closed longer than the
-    retention period. Returns how many letters were anonymised."""
+    retention period, then the supporters they leave with nothing that needs them."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.LETTER_RETENTION_DAYS)
     candidates = Campaign.objects.filter(
@@ -96,4 +116,71 @@ def erase_expired_letters(*, now: datetime.datetime | None = None) -> int:
             total += anonymise_letters(campaign)
     if total:
         logger.info("anonymised %s letters of campaigns closed over %s days ago", total, settings.LETTER_RETENTION_DAYS)
-    return total
+    supporters = erase_unneeded_supporters()
+    if supporters:
+        logger.info("anonymised %s supporters whose letters were all anonymised", supporters)
+    return Erased(letters=total, supporters=supporters)
+
+
+def erase_expired_letters(*, now: datetime.datetime | None = None) -> int:
+    """``erase_expired``; returns how many letters were anonymised."""
+    return erase_expired(now=now).letters
+
+
+def _consents_in_force(supporter_ids: list[int]) -> set[int]:
+    """Those of ``supporter_ids`` with a consent still in force: for some purpose and
+    scope (campaign, open letter, organisation), their latest record grants it."""
+    latest: dict[tuple[Any, ...], bool] = {}
+    rows = (
+        ConsentRecord.objects.filter(supporter_id__in=supporter_ids)
+        .order_by("created_at", "id")
+        .values_list("supporter_id", "purpose", "campaign_id", "open_letter_id", "organisation_id", "granted")
+    )
+    for supporter_id, purpose, campaign_id, open_letter_id, organisation_id, granted in rows:
+        latest[(supporter_id, purpose, campaign_id, open_letter_id, organisation_id)] = granted
+    return {key[0] for key, granted in latest.items() if granted}
+
+
+def _still_needed(supporters: list[tuple[int, str]]) -> set[int]:
+    """Those of ``(id, email)`` whose address an endorsement or a comment still uses, or
+    who have a consent in force."""
+    identities: dict[str, list[int]] = {}
+    for supporter_id, email in supporters:
+        identities.setdefault(mailbox_identity(email), []).append(supporter_id)
+    used = set(Endorsement.objects.filter(email_normalised__in=identities).values_list("email_normalised", flat=True))
+    used |= set(Comment.objects.filter(email_key__in=identities).values_list("email_key", flat=True))
+    needed = {supporter_id for identity in used for supporter_id in identities[identity]}
+    return needed | _consents_in_force([supporter_id for supporter_id, _ in supporters])
+
+
+def erase_unneeded_supporters() -> int:
+    """Anonymise the supporters left with nothing that needs them (see the module's
+    docstring), a chunk at a time; return how many."""
+    # Supporters with letters, every one of them anonymised, not anonymised themselves.
+    candidates = (
+        Supporter.objects.filter(letters__isnull=False)
+        .exclude(letters__in=Letter.objects.filter(_personal()))
+        .exclude(email__endswith="@invalid")
+        .distinct()
+        .order_by("pk")
+    )
+    done, after = 0, 0
+    while True:
+        chunk = list(candidates.filter(pk__gt=after).values_list("pk", "email")[:CHUNK])
+        if not chunk:
+            break
+        after = chunk[-1][0]
+        with transaction.atomic():
+            # Locked and asked again: a letter written or an endorsement confirmed since the
+            # chunk was read keeps its supporter.
+            locked = list(
+                Supporter.objects.select_for_update()
+                .filter(pk__in=[supporter_id for supporter_id, _ in chunk])
+                .exclude(letters__in=Letter.objects.filter(_personal()))
+                .values_list("pk", "email")
+            )
+            needed = _still_needed(locked)
+            done += supporter_services.anonymise_supporters(
+                supporter_ids=[supporter_id for supporter_id, _ in locked if supporter_id not in needed]
+            )
+    return done

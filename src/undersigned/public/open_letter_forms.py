@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
@@ -105,24 +106,21 @@ class EndorseForm(abuse.GuardedForm):
         return cleaned
 
 
-_CODE_SHAPE = "The code has 8 letters and digits."
+_CODE_SHAPE = gettext_lazy("The code has 8 letters and digits.")
 
 
 class ConfirmCodeForm(abuse.GuardedForm):
     email = forms.EmailField(
-        label="Your email address",
+        label=gettext_lazy("Your email address"),
         max_length=254,
-        error_messages={"invalid": "Enter an email address like name@example.org."},
+        error_messages={"invalid": gettext_lazy("Enter an email address like name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     code = SingleLineField(
-        label="The code from the email",
+        label=gettext_lazy("The code from the email"),
         max_length=20,
         min_length=8,
-        error_messages={
-            "min_length": "The code has 8 letters and digits.",
-            "max_length": "The code has 8 letters and digits.",
-        },
+        error_messages={"min_length": _CODE_SHAPE, "max_length": _CODE_SHAPE},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
     )
 

@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.campaigns.coverage import clean_sort
@@ -31,7 +33,7 @@ from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
 from undersigned.discussion.services import discussion_for
 from undersigned.openletters import links, queries
-from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
+from undersigned.openletters.models import Endorsement, EndorsementStatus, EndorserKind, OpenLetter
 from undersigned.openletters.services import endorsing
 from undersigned.openletters.text import changes
 from undersigned.organisations.access import organiser_kind
@@ -259,35 +261,102 @@ def sent(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "openletters/sent.html", {"letter": letter, "form": ConfirmCodeForm()})
 
 
-def _problem(request: HttpRequest, letter: OpenLetter, *, expired: bool, status: int) -> HttpResponse:
-    return render(request, "openletters/link_problem.html", {"letter": letter, "expired": expired}, status=status)
+def _problem(
+    request: HttpRequest, letter: OpenLetter, *, expired: bool = False, superseded: bool = False, status: int
+) -> HttpResponse:
+    """The page of a link that confirms nothing: expired (410), replaced by a newer
+    submission's (409: the newest email has the right link) or broken (404)."""
+    context = {"letter": letter, "expired": expired, "superseded": superseded}
+    return render(request, "openletters/link_problem.html", context, status=status)
 
 
 def _confirmed(letter: OpenLetter) -> HttpResponse:
     return HttpResponseRedirect(reverse("openletters:letter", args=[letter.slug]) + "?confirmed=1")
 
 
+# What an endorsement holds, as the confirmation page names it (``endorsing.PROPOSED``).
+_LABELS = {
+    "kind": gettext_lazy("Endorsing as"),
+    "name": gettext_lazy("Name"),
+    "role": gettext_lazy("Role or title"),
+    "organisation": gettext_lazy("Organisation"),
+    "signatory": gettext_lazy("Signed for the organisation by"),
+    "website": gettext_lazy("Website"),
+    "country": gettext_lazy("Country"),
+    "statement": gettext_lazy("Statement"),
+    "show_publicly": gettext_lazy("Name shown publicly"),
+    "wants_updates": gettext_lazy("Updates by email"),
+    "version": gettext_lazy("Version of the letter endorsed"),
+}
+
+
+def _shown(field: str, value: Any, version_numbers: dict[int, int]) -> str:
+    """One part of an endorsement as a person reads it."""
+    if field == "kind":
+        return _("An organisation") if value == EndorserKind.ORGANISATION else _("A person")
+    if field == "show_publicly":
+        return _("Yes") if value else _("No — counted, not named")
+    if field == "wants_updates":
+        return _("Yes") if value else _("No")
+    if field == "country":
+        return countries.name(value) or _("(none)")
+    if field == "version":
+        number = version_numbers.get(value)
+        return _("Version %(number)s") % {"number": number} if number else _("(none)")
+    return str(value or "") or _("(none)")
+
+
+def _summary(endorsement: Endorsement) -> list[tuple[str, str]]:
+    """What confirming makes a first (or withdrawn) endorsement show: ``(label, value)``."""
+    after = endorsing.proposed(endorsement)
+    if after["kind"] != EndorserKind.ORGANISATION:
+        after["signatory"] = after["website"] = ""
+    rows = []
+    for field in ("name", "role", "organisation", "signatory", "website", "country", "statement"):
+        if after[field]:
+            rows.append((str(_LABELS[field]), _shown(field, after[field], {})))
+    for field in ("show_publicly", "wants_updates"):
+        rows.append((str(_LABELS[field]), _shown(field, after[field], {})))
+    return rows
+
+
+def _changes(letter: OpenLetter, endorsement: Endorsement) -> list[tuple[str, str, str]]:
+    """What confirming changes on a confirmed endorsement: ``(label, now, after)``."""
+    waiting = endorsing.waiting_changes(endorsement)
+    numbers: dict[int, int] = {}
+    if any(field == "version" for field, _now, _after in waiting):
+        numbers = {v.pk: v.number for v in queries.versions(letter)}
+    return [
+        (str(_LABELS[field]), _shown(field, now, numbers), _shown(field, after, numbers))
+        for field, now, after in waiting
+    ]
+
+
 @personal_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    """GET shows a button; only its POST confirms, so a mail scanner opening the link does nothing."""
+    """GET shows what confirming does (for a change, what it changes); only the button's
+    POST confirms, so a mail scanner opening the link does nothing. A genuine link whose
+    submission a newer one replaced confirms nothing (409)."""
     letter = _letter_or_404(slug)
     try:
         endorsement_id, nonce = links.read_confirm_token(token)
     except links.LinkExpired:
         return _problem(request, letter, expired=True, status=410)
     except links.LinkInvalid:
-        return _problem(request, letter, expired=False, status=404)
+        return _problem(request, letter, status=404)
     endorsement = Endorsement.objects.filter(pk=endorsement_id, letter=letter).first()
     if endorsement is None:
-        return _problem(request, letter, expired=False, status=404)
+        return _problem(request, letter, status=404)
     if request.method == "POST":
         return _confirm_post(request, letter, endorsement, nonce)
     already = endorsement.status == EndorsementStatus.CONFIRMED and not endorsement.confirm_nonce
     if not already and endorsement.confirm_nonce != nonce:
-        return _problem(request, letter, expired=False, status=404)
+        # Signed by us for this endorsement, so an older email's: a newer submission waits.
+        return _problem(request, letter, superseded=bool(endorsement.confirm_nonce), status=409)
     if not already and (endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= timezone.now()):
         return _problem(request, letter, expired=True, status=410)
+    change = not already and endorsement.status == EndorsementStatus.CONFIRMED
     return render(
         request,
         "openletters/confirm.html",
@@ -295,7 +364,9 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             "letter": letter,
             "endorsement": endorsement,
             "already": already,
-            "country": countries.name(endorsement.country),
+            "change": change,
+            "changes": _changes(letter, endorsement) if change else [],
+            "summary": [] if already or change else _summary(endorsement),
         },
     )
 
@@ -305,13 +376,18 @@ def _confirm_post(request: HttpRequest, letter: OpenLetter, endorsement: Endorse
         endorsing.confirm(endorsement_id=endorsement.pk, nonce=nonce, ip_hash=hash_ip(client_ip(request)))
     except endorsing.ConfirmationExpired:
         return _problem(request, letter, expired=True, status=410)
+    except endorsing.ConfirmationSuperseded:
+        return _problem(request, letter, superseded=True, status=409)
     except endorsing.ConfirmationInvalid:
-        return _problem(request, letter, expired=False, status=404)
+        return _problem(request, letter, status=404)
     return _confirmed(letter)
 
 
 @require_http_methods(["GET", "POST"])
 def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
+    """The code from the email, typed with the address. A first endorsement is confirmed at
+    once; a change to a confirmed one goes to its confirmation page first, which shows
+    what will change and confirms with its button."""
     letter = _letter_or_404(slug)
     form = ConfirmCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and (
@@ -320,17 +396,23 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
         # Codes are short: a limit per address and per email keeps guessing hopeless.
         return abuse.too_many_requests(request, wait)
     if request.method == "POST" and form.is_valid():
+        email, code = form.cleaned_data["email"], form.cleaned_data["code"]
         try:
-            endorsing.confirm_by_code(
-                letter=letter,
-                email=form.cleaned_data["email"],
-                code=form.cleaned_data["code"],
-                ip_hash=hash_ip(client_ip(request)),
-            )
+            endorsement = endorsing.endorsement_for_code(letter=letter, email=email, code=code)
+            if endorsement.status == EndorsementStatus.CONFIRMED and endorsement.confirm_nonce:
+                token = links.confirm_token(endorsement.pk, endorsement.confirm_nonce)
+                return HttpResponseRedirect(reverse("openletters:confirm", args=[letter.slug, token]), status=303)
+            endorsing.confirm_by_code(letter=letter, email=email, code=code, ip_hash=hash_ip(client_ip(request)))
         except endorsing.ConfirmationExpired:
-            form.add_error("code", "This code has expired. Endorse the letter again to get a new one.")
+            form.add_error("code", _("This code has expired. Endorse the letter again to get a new one."))
         except endorsing.ConfirmationInvalid:
-            form.add_error("code", "This code does not match that email address. Check both and try again.")
+            form.add_error(
+                "code",
+                _(
+                    "This code does not match that email address. Check both and try again. If you endorsed "
+                    "more than once, use the code in the newest email."
+                ),
+            )
         else:
             return _confirmed(letter)
     status = 400 if form.is_bound else 200

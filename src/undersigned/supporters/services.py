@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign
-from undersigned.core.models import log_action
+from undersigned.core.models import ActionLog, log_action
 from undersigned.organisations.models import Organisation
 
 from .models import ConsentPurpose, ConsentRecord, Supporter
@@ -95,3 +96,43 @@ def has_consent(
         .first()
     )
     return bool(latest and latest.granted)
+
+
+def erased_email(supporter_id: int) -> str:
+    """The address an anonymised supporter row keeps: unique, naming nobody, never delivered
+    (``.invalid`` is reserved, RFC 2606)."""
+    return f"erased-{supporter_id}@invalid"
+
+
+def anonymise_supporters(*, supporter_ids: list[int]) -> int:
+    """Blank the personal fields of these supporters; return how many were anonymised.
+
+    The rows stay: their letters (counted in the results) hang on them, and so do their
+    consent records, which are append-only and stay as they were. The address becomes
+    ``erased_email`` (the column is unique); nothing names the person any more. The
+    audit row keeps only the count.
+    """
+    if not supporter_ids:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            Supporter.objects.select_for_update()
+            .filter(pk__in=supporter_ids)
+            .exclude(email__endswith="@invalid")
+            .order_by("pk")
+        )
+        now = timezone.now()
+        for supporter in rows:
+            supporter.email = erased_email(supporter.pk)
+            supporter.name = supporter.town = supporter.country = supporter.postal_address = ""
+            supporter.updated_at = now
+        Supporter.objects.bulk_update(rows, ["email", "name", "town", "country", "postal_address", "updated_at"])
+        if rows:
+            # No row of a person to name: the audit row's object is the kind of row.
+            ActionLog.objects.create(
+                action="supporters.anonymised",
+                object_type=Supporter._meta.label_lower,
+                object_id="",
+                data={"supporters": len(rows)},
+            )
+    return len(rows)

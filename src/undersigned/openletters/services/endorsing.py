@@ -79,7 +79,39 @@ class ConfirmationExpired(Exception):
     """The link or code was right, but the time to confirm has run out."""
 
 
+class ConfirmationSuperseded(ConfirmationInvalid):
+    """A genuine link of an older submission: a newer one waits for its own email's link."""
+
+
 _DETAILS = ("kind", "name", "role", "organisation", "country", "statement", "website", "signatory", "show_publicly")
+# What a confirmation confirms: the details, the updates opt-in and the version endorsed.
+PROPOSED = (*_DETAILS, "wants_updates", "version")
+
+
+def proposed(endorsement: Endorsement) -> dict[str, Any]:
+    """What confirming ``endorsement``'s current link would make it hold (``PROPOSED``).
+
+    A pending endorsement holds its submission itself; a confirmed one keeps what was
+    confirmed and waits for the rest in ``pending_update`` (rows written before the
+    opt-in went there keep their confirmed opt-in).
+    """
+    current = {key: getattr(endorsement, key) for key in (*_DETAILS, "wants_updates")}
+    current["version"] = endorsement.version_id
+    if endorsement.status != EndorsementStatus.PENDING and endorsement.pending_update:
+        current.update({key: value for key, value in endorsement.pending_update.items() if key in PROPOSED})
+    return current
+
+
+def waiting_changes(endorsement: Endorsement) -> list[tuple[str, Any, Any]]:
+    """``(field, now, after confirming)`` for each part of a confirmed (or withdrawn)
+    endorsement that its current link would change, in ``PROPOSED`` order; empty for a
+    first endorsement or a withdrawn one (neither is shown before it is confirmed)."""
+    if endorsement.status != EndorsementStatus.CONFIRMED:
+        return []
+    after = proposed(endorsement)
+    now = {key: getattr(endorsement, key) for key in (*_DETAILS, "wants_updates")}
+    now["version"] = endorsement.version_id
+    return [(key, now[key], after[key]) for key in PROPOSED if now[key] != after[key]]
 
 
 def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") -> Endorsement:
@@ -88,8 +120,10 @@ def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") ->
     One endorsement per normalised email: signing again updates the same row. While it
     waits, the details are replaced; once confirmed, the new details wait in
     ``pending_update`` until the new email is confirmed, so typing someone else's
-    address can never change what is shown under their name. A repeated submission
-    reuses the nonce that is still valid, so every email sent keeps working.
+    address can never change what is shown under their name. A repeated identical
+    submission reuses the nonce that is still valid, so every email sent for it keeps
+    working; a different one gets a new nonce, so an older email's link or code never
+    confirms details it did not show (its page says a newer change waits).
     """
     version = letter.current_version
     if not letter.is_open or version is None:
@@ -125,24 +159,29 @@ def _endorse(
                 withdraw_secret=secrets.token_hex(16),
                 status=EndorsementStatus.PENDING,
             )
+        submitted = {**details, "wants_updates": data.wants_updates, "version": version.pk}
         still_valid = bool(
             endorsement.confirm_nonce and endorsement.confirm_expires_at and endorsement.confirm_expires_at > now
         )
-        if not still_valid:
+        # The same submission again (a double click, a second email asked for) keeps the
+        # nonce, so every email sent for it keeps working; anything new gets a nonce of
+        # its own, so an older email's link can never confirm what it did not show.
+        if not still_valid or endorsement.pk is None or proposed(endorsement) != submitted:
             endorsement.confirm_nonce = secrets.token_hex(16)
         endorsement.confirm_expires_at = now + links.confirm_window()
         endorsement.email = data.email
         endorsement.confirmation_sent_at = None  # this submission's email is not sent yet
-        endorsement.wants_updates = data.wants_updates
         endorsement.ip_hash = ip_hash
         if endorsement.status == EndorsementStatus.PENDING:
             for key, value in details.items():
                 setattr(endorsement, key, value)
+            endorsement.wants_updates = data.wants_updates
             endorsement.version = version
             endorsement.text_hash = version.text_hash
             endorsement.search_text = _search_text(endorsement)
         else:
-            endorsement.pending_update = {**details, "version": version.pk}
+            # Confirmed (or withdrawn): what is shown and agreed stays until the new email is confirmed.
+            endorsement.pending_update = {**details, "wants_updates": data.wants_updates, "version": version.pk}
         created = endorsement.pk is None
         with transaction.atomic():  # a savepoint, so a lost race leaves the outer one usable
             endorsement.save()
@@ -241,15 +280,18 @@ def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsemen
         if not endorsement.confirm_nonce or not secrets.compare_digest(endorsement.confirm_nonce, nonce):
             if endorsement.status == EndorsementStatus.CONFIRMED and not endorsement.confirm_nonce:
                 return endorsement  # confirmed already: a second click changes nothing
+            if endorsement.confirm_nonce:
+                raise ConfirmationSuperseded  # a newer submission waits for its own link
             raise ConfirmationInvalid
         if endorsement.confirm_expires_at is None or endorsement.confirm_expires_at <= now:
             raise ConfirmationExpired
         before = state_of(endorsement)
+        wanted_updates = endorsement.wants_updates and endorsement.status == EndorsementStatus.CONFIRMED
         if endorsement.pending_update:
             update = dict(endorsement.pending_update)
             version_id = update.pop("version", None)
             for key, value in update.items():
-                if key in _DETAILS:
+                if key in (*_DETAILS, "wants_updates"):
                     setattr(endorsement, key, value)
             version = OpenLetterVersion.objects.filter(pk=version_id, letter_id=endorsement.letter_id).first()
             if version is not None:
@@ -266,6 +308,9 @@ def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsemen
         log_action("endorsement.confirmed", endorsement, letter=endorsement.letter_id)
         if endorsement.wants_updates:
             _record_updates_consent(endorsement, ip_hash=ip_hash)
+        elif wanted_updates:
+            # The confirmed change unticked the opt-in: no more updates, as the page said.
+            _withdraw_updates_consent(endorsement, source="open letter endorsement changed")
     return endorsement
 
 
@@ -319,8 +364,14 @@ def _record_updates_consent(endorsement: Endorsement, *, ip_hash: str) -> None:
     )
 
 
-def confirm_by_code(*, letter: OpenLetter, email: str, code: str, ip_hash: str = "") -> Endorsement:
-    """Confirm with the short code from the email, typed on the site with the address."""
+def endorsement_for_code(*, letter: OpenLetter, email: str, code: str) -> Endorsement:
+    """The endorsement whose current code was typed with its address (nothing written).
+
+    Raises ``ConfirmationInvalid`` when the code is not the current one: an older
+    email's code was derived from a nonce a newer submission replaced, so it never
+    confirms the newer details. A confirmed endorsement with nothing waiting is returned
+    as it is (typing the code twice changes nothing).
+    """
     endorsement = Endorsement.objects.filter(letter=letter, email_normalised=mailbox_identity(email)).first()
     if endorsement is None or not endorsement.confirm_nonce:
         if endorsement is not None and endorsement.status == EndorsementStatus.CONFIRMED:
@@ -329,6 +380,14 @@ def confirm_by_code(*, letter: OpenLetter, email: str, code: str, ip_hash: str =
     expected = links.confirm_code(endorsement.pk, endorsement.confirm_nonce)
     if not secrets.compare_digest(expected, links.clean_code(code)):
         raise ConfirmationInvalid
+    return endorsement
+
+
+def confirm_by_code(*, letter: OpenLetter, email: str, code: str, ip_hash: str = "") -> Endorsement:
+    """Confirm with the short code from the email, typed on the site with the address."""
+    endorsement = endorsement_for_code(letter=letter, email=email, code=code)
+    if not endorsement.confirm_nonce:
+        return endorsement
     return confirm(endorsement_id=endorsement.pk, nonce=endorsement.confirm_nonce, ip_hash=ip_hash)
 
 
@@ -362,7 +421,7 @@ def withdraw(*, endorsement_id: int, secret: str) -> Endorsement | None:
     return endorsement
 
 
-def _withdraw_updates_consent(endorsement: Endorsement) -> None:
+def _withdraw_updates_consent(endorsement: Endorsement, *, source: str = "open letter withdrawal") -> None:
     """A withdrawn endorser hears no more about the letter: their opt-in, if any, is
     withdrawn by a consent row of its own (rows are append-only)."""
     letter = endorsement.letter
@@ -376,7 +435,7 @@ def _withdraw_updates_consent(endorsement: Endorsement) -> None:
         purpose=ConsentPurpose.OPEN_LETTER_UPDATES,
         granted=False,
         wording=updates_withdrawn_wording(letter),
-        source="open letter withdrawal",
+        source=source,
         open_letter=letter,
     )
 
