@@ -118,6 +118,7 @@ class Site:
             "membership_id": self.organiser.memberships.get().pk,
             "invitation_id": self.invitation.pk,
             "reply_id": self.reply.pk,
+            "language": "fr",  # a campaign's language tab (one not saved yet opens, prefilled)
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),
