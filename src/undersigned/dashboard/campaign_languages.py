@@ -17,26 +17,17 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns import services as campaign_services
 from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS
+from undersigned.campaigns.languages import language_name
 from undersigned.campaigns.models import Campaign
 
 from .editor_forms import PLACEHOLDERS, AddLanguageForm, TranslationForm, translation_initial
 from .permissions import dashboard_user_required, managed_campaign_or_404
-
-
-def language_name(code: str) -> str:
-    """ "French (fr)" in the reader's language, or the code alone when Django does not know it."""
-    try:
-        info = get_language_info(code)
-    except KeyError:
-        return code
-    return f"{info['name_translated']} ({code})"
 
 
 def language_tabs(campaign: Campaign, current: str) -> list[dict[str, Any]]:
