@@ -213,7 +213,24 @@ def chosen_recipients(data: Any, recipients: list[Recipient]) -> tuple[list[int]
 
 
 class _LetterTextChecks(forms.Form):
-    """The checks a template letter's text gets in every language: placeholders, prompts."""
+    """A template letter's fields and their checks, the same in every language: limits,
+    placeholders, prompts."""
+
+    subject = _text(MAX_LENGTHS["letter.subject"], label=gettext_lazy("Subject of the letter"), required=True)
+    body = _long_text(
+        MAX_LENGTHS["letter.body"],
+        label=gettext_lazy("Text of the letter"),
+        rows=14,
+        required=True,
+        help_text=gettext_lazy("Supporters start from this text and change it. Placeholders are listed below."),
+    )
+    prompts = MultiLineField(
+        label=gettext_lazy("Writing prompts"),
+        required=False,
+        max_length=limits.PROMPTS.most * (MAX_LENGTHS["letter.prompts"] + 1),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("One question per line, to help supporters write in their own words."),
+    )
 
     def _placeholders(self, field: str) -> str:
         value = str(self.cleaned_data.get(field) or "")
@@ -259,21 +276,6 @@ class CampaignForm(_EditorForm, _LetterTextChecks):
     author_name = _text(200, label=gettext_lazy("Started by (name)"))
     author_role = _text(200, label=gettext_lazy("Their role"))
     author_place = _text(200, label=gettext_lazy("Their place"))
-    subject = _text(MAX_LENGTHS["letter.subject"], label=gettext_lazy("Subject of the letter"), required=True)
-    body = _long_text(
-        MAX_LENGTHS["letter.body"],
-        label=gettext_lazy("Text of the letter"),
-        rows=14,
-        required=True,
-        help_text=gettext_lazy("Supporters start from this text and change it. Placeholders are listed below."),
-    )
-    prompts = MultiLineField(
-        label=gettext_lazy("Writing prompts"),
-        required=False,
-        max_length=limits.PROMPTS.most * (MAX_LENGTHS["letter.prompts"] + 1),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("One question per line, to help supporters write in their own words."),
-    )
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Ways of sending"),
         choices=[(str(channel), CHANNEL_NAMES_FOR_ORGANISERS[channel]) for channel in CHANNEL_ORDER],
@@ -589,23 +591,15 @@ class TranslationForm(_LetterTextChecks):
     background, prompts) the pages take from the main language.
     """
 
-    subject = _text(MAX_LENGTHS["letter.subject"], label=gettext_lazy("Subject of the letter"), required=True)
-    body = _long_text(
-        MAX_LENGTHS["letter.body"],
-        label=gettext_lazy("Text of the letter"),
-        rows=14,
-        required=True,
-        help_text=gettext_lazy(
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].help_text = gettext_lazy(
             "Supporters writing in this language start from this text. Placeholders as listed below."
-        ),
-    )
-    prompts = MultiLineField(
-        label=gettext_lazy("Writing prompts"),
-        required=False,
-        max_length=limits.PROMPTS.most * (MAX_LENGTHS["letter.prompts"] + 1),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("One question per line. Left empty, the main language's prompts are shown."),
-    )
+        )
+        self.fields["prompts"].help_text = gettext_lazy(
+            "One question per line. Left empty, the main language's prompts are shown."
+        )
+
     summary = _long_text(
         1000,
         label=gettext_lazy("Summary"),

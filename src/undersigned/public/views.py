@@ -631,7 +631,7 @@ def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse
 def _cards(letter: Letter) -> list[RecipientCard]:
     campaign = letter.campaign
     deliveries = deliveries_by_recipient_channel(letter)
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(letter.text_language or campaign.language or settings.LANGUAGE_CODE):
         # The body of a new email when the letter is too long for a link: in the letter's language.
         paste_note = gettext("Paste the text of your letter here, in place of this line.")
     cards = []
