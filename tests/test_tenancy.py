@@ -199,6 +199,8 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "endorsement_id": b.endorsement.pk,
         "comment_id": b.comment.pk,
         "reply_id": b.reply.pk,
+        # A campaign's language tab: B's campaign in a language (saved or not, B's all the same).
+        "language": "fr",
         # The workspace's pages of an organisation (recipients, groups, campaign files).
         "organisation": b.campaign.organisation.slug,
         "recipient_id": b.campaign.recipients.first().pk,

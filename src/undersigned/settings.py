@@ -647,6 +647,9 @@ RECIPIENT_GROUP_MEMBERS_MAX = 500
 CAMPAIGN_TAGS_MAX = 20  # also an open letter's
 LETTER_PROMPTS_MAX = 20
 OPEN_LETTER_AUTHORS_MAX = 50
+# Languages a campaign's text exists in besides its own (a body of 90 national sections
+# writes in a few dozen at most).
+CAMPAIGN_TRANSLATIONS_MAX = 40
 # Uploads in the workspace: a recipients CSV (an organisation's whole address book, far
 # above a group of 90) and a campaign file; a bigger upload is refused unread.
 RECIPIENT_CSV_MAX_BYTES = 1_000_000

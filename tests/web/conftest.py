@@ -21,6 +21,7 @@ from django.utils import timezone
 from tests.factories import LetterFactory
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.models import CampaignTranslation
 from undersigned.delivery import digests
 from undersigned.delivery.models import Delivery, PrintJob, Reply
 from undersigned.discussion import links as comment_links
@@ -118,6 +119,7 @@ class Site:
             "membership_id": self.organiser.memberships.get().pk,
             "invitation_id": self.invitation.pk,
             "reply_id": self.reply.pk,
+            "language": "fr",  # a campaign's language tab (one not saved yet opens, prefilled)
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),
@@ -142,6 +144,13 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         letter=letter, recipient=recipient, text="Thank you for your letter.", source="inbound",
         received_at=timezone.now(), may_quote=True,
     )  # fmt: skip
+    # The campaign in a second language: the composer offers the choice, the editor a tab.
+    CampaignTranslation.objects.create(
+        campaign=campaign,
+        language="fr",
+        subject="Gardez le chemin ouvert",
+        body="Madame, Monsieur {{ recipient.name }},",
+    )
     open_letter = make_open_letter(organisation)
     endorsement = endorsing.record_confirmed(
         letter=open_letter,

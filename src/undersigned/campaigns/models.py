@@ -159,3 +159,32 @@ class LetterTemplate(TimeStampedModel):
     def allowed_channels(self) -> list[Channel]:
         wanted = set(self.channels)
         return [c for c in CHANNEL_ORDER if c in wanted]
+
+
+class CampaignTranslation(TimeStampedModel):
+    """A campaign's page text and template letter in one more language.
+
+    The campaign's main language (``Campaign.language``) keeps its text where it always
+    was, on the campaign (summary, background) and its ``LetterTemplate`` (subject, body,
+    prompts); a translation holds the same parts for another language, at most one per
+    language. What a translation leaves empty (a summary, a background, prompts) the
+    pages take from the main language. Channels and every other setting are the
+    campaign's, whatever the language.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10)
+    summary = models.TextField(max_length=1000, blank=True)
+    background = models.TextField(blank=True, help_text="Markdown. Raw HTML is not allowed.")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Placeholders: {{ supporter.name }}, {{ recipient.name }}, …")
+    prompts = models.JSONField(default=list, blank=True, help_text="Writing prompts, a list of questions.")
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language"], name="one_translation_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} ({self.language})"

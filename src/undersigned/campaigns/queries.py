@@ -7,7 +7,15 @@ from typing import Any
 from django.db.models import QuerySet
 
 from .enums import CampaignStatus
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup, RecipientGroupMember
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignTranslation,
+    LetterTemplate,
+    Recipient,
+    RecipientGroup,
+    RecipientGroupMember,
+)
 
 
 def public_campaigns() -> QuerySet[Campaign]:
@@ -88,6 +96,15 @@ def campaign_recipient_ids(campaign: Campaign) -> list[int]:
 
 def template_of(campaign: Campaign) -> LetterTemplate | None:
     return LetterTemplate.objects.filter(campaign=campaign).first()
+
+
+def translations_of(campaign: Campaign) -> list[CampaignTranslation]:
+    """The campaign's translations, in language order (the editor's tabs, the composer's choice)."""
+    return list(CampaignTranslation.objects.filter(campaign=campaign).order_by("language"))
+
+
+def translation_of(campaign: Campaign, language: str) -> CampaignTranslation | None:
+    return CampaignTranslation.objects.filter(campaign=campaign, language__iexact=language).first()
 
 
 def draft_for_members(slug: str) -> Campaign | None:

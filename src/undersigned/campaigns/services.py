@@ -22,10 +22,20 @@ from .campaign_files import (
     CampaignFileError,
     LetterTemplateData,
     RecipientData,
+    TranslationData,
     check_counts,
 )
+from .campaign_files import limits as campaign_file_limits
 from .enums import CampaignStatus, Routing
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient, RecipientGroup, RecipientGroupMember
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignTranslation,
+    LetterTemplate,
+    Recipient,
+    RecipientGroup,
+    RecipientGroupMember,
+)
 from .signals import touch_campaigns
 
 DEFAULT_ORGANISATION_SLUG = "default"
@@ -109,12 +119,15 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
         )
         recipient_ids = _import_recipients(campaign=campaign, organisation=organisation, entries=data.recipients)
         _import_group(campaign=campaign, organisation=organisation, data=data, member_ids=recipient_ids)
+        _import_translations(campaign=campaign, translations=data.translations)
         log_action(
             "campaign.created" if created else "campaign.updated",
             campaign,
             actor=actor,
             source="campaign_file",
             recipients=recipient_ids,
+            # Language codes only (no text); a file in one language logs as it always did.
+            **({"languages": [t.language for t in data.translations]} if data.translations else {}),
         )
     return campaign, created
 
@@ -148,6 +161,41 @@ def _import_recipients(
             campaign=campaign, recipient=recipient, defaults={"position": position}
         )
     return ids
+
+
+def _import_translations(*, campaign: Campaign, translations: tuple[TranslationData, ...]) -> None:
+    """Make the campaign's translations the file's: the languages it lists, no others.
+
+    Each row is saved or deleted one by one (a campaign has a few dozen at most), so the
+    campaign's stamp moves through the signals and its kept pages are read afresh.
+    """
+    listed = {t.language for t in translations}
+    for stale in CampaignTranslation.objects.filter(campaign=campaign).exclude(language__in=listed):
+        stale.delete()
+    for t in translations:
+        CampaignTranslation.objects.update_or_create(
+            campaign=campaign,
+            language=t.language,
+            defaults={
+                "subject": t.subject,
+                "body": t.body,
+                "prompts": list(t.prompts),
+                "summary": t.summary,
+                "background": t.background,
+            },
+        )
+
+
+def translation_data(translation: CampaignTranslation) -> TranslationData:
+    """A translation as a file's ``[translations.<language>]`` table."""
+    return TranslationData(
+        language=translation.language,
+        subject=translation.subject,
+        body=translation.body,
+        prompts=tuple(str(p) for p in translation.prompts or []),
+        summary=translation.summary,
+        background=translation.background,
+    )
 
 
 def _import_group(*, campaign: Campaign, organisation: Organisation, data: CampaignFile, member_ids: list[int]) -> None:
@@ -250,6 +298,9 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
             prompts=tuple(str(p) for p in template.prompts or []) if template else (),
             channels=tuple(str(c) for c in template.channels or []) if template else CHANNELS,
             language=template.language if template else "",
+        ),
+        translations=tuple(
+            translation_data(t) for t in CampaignTranslation.objects.filter(campaign=campaign).order_by("language")
         ),
     )
 
@@ -561,5 +612,77 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any, key: str = "") -> tupl
         copy.save()
         _save_template(copy, data)
         _set_recipients(copy, ids)
+        CampaignTranslation.objects.bulk_create(
+            CampaignTranslation(
+                campaign=copy,
+                language=t.language,
+                subject=t.subject,
+                body=t.body,
+                prompts=list(t.prompts),
+                summary=t.summary,
+                background=t.background,
+            )
+            for t in CampaignTranslation.objects.filter(campaign=campaign)
+        )
+        touch_campaigns(pk=copy.pk)
         log_action("campaign.duplicated", copy, actor=actor, original=campaign.pk, key=key)
     return copy, True
+
+
+# --- Translations: the campaign's text in more languages ---------------------------------
+
+
+@dataclass(frozen=True)
+class TranslationInput:
+    """What the editor's tab of one language sets; text with ``\n`` line ends."""
+
+    subject: str
+    body: str
+    prompts: tuple[str, ...]
+    summary: str
+    background: str
+
+
+class TranslationRefused(Exception):
+    """A language the campaign cannot take a translation in (its own, or one too many)."""
+
+
+def save_translation(*, campaign: Campaign, language: str, data: TranslationInput, actor: Any) -> bool:
+    """Create or replace ``campaign``'s text in ``language``; True when the language is new.
+
+    Saving the same text twice (a double click) changes nothing the second time. The
+    campaign's own language is refused (its text is the campaign's and its template's),
+    and so is a new language past ``CAMPAIGN_TRANSLATIONS_MAX``.
+    """
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if language.casefold() == locked.language.casefold():
+            raise TranslationRefused(language)
+        existing = CampaignTranslation.objects.filter(campaign=locked, language__iexact=language).first()
+        if existing is None and CampaignTranslation.objects.filter(campaign=locked).count() >= (
+            campaign_file_limits.TRANSLATIONS.most
+        ):
+            raise TranslationRefused(language)
+        translation = existing or CampaignTranslation(campaign=locked, language=language)
+        translation.subject = data.subject
+        translation.body = data.body
+        translation.prompts = list(data.prompts)
+        translation.summary = data.summary
+        translation.background = data.background
+        translation.save()  # moves the campaign's stamp (signals.py)
+        log_action(
+            "campaign.translation_saved", locked, actor=actor, language=translation.language, created=existing is None
+        )
+    return existing is None
+
+
+def remove_translation(*, campaign: Campaign, language: str, actor: Any) -> bool:
+    """Delete ``campaign``'s text in ``language``; False when there was none (a second click)."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        found = CampaignTranslation.objects.filter(campaign=locked, language__iexact=language).first()
+        if found is None:
+            return False
+        found.delete()  # moves the campaign's stamp (signals.py)
+        log_action("campaign.translation_removed", locked, actor=actor, language=found.language)
+    return True

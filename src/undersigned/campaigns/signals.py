@@ -2,7 +2,7 @@
 
 Web workers keep each campaign's page data between requests and check, per request,
 only the campaign's own row (``queries.campaign_page_stamp``). So an edit to what the
-pages show but stored elsewhere (the letter template, a recipient, the list of
+pages show but stored elsewhere (the letter template, a translation, a recipient, the list of
 recipients, the organisation's name) touches the campaign too. Edits through ``save()``
 and ``delete()`` (the admin, imports, services) send these signals; ``QuerySet.update()``
 and ``bulk_create()`` of those models do not, and must touch the campaign themselves.
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from undersigned.organisations.models import Organisation
 
-from .models import Campaign, CampaignRecipient, LetterTemplate, Recipient
+from .models import Campaign, CampaignRecipient, CampaignTranslation, LetterTemplate, Recipient
 
 
 def touch_campaigns(**lookup: Any) -> None:
@@ -27,7 +27,10 @@ def touch_campaigns(**lookup: Any) -> None:
 
 @receiver([post_save, post_delete], sender=LetterTemplate, dispatch_uid="campaign-page-template")
 @receiver([post_save, post_delete], sender=CampaignRecipient, dispatch_uid="campaign-page-recipients")
-def _campaign_part_changed(sender: Any, instance: LetterTemplate | CampaignRecipient, **kwargs: Any) -> None:
+@receiver([post_save, post_delete], sender=CampaignTranslation, dispatch_uid="campaign-page-translation")
+def _campaign_part_changed(
+    sender: Any, instance: LetterTemplate | CampaignRecipient | CampaignTranslation, **kwargs: Any
+) -> None:
     touch_campaigns(pk=instance.campaign_id)
 
 

@@ -29,6 +29,7 @@ from undersigned.campaigns.placeholders import values_for
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.organisations.models import Organisation
 
+from .campaign_languages import language_tabs
 from .editor_forms import PLACEHOLDERS, CampaignForm, DuplicateForm, campaign_initial
 from .permissions import dashboard_user_required, managed_campaign_or_404, managed_organisation_or_404
 
@@ -108,6 +109,7 @@ def _page(
         context["status_actions"] = [
             (str(target), label) for target, label in STATUS_ACTIONS.items() if campaign.status in moves[target]
         ]
+        context["tabs"] = language_tabs(campaign, campaign.language)
         context["publish_problems"] = (
             campaign_services.publish_problems(campaign) if campaign.status == CampaignStatus.DRAFT else []
         )
@@ -161,7 +163,13 @@ def campaign_edit(request: HttpRequest, slug: str) -> HttpResponse:
         form = CampaignForm(initial=campaign_initial(campaign, template), slug_fixed=slug_fixed, **args)
         return _page(request, form, organisation=organisation, campaign=campaign)
     args = _forms_args(organisation.pk, [])
-    form = CampaignForm(request.POST, initial={"slug": campaign.slug}, slug_fixed=slug_fixed, **args)
+    form = CampaignForm(
+        request.POST,
+        initial={"slug": campaign.slug},
+        slug_fixed=slug_fixed,
+        other_languages=[t.language for t in campaign_queries.translations_of(campaign)],
+        **args,
+    )
     preview = request.POST.get("action") == "preview"
     if not form.is_valid():
         return _page(request, form, organisation=organisation, campaign=campaign, preview=preview, status=400)

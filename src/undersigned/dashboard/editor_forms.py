@@ -21,7 +21,7 @@ from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS, S
 from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Routing
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
-from undersigned.campaigns.services import CampaignInput
+from undersigned.campaigns.services import CampaignInput, TranslationInput
 from undersigned.core.form_fields import MultiLineField, SingleLineField
 from undersigned.openletters.services.editing import AuthorInput, OpenLetterInput
 
@@ -212,19 +212,10 @@ def chosen_recipients(data: Any, recipients: list[Recipient]) -> tuple[list[int]
     return list(dict.fromkeys(pk for _number, _index, pk in ticked)), problems[:1]
 
 
-class CampaignForm(_EditorForm):
-    summary = _long_text(
-        1000, label=gettext_lazy("Summary"), rows=2, help_text=gettext_lazy("One or two sentences under the title.")
-    )
-    background = _long_text(
-        MAX_LENGTHS["campaign.background"],
-        label=gettext_lazy("Background"),
-        rows=10,
-        help_text=MARKDOWN_HELP,
-    )
-    author_name = _text(200, label=gettext_lazy("Started by (name)"))
-    author_role = _text(200, label=gettext_lazy("Their role"))
-    author_place = _text(200, label=gettext_lazy("Their place"))
+class _LetterTextChecks(forms.Form):
+    """A template letter's fields and their checks, the same in every language: limits,
+    placeholders, prompts."""
+
     subject = _text(MAX_LENGTHS["letter.subject"], label=gettext_lazy("Subject of the letter"), required=True)
     body = _long_text(
         MAX_LENGTHS["letter.body"],
@@ -240,6 +231,51 @@ class CampaignForm(_EditorForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("One question per line, to help supporters write in their own words."),
     )
+
+    def _placeholders(self, field: str) -> str:
+        value = str(self.cleaned_data.get(field) or "")
+        for unknown in check_placeholders(value):
+            if unknown.suggestion:
+                message = _("Unknown placeholder {{ %(name)s }}: did you mean {{ %(suggestion)s }}?") % {
+                    "name": unknown.name,
+                    "suggestion": unknown.suggestion,
+                }
+            else:
+                message = _("Unknown placeholder {{ %(name)s }}: use one of the placeholders listed below.") % {
+                    "name": unknown.name
+                }
+            self.add_error(field, message)
+        return value
+
+    def clean_subject(self) -> str:
+        return self._placeholders("subject")
+
+    def clean_body(self) -> str:
+        return self._placeholders("body")
+
+    def clean_prompts(self) -> tuple[str, ...]:
+        prompts = split_lines(str(self.cleaned_data.get("prompts") or ""))
+        limit = MAX_LENGTHS["letter.prompts"]
+        if any(len(p) > limit for p in prompts):
+            raise forms.ValidationError(_("Keep each prompt to %(limit)d characters.") % {"limit": limit})
+        if len(prompts) > limits.PROMPTS.most:
+            raise forms.ValidationError(_("At most %(most)d prompts, please.") % {"most": limits.PROMPTS.most})
+        return tuple(prompts)
+
+
+class CampaignForm(_EditorForm, _LetterTextChecks):
+    summary = _long_text(
+        1000, label=gettext_lazy("Summary"), rows=2, help_text=gettext_lazy("One or two sentences under the title.")
+    )
+    background = _long_text(
+        MAX_LENGTHS["campaign.background"],
+        label=gettext_lazy("Background"),
+        rows=10,
+        help_text=MARKDOWN_HELP,
+    )
+    author_name = _text(200, label=gettext_lazy("Started by (name)"))
+    author_role = _text(200, label=gettext_lazy("Their role"))
+    author_place = _text(200, label=gettext_lazy("Their place"))
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Ways of sending"),
         choices=[(str(channel), CHANNEL_NAMES_FOR_ORGANISERS[channel]) for channel in CHANNEL_ORDER],
@@ -274,9 +310,17 @@ class CampaignForm(_EditorForm):
     )
 
     def __init__(
-        self, *args: Any, recipients: list[Recipient], groups: list[RecipientGroup], chosen: list[int], **kwargs: Any
+        self,
+        *args: Any,
+        recipients: list[Recipient],
+        groups: list[RecipientGroup],
+        chosen: list[int],
+        other_languages: list[str] | tuple[str, ...] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The languages the campaign has a translation in: none may become the main one.
+        self.other_languages = other_languages
         self.recipient_list = recipients
         self.groups = groups
         self.chosen = chosen
@@ -333,35 +377,17 @@ class CampaignForm(_EditorForm):
     def recipient_choice(self) -> RecipientChoice:
         return RecipientChoice(self, self.recipient_list, self.chosen)
 
-    def _placeholders(self, field: str) -> str:
-        value = str(self.cleaned_data.get(field) or "")
-        for unknown in check_placeholders(value):
-            if unknown.suggestion:
-                message = _("Unknown placeholder {{ %(name)s }}: did you mean {{ %(suggestion)s }}?") % {
-                    "name": unknown.name,
-                    "suggestion": unknown.suggestion,
-                }
-            else:
-                message = _("Unknown placeholder {{ %(name)s }}: use one of the placeholders listed below.") % {
-                    "name": unknown.name
-                }
-            self.add_error(field, message)
-        return value
-
-    def clean_subject(self) -> str:
-        return self._placeholders("subject")
-
-    def clean_body(self) -> str:
-        return self._placeholders("body")
-
-    def clean_prompts(self) -> tuple[str, ...]:
-        prompts = split_lines(str(self.cleaned_data.get("prompts") or ""))
-        limit = MAX_LENGTHS["letter.prompts"]
-        if any(len(p) > limit for p in prompts):
-            raise forms.ValidationError(_("Keep each prompt to %(limit)d characters.") % {"limit": limit})
-        if len(prompts) > limits.PROMPTS.most:
-            raise forms.ValidationError(_("At most %(most)d prompts, please.") % {"most": limits.PROMPTS.most})
-        return tuple(prompts)
+    def clean_language(self) -> str:
+        language = super().clean_language()
+        if language.casefold() in {code.casefold() for code in self.other_languages}:
+            raise forms.ValidationError(
+                _(
+                    "The campaign has a tab for %(language)s already. Remove that tab first, "
+                    "or keep the main language as it is."
+                )
+                % {"language": language}
+            )
+        return language
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -556,3 +582,88 @@ def open_letter_initial(letter: Any) -> dict[str, Any]:
         "recipient_group": letter.recipient_group_id,
         "letter_campaign": letter.letter_campaign_id,
     }
+
+
+class TranslationForm(_LetterTextChecks):
+    """One more language's text of a campaign: its editor tab (``campaign_languages.py``).
+
+    The limits and checks are the main language's; what is left empty (summary,
+    background, prompts) the pages take from the main language.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].help_text = gettext_lazy(
+            "Supporters writing in this language start from this text. Placeholders as listed below."
+        )
+        self.fields["prompts"].help_text = gettext_lazy(
+            "One question per line. Left empty, the main language's prompts are shown."
+        )
+
+    summary = _long_text(
+        1000,
+        label=gettext_lazy("Summary"),
+        rows=2,
+        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
+    )
+    background = _long_text(
+        MAX_LENGTHS["campaign.background"],
+        label=gettext_lazy("Background"),
+        rows=10,
+        help_text=MARKDOWN_HELP,
+    )
+
+    def to_input(self) -> TranslationInput:
+        data = self.cleaned_data
+        return TranslationInput(
+            subject=data["subject"],
+            body=data["body"],
+            prompts=data["prompts"],
+            summary=data["summary"],
+            background=data["background"],
+        )
+
+
+def translation_initial(source: Any, *, summary: str, background: str) -> dict[str, Any]:
+    """A language tab's fields from a translation, or from the main language's template
+    (``source``, with the campaign's summary and background) for a language not saved yet."""
+    return {
+        "subject": source.subject if source else "",
+        "body": source.body if source else "",
+        "prompts": "\n".join(str(p) for p in source.prompts or []) if source else "",
+        "summary": summary,
+        "background": background,
+    }
+
+
+class AddLanguageForm(forms.Form):
+    """The editor's "Add a language" form: a language code the campaign has no text in yet."""
+
+    language = forms.CharField(
+        label=gettext_lazy("Language code"),
+        max_length=10,
+        help_text=gettext_lazy("Such as fr, de or pt-BR. You write the text in that language next."),
+        error_messages={**_too_long(10), "required": gettext_lazy("Give a language code, such as fr.")},
+    )
+
+    def __init__(self, *args: Any, main_language: str, languages: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.main_language = main_language
+        self.languages = languages
+
+    def clean_language(self) -> str:
+        language = str(self.cleaned_data.get("language") or "").strip()
+        if LANGUAGE.fullmatch(language) is None:
+            raise forms.ValidationError(_("Give a language code such as fr, de or pt-BR."))
+        if language.casefold() == self.main_language.casefold():
+            raise forms.ValidationError(
+                _("%(language)s is the campaign's main language: its text is on the first tab.")
+                % {"language": self.main_language}
+            )
+        if language.casefold() in {code.casefold() for code in self.languages}:
+            raise forms.ValidationError(_("The campaign already has a tab for %(language)s.") % {"language": language})
+        if len(self.languages) >= limits.TRANSLATIONS.most:
+            raise forms.ValidationError(
+                _("At most %(most)d languages besides the main one, please.") % {"most": limits.TRANSLATIONS.most}
+            )
+        return language

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     campaign_editor,
     campaign_files,
+    campaign_languages,
     coverage,
     discussion_settings,
     exports,
@@ -46,6 +47,13 @@ urlpatterns = [
     path("campaigns/<slug:slug>/edit/", campaign_editor.campaign_edit, name="campaign_edit"),
     path("campaigns/<slug:slug>/status/", campaign_editor.campaign_status, name="campaign_status"),
     path("campaigns/<slug:slug>/duplicate/", campaign_editor.campaign_duplicate, name="campaign_duplicate"),
+    # The editor's language tabs (campaign_languages.py).
+    path("campaigns/<slug:slug>/languages/", campaign_languages.campaign_languages, name="campaign_languages"),
+    path(
+        "campaigns/<slug:slug>/languages/<str:language>/",
+        campaign_languages.campaign_language,
+        name="campaign_language",
+    ),
     path(f"{_ORGANISATION}open-letters/new/", open_letter_editor.open_letter_new, name="open_letter_new"),
     path("open-letters/<slug:slug>/edit/", open_letter_editor.open_letter_edit, name="open_letter_edit"),
     path("open-letters/<slug:slug>/status/", open_letter_editor.open_letter_status, name="open_letter_status"),

@@ -36,6 +36,11 @@ class Letter(TimeStampedModel):
     # Kept with its placeholders: each recipient gets their own salutation.
     body = models.TextField()
     uniqueness = models.PositiveSmallIntegerField(default=0, help_text="Percent in the supporter's own words.")
+    # The language of the campaign's text the letter was written from (its template,
+    # ``campaigns/languages.py``): the PDF hyphenates in it and the own-words score
+    # compares against that language's template. "" (letters from before languages):
+    # the campaign's main language. Not the site language the supporter used.
+    text_language = models.CharField(max_length=10, blank=True)
     # The one member a routed letter goes to (``campaigns/routing.py``); None: every
     # recipient of the campaign, as campaigns without a group have always done.
     addressed_to = models.ForeignKey(Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from undersigned.campaigns import queries as campaign_queries
+from undersigned.campaigns.languages import CampaignText, campaign_texts, text_in
 from undersigned.campaigns.models import Campaign
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
@@ -34,13 +37,23 @@ class LetterInput:
     body: str
     # The member a routed letter goes to (``campaigns/routing.py``); None: every recipient.
     addressed_to_id: int | None = None
+    # The language of the campaign's text the letter starts from (``campaigns/languages.py``);
+    # "" is the campaign's main language.
+    text_language: str = ""
 
 
 class LetterAlreadySent(Exception):
     """The letter has deliveries: its text is what they received and can no longer change."""
 
 
-def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterInput, ip_hash: str = "") -> Letter:
+def save_letter(
+    *,
+    campaign: Campaign,
+    submission_key: uuid.UUID,
+    data: LetterInput,
+    ip_hash: str = "",
+    texts: Sequence[CampaignText] = (),
+) -> Letter:
     """Create the letter for this submission key, or update it if the same form comes back.
 
     A double click, a reload or the back button resubmits the same key, so the supporter
@@ -50,7 +63,15 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
     transaction back, and goes the way of an update. The campaign's letter tallies
     (``letters/tallies.py``) move in the same transaction.
     """
+    # Own words are counted against the template of the letter's language. ``texts`` are
+    # the campaign's texts the caller holds already (the composer's kept copy); without
+    # them a letter in another language than the main one reads its translation.
     template_body = campaign.template.body
+    if data.text_language and data.text_language != campaign.language:
+        if not texts:
+            translations = campaign_queries.translations_of(campaign)
+            texts = campaign_texts(campaign=campaign, template=campaign.template, translations=translations)
+        template_body = text_in(texts, data.text_language).body
     uniqueness = own_words_percent(data.body, template_body)
     fields = {
         "sender_name": data.name,
@@ -61,6 +82,7 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
         "body": data.body,
         "uniqueness": uniqueness,
         "addressed_to_id": data.addressed_to_id,
+        "text_language": data.text_language,
     }
     supporter = {"email": data.email, "name": data.name, "town": data.town, "country": data.country}
     if connection.vendor == "postgresql":

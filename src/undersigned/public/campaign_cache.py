@@ -7,7 +7,7 @@ rarely, so each worker keeps them and asks the database, per request, only for t
 campaign's own row (``campaigns.queries.campaign_page_stamp``: id, counter,
 ``updated_at``, status, deadline: one row by its key). The kept copy is used
 while that stamp matches and reloaded when it does not; edits to the template,
-recipients or organisation move the campaign's ``updated_at`` (``campaigns/signals.py``),
+translations, recipients or organisation move the campaign's ``updated_at`` (``campaigns/signals.py``),
 so an organiser's edit shows on the next request in every worker. The stamp's SQL is
 compiled by the ORM once per process and then run with a plain cursor.
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from undersigned.campaigns import queries as campaign_queries
+from undersigned.campaigns.languages import CampaignText, campaign_texts
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.campaigns.routing import Member
 from undersigned.core.kept_copies import KeptCopies, stamp_row
@@ -40,6 +41,8 @@ class CampaignSnapshot:
     members: tuple[Member, ...] = ()
     # The group's members for its coverage board (``campaigns.queries.group_members``).
     group_members: tuple[tuple[int, str, str, int], ...] = ()
+    # The campaign's text in each of its languages, the main one first (``campaigns/languages.py``).
+    texts: tuple[CampaignText, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
         background_html=markdown_to_html(campaign.background),
         members=tuple(Member(r.pk, r.name, r.country.upper(), weights.get(r.pk, 1)) for r in recipients),
         group_members=tuple(group),
+        texts=campaign_texts(
+            campaign=campaign, template=campaign.template, translations=campaign_queries.translations_of(campaign)
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
+from undersigned.campaigns.languages import CampaignText, text_in
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.routing import Route
 from undersigned.core import abuse
@@ -25,59 +26,83 @@ class ComposerForm(abuse.GuardedForm):
     default_renderer = FAST_RENDERER  # the busiest page: plain widgets rendered in Python
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     name = SingleLineField(
-        label="Your name",
+        label=_("Your name"),
         max_length=120,
-        error_messages=length_message("Your name", 120),
+        error_messages=length_message(_("Your name"), 120),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=254,
-        help_text="So you can come back to your letter. Never shown to anyone; recipients see it only "
-        "if we send the email for you, as the address to reply to.",
-        error_messages={"invalid": "Enter an email address like name@example.org."},
+        help_text=_(
+            "So you can come back to your letter. Never shown to anyone; recipients see it only "
+            "if we send the email for you, as the address to reply to."
+        ),
+        error_messages={"invalid": _("Enter an email address like name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     town = SingleLineField(
-        label="Your town or city",
+        label=_("Your town or city"),
         max_length=120,
-        error_messages=length_message("Your town", 120),
+        error_messages=length_message(_("Your town"), 120),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    country = CountryField(label="Your country", widget=CountrySelect(attrs={"autocomplete": "country"}))
+    country = CountryField(label=_("Your country"), widget=CountrySelect(attrs={"autocomplete": "country"}))
     postal_address = MultiLineField(
-        label="Your postal address (only if you will send it by post)",
+        label=_("Your postal address (only if you will send it by post)"),
         required=False,
         max_length=500,
-        error_messages=length_message("Your address", 500),
-        help_text="Printed as the sender's address on a posted letter. Street, town and postcode, one per line.",
+        error_messages=length_message(_("Your address"), 500),
+        help_text=_("Printed as the sender's address on a posted letter. Street, town and postcode, one per line."),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
     subject = SingleLineField(
-        label="Subject",
+        label=_("Subject"),
         max_length=settings.LETTER_SUBJECT_MAX_CHARS,
-        error_messages=length_message("The subject", settings.LETTER_SUBJECT_MAX_CHARS),
+        error_messages=length_message(_("The subject"), settings.LETTER_SUBJECT_MAX_CHARS),
     )
     body = MultiLineField(
-        label="Your letter",
-        help_text="Change anything you like. Words in {{ double braces }} are filled in for each recipient "
-        "from your details.",
+        label=_("Your letter"),
+        help_text=_(
+            "Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."
+        ),
         max_length=settings.LETTER_BODY_MAX_CHARS,
-        error_messages=length_message("Your letter", settings.LETTER_BODY_MAX_CHARS),
+        error_messages=length_message(_("Your letter"), settings.LETTER_BODY_MAX_CHARS),
         widget=forms.Textarea(attrs={"rows": 18}),
     )
 
     # A campaign addressed to a group: the member chosen among those ``route`` offers.
     recipient = forms.CharField(required=False, max_length=20)
+    # The language of the campaign's text the letter started from (``campaigns/languages.py``).
+    text_language = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, campaign: Campaign, route_for: Callable[[str], Route] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        campaign: Campaign,
+        route_for: Callable[[str], Route] | None = None,
+        texts: Sequence[CampaignText] = (),
+        **kwargs: Any,
     ) -> None:
         # Organisers switch the proof-of-work check on per campaign during an attack.
         kwargs.setdefault("pow_required", campaign.pow_required)
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.route_for = route_for
+        self.texts = tuple(texts)
+
+    @property
+    def text(self) -> CampaignText | None:
+        """The campaign's text in the letter's language (the main one for a code it lacks)."""
+        if not self.texts:
+            return None
+        raw = self.cleaned_data.get("text_language") if hasattr(self, "cleaned_data") else None
+        return text_in(self.texts, str(raw or self.data.get("text_language") or ""))
+
+    def clean_text_language(self) -> str:
+        # A code the campaign has no text in (an old or edited form) is its main language.
+        raw = str(self.cleaned_data.get("text_language") or "")
+        return text_in(self.texts, raw).language if self.texts else raw
 
     def _check_recipient(self) -> None:
         """Whom the letter goes to: the one member the rule decides, or one of those it offers.
@@ -148,12 +173,18 @@ class ComposerForm(abuse.GuardedForm):
         body = self.cleaned_data.get("body")
         minimum = self.campaign.min_uniqueness
         if body and minimum and "body" not in self.errors:
-            score = own_words_percent(body, self.campaign.template.body)
+            # Against the template of the letter's language: a translation is no more own words.
+            text = self.text
+            score = own_words_percent(body, text.body if text else self.campaign.template.body)
             if score < minimum:
                 self.add_error(
                     "body",
-                    f"Your letter is {score} % in your own words; this campaign asks for at least {minimum} %. "
-                    "Recipients set aside identical letters: add a few sentences about your own experience.",
+                    _(
+                        "Your letter is %(score)s %% in your own words; this campaign asks for at least "
+                        "%(minimum)s %%. Recipients set aside identical letters: add a few sentences about "
+                        "your own experience."
+                    )
+                    % {"score": score, "minimum": minimum},
                 )
         return super().clean() or self.cleaned_data
 

@@ -31,6 +31,7 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import clean_sort
 from undersigned.campaigns.coverage import countdown as vote_countdown
 from undersigned.campaigns.enums import Channel, Routing
+from undersigned.campaigns.languages import CampaignText, default_language, find_text, language_name, text_in
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.campaigns.routing import Route, Why, route
 from undersigned.core import abuse, countries
@@ -248,11 +249,13 @@ def my_link(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("public:my_link", args=[slug]) + "?sent=1")
 
 
-def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None) -> tuple[Personalised, int]:
+def _preview(
+    data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None, text: CampaignText
+) -> tuple[Personalised, int]:
     body = str(data.get("body", "")).replace("\r\n", "\n")
     subject = str(data.get("subject", ""))
     country = str(data.get("country", ""))
-    text = personalise(
+    personalised = personalise(
         subject=subject[: settings.LETTER_SUBJECT_MAX_CHARS],
         body=body[: settings.LETTER_BODY_MAX_CHARS],
         sender_name=str(data.get("name", ""))[:120],
@@ -263,8 +266,8 @@ def _preview(data: Mapping[str, Any], campaign: Campaign, recipient: Recipient |
         recipient_organisation=recipient.organisation_name if recipient else "",
         campaign_title=campaign.title,
     )
-    score = own_words_percent(body[: settings.LETTER_BODY_MAX_CHARS], campaign.template.body)
-    return text, score
+    score = own_words_percent(body[: settings.LETTER_BODY_MAX_CHARS], text.body)
+    return personalised, score
 
 
 def _starting_text(campaign: Campaign, open_letter_slug: str) -> str | None:
@@ -276,11 +279,19 @@ def _starting_text(campaign: Campaign, open_letter_slug: str) -> str | None:
     return letter.current_version.text.strip()
 
 
-def _initial(draft: Letter | None, campaign: Campaign, open_letter_slug: str = "") -> dict[str, Any]:
+def _initial(
+    draft: Letter | None, campaign: Campaign, text: CampaignText, open_letter_slug: str = ""
+) -> dict[str, Any]:
     if draft is None:
-        body = _starting_text(campaign, open_letter_slug) or campaign.template.body
-        return {"submission_key": uuid.uuid4(), "subject": campaign.template.subject, "body": body}
+        body = _starting_text(campaign, open_letter_slug) or text.body
+        return {
+            "submission_key": uuid.uuid4(),
+            "subject": text.subject,
+            "body": body,
+            "text_language": text.language,
+        }
     return {
+        "text_language": text.language,
         "submission_key": draft.submission_key,
         "name": draft.sender_name,
         "email": draft.supporter.email,
@@ -309,8 +320,10 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
                 subject=data["subject"],
                 body=data["body"],
                 addressed_to_id=data.get("addressed_to"),
+                text_language=data.get("text_language") or "",
             ),
             ip_hash=hash_ip(client_ip(request)),
+            texts=view.snapshot.texts,
         )
     except letter_services.LetterAlreadySent:
         form.add_error(
@@ -323,7 +336,7 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
 def _compose_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
     """The composer with what was typed and ``message``, when the letter could not be saved."""
     view = _campaign_or_404(slug)
-    form = ComposerForm(request.POST, campaign=view.campaign, route_for=_route_for(view))
+    form = ComposerForm(request.POST, campaign=view.campaign, route_for=_route_for(view), texts=view.snapshot.texts)
     form.add_error(None, message)
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     return _compose_page(request, view, form, draft_link, status=503)
@@ -362,18 +375,35 @@ def _compose(request: HttpRequest, slug: str) -> HttpResponse:
         # The results funnel's first step: a count per campaign and day, nothing of the
         # visitor. Not a HEAD (link checkers; core/http.py shows it to views as a GET).
         composer_counts.opened(campaign.pk)
+    texts = view.snapshot.texts
+    text = _starting_language(request, view, draft)
     if request.method != "POST" and draft is None and not from_letter and not getattr(request, "htmx", False):
-        return _fresh_composer(request, view)
+        return _fresh_composer(request, view, text)
     route_for = _route_for(view)
     if request.method != "POST":
-        form = ComposerForm(initial=_initial(draft, campaign, from_letter), campaign=campaign, route_for=route_for)
+        initial = _initial(draft, campaign, text, from_letter)
+        form = ComposerForm(initial=initial, campaign=campaign, route_for=route_for, texts=texts)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
         # It is also the step that shows whom the letter goes to once the country is chosen.
-        form = ComposerForm(initial=request.POST.dict(), campaign=campaign, route_for=route_for)
+        form = ComposerForm(initial=request.POST.dict(), campaign=campaign, route_for=route_for, texts=texts)
     else:
-        return _continue(request, view, ComposerForm(request.POST, campaign=campaign, route_for=route_for), draft_link)
+        form = ComposerForm(request.POST, campaign=campaign, route_for=route_for, texts=texts)
+        return _continue(request, view, form, draft_link)
     return _compose_page(request, view, form, draft_link)
+
+
+def _starting_language(request: HttpRequest, view: CampaignView, draft: Letter | None) -> CampaignText:
+    """The campaign's text a letter is written from: a draft's own, the one asked for
+    (the composer's language choice, or the form's hidden field), else the language its
+    recipients read (``campaigns.languages.default_language``)."""
+    texts = view.snapshot.texts
+    asked = draft.text_language if draft is not None else ""
+    asked = asked or str(request.POST.get("text_language") or request.GET.get("text_language") or "")[:10]
+    found = find_text(texts, asked) if asked else None
+    if found is not None:
+        return found
+    return text_in(texts, default_language(texts, [r.language for r in view.recipients]))
 
 
 def _continue(request: HttpRequest, view: CampaignView, form: ComposerForm, draft_link: str) -> HttpResponse:
@@ -405,10 +435,15 @@ def _compose_page(
     route, chosen = _route_shown(view, form, preview_data)
     first = next((r for r in recipients if chosen is not None and r.pk == chosen), None)
     preview_to = first or (recipients[0] if recipients else None)
-    preview, score = _preview(preview_data, campaign, preview_to)
+    texts = view.snapshot.texts
+    text = text_in(texts, str(preview_data.get("text_language") or ""))
+    preview, score = _preview(preview_data, campaign, preview_to, text)
     context = {
         "campaign": campaign,
-        "template": campaign.template,
+        "template": text,
+        "text_language": text,
+        "languages": _language_choice(texts, text, recipients) if len(texts) > 1 else None,
+        "route_language": _route_language(view, chosen, text),
         "recipients": recipients,
         "form": form,
         "preview": preview,
@@ -428,6 +463,44 @@ def _compose_page(
             html += render_to_string("public/compose.html#route-area", {**context, "oob": True}, request)
         return HttpResponse(html, status=status)
     return render(request, "public/compose.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    language: str
+    name: str  # as its readers write it ("français")
+    selected: bool
+    # How many of the letter's recipients read it (a hint beside the name).
+    readers: int
+
+
+def _language_choice(
+    texts: tuple[CampaignText, ...], text: CampaignText, recipients: tuple[Recipient, ...]
+) -> dict[str, Any]:
+    """The composer's choice of the campaign's languages, and whether its recipients differ."""
+    read = [find_text(texts, r.language) for r in recipients if r.language]
+    options = [
+        LanguageOption(
+            language=t.language,
+            name=language_name(t.language, local=True),
+            selected=t.language == text.language,
+            readers=sum(1 for found in read if found is not None and found.language == t.language),
+        )
+        for t in texts
+    ]
+    return {"options": options, "mixed": len({found.language if found else "" for found in read}) > 1}
+
+
+def _route_language(view: CampaignView, chosen: int | None, text: CampaignText) -> LanguageOption | None:
+    """The language of the member a routed letter goes to, when the campaign has its text
+    in it and the letter is in another: the composer offers to start from it."""
+    if chosen is None:
+        return None
+    member = next((r for r in view.recipients if r.pk == chosen), None)
+    found = find_text(view.snapshot.texts, member.language) if member is not None else None
+    if found is None or found.language == text.language:
+        return None
+    return LanguageOption(found.language, language_name(found.language, local=True), False, 1)
 
 
 def _route_for(view: CampaignView) -> Callable[[str], Route] | None:
@@ -504,12 +577,16 @@ def _page_key(request: HttpRequest, view: CampaignView) -> tuple[Any, ...]:
     return (view.campaign.slug, view.snapshot.stamp, translation.get_language(), _visitor(request))
 
 
-def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
+def _fresh_composer(request: HttpRequest, view: CampaignView, text: CampaignText) -> HttpResponse:
     campaign = view.campaign
 
     def page() -> HttpResponse:
-        initial = {**_initial(None, campaign), "submission_key": MARK["key"], abuse.STARTED_FIELD: MARK["started"]}
-        form = ComposerForm(initial=initial, campaign=campaign, route_for=_route_for(view))
+        initial = {
+            **_initial(None, campaign, text),
+            "submission_key": MARK["key"],
+            abuse.STARTED_FIELD: MARK["started"],
+        }
+        form = ComposerForm(initial=initial, campaign=campaign, route_for=_route_for(view), texts=view.snapshot.texts)
         marked = {"csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
         return _compose_page(request, view, form, "", extra=marked)
 
@@ -519,7 +596,8 @@ def _fresh_composer(request: HttpRequest, view: CampaignView) -> HttpResponse:
         "started": abuse.started_token(),
         "nonce": nonce(request),
     }
-    return kept_page(("composer", *_page_key(request, view)), page, values)
+    # The letter's language is one of the campaign's own codes: a few kept pages per campaign at most.
+    return kept_page(("composer", *_page_key(request, view), text.language), page, values)
 
 
 @dataclass
@@ -553,7 +631,7 @@ def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse
 def _cards(letter: Letter) -> list[RecipientCard]:
     campaign = letter.campaign
     deliveries = deliveries_by_recipient_channel(letter)
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(letter.text_language or campaign.language or settings.LANGUAGE_CODE):
         # The body of a new email when the letter is too long for a link: in the letter's language.
         paste_note = gettext("Paste the text of your letter here, in place of this line.")
     cards = []

@@ -26,6 +26,7 @@ from .schema import (
     LetterTemplateData,
     OpenLetterFile,
     RecipientData,
+    TranslationData,
 )
 
 
@@ -46,6 +47,7 @@ __all__ = [
     "LetterTemplateData",
     "OpenLetterFile",
     "RecipientData",
+    "TranslationData",
     "check_counts",
     "check_recipient",
     "dump",

@@ -39,6 +39,7 @@ CAMPAIGN_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per campaign")
 OPEN_LETTER_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per open letter")
 PROMPTS = CountLimit("LETTER_PROMPTS_MAX", "prompts", "per letter")
 AUTHORS = CountLimit("OPEN_LETTER_AUTHORS_MAX", "authors", "per open letter")
+TRANSLATIONS = CountLimit("CAMPAIGN_TRANSLATIONS_MAX", "languages", "per campaign")
 
 
 def check_counts(data: CampaignFile | OpenLetterFile) -> None:
@@ -48,6 +49,8 @@ def check_counts(data: CampaignFile | OpenLetterFile) -> None:
             ("recipients", len(data.recipients), CAMPAIGN_RECIPIENTS),
             ("campaign.tags", len(data.tags), CAMPAIGN_TAGS),
             ("letter.prompts", len(data.letter.prompts), PROMPTS),
+            ("translations", len(data.translations), TRANSLATIONS),
+            *((f"translations.{t.language}.prompts", len(t.prompts), PROMPTS) for t in data.translations),
         ]
     else:
         lists = [

@@ -44,12 +44,14 @@ from .schema import (
     SLUG,
     STATUSES,
     TOP_KEYS,
+    TRANSLATION_KEYS,
     Author,
     CampaignFile,
     CampaignFileError,
     LetterTemplateData,
     OpenLetterFile,
     RecipientData,
+    TranslationData,
 )
 
 
@@ -137,8 +139,9 @@ def _join(path: str, key: str | int) -> str:
 
 
 def _limit_key(path: str) -> str:
-    """``recipients[2].email`` → ``recipients.email`` and ``campaign.tags[3]`` → ``campaign.tags``."""
-    return re.sub(r"\[\d+\]", "", path)
+    """``recipients[2].email`` → ``recipients.email``, ``campaign.tags[3]`` → ``campaign.tags``
+    and ``translations.fr.body`` → ``translations.body``."""
+    return re.sub(r"^translations\.[^.]+\.", "translations.", re.sub(r"\[\d+\]", "", path))
 
 
 class _Checker:
@@ -181,9 +184,11 @@ class _Checker:
         # Each part is checked even when another is missing, so one run reports everything.
         campaign = self.campaign(campaign_table) if campaign_table is not None else None
         letter = self.letter(letter_table) if letter_table is not None else None
+        main_language = campaign["language"] if campaign is not None else ""
+        translations = self.translations(raw, main_language)
         if campaign is None or letter is None:
             return None
-        return CampaignFile(**campaign, recipients=recipients, letter=letter)
+        return CampaignFile(**campaign, recipients=recipients, letter=letter, translations=translations)
 
     def open_letter_file(self, raw: dict[str, Any]) -> OpenLetterFile | None:
         self.known_keys(raw, "", OPEN_LETTER_TOP_KEYS)
@@ -380,13 +385,7 @@ class _Checker:
         self.known_keys(table, "letter", LETTER_KEYS)
         subject = self.text(table, "letter", "subject", required=True)
         body = self.text(table, "letter", "body", required=True, multiline=True)
-        for key, value in (("subject", subject), ("body", body)):
-            for unknown in check_placeholders(value):
-                hint = f" (did you mean {{{{ {unknown.suggestion} }}}}?)" if unknown.suggestion else ""
-                self.add(
-                    f"letter.{key}",
-                    f"letter.{key} uses unknown placeholder {{{{ {unknown.name} }}}}{hint}; known: {', '.join(KNOWN)}",
-                )
+        self.placeholders("letter", subject=subject, body=body)
         return LetterTemplateData(
             subject=subject,
             body=body,
@@ -394,6 +393,64 @@ class _Checker:
             channels=self.channels(table),
             language=self.language(table, "letter", default=""),
         )
+
+    def translations(self, raw: dict[str, Any], main_language: str) -> tuple[TranslationData, ...]:
+        """The ``[translations.<language>]`` tables, in language order."""
+        table = self.table(raw, "translations", "", required=False)
+        if not table:
+            return ()
+        result: list[TranslationData] = []
+        keys = list(table)
+        if len(keys) > limits.TRANSLATIONS.most:
+            self.add(
+                f"translations.{keys[limits.TRANSLATIONS.most]}", limits.TRANSLATIONS.message("translations", len(keys))
+            )
+            keys = keys[: limits.TRANSLATIONS.most]
+        seen: dict[str, str] = {}
+        for language in keys:
+            path = f"translations.{language}"
+            if LANGUAGE.fullmatch(language) is None or len(language) > MAX_LENGTHS["campaign.language"]:
+                self.add(path, f'{path}: {_quoted(language)} must be a language code such as "fr" or "pt-BR"')
+                continue
+            # Language codes are case-insensitive (BCP 47): "FR" and "fr" are one language.
+            folded = language.casefold()
+            if folded == main_language.casefold():
+                self.add(
+                    path,
+                    f"{path} is campaign.language, the main language: its text goes in [campaign] and [letter]",
+                )
+                continue
+            if folded in seen:
+                self.add(path, f"{path} repeats translations.{seen[folded]}")
+                continue
+            seen[folded] = language
+            entry = self.table(table, language, "translations")
+            if entry is None:
+                continue
+            self.known_keys(entry, path, TRANSLATION_KEYS)
+            subject = self.text(entry, path, "subject", required=True)
+            body = self.text(entry, path, "body", required=True, multiline=True)
+            self.placeholders(path, subject=subject, body=body)
+            result.append(
+                TranslationData(
+                    language=language,
+                    subject=subject,
+                    body=body,
+                    summary=self.text(entry, path, "summary", multiline=True),
+                    background=self.text(entry, path, "background", multiline=True),
+                    prompts=self.text_list(entry, path, "prompts", limit=limits.PROMPTS),
+                )
+            )
+        return tuple(sorted(result, key=lambda t: t.language))
+
+    def placeholders(self, path: str, **texts: str) -> None:
+        for key, value in texts.items():
+            for unknown in check_placeholders(value):
+                hint = f" (did you mean {{{{ {unknown.suggestion} }}}}?)" if unknown.suggestion else ""
+                self.add(
+                    f"{path}.{key}",
+                    f"{path}.{key} uses unknown placeholder {{{{ {unknown.name} }}}}{hint}; known: {', '.join(KNOWN)}",
+                )
 
     def within(self, items: list[Any], path: str, limit: limits.CountLimit) -> list[Any]:
         """The entries up to the limit, after reporting a list over it at its first entry too many.

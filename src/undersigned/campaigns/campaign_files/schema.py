@@ -37,6 +37,12 @@ MAX_LENGTHS: dict[str, int] = {
     "recipients.postal_address": 1000,
     "campaign.tags": 50,  # each tag
     "letter.prompts": 500,  # each prompt
+    # A translation's parts have the limits of the main language's.
+    "translations.subject": 200,
+    "translations.body": 20_000,
+    "translations.summary": 1000,
+    "translations.background": 50_000,
+    "translations.prompts": 500,  # each prompt
     # Open letters (kind = "open_letter"); the model limits of openletters.OpenLetter.
     "open_letter.slug": 80,
     "open_letter.title": 200,
@@ -52,7 +58,7 @@ MAX_LENGTHS: dict[str, int] = {
     "open_letter.authors.place": 200,
 }
 
-TOP_KEYS = ("kind", "campaign", "recipients", "letter")
+TOP_KEYS = ("kind", "campaign", "recipients", "letter", "translations")
 OPEN_LETTER_TOP_KEYS = ("kind", "open_letter", "recipients")
 KINDS = ("campaign", "open_letter")
 OPEN_LETTER_KEYS = (
@@ -107,6 +113,8 @@ RECIPIENT_KEYS = (
 # The most emails a minute a recipient's pace may allow; 0 means no limit.
 MAX_PACE = 10_000
 LETTER_KEYS = ("subject", "body", "prompts", "channels", "language")
+# A ``[translations.<language>]`` table: the campaign's text in one more language.
+TRANSLATION_KEYS = ("summary", "background", "subject", "body", "prompts")
 
 CHANNELS = tuple(str(c) for c in CHANNEL_ORDER)
 STATUSES = tuple(str(s) for s in CampaignStatus.values)
@@ -165,6 +173,21 @@ class LetterTemplateData:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TranslationData:
+    """The campaign's page text and template letter in one more language than its own.
+
+    Empty ``summary``, ``background`` or ``prompts`` fall back to the main language's.
+    """
+
+    language: str
+    subject: str
+    body: str
+    summary: str = ""
+    background: str = ""
+    prompts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class CampaignFile:
     slug: str
     title: str
@@ -184,6 +207,8 @@ class CampaignFile:
     author: Author = field(default_factory=Author)
     recipients: tuple[RecipientData, ...]
     letter: LetterTemplateData
+    # In ``language`` order; never the campaign's own ``language`` (its text is above).
+    translations: tuple[TranslationData, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,9 @@ def letter_date(day: datetime.date, language: str) -> str:
 
 def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> PrintableLetter:
     campaign = letter.campaign
-    language = campaign.template.language or campaign.language or "en"
+    # The language the letter is written in (the campaign's text the supporter chose):
+    # the PDF hyphenates and writes its date in it.
+    language = letter.text_language or campaign.template.language or campaign.language or "en"
     text = text_for(letter, recipient)
     body, signature = _split_signature(text.body, letter.sender_name)
     return PrintableLetter(

@@ -1,0 +1,107 @@
+"""Which language's text a letter starts from (pure: plain data in, plain data out).
+
+A campaign's text exists in its main language (``Campaign.language``, the campaign's
+summary and background and its ``LetterTemplate``) and in each ``CampaignTranslation``.
+``campaign_texts`` lines them up, the main language first; ``text_in`` finds one by its
+code; ``default_language`` picks the language a composer starts in from the languages
+its letter's recipients read. This is content language, the language of a letter; the
+language of the site's own words is the visitor's, and decided elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import get_language_info
+
+
+@dataclass(frozen=True)
+class CampaignText:
+    """A campaign's page text and template letter in one language."""
+
+    language: str
+    subject: str
+    body: str
+    prompts: tuple[str, ...]
+    summary: str
+    background: str
+    main: bool = False
+
+
+def campaign_texts(*, campaign: Any, template: Any, translations: Iterable[Any]) -> tuple[CampaignText, ...]:
+    """The main language's text first, then each translation (by code); what a
+    translation leaves empty (summary, background, prompts) is the main language's."""
+    main = CampaignText(
+        language=campaign.language,
+        subject=template.subject if template else "",
+        body=template.body if template else "",
+        prompts=tuple(str(p) for p in (template.prompts or [])) if template else (),
+        summary=campaign.summary,
+        background=campaign.background,
+        main=True,
+    )
+    others = [
+        CampaignText(
+            language=t.language,
+            subject=t.subject,
+            body=t.body,
+            prompts=tuple(str(p) for p in t.prompts or []) or main.prompts,
+            summary=t.summary or main.summary,
+            background=t.background or main.background,
+        )
+        for t in sorted(translations, key=lambda t: str(t.language))
+    ]
+    return (main, *others)
+
+
+def _primary(code: str) -> str:
+    return code.split("-", maxsplit=1)[0].casefold()
+
+
+def find_text(texts: Sequence[CampaignText], language: str) -> CampaignText | None:
+    """The text in ``language`` exactly (ignoring case), else in its primary language
+    ("fr-BE" finds "fr"), else None."""
+    wanted = (language or "").strip().casefold()
+    if not wanted:
+        return None
+    for text in texts:
+        if text.language.casefold() == wanted:
+            return text
+    for text in texts:
+        if _primary(text.language) == _primary(wanted):
+            return text
+    return None
+
+
+def text_in(texts: Sequence[CampaignText], language: str) -> CampaignText:
+    """The text in ``language`` (see ``find_text``), or the main language's."""
+    return find_text(texts, language) or texts[0]
+
+
+def default_language(texts: Sequence[CampaignText], recipient_languages: Sequence[str]) -> str:
+    """The language a letter to these recipients starts in.
+
+    The language every recipient reads, when the campaign has its text in it; recipients
+    who read different languages (or none given) get the main language, and the composer
+    offers the others.
+    """
+    found = {find_text(texts, language) for language in recipient_languages if language}
+    if len(found) == 1 and None not in found and all(recipient_languages):
+        only = found.pop()
+        if only is not None:
+            return only.language
+    return texts[0].language
+
+
+def language_name(code: str, *, local: bool = False) -> str:
+    """ "French (fr)" in the reader's language, or "français" (``local``: as its readers
+    write it); the code alone when Django does not know it."""
+    try:
+        info = get_language_info(code)
+    except KeyError:
+        return code
+    if local:
+        return str(info["name_local"])
+    return f"{info['name_translated']} ({code})"

@@ -1,0 +1,45 @@
+"""Which language's text a letter starts from: pure, without a database."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from undersigned.campaigns.languages import CampaignText, campaign_texts, default_language, find_text, text_in
+
+CAMPAIGN = SimpleNamespace(language="en", summary="Dark since March.", background="It links Eastfield.")
+TEMPLATE = SimpleNamespace(subject="Please light it", body="Dear {{ recipient.name }}", prompts=["When?"])
+FRENCH = SimpleNamespace(
+    language="fr", subject="Éclairez-le", body="Madame, Monsieur", prompts=[], summary="", background=""
+)
+WELSH = SimpleNamespace(
+    language="cy", subject="Goleuwch", body="Annwyl", prompts=["Pryd?"], summary="Tywyll.", background=""
+)
+TEXTS = campaign_texts(campaign=CAMPAIGN, template=TEMPLATE, translations=[FRENCH, WELSH])
+
+
+def test_the_main_language_comes_first_and_fills_what_a_translation_leaves_empty() -> None:
+    expected = (
+        CampaignText("en", "Please light it", "Dear {{ recipient.name }}", ("When?",), "Dark since March.",
+                     "It links Eastfield.", main=True),
+        CampaignText("cy", "Goleuwch", "Annwyl", ("Pryd?",), "Tywyll.", "It links Eastfield."),
+        CampaignText("fr", "Éclairez-le", "Madame, Monsieur", ("When?",), "Dark since March.", "It links Eastfield."),
+    )  # fmt: skip
+    assert expected == TEXTS
+
+
+def test_a_language_is_found_by_its_code_or_its_primary_language() -> None:
+    assert find_text(TEXTS, "FR") == TEXTS[2]
+    assert find_text(TEXTS, "fr-BE") == TEXTS[2]
+    assert find_text(TEXTS, "de") is None
+    assert find_text(TEXTS, "") is None
+    assert text_in(TEXTS, "de") == TEXTS[0]
+
+
+def test_a_letter_starts_in_the_language_its_recipients_read() -> None:
+    assert default_language(TEXTS, ["fr"]) == "fr"
+    assert default_language(TEXTS, ["fr-CH", "fr"]) == "fr"
+    # Recipients of different languages, or one who gave none: the main language.
+    assert default_language(TEXTS, ["fr", "cy"]) == "en"
+    assert default_language(TEXTS, ["fr", ""]) == "en"
+    assert default_language(TEXTS, ["de"]) == "en"
+    assert default_language(TEXTS, []) == "en"
