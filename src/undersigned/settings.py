@@ -215,6 +215,7 @@ TEMPLATES = [
                 "django.templatetags.static",
                 "django.contrib.humanize.templatetags.humanize",
                 "undersigned.core.templatetags.machine_time",  # <time datetime> values HTML accepts
+                "undersigned.core.templatetags.text_direction",  # dir= of content in its own language
             ],
         },
     }
