@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
+from tests.e2e.conftest import PHONE, ContextFactory, assert_no_serious_violations, screenshot
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 375, "height": 812}
-# Screenshots for a person to look at, when asked for (never in the repository).
-SHOTS = os.environ.get("UNDERSIGNED_SCREENSHOTS", "")
-
-
-def _shot(page: Page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
 def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
@@ -55,12 +45,12 @@ def test_switching_to_arabic_by_keyboard_mirrors_the_campaign_page(
     # The campaign is written in English: its text keeps its own direction.
     expect(page.locator("article.campaign > header")).to_have_attribute("dir", "ltr")
     expect(page.locator("article.campaign .background")).to_have_attribute("dir", "ltr")
-    _shot(page, "campaign-ar-375.png")
+    screenshot(page, "campaign-ar-375.png")
     assert_no_serious_violations(page)
     # The choice is remembered: a new visit to another page is in Arabic too.
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
-    _shot(page, "home-ar-375.png")
+    screenshot(page, "home-ar-375.png")
 
 
 def test_the_switcher_works_without_javascript(new_context: ContextFactory, live_campaign: Any) -> None:
@@ -73,4 +63,4 @@ def test_the_switcher_works_without_javascript(new_context: ContextFactory, live
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert _fits_the_width(page)
-    _shot(page, "campaign-en-375.png")
+    screenshot(page, "campaign-en-375.png")
