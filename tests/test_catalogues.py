@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,21 @@ def test_makemessages_into_a_copy_finds_a_msgid_a_catalogue_lacks(
     assert 'msgid "Skip to content"' not in missing
     assert 'msgid "Your data"' in missing
     assert missing_msgids(template, template) == []
+
+
+@pytest.mark.parametrize("command", ["makemessages", "compilemessages"])
+def test_the_catalogue_commands_need_no_secret_key_nor_database(command: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("UNDERSIGNED_SECRET_KEY", "DATABASE_URL")}
+    env.pop("UNDERSIGNED_VAR_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "undersigned.cli", command, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--locale" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no ./var/ made where it ran
