@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from undersigned.core import kept_pages
+from undersigned.core.templatetags.text_direction import text_direction
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,24 @@ def test_a_kept_page_is_kept_once_per_language_and_says_what_it_varies_on(client
         assert _html_tag(page) == f'<html lang="{language}" dir="ltr">'
         assert len(queries) == 1
     assert len([key for key in kept_pages._kept_pages if key not in before]) == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "direction"),
+    [
+        ("en", "ltr"),
+        ("fr", "ltr"),
+        ("pt-br", "ltr"),
+        ("ar", "rtl"),
+        ("he", "rtl"),
+        ("fa", "rtl"),
+        ("ur", "rtl"),
+        ("ar-EG", "rtl"),
+        ("ps", "rtl"),
+        ("xx", "ltr"),
+        ("", "auto"),
+        (None, "auto"),
+    ],
+)
+def test_content_keeps_the_direction_of_its_own_language(code: str | None, direction: str) -> None:
+    assert text_direction(code) == direction
