@@ -1,9 +1,10 @@
 """Every page renders in every shipped language, with the right ``<html lang dir>``.
 
 The walk takes every URL pattern from the resolver, filled by the realistic ``site``
-(tests/web/conftest.py), as the organiser and as a visitor, in English, then in French
-and Arabic (the left-to-right and the right-to-left case): each page answers as it does
-in English, and every HTML document says its language and direction.
+(tests/web/conftest.py), as the organiser and as a visitor, in English, then in every
+other language of ``settings.LANGUAGES`` (French, Spanish, German left to right, Arabic
+right to left): each page answers as it does in English, and every HTML page says its
+language and direction.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils.translation import get_language_info
 
 from .conftest import Site, all_routes
 
@@ -38,13 +41,14 @@ def _walk(client: Client, site: Site, language: str) -> dict[str, tuple[int, str
 
 
 @pytest.mark.parametrize("signed_in", [True, False], ids=["organiser", "visitor"])
-def test_every_page_answers_in_french_and_arabic_as_in_english(client: Client, site: Site, signed_in: bool) -> None:
+def test_every_page_answers_in_every_language_as_in_english(client: Client, site: Site, signed_in: bool) -> None:
     if signed_in:
         client.force_login(site.organiser)
     english = _walk(client, site, "en")
     documents = [name for name, (status, tag) in english.items() if tag is not None and status == 200]
     assert len(documents) > (40 if signed_in else 20)
-    for language, direction in (("fr", "ltr"), ("ar", "rtl")):
+    for language, _name in settings.LANGUAGES[1:]:
+        direction = "rtl" if get_language_info(language)["bidi"] else "ltr"
         other = _walk(client, site, language)
         assert {name: status for name, (status, _tag) in other.items()} == {
             name: status for name, (status, _tag) in english.items()
