@@ -2,6 +2,7 @@
 
     uv run python bench/letters.py [--db sqlite|postgres] [--duration 20] [--connections 32]
                                    [--letters-in-db 0,1000000] [--get-client python|wrk]
+                                   [--accept-language fr]
 
 Sets up a fresh database (SQLite in a temporary directory, or a PostgreSQL database it
 creates and drops), migrates it, imports the demo campaign and starts two gunicorns with
@@ -326,6 +327,8 @@ def wrk_get(port: int, path: str, connections: int, duration: float) -> loadgen.
     wrk = shutil.which("wrk")
     assert wrk is not None
     command = [wrk, "-t2", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    if loadgen.ACCEPT_LANGUAGE:
+        command += ["-H", f"Accept-Language: {loadgen.ACCEPT_LANGUAGE}"]
     out = subprocess.run(
         [*command, f"http://{LOOPBACK}:{port}{path}"], capture_output=True, text=True, timeout=duration + 60, check=True
     ).stdout
@@ -631,7 +634,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip the letter PDF phase")
     parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit for the whole run, seconds")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--accept-language", default="", help="send this Accept-Language with every request (e.g. fr): the pages in it"
+    )
     args = parser.parse_args(argv)
+    loadgen.ACCEPT_LANGUAGE = args.accept_language
     args.levels = _levels(args.letters_in_db)
     if not 1 <= args.connections <= 512 or not 0.5 <= args.duration <= 600 or not 1 <= args.repeat <= 10:
         parser.error("--connections must be 1–512, --duration 0.5–600 s and --repeat 1–10")
@@ -773,7 +780,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"letters.py: {args.db}, {args.workers} workers per server, {args.connections} connections, "
         f"{args.duration:.0f} s per phase (+{args.warmup:.0f} s warm-up), levels {args.levels}, "
-        f"GETs by {args.get_client}",
+        f"GETs by {args.get_client}, Accept-Language: {args.accept_language or '(none)'}",
         flush=True,
     )
     levels: list[Level] = []

@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 from benchkit import LOOPBACK, PageError, csrf_token, input_value, percentile, textarea_value
 
 REQUEST_TIMEOUT = 30.0
+# Sent with every request when set (letters.py --accept-language): the pages in that language.
+ACCEPT_LANGUAGE = ""
 
 
 @dataclass
@@ -93,6 +95,8 @@ class Browser:
             "Accept-Encoding: identity",
             "Connection: keep-alive",
         ]
+        if ACCEPT_LANGUAGE:
+            lines.append(f"Accept-Language: {ACCEPT_LANGUAGE}")
         if self.cookies:
             lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         for key, value in (headers or {}).items():

@@ -8,7 +8,8 @@ Then a fresh process, as a web worker is, serves through ``get_wsgi_application(
 without ``django.test`` and prints its resident memory (``VmRSS``, and the peak
 ``VmHWM``) after each step: Django set up, the WSGI application built, the URLconf
 resolved, the public campaign page, its composer, the open letter page, and last the
-campaign's results page for the operator. After each step it says which of the heavy
+campaign's results page for the operator, then the same pages in each other language of
+``settings.LANGUAGES`` (loading its catalogues). After each step it says which of the heavy
 libraries (tomlkit, pygal, fido2, markdown-it) the process has imported so far.
 
 Each run is one process on a shared machine, so the figures move by about 1 MB between
@@ -60,7 +61,7 @@ def worker(paths: list[str], results_path: str, session_cookie: str) -> None:
     get_resolver().resolve(paths[0])  # what a worker's first request does: the URLconf loaded
     _report("URLconf resolved")
 
-    def get(path: str, cookie: str = "") -> None:
+    def get(path: str, cookie: str = "", language: str = "") -> None:
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
@@ -79,6 +80,8 @@ def worker(paths: list[str], results_path: str, session_cookie: str) -> None:
         }
         if cookie:
             environ["HTTP_COOKIE"] = cookie
+        if language:
+            environ["HTTP_ACCEPT_LANGUAGE"] = language
         statuses: list[str] = []
 
         def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
@@ -101,6 +104,15 @@ def worker(paths: list[str], results_path: str, session_cookie: str) -> None:
         _report(f"GET {path}")
     get(results_path, session_cookie)
     _report("GET results page (operator)")
+    # Every other language of the interface: its catalogues (ours, Django's, its apps')
+    # are loaded on the first request in it and kept by the process.
+    from django.conf import settings
+
+    for code, _name in settings.LANGUAGES[1:]:
+        for path in paths:
+            get(path, language=code)
+        get(results_path, session_cookie, language=code)
+        _report(f"the same pages in {code}")
 
 
 def _session_cookie() -> str:

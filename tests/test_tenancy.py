@@ -49,6 +49,7 @@ PUBLIC = {
     "openletters:index",
     "core:pow_challenge",
     "core:favicon",
+    "core:set_language",  # the visitor's own language cookie, about no organisation
     "admin:login",  # the operators' sign-in page (organisers sign in at /accounts/login/)
     "admin:logout",  # Django's admin sends a non-operator back to the admin's index: 403
     # "My data": about the address whose emailed link the visitor holds, never an organisation's.

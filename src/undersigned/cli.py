@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command, execute_from_command_line
 
 ALIASES = {"import": "import_campaign", "export": "export_campaign", "print": "print_letters"}
+CATALOGUE_COMMANDS = ("makemessages", "compilemessages")
 
 
 def _django_setup() -> None:
@@ -159,6 +161,13 @@ def _run(command: str, rest: list[str]) -> None:
     elif command == "worker":
         worker(rest)
     else:
+        if command in CATALOGUE_COMMANDS:
+            # They read templates and code and write catalogues: nothing is signed, so a
+            # translator needs no secret key of a deployment (README "Languages").
+            os.environ.setdefault("UNDERSIGNED_SECRET_KEY", secrets.token_urlsafe(50))
+            # No database either: without this the default SQLite would make ./var/ in
+            # the package folder they run in, and makemessages would then read it.
+            os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
         _manage([ALIASES.get(command, command), *rest])
 
 

@@ -215,6 +215,7 @@ TEMPLATES = [
                 "django.templatetags.static",
                 "django.contrib.humanize.templatetags.humanize",
                 "undersigned.core.templatetags.machine_time",  # <time datetime> values HTML accepts
+                "undersigned.core.templatetags.text_direction",  # dir= of content in its own language
             ],
         },
     }
@@ -525,6 +526,27 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     ) from None
 USE_I18N = True
 USE_TZ = True
+# The interface's languages, each named in its own language (the switcher shows these
+# names); a visitor's Accept-Language chooses among them until they pick one, which the
+# language cookie then keeps (a preference, not a session: it carries nothing else).
+# Adding one: README "Languages". Catalogues: locale/<code>/LC_MESSAGES/django.po with its
+# compiled django.mo beside it (decision 0017).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "django_language"  # docs/deployment.md's nginx cache keys on it
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True  # no script reads it
+LANGUAGE_COOKIE_SECURE = _base.scheme == "https"  # as the session and CSRF cookies
+# Counts shown to people go through humanize's intcomma, which groups digits the active
+# language's way ("1,234", "1 234", "1.234"). USE_THOUSAND_SEPARATOR stays off: it would
+# group every number a template prints, ids in links and form values too.
 
 # --- Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"

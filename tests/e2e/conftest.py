@@ -38,6 +38,16 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 # For actions and expectations: generous for a loaded CI machine; they still finish as soon as they hold.
 TIMEOUT_MS = 15_000
+PHONE = {"width": 375, "height": 812}
+# Screenshots for a person to look at, when asked for (never in the repository).
+SHOTS = os.environ.get("UNDERSIGNED_SCREENSHOTS", "")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page as ``name`` in the folder UNDERSIGNED_SCREENSHOTS names, if it is set."""
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+
 
 ContextFactory = Callable[..., BrowserContext]
 

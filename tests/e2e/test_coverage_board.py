@@ -5,9 +5,7 @@ workspace; the board is accessible and fits a phone."""
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.campaigns.conftest import make_group_campaign
-from tests.e2e.conftest import ContextFactory, assert_no_serious_violations
+from tests.e2e.conftest import PHONE, ContextFactory, assert_no_serious_violations, screenshot
 from tests.factories import TEMPLATE_BODY, LetterFactory
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel, Routing
@@ -23,14 +21,6 @@ from undersigned.delivery.services import record_delivery
 from undersigned.letters.models import Letter
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 375, "height": 812}
-# Screenshots for a person to look at, when asked for (never in the repository).
-SHOTS = os.environ.get("UNDERSIGNED_SCREENSHOTS", "")
-
-
-def _shot(page: Page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
 def test_a_supporter_is_routed_to_their_section_and_the_board_moves(
@@ -43,7 +33,7 @@ def test_a_supporter_is_routed_to_their_section_and_the_board_moves(
     board = page.get_by_test_id("coverage-summary")
     expect(board).to_have_text("0 of 3 members reached — 0 of 6 votes")
     expect(page.get_by_test_id("coverage-countdown")).to_contain_text("12 days to the vote on")
-    _shot(page, "campaign-board-before-1280.png")
+    screenshot(page, "campaign-board-before-1280.png")
 
     page.get_by_role("button", name="Write your letter").click()
     page.get_by_label("Your name").fill("Camille Martin")
@@ -68,7 +58,7 @@ def test_a_supporter_is_routed_to_their_section_and_the_board_moves(
     expect(reached).to_have_count(1)
     expect(reached).to_contain_text("Section of France")
     expect(reached).to_contain_text("Reached")  # by text, not only by colour
-    _shot(page, "campaign-board-after-1280.png")
+    screenshot(page, "campaign-board-after-1280.png")
 
     workspace = organiser_page()
     workspace.goto(f"/dashboard/campaigns/{campaign.slug}/coverage/")
@@ -76,7 +66,7 @@ def test_a_supporter_is_routed_to_their_section_and_the_board_moves(
     workspace.get_by_role("link", name="Votes").click()
     expect(workspace.locator('th[aria-sort="descending"]')).to_contain_text("Votes")
     expect(workspace.locator(".coverage-table tbody tr").first).to_contain_text("Section of Italy")
-    _shot(workspace, "workspace-board-1280.png")
+    screenshot(workspace, "workspace-board-1280.png")
 
 
 def test_the_public_board_is_accessible_and_fits_a_phone(organisation: Any, new_context: ContextFactory) -> None:
@@ -88,7 +78,7 @@ def test_the_public_board_is_accessible_and_fits_a_phone(organisation: Any, new_
         assert_no_serious_violations(page)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"the page scrolls sideways at {viewport['width']} px"
-        _shot(page, f"campaign-board-{name}.png")
+        screenshot(page, f"campaign-board-{name}.png")
 
 
 def test_without_javascript_a_covered_country_is_offered_the_unreached_on_a_phone(
@@ -108,7 +98,7 @@ def test_without_javascript_a_covered_country_is_offered_the_unreached_on_a_phon
     expect(page.get_by_test_id("route-text")).to_contain_text("has already had many letters")
     choices = page.get_by_test_id("route").get_by_role("radio")
     expect(choices).to_have_count(3)
-    _shot(page, "composer-route-nojs-375.png")
+    screenshot(page, "composer-route-nojs-375.png")
     page.get_by_role("radio", name="Section of Germany").check()
     page.get_by_role("button", name="Continue to sending").click()
     expect(page.get_by_role("heading", name="To Section of Germany")).to_be_visible()
@@ -123,7 +113,7 @@ def test_the_open_letter_page_with_its_board_is_accessible(organisation: Any, ne
     page.goto(f"/open-letters/{letter.slug}/")
     expect(page.get_by_test_id("coverage-summary")).to_have_text("0 of 3 members reached — 0 of 3 votes")
     assert_no_serious_violations(page)
-    _shot(page, "open-letter-board-375.png")
+    screenshot(page, "open-letter-board-375.png")
     # The composer's choice of member is accessible too (with scripts the first is ticked).
     campaign = make_group_campaign(organisation, routing=Routing.OWN_OR_UNREACHED)
     page.goto(f"/c/{campaign.slug}/write/")
@@ -133,4 +123,4 @@ def test_the_open_letter_page_with_its_board_is_accessible(organisation: Any, ne
     page.get_by_role("button", name="Continue to sending").click()  # other fields are missing
     expect(page.get_by_role("radio", name="Section of Italy")).to_be_checked()  # kept with the errors
     assert_no_serious_violations(page)
-    _shot(page, "composer-route-375.png")
+    screenshot(page, "composer-route-375.png")

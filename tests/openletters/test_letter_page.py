@@ -41,7 +41,7 @@ def _page(client: Client, letter: OpenLetter, **params: str) -> str:
 
 def test_page_shows_letter_addressees_and_version(client: Client, open_letter: OpenLetter) -> None:
     html = _page(client, open_letter)
-    assert "<h1>Walkers for Resolution 7</h1>" in html
+    assert '<h1 lang="en" dir="ltr">Walkers for Resolution 7</h1>' in html  # the letter in its own language
     assert "<strong>vote for Resolution 7</strong>" in html  # Markdown rendered
     assert "National sections" in html
     for name in ("Jana Šimůnková", "Máire O&#x27;Dwyer", "Chihiro Nakamura"):

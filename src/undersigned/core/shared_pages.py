@@ -12,8 +12,10 @@ What such a page may not carry, because the next visitor would get it too:
 - the CSP nonce. Shared answers have none, neither in the page nor in the
   ``Content-Security-Policy`` header; their scripts are files from our own origin, which
   ``script-src 'self'`` allows. (A nonce served to many visitors is no secret.)
-- a CSRF token or a form's per-request values. The shared pages have no POST form;
-  the forms (composer, endorsement, comments) are on their own pages, never shared.
+- a CSRF token or a form's per-request values. The forms that act for a visitor
+  (composer, endorsement, comments) are on their own pages, never shared; the two on
+  shared pages take no token: "get my link again" (public/views.py ``my_link``) and the
+  language switcher, which sets only the language cookie (core/languages.py).
 - anything of a signed-in person: a request with a session cookie gets
   ``Cache-Control: private`` (staff see dashboard links on these pages).
 - a cookie: an answer that sets one is never marked shared.

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import path
 
-from . import abuse
+from . import abuse, languages
 
 
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
@@ -15,4 +15,5 @@ app_name = "core"
 urlpatterns = [
     path("altcha/challenge/", abuse.pow_challenge, name="pow_challenge"),
     path("favicon.ico", favicon, name="favicon"),
+    path("language/", languages.set_language, name="set_language"),
 ]
