@@ -110,7 +110,7 @@ def _letter_rows(address: Address) -> list[Row]:
     for d in Delivery.objects.filter(letter__in=letters).select_related("recipient").order_by("id"):
         deliveries.setdefault(d.letter_id or 0, []).append(
             {
-                "recipient": d.recipient.name,
+                "recipient": d.sent_recipient.name,
                 "channel": d.channel,
                 "status": d.status,
                 "evidence": d.get_evidence_display(),

@@ -767,5 +767,5 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "public/read_letter.html",
-        {"delivery": delivery, "text": text_for(delivery.sent_letter, delivery.recipient)},
+        {"delivery": delivery, "text": text_for(delivery.sent_letter, delivery.sent_recipient)},
     )

@@ -1,0 +1,160 @@
+"""An organisation's updates to the people of a campaign or an open letter who agreed to hear more.
+
+- ``save_draft``: write or rewrite a draft (subject, Markdown body, language, countries).
+- ``queue``: the organiser pressed send. A conditional update (``draft`` → ``queued``)
+  makes a double click or a second POST queue nothing twice; the fan-out runs in a task.
+- ``fan_out``: the task. It reads whom the update reaches (``supporters.updates``) and
+  writes one email ``Delivery`` per supporter, in batches of ``FAN_OUT_BATCH``, each its
+  own transaction, never one huge one; a unique constraint (update, supporter) makes a
+  repeated or resumed task add nobody twice. Each batch wakes the delivery engine, which
+  queues, retries, records the server's answer and reads bounces as for letters.
+
+Whether a supporter unsubscribed after the update was queued is asked again when their
+email is built (``openletters.update_mail``): then nothing is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from undersigned.campaigns.enums import Channel
+from undersigned.campaigns.models import Campaign
+from undersigned.core.models import log_action
+from undersigned.core.sanitising import single_line
+from undersigned.delivery.models import Delivery, DeliveryStatus
+from undersigned.delivery.sending import wake_senders
+from undersigned.openletters.models import (
+    UPDATE_BODY_MAX_CHARS,
+    UPDATE_SUBJECT_MAX_CHARS,
+    OpenLetter,
+    Update,
+    UpdateStatus,
+)
+from undersigned.supporters import updates as supporter_updates
+
+FAN_OUT_BATCH = 500
+
+
+class UpdateNotDraft(Exception):
+    """Only a draft can be changed; a queued or sent update stays as it went."""
+
+
+def audience(update: Update) -> supporter_updates.Audience:
+    return supporter_updates.Audience(
+        organisation_id=update.organisation_id,
+        campaign_id=update.campaign_id,
+        open_letter_id=update.open_letter_id,
+        countries=frozenset(update.countries),
+    )
+
+
+def save_draft(
+    *,
+    actor: Any,
+    subject: str,
+    body: str,
+    language: str,
+    countries: Sequence[str],
+    update: Update | None = None,
+    campaign: Campaign | None = None,
+    open_letter: OpenLetter | None = None,
+) -> Update:
+    """Create a draft for ``campaign`` or ``open_letter``, or rewrite ``update`` (a draft)."""
+    subject = single_line(subject)
+    if not subject or len(subject) > UPDATE_SUBJECT_MAX_CHARS or len(body) > UPDATE_BODY_MAX_CHARS:
+        raise ValueError("subject or body out of bounds")
+    with transaction.atomic():
+        if update is None:
+            if (campaign is None) == (open_letter is None):
+                raise ValueError("name a campaign or an open letter")
+            owner = campaign if campaign is not None else open_letter
+            assert owner is not None  # noqa: S101 (checked just above)
+            update = Update(
+                organisation_id=owner.organisation_id,
+                campaign=campaign,
+                open_letter=open_letter,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            action = "update.created"
+        else:
+            locked = Update.objects.select_for_update().filter(pk=update.pk).first()
+            if locked is None or locked.status != UpdateStatus.DRAFT:
+                raise UpdateNotDraft
+            update = locked
+            action = "update.edited"
+        update.subject = subject
+        update.body = body
+        update.language = language
+        update.countries = sorted(set(countries))
+        update.save()
+        log_action(action, update, actor=actor)
+    return update
+
+
+def queue(*, update: Update, actor: Any) -> bool:
+    """Queue a draft for sending, once; returns whether this call queued it."""
+    from undersigned.openletters.tasks import fan_out_update  # noqa: PLC0415 (tasks imports this module)
+
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Update.objects.filter(pk=update.pk, status=UpdateStatus.DRAFT).update(
+            status=UpdateStatus.QUEUED, queued_at=now, updated_at=now
+        )
+        if changed:
+            log_action("update.queued", update, actor=actor)
+            update_id = update.pk
+            transaction.on_commit(lambda: fan_out_update.enqueue(update_id), robust=True)
+    return bool(changed)
+
+
+def _insert(update: Update, supporter_ids: Sequence[int]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    update_id=update.pk,
+                    supporter_id=supporter_id,
+                    channel=Channel.EMAIL,
+                    status=DeliveryStatus.QUEUED,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for supporter_id in supporter_ids
+            ],
+            ignore_conflicts=True,  # already there from an earlier run of the task
+        )
+        transaction.on_commit(wake_senders, robust=True)
+
+
+def fan_out(update_id: int) -> int:
+    """Write the queued update's emails, a batch at a time; returns how many it reaches.
+
+    Runs again safely: an update not ``queued`` is left alone, and a supporter who has
+    their delivery already gets no second one.
+    """
+    update = Update.objects.filter(pk=update_id, status=UpdateStatus.QUEUED).first()
+    if update is None:
+        return 0
+    # Ids only (ints), read before writing: the reads stream in chunks, the writes go in
+    # batches of their own transactions.
+    supporter_ids = [supporter.pk for supporter in supporter_updates.audience(audience(update))]
+    for start in range(0, len(supporter_ids), FAN_OUT_BATCH):
+        _insert(update, supporter_ids[start : start + FAN_OUT_BATCH])
+    now = timezone.now()
+    with transaction.atomic():
+        queued = Delivery.objects.filter(update_id=update.pk).count()
+        changed = Update.objects.filter(pk=update.pk, status=UpdateStatus.QUEUED).update(
+            status=UpdateStatus.SENT,
+            fanned_out_at=now,
+            audience_count=len(supporter_ids),
+            queued_count=queued,
+            updated_at=now,
+        )
+        if changed:
+            log_action("update.fanned_out", update, reached=len(supporter_ids), queued=queued)
+    return len(supporter_ids)
