@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,7 +288,7 @@ def _erase_consents(address: Address) -> int:
 # --- updates sent to the address (openletters.Update, one Delivery each) -----------------
 
 
-def _update_sends(address: Address) -> Any:
+def _update_sends(address: Address) -> QuerySet[Delivery]:
     return Delivery.objects.filter(update__isnull=False, supporter__email__in=address.emails)
 
 
