@@ -7,11 +7,14 @@ after the update was queued gets nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.factories import (
     CampaignFactory,
@@ -293,3 +296,17 @@ def test_the_emails_reach_a_real_smtp_server_with_one_click_unsubscribe(
         supporter=alice, purpose=ConsentPurpose.ORGANISATION_UPDATES, granted=False
     ).exists()
     assert sending.schedule_due() is False  # nothing left waiting
+
+
+@pytest.mark.django_db
+def test_a_fan_out_whose_task_was_lost_is_enqueued_again_once(campaign: Any) -> None:
+    _agree(SupporterFactory(email="waiting@example.net"), campaign=campaign)
+    update = _draft(campaign)
+    update_services.queue(update=update, actor=None)  # its task: enqueued on commit, never here
+    assert update_services.resume_stalled() == 0  # young: its task may still come
+    long_ago = timezone.now() - update_services.FAN_OUT_STALLED_AFTER - timedelta(minutes=1)
+    Update.objects.filter(pk=update.pk).update(updated_at=long_ago)
+    assert update_services.resume_stalled() == 1
+    assert update_services.resume_stalled() == 0  # claimed: not again this round
+    (task,) = DBTaskResult.objects.all()
+    assert (task.task_path, task.args_kwargs["args"]) == ("undersigned.openletters.tasks.fan_out_update", [update.pk])

@@ -16,9 +16,11 @@ email is built (``openletters.update_mail``): then nothing is sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from undersigned.campaigns.enums import Channel
@@ -37,6 +39,9 @@ from undersigned.openletters.models import (
 from undersigned.supporters import updates as supporter_updates
 
 FAN_OUT_BATCH = 500
+# A queued update whose fan-out has not moved for this long lost its task (the worker
+# died, the task was never enqueued): the worker's housekeeping enqueues it again.
+FAN_OUT_STALLED_AFTER = timedelta(minutes=10)
 
 
 class UpdateNotDraft(Exception):
@@ -128,6 +133,8 @@ def _insert(update: Update, supporter_ids: Sequence[int]) -> None:
             ],
             ignore_conflicts=True,  # already there from an earlier run of the task
         )
+        # The fan-out is moving: housekeeping leaves it alone (``resume_stalled``).
+        Update.objects.filter(pk=update.pk).update(updated_at=now)
         transaction.on_commit(wake_senders, robust=True)
 
 
@@ -158,3 +165,22 @@ def fan_out(update_id: int) -> int:
         if changed:
             log_action("update.fanned_out", update, reached=len(supporter_ids), queued=queued)
     return len(supporter_ids)
+
+
+def resume_stalled() -> int:
+    """Enqueue again the fan-out of queued updates that stopped moving; returns how many.
+
+    Run by the worker's housekeeping. Claiming an update moves its ``updated_at`` (a
+    conditional update), so of several workers one enqueues it, and once in every
+    ``FAN_OUT_STALLED_AFTER``; a fan-out run twice adds nobody twice anyway.
+    """
+    from undersigned.openletters.tasks import fan_out_update  # noqa: PLC0415 (tasks imports this module)
+
+    now = timezone.now()
+    stalled = Q(status=UpdateStatus.QUEUED, updated_at__lt=now - FAN_OUT_STALLED_AFTER)
+    resumed = 0
+    for update_id in Update.objects.filter(stalled).values_list("pk", flat=True):
+        if Update.objects.filter(stalled, pk=update_id).update(updated_at=now):
+            fan_out_update.enqueue(update_id)
+            resumed += 1
+    return resumed
