@@ -112,8 +112,10 @@ def dsn(
     about: str | None = None,
 ) -> bytes:
     """A delivery status notification (RFC 3464) as Postfix sends it, about the delivery's letter."""
-    recipient = delivery.sent_recipient
-    rcpt = about or recipient.email
+    # About a letter (to a recipient) or an update (to a supporter, whose address is ``about``).
+    recipient = delivery.recipient
+    rcpt = about or delivery.sent_recipient.email
+    to = f"{recipient.name} <{recipient.email}>" if recipient is not None else f"<{rcpt}>"
     diagnostic_line = f"Diagnostic-Code: {diagnostic.format(rcpt=rcpt)}\r\n" if diagnostic else ""
     text = (
         "From: MAILER-DAEMON@mx.council.example (Mail Delivery System)\r\n"
@@ -159,7 +161,7 @@ def dsn(
         "\r\n"
         f"Return-Path: <{bounce_address(delivery.pk)}>\r\n"
         "From: Ana Ruiz via Friends of the Wend <letters@undersigned.test>\r\n"
-        f"To: {recipient.name} <{recipient.email}>\r\n"
+        f"To: {to}\r\n"
         f"Message-ID: <delivery-{delivery.pk}@undersigned.test>\r\n"
         "Subject: Please keep the riverside path open\r\n"
         "\r\n"

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.delivery.test_inbound import dsn
 from tests.factories import (
     CampaignFactory,
     MembershipFactory,
@@ -27,6 +28,7 @@ from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
 from undersigned.core.models import ActionLog
 from undersigned.delivery import sending
+from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import Delivery, DeliveryStatus
 from undersigned.openletters.models import UPDATE_BODY_MAX_CHARS, Update, UpdateStatus
 from undersigned.openletters.services import updates as update_services
@@ -284,6 +286,12 @@ def test_the_emails_reach_a_real_smtp_server_with_one_click_unsubscribe(
     assert rows["alice@example.net"].smtp_response
     assert rows["late@example.net"].status == DeliveryStatus.FAILED
     assert "unsubscribed" in rows["late@example.net"].last_error
+    # Bob's server bounces it: read from the delivery's own bounce address, as for a letter.
+    bounced = delivery_services.record_bounce(
+        delivery_id=rows["bob@example.net"].pk, message=dsn(delivery=rows["bob@example.net"], about="bob@example.net")
+    )
+    assert bounced is not None
+    assert bounced.status == DeliveryStatus.BOUNCED
 
     # The one-click POST, as a mail program makes it: no cookie, CSRF checks on.
     mail_program = Client(enforce_csrf_checks=True)
