@@ -76,6 +76,9 @@ def test_an_update_reaches_only_those_who_agreed_and_one_click_unsubscribes(
         page.get_by_role("button", name="Preview").click()
         expect(page.get_by_test_id("reach")).to_contain_text("This update will reach 2 people.")
         _shot(page, "update-preview-1280")
+        page.set_viewport_size({"width": 375, "height": 900})  # the same preview on a phone
+        assert_no_serious_violations(page)
+        _shot(page, "update-preview-375")
         preview_url = page.url
         page.get_by_role("button", name="Send to 2 people").click()
         expect(page.get_by_role("status")).to_contain_text("The update is on its way.")
