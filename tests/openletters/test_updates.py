@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.campaigns.conftest import make_group_campaign
 from tests.delivery.test_inbound import dsn
 from tests.factories import (
     CampaignFactory,
+    LetterFactory,
     MembershipFactory,
     OrganisationFactory,
     SupporterFactory,
@@ -318,3 +320,29 @@ def test_a_fan_out_whose_task_was_lost_is_enqueued_again_once(campaign: Any) -> 
     assert update_services.resume_stalled() == 0  # claimed: not again this round
     (task,) = DBTaskResult.objects.all()
     assert (task.task_path, task.args_kwargs["args"]) == ("undersigned.openletters.tasks.fan_out_update", [update.pk])
+
+
+@pytest.mark.django_db
+def test_a_group_campaigns_update_may_go_only_to_some_sections(organisation: Any) -> None:
+    campaign = make_group_campaign(organisation)
+    germany = campaign.recipients.get(name="Section of Germany")
+    france = campaign.recipients.get(name="Section of France")
+    wrote_germany = LetterFactory(campaign=campaign, addressed_to=germany, supporter__email="de@example.net").supporter
+    wrote_france = LetterFactory(campaign=campaign, addressed_to=france, supporter__email="fr@example.net").supporter
+    for supporter in (wrote_germany, wrote_france):
+        _agree(supporter, campaign=campaign)
+    client = _client(_member(organisation))
+    page = client.get(reverse("dashboard:campaign_update_new", args=[campaign.slug]))
+    assert "Section of Germany (1)" in page.text
+    response = client.post(
+        reverse("dashboard:campaign_update_new", args=[campaign.slug]),
+        {"subject": "To Germany", "body": "News.", "language": "en", "sections": [str(germany.pk)]},
+    )
+    assert response.status_code == 302
+    update = Update.objects.get()
+    assert update.sections == [germany.pk]
+    preview = client.get(response["Location"])
+    assert "This update will reach 1 person." in preview.text
+    update_services.queue(update=update, actor=None)
+    update_services.fan_out(update.pk)
+    assert _sent_to(update) == {"de@example.net"}

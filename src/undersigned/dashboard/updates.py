@@ -28,7 +28,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from undersigned.campaigns.campaign_files.schema import LANGUAGE
 from undersigned.campaigns.models import Campaign
+from undersigned.campaigns.queries import group_members
 from undersigned.core import countries as country_names
+from undersigned.letters.queries import supporters_by_section
 from undersigned.openletters import queries as openletter_queries
 from undersigned.openletters import update_mail
 from undersigned.openletters.models import (
@@ -81,9 +83,27 @@ class UpdateForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Choose among the countries listed.")},
     )
 
-    def __init__(self, *args: Any, country_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    sections = forms.MultipleChoiceField(
+        label=gettext_lazy("Only people who wrote to these members"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Leave all unticked to write to every section."),
+        error_messages={"invalid_choice": gettext_lazy("Choose among the members listed.")},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        country_choices: list[tuple[str, str]],
+        section_choices: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["countries"].choices = country_choices  # type: ignore[attr-defined]
+        self.fields["sections"].choices = section_choices  # type: ignore[attr-defined]
+
+    def clean_sections(self) -> list[int]:
+        return [int(value) for value in self.cleaned_data.get("sections") or []]
 
     def clean_subject(self) -> str:
         subject = str(self.cleaned_data.get("subject") or "")
@@ -141,15 +161,32 @@ def _update_or_404(owner: _Owner, update_id: int) -> Update:
     return update
 
 
-def _country_choices(owner: _Owner) -> tuple[list[tuple[str, str]], int]:
-    """The countries of the people who agreed (with how many each), and how many agreed in all."""
-    counts = Counter(supporter.country for supporter in supporter_updates.audience(owner.audience()))
+@dataclass(frozen=True)
+class _Choices:
+    countries: list[tuple[str, str]]
+    sections: list[tuple[str, str]]
+    agreed: int
+
+
+def _choices(owner: _Owner) -> _Choices:
+    """The countries and the sections (a group campaign's members letters went to) of the
+    people who agreed, each with how many, and how many agreed in all."""
+    agreed = list(supporter_updates.audience(owner.audience()))
+    counts = Counter(supporter.country for supporter in agreed)
     choices = [
         (code, f"{country_names.name(code)} ({counts[code]})")
         for code in sorted(counts, key=country_names.name)
         if code
     ]
-    return choices, sum(counts.values())
+    sections: list[tuple[str, str]] = []
+    item = owner.item
+    if isinstance(item, Campaign) and item.recipient_group_id is not None:
+        agreed_ids = {supporter.pk for supporter in agreed}
+        by_section = supporters_by_section(item.pk)
+        for recipient_id, name, _country, _weight in group_members(item.recipient_group_id):
+            if recipient_id in by_section:
+                sections.append((str(recipient_id), f"{name} ({len(by_section[recipient_id] & agreed_ids)})"))
+    return _Choices(countries=choices, sections=sections, agreed=len(agreed))
 
 
 def _list(request: HttpRequest, owner: _Owner) -> HttpResponse:
@@ -166,10 +203,11 @@ def _list(request: HttpRequest, owner: _Owner) -> HttpResponse:
 def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> HttpResponse:
     if update is not None and update.status != UpdateStatus.DRAFT:
         return HttpResponseRedirect(owner.url("update", update.pk))
-    choices, agreed = _country_choices(owner)
+    choices = _choices(owner)
+    options = {"country_choices": choices.countries, "section_choices": choices.sections}
     status = 200
     if request.method == "POST":
-        form = UpdateForm(request.POST, country_choices=choices)
+        form = UpdateForm(request.POST, **options)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -180,6 +218,7 @@ def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> Http
                     body=data["body"],
                     language=data["language"],
                     countries=data["countries"],
+                    sections=data["sections"],
                     **({"campaign": owner.item} if owner.kind == "campaign" else {"open_letter": owner.item}),  # type: ignore[arg-type]
                 )
             except update_services.UpdateNotDraft:
@@ -194,23 +233,24 @@ def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> Http
                 "body": update.body,
                 "language": update.language,
                 "countries": update.countries,
+                "sections": [str(section) for section in update.sections],
             },
-            country_choices=choices,
+            **options,
         )
     else:
-        form = UpdateForm(initial={"language": owner.item.language}, country_choices=choices)
+        form = UpdateForm(initial={"language": owner.item.language}, **options)
     context = {
         "owner": owner,
         "update": update,
         "form": form,
-        "agreed": agreed,
+        "agreed": choices.agreed,
         "action": owner.url("update_edit", update.pk) if update is not None else owner.url("update_new"),
     }
     return render(request, "dashboard/updates/compose.html", context, status=status)
 
 
 def _preview(request: HttpRequest, owner: _Owner, update: Update) -> HttpResponse:
-    reach = supporter_updates.audience_size(update_services.audience(update))
+    reach = len(update_services.reached(update))
     mail = update_mail.compose(update, supporter_name=_("Alex Example"), unsubscribe="#unsubscribe")
     context = {
         "owner": owner,
@@ -218,6 +258,7 @@ def _preview(request: HttpRequest, owner: _Owner, update: Update) -> HttpRespons
         "mail": mail,
         "reach": reach,
         "country_list": [country_names.name(code) for code in update.countries],
+        "section_count": len(update.sections),
         "counts": openletter_queries.update_send_counts([update.pk])[update.pk],
     }
     return render(request, "dashboard/updates/preview.html", context)

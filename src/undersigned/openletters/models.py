@@ -295,6 +295,9 @@ class Update(TimeStampedModel):
     language = models.CharField(max_length=10)
     # Only the supporters of these countries (ISO codes); empty: everyone who agreed.
     countries = models.JSONField(default=list, blank=True)
+    # A campaign addressed to a group: only the supporters whose letter went to one of
+    # these members (sections; recipient ids). Empty: everyone who agreed.
+    sections = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=UpdateStatus.choices, default=UpdateStatus.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ("body", models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)])),
                 ("language", models.CharField(max_length=10)),
                 ("countries", models.JSONField(blank=True, default=list)),
+                ("sections", models.JSONField(blank=True, default=list)),
                 (
                     "status",
                     models.CharField(

@@ -1,6 +1,7 @@
 """An organisation's updates to the people of a campaign or an open letter who agreed to hear more.
 
-- ``save_draft``: write or rewrite a draft (subject, Markdown body, language, countries).
+- ``save_draft``: write or rewrite a draft (subject, Markdown body, language, countries,
+  and for a campaign addressed to a group its sections: the members letters went to).
 - ``queue``: the organiser pressed send. A conditional update (``draft`` → ``queued``)
   makes a double click or a second POST queue nothing twice; the fan-out runs in a task.
 - ``fan_out``: the task. It reads whom the update reaches (``supporters.updates``) and
@@ -29,6 +30,7 @@ from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
 from undersigned.delivery.models import Delivery, DeliveryStatus
 from undersigned.delivery.sending import wake_senders
+from undersigned.letters.queries import supporters_by_section
 from undersigned.openletters.models import (
     UPDATE_BODY_MAX_CHARS,
     UPDATE_SUBJECT_MAX_CHARS,
@@ -57,6 +59,17 @@ def audience(update: Update) -> supporter_updates.Audience:
     )
 
 
+def reached(update: Update) -> list[int]:
+    """The ids of the supporters the update reaches now: who agreed (``supporters.updates``),
+    narrowed to the chosen sections' letter writers when sections are chosen."""
+    ids = [supporter.pk for supporter in supporter_updates.audience(audience(update))]
+    if update.sections and update.campaign_id is not None:
+        by_section = supporters_by_section(update.campaign_id)
+        wrote = set().union(*(by_section.get(int(section), set()) for section in update.sections))
+        ids = [pk for pk in ids if pk in wrote]
+    return ids
+
+
 def save_draft(
     *,
     actor: Any,
@@ -64,6 +77,7 @@ def save_draft(
     body: str,
     language: str,
     countries: Sequence[str],
+    sections: Sequence[int] = (),
     update: Update | None = None,
     campaign: Campaign | None = None,
     open_letter: OpenLetter | None = None,
@@ -95,6 +109,7 @@ def save_draft(
         update.body = body
         update.language = language
         update.countries = sorted(set(countries))
+        update.sections = sorted(set(sections)) if update.campaign_id is not None else []
         update.save()
         log_action(action, update, actor=actor)
     return update
@@ -149,7 +164,7 @@ def fan_out(update_id: int) -> int:
         return 0
     # Ids only (ints), read before writing: the reads stream in chunks, the writes go in
     # batches of their own transactions.
-    supporter_ids = [supporter.pk for supporter in supporter_updates.audience(audience(update))]
+    supporter_ids = reached(update)
     for start in range(0, len(supporter_ids), FAN_OUT_BATCH):
         _insert(update, supporter_ids[start : start + FAN_OUT_BATCH])
     now = timezone.now()
