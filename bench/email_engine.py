@@ -618,7 +618,7 @@ class Bench:
         specs = []
         deliveries = Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient")
         for d in deliveries.filter(pk__in=self.delivery_ids).order_by("pk"):
-            letter, recipient = d.sent_letter, d.recipient
+            letter, recipient = d.sent_letter, d.sent_recipient
             text = text_for(letter, recipient)
             organisation = letter.campaign.organisation.display_short_name
             specs.append(

@@ -34,6 +34,7 @@ from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus
 from undersigned.openletters.models import OpenLetter, OpenLetterStatus
 from undersigned.openletters.services import endorsing
+from undersigned.openletters.services import updates as update_services
 from undersigned.organisations import services as organisation_services
 from undersigned.organisations.models import Role
 
@@ -115,6 +116,8 @@ class OrganisationB:
     owner: Any
     invitation: Any
     reply: Any
+    campaign_update: Any
+    open_letter_update: Any
 
 
 @pytest.fixture
@@ -168,6 +171,14 @@ def b() -> OrganisationB:
         owner=owner,
         invitation=invitation,
         reply=reply,
+        campaign_update=_update(campaign=campaign),
+        open_letter_update=_update(open_letter=open_letter),
+    )
+
+
+def _update(**owner: Any) -> Any:
+    return update_services.save_draft(
+        actor=None, subject="B's news", body="News.", language="en", countries=[], **owner
     )
 
 
@@ -202,6 +213,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "reply_id": b.reply.pk,
         # A campaign's language tab: B's campaign in a language (saved or not, B's all the same).
         "language": "fr",
+        "update_id": (b.open_letter_update if "open-letters" in route.route else b.campaign_update).pk,
         # The workspace's pages of an organisation (recipients, groups, campaign files).
         "organisation": b.campaign.organisation.slug,
         "recipient_id": b.campaign.recipients.first().pk,

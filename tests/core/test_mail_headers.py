@@ -166,7 +166,7 @@ class People:
             organisation.name, organisation.short_name = organisation_name, ""
         for delivery in self.deliveries:
             delivery.sent_letter.sender_name = names["supporter"]
-            delivery.recipient.name = names["recipient"]
+            delivery.sent_recipient.name = names["recipient"]
         self.endorsement.name, self.endorsement.signatory = names["endorser"], ""
         self.parent.author_name = names["parent"]
         self.reply.author_name = names["commenter"]
@@ -174,10 +174,10 @@ class People:
         letter, copied = self.deliveries
         supporter = (display_name(names["supporter"]), letter.sent_letter.supporter.email)
         copied_supporter = (display_name(names["supporter"]), copied.sent_letter.supporter.email)
-        recipient = (display_name(names["recipient"]), letter.recipient.email)
+        recipient = (display_name(names["recipient"]), letter.sent_recipient.email)
         letter_from = [(display_name(f"{names['supporter']} via {organisation_name}"), PLATFORM)]
         discussion_from = [(display_name(f"Discussion at {organisation_name}"), PLATFORM)]
-        self.digest.recipient = letter.recipient
+        self.digest.recipient = letter.sent_recipient
         return [
             ("letter", letter_message(letter), {"From": letter_from, "To": [recipient], "Reply-To": [supporter]}),
             (

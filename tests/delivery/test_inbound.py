@@ -112,8 +112,10 @@ def dsn(
     about: str | None = None,
 ) -> bytes:
     """A delivery status notification (RFC 3464) as Postfix sends it, about the delivery's letter."""
+    # About a letter (to a recipient) or an update (to a supporter, whose address is ``about``).
     recipient = delivery.recipient
-    rcpt = about or recipient.email
+    rcpt = about or delivery.sent_recipient.email
+    to = f"{recipient.name} <{recipient.email}>" if recipient is not None else f"<{rcpt}>"
     diagnostic_line = f"Diagnostic-Code: {diagnostic.format(rcpt=rcpt)}\r\n" if diagnostic else ""
     text = (
         "From: MAILER-DAEMON@mx.council.example (Mail Delivery System)\r\n"
@@ -159,7 +161,7 @@ def dsn(
         "\r\n"
         f"Return-Path: <{bounce_address(delivery.pk)}>\r\n"
         "From: Ana Ruiz via Friends of the Wend <letters@undersigned.test>\r\n"
-        f"To: {recipient.name} <{recipient.email}>\r\n"
+        f"To: {to}\r\n"
         f"Message-ID: <delivery-{delivery.pk}@undersigned.test>\r\n"
         "Subject: Please keep the riverside path open\r\n"
         "\r\n"
@@ -437,7 +439,7 @@ def test_a_failure_while_storing_asks_the_sender_to_retry_and_logs_no_text(
 
 def test_a_failure_report_marks_the_delivery_bounced_and_flags_the_address(campaign: Any, inbound: Inbound) -> None:
     delivery = sent_email(campaign)
-    recipient = delivery.recipient
+    recipient = delivery.sent_recipient
 
     refused = inbound.send(dsn(delivery=delivery), to=[bounce_address(delivery.pk)], sender="")
 
@@ -482,7 +484,7 @@ def test_a_delay_report_changes_nothing(campaign: Any, inbound: Inbound) -> None
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.evidence == Evidence.PLATFORM_DELIVERED
     assert (delivery.bounced_at, delivery.last_error) == (None, "")
-    recipient = delivery.recipient
+    recipient = delivery.sent_recipient
     recipient.refresh_from_db()
     assert (recipient.email_flagged_at, recipient.email_flag_reason) == (None, "")
     assert not ActionLog.objects.exists()
@@ -497,13 +499,13 @@ def test_a_failure_of_the_supporters_own_copy_leaves_the_letter_alone(campaign: 
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.evidence) == (DeliveryStatus.SENT, Evidence.PLATFORM_DELIVERED)
-    delivery.recipient.refresh_from_db()
-    assert delivery.recipient.email_flagged_at is None
+    delivery.sent_recipient.refresh_from_db()
+    assert delivery.sent_recipient.email_flagged_at is None
 
 
 def test_a_non_standard_bounce_is_read_from_its_text(campaign: Any, inbound: Inbound) -> None:
     delivery = sent_email(campaign)
-    email = delivery.recipient.email
+    email = delivery.sent_recipient.email
     bounce = EmailMessage()
     bounce["From"] = "MAILER-DAEMON@old-mx.council.example"
     bounce["To"] = bounce_address(delivery.pk)
@@ -524,14 +526,14 @@ def test_a_non_standard_bounce_is_read_from_its_text(campaign: Any, inbound: Inb
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.BOUNCED
     assert delivery.last_error == f"Remote host said: 550 5.1.1 <{email}>... User unknown"
-    delivery.recipient.refresh_from_db()
-    assert delivery.recipient.email_flag_reason == delivery.last_error
+    delivery.sent_recipient.refresh_from_db()
+    assert delivery.sent_recipient.email_flag_reason == delivery.last_error
 
 
 def test_an_auto_reply_at_the_bounce_address_is_no_bounce(campaign: Any, inbound: Inbound) -> None:
     delivery = sent_email(campaign)
     reply = EmailMessage()
-    reply["From"] = delivery.recipient.email
+    reply["From"] = delivery.sent_recipient.email
     reply["To"] = bounce_address(delivery.pk)
     reply["Subject"] = "Out of office"
     reply["Auto-Submitted"] = "auto-replied"

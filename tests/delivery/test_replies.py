@@ -199,7 +199,7 @@ def test_a_forwarded_reply_arrives_through_a_real_smtp_session(client: Client, c
     assert replies.forward_addresses(letter) == []  # not gone yet: nothing to forward
     assert "forward-addresses" not in page
 
-    record_delivery(letter=letter, recipient=delivery.recipient, channel=Channel.MAILTO)
+    record_delivery(letter=letter, recipient=delivery.sent_recipient, channel=Channel.MAILTO)
     mailto = Delivery.objects.get(letter=letter, channel=Channel.MAILTO)
     [(name, address)] = replies.forward_addresses(letter)
     assert (name, address) == ("Councillor Rowan Ashby", addresses.reply_address(mailto.pk))

@@ -170,7 +170,7 @@ def test_every_section_is_emailed_its_pack_and_a_bounce_flags(
     attachments = {part.get_filename(): part.get_content() for part in cz.iter_attachments()}
     assert sorted(attachments) == [f"{handin.arcname(members['CZ'])}.csv", f"{handin.arcname(members['CZ'])}.pdf"]
     assert attachments[f"{handin.arcname(members['CZ'])}.pdf"][:5] == b"%PDF-"
-    deliveries = {d.recipient.country: d for d in Delivery.objects.filter(hand_in_pack__isnull=False)}
+    deliveries = {d.sent_recipient.country: d for d in Delivery.objects.filter(hand_in_pack__isnull=False)}
     assert {c: (d.status, d.evidence) for c, d in deliveries.items()} == {
         "CZ": ("sent", Evidence.PLATFORM_DELIVERED),
         "IE": ("sent", Evidence.PLATFORM_DELIVERED),
@@ -181,7 +181,7 @@ def test_every_section_is_emailed_its_pack_and_a_bounce_flags(
     # The Irish section's address bounces: the delivery is flagged, as a letter's would be.
     # (The test's report quotes the recipient in ASCII, as Postfix's does.)
     Recipient.objects.filter(pk=members["IE"].pk).update(name="Irish section")
-    deliveries["IE"].recipient.refresh_from_db()
+    deliveries["IE"].sent_recipient.refresh_from_db()
     delivery_services.record_bounce(delivery_id=deliveries["IE"].pk, message=dsn(delivery=deliveries["IE"]))
     deliveries["IE"].refresh_from_db()
     assert (deliveries["IE"].status, deliveries["IE"].evidence) == ("bounced", Evidence.NONE)

@@ -18,6 +18,7 @@ from tests.tallies.recount import kept_campaign, kept_open_letter, recount_campa
 from undersigned.campaigns.enums import Channel
 from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog
+from undersigned.delivery import sending
 from undersigned.delivery.services import record_delivery
 from undersigned.discussion.models import BlockKind, Comment, KnownEmail
 from undersigned.discussion.services import CommentInput, block_commenter, discussion_for, is_blocked, post_comment
@@ -31,6 +32,7 @@ from undersigned.openletters.models import (
     OpenLetterStatus,
 )
 from undersigned.openletters.services import endorsing, versions
+from undersigned.openletters.services import updates as update_services
 from undersigned.privacy.personal_data import KINDS, collect, erase
 from undersigned.supporters.models import ConsentPurpose, ConsentRecord, Supporter
 from undersigned.supporters.services import record_consent
@@ -79,6 +81,13 @@ def _person_everywhere(organisation: Any) -> dict[str, Any]:
         campaign=campaign,
         ip_hash="b2" * 32,
     )
+    # An update of the campaign reaches her (she agreed), sent by the engine into the sink.
+    update = update_services.save_draft(
+        actor=None, campaign=campaign, subject="The path stays open", body="Thank you.", language="en", countries=[]
+    )
+    update_services.queue(update=update, actor=None)
+    update_services.fan_out(update.pk)
+    assert sending.send_queued() == 1
 
     open_letter = make_open_letter(organisation)
     hers = endorsing.endorse(
@@ -159,6 +168,8 @@ def test_collect_lists_everything_of_every_spelling_of_the_mailbox(organisation:
     assert len(wordings) == 2
     assert wordings[0] == "Send me updates about this campaign."
     assert wordings[1].startswith("Yes, Friends of the River Wend may email me updates about the open letter")
+    [sent] = data["update_sends"]
+    assert (sent["subject"], sent["about"], sent["status"]) == ("The path stays open", campaign.title, "sent")
     # Nobody else's.
     assert "Bram Otherly" not in json.dumps(data)
 
@@ -195,6 +206,7 @@ def test_erase_leaves_no_trace_in_a_dump_and_every_count_right(organisation: Any
         "known_addresses": 1,
         "consents": 2,
         "supporter": 2,
+        "update_sends": 1,
     }
     assert collect(ASKED_WITH) == {kind.key: [] for kind in KINDS}
 

@@ -31,6 +31,7 @@ from undersigned.letters.links import sign_token
 from undersigned.openletters import links as letter_links
 from undersigned.openletters.models import Endorsement
 from undersigned.openletters.services import endorsing
+from undersigned.openletters.services import updates as update_services
 from undersigned.organisations import links as organisation_links
 from undersigned.organisations import services as organisation_services
 from undersigned.organisations.models import Invitation
@@ -80,6 +81,8 @@ class Site:
     print_job: PrintJob
     invitation: Invitation
     reply: Reply
+    campaign_update: Any
+    open_letter_update: Any
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -120,6 +123,7 @@ class Site:
             "invitation_id": self.invitation.pk,
             "reply_id": self.reply.pk,
             "language": "fr",  # a campaign's language tab (one not saved yet opens, prefilled)
+            "update_id": (self.open_letter_update if "open-letters" in route.route else self.campaign_update).pk,
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
             "object_id": str(self.organiser.pk),
@@ -203,4 +207,10 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         print_job=print_job,
         invitation=invitation,
         reply=reply,
+        campaign_update=update_services.save_draft(
+            actor=None, campaign=campaign, subject="The path", body="**News**", language="en", countries=[]
+        ),
+        open_letter_update=update_services.save_draft(
+            actor=None, open_letter=open_letter, subject="Handed in", body="News", language="en", countries=[]
+        ),
     )

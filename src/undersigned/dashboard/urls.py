@@ -15,6 +15,7 @@ from . import (
     reply_views,
     results,
     team,
+    updates,
     views,
 )
 
@@ -118,6 +119,36 @@ urlpatterns = [
         "open-letters/<slug:slug>/endorsements/<int:endorsement_id>/feature/",
         open_letters.feature_endorsement,
         name="endorsement_feature",
+    ),
+]
+
+# Updates to supporters and endorsers who agreed to hear more (dashboard/updates.py).
+urlpatterns += [
+    path("campaigns/<slug:slug>/updates/", updates.campaign_updates, name="campaign_updates"),
+    path("campaigns/<slug:slug>/updates/new/", updates.campaign_update_new, name="campaign_update_new"),
+    path("campaigns/<slug:slug>/updates/<int:update_id>/", updates.campaign_update, name="campaign_update"),
+    path(
+        "campaigns/<slug:slug>/updates/<int:update_id>/edit/",
+        updates.campaign_update_edit,
+        name="campaign_update_edit",
+    ),
+    path(
+        "campaigns/<slug:slug>/updates/<int:update_id>/send/",
+        updates.campaign_update_send,
+        name="campaign_update_send",
+    ),
+    path("open-letters/<slug:slug>/updates/", updates.open_letter_updates, name="open_letter_updates"),
+    path("open-letters/<slug:slug>/updates/new/", updates.open_letter_update_new, name="open_letter_update_new"),
+    path("open-letters/<slug:slug>/updates/<int:update_id>/", updates.open_letter_update, name="open_letter_update"),
+    path(
+        "open-letters/<slug:slug>/updates/<int:update_id>/edit/",
+        updates.open_letter_update_edit,
+        name="open_letter_update_edit",
+    ),
+    path(
+        "open-letters/<slug:slug>/updates/<int:update_id>/send/",
+        updates.open_letter_update_send,
+        name="open_letter_update_send",
     ),
 ]
 

@@ -90,7 +90,7 @@ def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlter
     items = [
         {"delivery": d, "text": text, "link": read_link(d.pk), "excerpt": _excerpt(text.body)}
         for d in deliveries
-        for text in [text_for(d.sent_letter, d.recipient)]
+        for text in [text_for(d.sent_letter, d.sent_recipient)]
     ]
     context = {"recipient": recipient, "digest": digest, "items": items, "count": len(items)}
     organisations = sorted({d.sent_letter.campaign.organisation.display_short_name for d in deliveries})

@@ -37,7 +37,8 @@ class Evidence(models.IntegerChoices):
 
 class Delivery(TimeStampedModel):
     letter = models.ForeignKey(Letter, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
-    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="deliveries")
+    # Empty only for an update's email, which goes to ``supporter`` instead.
+    recipient = models.ForeignKey(Recipient, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
     evidence = models.PositiveSmallIntegerField(choices=Evidence.choices, default=Evidence.NONE)
@@ -61,6 +62,14 @@ class Delivery(TimeStampedModel):
     hand_in_pack = models.ForeignKey(
         "openletters.HandInPack", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
+    # An organisation's update emailed to one supporter (then ``letter`` and ``recipient``
+    # are empty): openletters.Update, one per supporter.
+    update = models.ForeignKey(
+        "openletters.Update", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    supporter = models.ForeignKey(
+        "supporters.Supporter", null=True, blank=True, on_delete=models.CASCADE, related_name="update_deliveries"
+    )
     # For recipients who take a daily digest: the digest that carried this letter.
     digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
 
@@ -73,6 +82,30 @@ class Delivery(TimeStampedModel):
                 fields=["hand_in_pack", "channel"],
                 name="one_pack_delivery_per_channel",
                 condition=models.Q(hand_in_pack__isnull=False),
+            ),
+            # An update goes to each supporter once, however often its fan-out runs.
+            models.UniqueConstraint(
+                fields=["update", "supporter"],
+                name="one_update_delivery_per_supporter",
+                condition=models.Q(update__isnull=False),
+            ),
+            # A delivery carries exactly one of a letter, a hand-in pack or an update; a
+            # letter and a pack go to a recipient, an update to a supporter.
+            models.CheckConstraint(
+                condition=models.Q(
+                    letter__isnull=False, hand_in_pack__isnull=True, update__isnull=True, recipient__isnull=False
+                )
+                | models.Q(
+                    letter__isnull=True, hand_in_pack__isnull=False, update__isnull=True, recipient__isnull=False
+                )
+                | models.Q(
+                    letter__isnull=True,
+                    hand_in_pack__isnull=True,
+                    update__isnull=False,
+                    recipient__isnull=True,
+                    supporter__isnull=False,
+                ),
+                name="delivery_carries_one_thing",
             ),
         ]
         indexes = [
@@ -87,7 +120,8 @@ class Delivery(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.recipient_id}: {self.status}"
+        to = self.recipient_id if self.recipient_id is not None else f"supporter {self.supporter_id}"
+        return f"{self.get_channel_display()} to {to}: {self.status}"
 
     @property
     def sent_letter(self) -> Letter:
@@ -95,6 +129,13 @@ class Delivery(TimeStampedModel):
         if self.letter is None:
             raise ValueError(f"delivery {self.pk} carries a hand-in pack, not a letter")
         return self.letter
+
+    @property
+    def sent_recipient(self) -> Recipient:
+        """The recipient delivered to: every delivery has one but an update's email (to a supporter)."""
+        if self.recipient is None:
+            raise ValueError(f"delivery {self.pk} carries an update to a supporter, not a letter to a recipient")
+        return self.recipient
 
 
 class ReplySource(models.TextChoices):

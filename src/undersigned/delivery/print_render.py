@@ -223,7 +223,7 @@ def campaign_items(
         queue = queries.post_queue(campaign_id, created_before=created_before)
         rows = queue.select_related("letter__campaign__template", "recipient").iterator(chunk_size=500)
         for delivery in rows:
-            recipient = delivery.recipient
+            recipient = delivery.sent_recipient
             if cover is None or cover.key != recipient.pk:
                 cover = Cover(key=recipient.pk, label=_label(recipient), total=totals.get(recipient.pk, 0))
             yield cover, printable(delivery.sent_letter, recipient, day=day)

@@ -38,7 +38,8 @@ SHOWN_STATUSES = [
 
 
 def deliveries_by_recipient_channel(letter: Letter) -> dict[tuple[int, str], Delivery]:
-    return {(d.recipient_id, d.channel): d for d in Delivery.objects.filter(letter=letter)}
+    rows = Delivery.objects.filter(letter=letter)
+    return {(d.recipient_id, d.channel): d for d in rows if d.recipient_id is not None}
 
 
 @dataclass

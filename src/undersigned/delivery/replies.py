@@ -316,7 +316,7 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
         return None
     with tallying([letter_id]):
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if delivery is None or delivery.letter_id is None:
+        if delivery is None or delivery.letter_id is None or delivery.recipient_id is None:
             return None
         existing = Reply.objects.filter(
             letter_id=delivery.letter_id, recipient_id=delivery.recipient_id, source=ReplySource.INBOUND, text=text

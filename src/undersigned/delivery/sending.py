@@ -30,7 +30,13 @@ The ``Delivery`` row is the truth; tasks only say "look at the queue".
   backoff and jitter, up to ``MAX_ATTEMPTS``; 5xx answers fail at once with the
   server's reason for organisers to see.
 - **Pace.** A recipient with ``max_emails_per_minute`` gets no more than that; the rest
-  wait, due again when the minute has passed.
+  wait, due again when the minute has passed. An update's email goes to a supporter,
+  once per update, so it has no pace of its own.
+- **What a delivery carries.** A letter (to a recipient), a member's hand-in pack, or an
+  organisation's update (to a supporter). The last two are built by the app that owns
+  them (registered by path: ``register_pack_message``, ``register_update_message``); a
+  builder may answer ``NotWanted`` (the supporter unsubscribed since), and the delivery
+  fails for good with that reason, nothing sent.
 - **Waking.** ``wake_senders`` enqueues a send task only when none is waiting; a full
   batch wakes the next one before it sends, so several workers share a long queue.
 """
@@ -117,8 +123,10 @@ def _claimable(now: datetime) -> Q:
 
 def _due(now: datetime) -> Q:
     # Recipients who take a daily digest get their letters in it (delivery/digests.py);
-    # a hand-in pack goes on its own.
-    return _claimable(now) & (Q(recipient__daily_digest=False) | Q(hand_in_pack__isnull=False))
+    # a hand-in pack and an update (to a supporter) go on their own.
+    return _claimable(now) & (
+        Q(recipient__daily_digest=False) | Q(hand_in_pack__isnull=False) | Q(update__isnull=False)
+    )
 
 
 @contextmanager
@@ -236,14 +244,19 @@ def _claim(delivery_id: int, now: datetime) -> bool:
 
 
 def _paced_until(delivery: Delivery, now: datetime) -> datetime | None:
-    """When this recipient may get the next email, if their pace says not now."""
+    """When this recipient may get the next email, if their pace says not now.
+
+    An update's email goes to a supporter, one per update, so it has no recipient's pace."""
+    recipient_id = delivery.recipient_id
+    if delivery.recipient is None or recipient_id is None:
+        return None
     limit = delivery.recipient.max_emails_per_minute
     if not limit:
         return None
     window_start = now - timedelta(minutes=1)
     # At most `limit` rows are read: the check stays cheap however busy the recipient.
     recent = list(
-        Delivery.objects.filter(recipient_id=delivery.recipient_id, channel=Channel.EMAIL, sent_at__gt=window_start)
+        Delivery.objects.filter(recipient_id=recipient_id, channel=Channel.EMAIL, sent_at__gt=window_start)
         .order_by("-sent_at")
         .values_list("sent_at", flat=True)[:limit]
     )
@@ -262,12 +275,28 @@ def register_pack_message(path: str) -> None:
     _PACK_MESSAGE[:] = [path]
 
 
+# The same for an organisation's update to a supporter (``Delivery.update``).
+_UPDATE_MESSAGE: list[str] = []
+
+
+def register_update_message(path: str) -> None:
+    _UPDATE_MESSAGE[:] = [path]
+
+
+class NotWanted(Exception):
+    """Raised by a message builder when its email must not go at all (the supporter
+    unsubscribed after the update was queued); the delivery fails for good with the reason."""
+
+
 def _message(delivery: Delivery) -> PreparedEmail:
     letter = delivery.letter
+    if delivery.update_id is not None:
+        build_update: Callable[[Delivery], PreparedEmail] = import_string(_UPDATE_MESSAGE[0])
+        return build_update(delivery)
     if letter is None:
         build: Callable[[Delivery], PreparedEmail] = import_string(_PACK_MESSAGE[0])
         return build(delivery)
-    recipient = delivery.recipient
+    recipient = delivery.sent_recipient
     text = text_for(letter, recipient)
     return build_message(
         delivery_id=delivery.pk,
@@ -491,7 +520,7 @@ _BATCH_FIELDS = (
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
-    "recipient__max_emails_per_minute", "recipient__daily_digest", "hand_in_pack",
+    "recipient__max_emails_per_minute", "recipient__daily_digest", "hand_in_pack", "update", "supporter",
 )  # fmt: skip
 
 
@@ -598,7 +627,11 @@ class _Outcome:
 
 def _attempt(mailer: Any, delivery: Delivery) -> _Outcome:
     """Try one claimed delivery on an open connection and record what happened."""
-    message = _message(delivery)
+    try:
+        message = _message(delivery)
+    except NotWanted as exc:
+        _fail(delivery, str(exc), permanent=True, now=timezone.now())
+        return _Outcome()
     if isinstance(mailer, SmtpBackend):
         message.prepare(mailer.policy)  # the bytes the SMTP backend sends, signed
     now = timezone.now()

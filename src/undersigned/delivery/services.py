@@ -193,6 +193,11 @@ def record_copy(*, letter_id: int, message: bytes) -> list[Delivery]:
     return verified
 
 
+def _update_address(delivery: Delivery) -> str:
+    """The supporter's address an update's email went to."""
+    return delivery.supporter.email if delivery.supporter is not None else ""
+
+
 def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
     """A delivery status notification came back for a letter the platform emailed.
 
@@ -208,7 +213,7 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
     with tallying([letter_id] if letter_id is not None else []):
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("recipient", "letter__supporter")
+            .select_related("recipient", "letter__supporter", "supporter")
             .filter(pk=delivery_id)
             .first()
         )
@@ -220,7 +225,8 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
             return delivery
         report = bounces.read_bounce(
             parsed,
-            recipient_email=delivery.recipient.email,
+            # An update's email went to a supporter, not to a recipient.
+            recipient_email=delivery.recipient.email if delivery.recipient is not None else _update_address(delivery),
             # A hand-in pack's email has no supporter behind it.
             supporter_email=delivery.letter.supporter.email if delivery.letter is not None else "",
         )
@@ -249,20 +255,21 @@ def record_bounce(*, delivery_id: int, message: bytes) -> Delivery | None:
         delivery.evidence = Evidence.NONE
         delivery.save(update_fields=["status", "bounced_at", "last_error", "evidence", "updated_at"])
         log_action("delivery.bounced", delivery, channel=delivery.channel)
-        if report.flags_address:
+        if report.flags_address and delivery.recipient is not None:
             # The flag shows only on the organisers' deliveries page, never on a kept page.
-            Recipient.objects.filter(pk=delivery.recipient_id).update(  # not on public pages: a flag
+            Recipient.objects.filter(pk=delivery.recipient.pk).update(  # not on public pages: a flag
                 email_flagged_at=Coalesce(F("email_flagged_at"), Value(now)),
                 email_flag_reason=failure.diagnostic[:_FLAG_REASON_MAX_CHARS],
                 updated_at=now,
             )
-            log_action("recipient.email_flagged", delivery.recipient, delivery=delivery.pk)
+            log_action("recipient.email_flagged", delivery.sent_recipient, delivery=delivery.pk)
         else:
             # The report names other addresses only: the recipient's address has changed
             # since this letter went out, or a forward failed. Flagging the address they
             # have now would send organisers to fix what isn't broken.
             logger.info("bounce for delivery %s names another address; recipient not flagged", delivery.pk)
-    delivery.recipient.refresh_from_db(fields=["email_flagged_at", "email_flag_reason", "updated_at"])
+    if delivery.recipient is not None:
+        delivery.recipient.refresh_from_db(fields=["email_flagged_at", "email_flag_reason", "updated_at"])
     logger.info("delivery %s bounced", delivery.pk)
     return delivery
 

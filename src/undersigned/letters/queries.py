@@ -51,3 +51,16 @@ def letters_of_address(*, campaign_id: int, email: str) -> list[int]:
         .order_by("-created_at", "-pk")
         .values_list("pk", flat=True)[:LINKS_AT_MOST]
     )
+
+
+def supporters_by_section(campaign_id: int) -> dict[int, set[int]]:
+    """A campaign addressed to a group: for each member (section) its letters went to,
+    the ids of the supporters who wrote them. One query of two integer columns."""
+    sections: dict[int, set[int]] = {}
+    rows = Letter.objects.filter(campaign_id=campaign_id, addressed_to__isnull=False).values_list(
+        "addressed_to_id", "supporter_id"
+    )
+    for recipient_id, supporter_id in rows.iterator(chunk_size=2000):
+        if recipient_id is not None:
+            sections.setdefault(recipient_id, set()).add(supporter_id)
+    return sections

@@ -19,3 +19,5 @@ class OpenLettersConfig(AppConfig):
         from undersigned.delivery import sending  # noqa: PLC0415 (apps must be ready first)
 
         sending.register_pack_message("undersigned.openletters.pack_mail.build_message")
+        # An organisation's update to one supporter, the same way.
+        sending.register_update_message("undersigned.openletters.update_mail.build_message")

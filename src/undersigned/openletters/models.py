@@ -13,6 +13,7 @@ keyset pagination use one index each.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
@@ -261,3 +262,61 @@ class HandInPack(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Hand-in pack of {self.letter_id} for {self.recipient_id}"
+
+
+# --- Updates: an organisation's news to the supporters of a campaign or the endorsers
+# of an open letter who agreed to hear more (openletters/updates.py) ---
+
+UPDATE_SUBJECT_MAX_CHARS = 150
+UPDATE_BODY_MAX_CHARS = 20_000
+
+
+class UpdateStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    # The organiser pressed send: a task builds one email per person (``Delivery.update``).
+    QUEUED = "queued", "Queued"
+    # Every person's email is in the delivery engine's queue.
+    SENT = "sent", "Sent"
+
+
+class Update(TimeStampedModel):
+    """An update about one campaign or one open letter, in one language.
+
+    Its emails are ``delivery.Delivery`` rows (``update`` and ``supporter`` set, no
+    recipient), one per person, so the engine queues, paces, retries and records them
+    as it does letters.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="updates")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
+    open_letter = models.ForeignKey(OpenLetter, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
+    subject = models.CharField(max_length=UPDATE_SUBJECT_MAX_CHARS)
+    body = models.TextField(validators=[MaxLengthValidator(UPDATE_BODY_MAX_CHARS)])
+    language = models.CharField(max_length=10)
+    # Only the supporters of these countries (ISO codes); empty: everyone who agreed.
+    countries = models.JSONField(default=list, blank=True)
+    # A campaign addressed to a group: only the supporters whose letter went to one of
+    # these members (sections; recipient ids). Empty: everyone who agreed.
+    sections = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=UpdateStatus.choices, default=UpdateStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # How many people it reached when it was queued, and how many emails were queued.
+    audience_count = models.PositiveIntegerField(default=0)
+    queued_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(campaign__isnull=False, open_letter__isnull=True)
+                | models.Q(campaign__isnull=True, open_letter__isnull=False),
+                name="update_of_one_campaign_or_open_letter",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Update {self.pk}: {self.status}"

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import Board, build_board, endorsement_counts
 from undersigned.campaigns.models import Recipient
+from undersigned.delivery.models import Delivery
 
 from .models import (
     Endorsement,
@@ -23,6 +24,7 @@ from .models import (
     OpenLetter,
     OpenLetterStatus,
     OpenLetterVersion,
+    Update,
 )
 from .text import fold
 
@@ -278,3 +280,38 @@ def letter_board(letter: OpenLetter, *, sort: str = "name") -> Board | None:
         decision_date=group.decision_date,
         sort=sort,
     )
+
+
+# --- Updates (openletters/services/updates.py) ---
+
+
+def updates_of(*, campaign_id: int | None = None, open_letter_id: int | None = None) -> list[Update]:
+    """A campaign's or an open letter's updates, newest first."""
+    rows = (
+        Update.objects.filter(campaign_id=campaign_id)
+        if campaign_id is not None
+        else Update.objects.filter(open_letter_id=open_letter_id)
+    )
+    return list(rows.select_related("created_by").order_by("-created_at", "-id"))
+
+
+def update_of(update_id: int, *, campaign_id: int | None = None, open_letter_id: int | None = None) -> Update | None:
+    """One update of this campaign (or open letter), or None."""
+    rows = Update.objects.select_related("organisation", "campaign", "open_letter")
+    if campaign_id is not None:
+        return rows.filter(pk=update_id, campaign_id=campaign_id).first()
+    return rows.filter(pk=update_id, open_letter_id=open_letter_id).first()
+
+
+def update_send_counts(update_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many of each update's emails are in each delivery status: one grouped query."""
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in update_ids}
+    rows = (
+        Delivery.objects.filter(update_id__in=update_ids)
+        .values("update_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["update_id"]][row["status"]] = row["n"]
+    return counts

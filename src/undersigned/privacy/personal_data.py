@@ -3,7 +3,8 @@
 Each kind of personal data is one small function pair registered in ``KINDS``: ``find``
 returns the rows of that address as plain dicts for the owner's page and JSON export,
 ``erase`` removes them through the services that keep the counters right. A new kind
-(replies, update sends…) is one more ``Kind`` in the list.
+is one more ``Kind`` in the list (``update_sends``: the organisations' updates emailed to
+the address, each a ``Delivery`` of an ``openletters.Update``).
 
 Which rows are "of this address": endorsements, comments and known addresses by
 ``core.emails.mailbox_identity`` (the same mailbox's differently-cased or plus-addressed
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,7 +111,7 @@ def _letter_rows(address: Address) -> list[Row]:
     for d in Delivery.objects.filter(letter__in=letters).select_related("recipient").order_by("id"):
         deliveries.setdefault(d.letter_id or 0, []).append(
             {
-                "recipient": d.recipient.name,
+                "recipient": d.sent_recipient.name,
                 "channel": d.channel,
                 "status": d.status,
                 "evidence": d.get_evidence_display(),
@@ -284,6 +285,39 @@ def _erase_consents(address: Address) -> int:
     return ConsentRecord.objects.filter(supporter__email__in=address.emails).delete()[0]
 
 
+# --- updates sent to the address (openletters.Update, one Delivery each) -----------------
+
+
+def _update_sends(address: Address) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(update__isnull=False, supporter__email__in=address.emails)
+
+
+def _update_send_rows(address: Address) -> list[Row]:
+    rows = _update_sends(address).select_related("update__organisation", "update__campaign", "update__open_letter")
+    result = []
+    for d in rows.order_by("id"):
+        update = d.update
+        if update is None:  # the filter above: every row has one
+            continue
+        about = update.campaign or update.open_letter
+        result.append(
+            {
+                "organisation": update.organisation.name,
+                "about": about.title if about is not None else "",
+                "subject": update.subject,
+                "status": d.status,
+                "sent_at": _when(d.sent_at),
+                "bounced_at": _when(d.bounced_at),
+            }
+        )
+    return result
+
+
+def _erase_update_sends(address: Address) -> int:
+    # The update itself (the organisation's text) stays; its counts stay as they were.
+    return _update_sends(address).delete()[1].get("delivery.Delivery", 0)
+
+
 KINDS: list[Kind] = [
     Kind("supporter", lambda: _("Your details"), _supporter_rows, _erase_supporter),
     Kind("letters", lambda: _("Letters and their deliveries"), _letter_rows, _erase_letters),
@@ -291,9 +325,10 @@ KINDS: list[Kind] = [
     Kind("comments", lambda: _("Comments"), _comment_rows, _erase_comments),
     Kind("known_addresses", lambda: _("Confirmed address for comments"), _known_rows, _erase_known),
     Kind("consents", lambda: _("What you agreed to"), _consent_rows, _erase_consents),
+    Kind("update_sends", lambda: _("Updates sent to you"), _update_send_rows, _erase_update_sends),
 ]
 # Erased in this order: the supporter row last, after what hangs on it.
-_ERASE_ORDER = ["letters", "endorsements", "comments", "known_addresses", "consents", "supporter"]
+_ERASE_ORDER = ["letters", "update_sends", "endorsements", "comments", "known_addresses", "consents", "supporter"]
 
 
 def collect(email: str) -> dict[str, list[Row]]:

@@ -835,7 +835,7 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     delivery_id = digests.delivery_from_read_token(token)
     delivery = (
         Delivery.objects.select_related("letter__campaign__organisation", "letter__supporter", "recipient")
-        .filter(pk=delivery_id, channel=Channel.EMAIL)
+        .filter(pk=delivery_id, channel=Channel.EMAIL, letter__isnull=False)  # a letter, not a pack or an update
         .first()
         if delivery_id is not None
         else None
@@ -845,5 +845,5 @@ def read_letter(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "public/read_letter.html",
-        {"delivery": delivery, "text": text_for(delivery.sent_letter, delivery.recipient)},
+        {"delivery": delivery, "text": text_for(delivery.sent_letter, delivery.sent_recipient)},
     )

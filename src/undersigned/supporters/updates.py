@@ -19,6 +19,7 @@ from datetime import datetime
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 
 from undersigned.organisations.models import Organisation
@@ -127,3 +128,23 @@ def audience(target: Audience) -> Iterator[Supporter]:
 
 def audience_size(target: Audience) -> int:
     return sum(1 for _ in audience(target))
+
+
+def withdrew_since(
+    *,
+    supporter_id: int,
+    organisation_id: int,
+    since: datetime,
+    campaign_id: int | None = None,
+    open_letter_id: int | None = None,
+) -> bool:
+    """Whether the supporter stopped this update's kind since ``since`` (the update was
+    queued): unsubscribed from the organisation's updates, or withdrew their consent for
+    the campaign's (or open letter's) updates. Asked at send time, so an email queued
+    before they unsubscribed does not go."""
+    scope = Q(purpose=ConsentPurpose.ORGANISATION_UPDATES, organisation_id=organisation_id)
+    if campaign_id is not None:
+        scope |= Q(purpose=ConsentPurpose.CAMPAIGN_UPDATES, campaign_id=campaign_id)
+    if open_letter_id is not None:
+        scope |= Q(purpose=ConsentPurpose.OPEN_LETTER_UPDATES, open_letter_id=open_letter_id)
+    return ConsentRecord.objects.filter(scope, supporter_id=supporter_id, granted=False, created_at__gte=since).exists()

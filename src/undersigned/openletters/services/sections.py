@@ -103,7 +103,7 @@ def packs_by_member(letter: OpenLetter) -> dict[int, HandInPack]:
 def latest_deliveries(letter: OpenLetter) -> dict[int, Delivery]:
     """Each member's pack email (by recipient id), if one was queued."""
     rows = Delivery.objects.filter(hand_in_pack__letter=letter, channel=Channel.EMAIL).select_related("hand_in_pack")
-    return {row.recipient_id: row for row in rows}
+    return {row.recipient_id: row for row in rows if row.recipient_id is not None}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ stopped moving (the reason shows on the print page),
 deletes print PDFs older than ``UNDERSIGNED_PRINT_RETENTION_DAYS`` (they hold home
 addresses), removes chunk folders that killed prints left behind, removes
 endorsements of open letters nobody confirmed in time and queues again confirmation
-emails whose task was lost (endorsements and comments), and deletes comments whose
+emails whose task was lost (endorsements and comments) and updates' fan-outs whose
+task was lost, and deletes comments whose
 authors never confirmed their address in time, and erases the senders' personal data
 from letters of campaigns closed longer than ``UNDERSIGNED_LETTER_RETENTION_DAYS``. Several workers
 may run it at once; each step is a conditional update, so that does no harm.
@@ -30,6 +31,7 @@ from undersigned.core import heartbeats
 from undersigned.delivery import bulk_print, digests, replies, sending
 from undersigned.discussion import services as discussion
 from undersigned.openletters.services import endorsing, sections
+from undersigned.openletters.services import updates as openletter_updates
 from undersigned.privacy import retention
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ def housekeeping() -> None:
         sections.delete_abandoned_parts()
         endorsing.remove_expired()
         endorsing.resend_unsent()
+        openletter_updates.resume_stalled()
         discussion.resend_unsent()
         discussion.remove_unconfirmed()
         retention.erase_expired_letters()
