@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
@@ -145,6 +146,8 @@ class Comment(TimeStampedModel):
     # ``email_key`` normalised, for block lists, known addresses and unsubscribing.
     email = models.EmailField()
     email_key = models.CharField(max_length=254)
+    # The language the site spoke when they wrote (``core/languages.py``): their emails are in it.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
     )

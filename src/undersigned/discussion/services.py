@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.emails import mailbox_identity
+from undersigned.core.languages import active_language
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
 from undersigned.openletters.models import OpenLetter
@@ -221,6 +222,7 @@ def post_comment(
                 held_reason=held,
                 ip_hash=ip_hash,
                 notify_replies=data.notify_replies,
+                language=active_language(),
                 submission_key=submission_key,
                 published_at=now if status == CommentStatus.PUBLISHED else None,
             )

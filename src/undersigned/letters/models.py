@@ -8,6 +8,7 @@ import uuid
 from django.db import models
 
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.supporters.models import Supporter
 
@@ -60,6 +61,9 @@ class Letter(TimeStampedModel):
     reply_answer = models.CharField(max_length=8, choices=ReplyAnswer.choices, blank=True)
     reply_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # The language the site spoke when the supporter wrote (``core/languages.py``): their
+    # emails about this letter are in it; the letter itself is in the campaign's.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from undersigned.campaigns.models import Campaign
+from undersigned.core.languages import active_language
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
@@ -61,6 +62,8 @@ def save_letter(*, campaign: Campaign, submission_key: uuid.UUID, data: LetterIn
         "body": data.body,
         "uniqueness": uniqueness,
         "addressed_to_id": data.addressed_to_id,
+        # The supporter's emails follow the language they wrote in (an edit keeps the latest).
+        "language": active_language(),
     }
     supporter = {"email": data.email, "name": data.name, "town": data.town, "country": data.country}
     if connection.vendor == "postgresql":

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.core import countries
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
@@ -133,6 +134,8 @@ class Endorsement(TimeStampedModel):
     email_normalised = models.CharField(max_length=254)
     show_publicly = models.BooleanField(default=True)
     wants_updates = models.BooleanField(default=False)
+    # The language the site spoke when they endorsed (``core/languages.py``): their emails are in it.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
 
     status = models.CharField(max_length=10, choices=EndorsementStatus.choices, default=EndorsementStatus.PENDING)
     is_listed = models.BooleanField(default=False, editable=False)
