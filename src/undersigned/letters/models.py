@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.languages import LANGUAGE_MAX_LENGTH
@@ -18,9 +19,9 @@ def new_token() -> str:
 
 
 class ReplyAnswer(models.TextChoices):
-    YES = "yes", "Yes"
-    NOT_YET = "not_yet", "Not yet"
-    NO = "no", "No"
+    YES = "yes", _("Yes")
+    NOT_YET = "not_yet", _("Not yet")
+    NO = "no", _("No")
 
 
 class Letter(TimeStampedModel):

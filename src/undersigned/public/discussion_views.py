@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -194,7 +195,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     user = request.user
     email = str(getattr(user, "email", "")) if form.signed_in else data["email"]
     if not email:
-        form.add_error(None, "Your account has no email address; add one in your account settings first.")
+        form.add_error(None, _("Your account has no email address; add one in your account settings first."))
         return 400
     if wait := _wait(request, "comment_email", key=mailbox_identity(email)):
         raise _Limited(wait)
@@ -202,7 +203,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     if data.get("parent"):
         parent = _reply_target(data["parent"])
         if parent is None or parent.discussion_id != discussion.pk:
-            form.add_error(None, "The comment you are replying to is not shown any more.")
+            form.add_error(None, _("The comment you are replying to is not shown any more."))
             return 409
     try:
         comment = services.post_comment(
@@ -282,7 +283,7 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     if request.method == "POST":
         form = CommentForm(request.POST, **_form_options(discussion, signed_in))
         if not discussion.accepts_comments(timezone.now()):
-            form.add_error(None, "This discussion is closed: it takes no new comments.")
+            form.add_error(None, _("This discussion is closed: it takes no new comments."))
             status = 409
         else:
             try:

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.campaigns.coverage import clean_sort
@@ -328,9 +329,9 @@ def confirm_code(request: HttpRequest, slug: str) -> HttpResponse:
                 ip_hash=hash_ip(client_ip(request)),
             )
         except endorsing.ConfirmationExpired:
-            form.add_error("code", "This code has expired. Endorse the letter again to get a new one.")
+            form.add_error("code", _("This code has expired. Endorse the letter again to get a new one."))
         except endorsing.ConfirmationInvalid:
-            form.add_error("code", "This code does not match that email address. Check both and try again.")
+            form.add_error("code", _("This code does not match that email address. Check both and try again."))
         else:
             return _confirmed(letter)
     status = 400 if form.is_bound else 200
