@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -98,7 +99,7 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
         else:
             done = _("Comments from the author's IP address (by its hash) are no longer accepted in your discussions.")
     else:
-        return _queue(request, show=show, errors={comment.pk: _("Choose an action.")}, status=400, acted_on=comment)
+        return _queue(request, show=show, errors={comment.pk: gettext("Choose an action.")}, status=400, acted_on=comment)
     messages.success(request, done)
     return HttpResponseRedirect(reverse("dashboard:moderation") + _query(show=show, page=request.POST.get("page")))
 
