@@ -99,7 +99,9 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
         else:
             done = _("Comments from the author's IP address (by its hash) are no longer accepted in your discussions.")
     else:
-        return _queue(request, show=show, errors={comment.pk: gettext("Choose an action.")}, status=400, acted_on=comment)
+        return _queue(
+            request, show=show, errors={comment.pk: gettext("Choose an action.")}, status=400, acted_on=comment
+        )
     messages.success(request, done)
     return HttpResponseRedirect(reverse("dashboard:moderation") + _query(show=show, page=request.POST.get("page")))
 
