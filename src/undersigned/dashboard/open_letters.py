@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -29,10 +29,10 @@ from .views import RECENT_JOBS, _row
 
 PAGE_SIZE = 50
 VIEWS = {
-    "confirmed": "Confirmed",
-    "hidden": "Hidden",
-    "pending": "Waiting for confirmation",
-    "withdrawn": "Withdrawn",
+    "confirmed": gettext_lazy("Confirmed"),
+    "hidden": gettext_lazy("Hidden"),
+    "pending": gettext_lazy("Waiting for confirmation"),
+    "withdrawn": gettext_lazy("Withdrawn"),
 }
 
 
