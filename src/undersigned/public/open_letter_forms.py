@@ -110,7 +110,7 @@ class EndorseForm(abuse.GuardedForm):
         return cleaned
 
 
-_CODE_SHAPE = "The code has 8 letters and digits."
+_CODE_SHAPE = _("The code has 8 letters and digits.")
 
 
 class ConfirmCodeForm(abuse.GuardedForm):

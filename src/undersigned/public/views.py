@@ -665,7 +665,7 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     except ValueError:
         # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
         logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)
-        message = "We couldn't print this letter: the recipient's address is too long for the envelope window."
+        message = gettext("We couldn't print this letter: the recipient's address is too long for the envelope window.")
         return _problem(request, link, message, status=409)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
@@ -708,7 +708,10 @@ def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     recipient = _recipient_of(letter, request.POST.get("recipient"))
     if recipient is None:
         return _problem(
-            request, link, "We couldn't tell which recipient you chose. Please go back and try again.", status=400
+            request,
+            link,
+            gettext("We couldn't tell which recipient you chose. Please go back and try again."),
+            status=400,
         )
     try:
         delivery_services.request_post(letter=letter, recipient=recipient)
