@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import TEMPLATE_BODY, CampaignFactory, LetterFactory, RecipientFactory
+from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from tests.languages import templates_that_print_the_language
+from tests.letters.test_supporter_emails import form
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.digests import build_message
 from undersigned.delivery.models import Digest
@@ -24,16 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _write(client: Client, campaign: Any) -> Letter:
-    data = {
-        "submission_key": str(uuid.uuid4()),
-        "name": "Ana Ruiz",
-        "email": "ana.ruiz@example.net",
-        "town": "Wendmouth",
-        "country": "GB",
-        "subject": campaign.template.subject,
-        "body": TEMPLATE_BODY + "\n\nMy son walks this path to school every morning.",
-        "action": "continue",
-    }
+    data = form(campaign)
     response = client.post(reverse("public:compose", args=[campaign.slug]), data)
     assert response.status_code == 302
     return Letter.objects.get(submission_key=data["submission_key"])
