@@ -12,7 +12,7 @@ from undersigned.core import abuse
 from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.discussion.services import NOTIFY_WORDING
 
-BODY_HELP = (
+BODY_HELP = _(
     "Be kind and stay on topic. You can write *emphasis*, **strong** and [links](https://example.org). "
     "A comment is not a signature: it never counts as support."
 )
