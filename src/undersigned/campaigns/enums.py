@@ -3,20 +3,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    LIVE = "live", "Live"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+    CLOSED = "closed", _("Closed")
     # Put away by its organisers: gone from the public lists, its pages answer 404 as a
     # draft's do (letters already written keep their own links). Organisers can move it
     # back to the drafts.
-    ARCHIVED = "archived", "Archived"
+    ARCHIVED = "archived", _("Archived")
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Sent by us for you"
-    MAILTO = "mailto", "Your own email app"
-    WEB_FORM = "web_form", "Their web form"
-    POST = "post", "By post"
+    EMAIL = "email", _("Sent by us for you")
+    MAILTO = "mailto", _("Your own email app")
+    WEB_FORM = "web_form", _("Their web form")
+    POST = "post", _("By post")
 
 
 CHANNEL_ORDER = [Channel.MAILTO, Channel.EMAIL, Channel.WEB_FORM, Channel.POST]

@@ -17,9 +17,10 @@ from django import forms
 from django.utils import translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-PROMPT = "Choose your country"
+PROMPT = gettext_lazy("Choose your country")
 
 
 @cache
@@ -68,7 +69,7 @@ class CountrySelect(forms.Widget):
         if selected in codes():
             marker = f'<option value="{selected}">'
             options = options.replace(marker, f'<option value="{selected}" selected>', 1)
-        prompt = f'<option value=""{" selected" if not selected else ""}>{PROMPT}</option>'
+        prompt = f'<option value=""{" selected" if not selected else ""}>{escape(PROMPT)}</option>'
         return mark_safe(  # noqa: S308 (names and codes are escaped above; attributes by format_html)
             f'<select name="{escape(name)}"{attributes}>\n{prompt}\n{options}\n</select>'
         )
@@ -77,7 +78,7 @@ class CountrySelect(forms.Widget):
 class CountryField(forms.CharField):
     widget = CountrySelect
     default_error_messages = {
-        "invalid_choice": "Select a valid choice. That country is not one of the available choices."
+        "invalid_choice": gettext_lazy("Select a valid choice. That country is not one of the available choices.")
     }
 
     def validate(self, value: Any) -> None:

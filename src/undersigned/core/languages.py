@@ -1,9 +1,9 @@
-"""The language switcher every page carries (templates/core/_languages.html).
+"""Languages: the switcher every page carries, and the language an email is written in.
 
-A visitor's ``Accept-Language`` chooses the interface's language (LocaleMiddleware)
-until they pick one here; the choice is kept in the language cookie
-(``settings.LANGUAGE_COOKIE_*``), a preference that carries nothing else, never in a
-session. The form is a plain POST that works without JavaScript.
+The switcher (templates/core/_languages.html): a visitor's ``Accept-Language`` chooses
+the interface's language (LocaleMiddleware) until they pick one here; the choice is kept
+in the language cookie (``settings.LANGUAGE_COOKIE_*``), a preference that carries
+nothing else, never in a session. The form is a plain POST that works without JavaScript.
 
 Why not Django's ``set_language``: the switcher is on the shared pages too (the home
 page, campaigns, open letters; ``core/shared_pages.py``), which carry no CSRF token,
@@ -12,6 +12,12 @@ from another site could only switch its visitor's interface to another of our la
 which they see and can switch back. Browsers that say so (``Sec-Fetch-Site:
 cross-site``) are refused all the same. ``next`` is kept only when it is a path of this
 site; anything else (another host, a scheme, ``//host``, a backslash) goes home.
+
+Emails: a supporter, endorser or commenter is written to in the language the site spoke
+to them when they wrote (``Letter.language``, ``Endorsement.language``,
+``Comment.language``, recorded with ``active_language``); a recipient in the letter's
+language (the campaign's). ``email_language`` picks the first of these that is known,
+and the site's default otherwise, for ``translation.override``.
 """
 
 from __future__ import annotations
@@ -20,11 +26,24 @@ from typing import Literal, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 NEXT_MAX_CHARS = 2000
+# The longest language code we keep (e.g. "zh-hant-tw"); the model fields share it.
+LANGUAGE_MAX_LENGTH = 16
+
+
+def active_language() -> str:
+    """The language of the page being answered ("" outside a request with none active)."""
+    return (translation.get_language() or "")[:LANGUAGE_MAX_LENGTH]
+
+
+def email_language(*preferred: str | None) -> str:
+    """The first language of ``preferred`` that is set, else the site's default."""
+    return next((language for language in preferred if language), settings.LANGUAGE_CODE)
 
 
 def safe_next(raw: str | None) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 from django.forms import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape, format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 
 def _attrs(attrs: Mapping[str, Any]) -> str:
@@ -71,12 +72,16 @@ FAST_RENDERER = FastWidgetRenderer()
 
 def field_group(field: BoundField) -> SafeString:
     """One field with its label, error and help text, as the composer shows it."""
-    optional = mark_safe(' <span class="optional">(optional)</span>') if not field.field.required else ""
+    optional = (
+        # Translators: beside the label of a field one may leave empty.
+        format_html(' <span class="optional">{}</span>', gettext("(optional)")) if not field.field.required else ""
+    )
     errors = field.errors
     error = (
         format_html(
-            '<p class="field-error" id="{}_error"><strong>Error:</strong> {}</p>',
+            '<p class="field-error" id="{}_error"><strong>{}</strong> {}</p>',
             field.auto_id,
+            gettext("Error:"),
             format_html_join(" ", "{}", ((e,) for e in errors)),
         )
         if errors

@@ -62,7 +62,7 @@ def campaign_files(request: HttpRequest, organisation: str) -> HttpResponse:
         text = upload.read().decode("utf-8")
     except UnicodeDecodeError:
         # The command's words (import_campaign.Command.read).
-        form.add_error("file", f"{label}: not UTF-8 text; save the file as UTF-8 and try again.")
+        form.add_error("file", _("%(file)s: not UTF-8 text; save the file as UTF-8 and try again.") % {"file": label})
         return _page(request, org, form, [], 400)
     try:
         data = parse_any(text)

@@ -21,7 +21,7 @@ import datetime
 from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from undersigned.campaigns.models import Campaign
@@ -68,6 +68,7 @@ LETTER_COLUMNS = (
 
 def letter_rows(campaign: Campaign) -> Iterator[Row]:
     """One row per letter: where it went, how, and how far up the evidence ladder."""
+    evidence_names = _evidence_names()
     for letter in delivery_queries.letters_for_export(campaign):
         deliveries = letter.deliveries
         best = max((d.evidence for d in deliveries), default=Evidence.NONE)
@@ -79,7 +80,7 @@ def letter_rows(campaign: Campaign) -> Iterator[Row]:
             letter.uniqueness,
             len({d.recipient_id for d in deliveries}),
             " ".join(sorted({d.channel for d in deliveries})),
-            Evidence(best).label,
+            evidence_names[best],
             _when(letter.sent_at),
             _when(_earliest(*(d.reported_at for d in deliveries))),
             _when(_earliest(*(d.verified_at for d in deliveries))),
@@ -106,7 +107,15 @@ DELIVERY_COLUMNS = (
 )
 
 
+def _evidence_names() -> dict[int, str]:
+    # Exports are data that scripts read: column keys and values stay in stable English,
+    # whatever language the organiser reads the dashboard in.
+    with translation.override("en"):
+        return {evidence.value: str(evidence.label) for evidence in Evidence}
+
+
 def delivery_rows(campaign: Campaign) -> Iterator[Row]:
+    evidence_names = _evidence_names()
     for d in delivery_queries.deliveries_for_export(campaign):
         yield (
             d.pk,
@@ -117,7 +126,7 @@ def delivery_rows(campaign: Campaign) -> Iterator[Row]:
             d.sent_recipient.country,
             d.channel,
             d.status,
-            Evidence(d.evidence).label,
+            evidence_names[d.evidence],
             d.attempts,
             _when(d.created_at),
             _when(d.sent_at),

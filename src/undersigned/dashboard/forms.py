@@ -19,12 +19,12 @@ PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
 
 class PrintForm(forms.Form):
     paper = forms.ChoiceField(
-        label="Paper",
+        label=_("Paper"),
         choices=list(PAPER_LABELS.items()),
         initial="a4",
         widget=forms.RadioSelect,
-        help_text="Letters are laid out for window envelopes: DIN 5008 on A4, a #10 envelope on US Letter.",
-        error_messages={"required": "Choose the paper to print on.", "invalid_choice": "Choose A4 or US Letter."},
+        help_text=_("Letters are laid out for window envelopes: DIN 5008 on A4, a #10 envelope on US Letter."),
+        error_messages={"required": _("Choose the paper to print on."), "invalid_choice": _("Choose A4 or US Letter.")},
     )
 
 
@@ -32,23 +32,23 @@ class MarkPostedForm(forms.Form):
     """After printing: the organiser confirms the letters are in the post."""
 
     confirm = forms.BooleanField(
-        label="These letters are in the post",
+        label=_("These letters are in the post"),
         help_text=_(
             "Each supporter whose letter this print carries then gets a short email saying you posted it, "
             "and their letter counts as sent."
         ),
         required=True,
-        error_messages={"required": "Tick this box once the letters of this print are in the post."},
+        error_messages={"required": _("Tick this box once the letters of this print are in the post.")},
     )
 
 
 class HideForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for hiding",
+        label=_("Reason for hiding"),
         max_length=300,
         error_messages={
-            "required": "Say why you hide it: the audit log keeps it for the other moderators.",
-            "max_length": "Keep the reason under 300 characters.",
+            "required": _("Say why you hide it: the audit log keeps it for the other moderators."),
+            "max_length": _("Keep the reason under 300 characters."),
         },
     )
 
@@ -60,7 +60,7 @@ class HideForm(forms.Form):
 class HideEndorsementForm(forms.Form):
     """Hiding an endorsement: the reason is one of a fixed list, so the audit log never holds free text."""
 
-    reason = forms.ChoiceField(label="Reason", choices=HideReason.CHOICES)
+    reason = forms.ChoiceField(label=_("Reason"), choices=HideReason.CHOICES)
 
 
 # --- The team --------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.discussion import queries, services
@@ -24,7 +26,7 @@ from undersigned.discussion.models import BlockKind, Comment
 from .forms import HideForm
 from .permissions import dashboard_user_required
 
-SHOWS = {"waiting": "Waiting and reported", "hidden": "Hidden"}
+SHOWS = {"waiting": _("Waiting and reported"), "hidden": _("Hidden")}
 PAGE_SIZE = 50
 DISCUSSIONS_LISTED = 50  # the settings links under the queue, newest first
 
@@ -76,28 +78,30 @@ def act(request: HttpRequest, comment_id: int) -> HttpResponse:
     show = show if show in SHOWS else "waiting"
     if action == "approve":
         services.approve_comment(comment=comment, actor=request.user)
-        done = "Comment approved: it is shown."
+        done = _("Comment approved: it is shown.")
     elif action == "hide":
         form = HideForm(request.POST)
         if not form.is_valid():
             message = " ".join(str(e) for e in form.errors["reason"])
             return _queue(request, show=show, errors={comment.pk: message}, status=400, acted_on=comment)
         services.hide_comment(comment=comment, actor=request.user, reason=form.cleaned_data["reason"])
-        done = "Comment hidden."
+        done = _("Comment hidden.")
     elif action == "restore":
         services.restore_comment(comment=comment, actor=request.user)
-        done = "Comment restored: it is shown again."
+        done = _("Comment restored: it is shown again.")
     elif action in ("block_email", "block_ip"):
         kind = BlockKind.EMAIL if action == "block_email" else BlockKind.IP
         block = services.block_commenter(comment=comment, kind=kind, actor=request.user)
         if block is None:
-            done = "There is no IP hash to block for this comment."
+            done = _("There is no IP hash to block for this comment.")
         elif kind == BlockKind.EMAIL:
-            done = "The author's email address can no longer comment in your discussions."
+            done = _("The author's email address can no longer comment in your discussions.")
         else:
-            done = "Comments from the author's IP address (by its hash) are no longer accepted in your discussions."
+            done = _("Comments from the author's IP address (by its hash) are no longer accepted in your discussions.")
     else:
-        return _queue(request, show=show, errors={comment.pk: "Choose an action."}, status=400, acted_on=comment)
+        return _queue(
+            request, show=show, errors={comment.pk: gettext("Choose an action.")}, status=400, acted_on=comment
+        )
     messages.success(request, done)
     return HttpResponseRedirect(reverse("dashboard:moderation") + _query(show=show, page=request.POST.get("page")))
 

@@ -11,7 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from undersigned.campaigns.models import Recipient
@@ -28,10 +29,10 @@ from .views import RECENT_JOBS, _row
 
 PAGE_SIZE = 50
 VIEWS = {
-    "confirmed": "Confirmed",
-    "hidden": "Hidden",
-    "pending": "Waiting for confirmation",
-    "withdrawn": "Withdrawn",
+    "confirmed": gettext_lazy("Confirmed"),
+    "hidden": gettext_lazy("Hidden"),
+    "pending": gettext_lazy("Waiting for confirmation"),
+    "withdrawn": gettext_lazy("Withdrawn"),
 }
 
 
@@ -104,7 +105,7 @@ def start_hand_in(request: HttpRequest, slug: str) -> HttpResponse:
     letter = managed_open_letter_or_404(request.user, slug)
     recipient = _recipient(letter, request.POST.get("recipient"))
     job = hand_in.start_hand_in(letter=letter, recipient=recipient, actor=request.user)
-    messages.success(request, "The hand-in pack is being built. You can leave this page and come back.")
+    messages.success(request, _("The hand-in pack is being built. You can leave this page and come back."))
     return HttpResponseRedirect(f"{_page_url(letter)}#job-{job.pk}")
 
 
@@ -144,7 +145,7 @@ def hide_endorsement(request: HttpRequest, slug: str, endorsement_id: int) -> Ht
             request, letter, errors={endorsement.pk: gettext("Choose a reason for hiding the endorsement.")}, status=400
         )
     moderation.hide(endorsement=endorsement, reason=form.cleaned_data["reason"], actor=request.user)
-    messages.success(request, "The endorsement is hidden: no longer shown, counted or handed in.")
+    messages.success(request, _("The endorsement is hidden: no longer shown, counted or handed in."))
     return _back(request, letter)
 
 
@@ -156,7 +157,7 @@ def restore_endorsement(request: HttpRequest, slug: str, endorsement_id: int) ->
     form = HideEndorsementForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else moderation.HideReason.OTHER
     moderation.restore(endorsement=endorsement, reason=reason, actor=request.user)
-    messages.success(request, "The endorsement is restored.")
+    messages.success(request, _("The endorsement is restored."))
     return _back(request, letter)
 
 
@@ -167,7 +168,7 @@ def feature_endorsement(request: HttpRequest, slug: str, endorsement_id: int) ->
     endorsement = _endorsement_of(letter, endorsement_id)
     featured = request.POST.get("featured") == "1"
     if not moderation.set_featured(endorsement=endorsement, featured=featured, actor=request.user):
-        messages.error(request, "Only endorsers named publicly can be featured.")
+        messages.error(request, _("Only endorsers named publicly can be featured."))
     return _back(request, letter)
 
 

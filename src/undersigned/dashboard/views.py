@@ -19,10 +19,10 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns import services as campaign_services
@@ -240,7 +240,7 @@ def print_page(request: HttpRequest, slug: str) -> HttpResponse:
                 status = 409
             else:
                 if running is not None and running.pk == job.pk:
-                    messages.info(request, "This print had already been started; it is shown below.")
+                    messages.info(request, _("This print had already been started; it is shown below."))
                 else:
                     messages.success(
                         request,
@@ -287,16 +287,20 @@ def print_job_posted(request: HttpRequest, job_id: int) -> HttpResponse:
     form = MarkPostedForm(request.POST, prefix=f"job{job.pk}")
     if job.status != PrintJobStatus.DONE:
         # Only from a page left open while the job changed: say so at the top of the page.
-        messages.error(request, "Only a finished print can be marked as posted.")
+        messages.error(request, _("Only a finished print can be marked as posted."))
         return _render_print_page(request, job.campaign, status=409)
     if not form.is_valid():
         return _render_print_page(request, job.campaign, posted_form=form, status=400)
     already = job.posted_at is not None
     count = delivery_services.mark_print_job_posted(job=job, actor=request.user)
     if already:
-        messages.info(request, "This print had already been marked as posted.")
+        messages.info(request, _("This print had already been marked as posted."))
     else:
-        messages.success(request, f"{count} letter{pluralize(count)} marked as sent by post.")
+        messages.success(
+            request,
+            ngettext("%(count)s letter marked as sent by post.", "%(count)s letters marked as sent by post.", count)
+            % {"count": count},
+        )
     return HttpResponseRedirect(_print_page_url(job.campaign, job))
 
 

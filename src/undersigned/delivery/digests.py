@@ -20,11 +20,13 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
 from undersigned.core.emails import named_address
+from undersigned.core.languages import email_language
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
 from undersigned.letters.queries import text_for
@@ -86,6 +88,13 @@ def gather(*, today: datetime.date | None = None) -> list[Digest]:
 
 
 def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlternatives:
+    """To a recipient: in the letters' language (the first letter's campaign's), else the recipient's."""
+    language = email_language(deliveries[0].sent_letter.campaign.language, digest.recipient.language)
+    with translation.override(language):
+        return _build_message(digest, deliveries)
+
+
+def _build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlternatives:
     recipient: Recipient = digest.recipient
     items = [
         {"delivery": d, "text": text, "link": read_link(d.pk), "excerpt": _excerpt(text.body)}
@@ -94,14 +103,21 @@ def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlter
     ]
     context = {"recipient": recipient, "digest": digest, "items": items, "count": len(items)}
     organisations = sorted({d.sent_letter.campaign.organisation.display_short_name for d in deliveries})
-    subject = single_line(f"{len(items)} letter{'s' if len(items) != 1 else ''} for you, {digest.day:%d %B %Y}")
+    day = formats.date_format(digest.day, "d F Y")
+    subject = single_line(
+        ngettext("%(count)s letter for you, %(day)s", "%(count)s letters for you, %(day)s", len(items))
+        % {"count": len(items), "day": day}
+    )
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("delivery/digest.txt", context),
         from_email=bounce_address(deliveries[0].pk),
         to=[named_address(recipient.name, recipient.email)],
         headers={
-            "From": named_address(f"Letters via {', '.join(organisations)}", f"letters@{settings.MAIL_DOMAIN}"),
+            "From": named_address(
+                gettext("Letters via %(organisations)s") % {"organisations": ", ".join(organisations)},
+                f"letters@{settings.MAIL_DOMAIN}",
+            ),
             "Message-ID": f"<digest-{digest.pk}@{settings.MAIL_DOMAIN}>",
         },
     )  # fmt: skip

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
@@ -16,23 +17,23 @@ from undersigned.letters.models import Letter
 
 
 class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    RETRY = "retry", "Retry scheduled"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    BOUNCED = "bounced", "Bounced"
-    REPORTED = "reported", "Reported by the supporter"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    RETRY = "retry", _("Retry scheduled")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
+    REPORTED = "reported", _("Reported by the supporter")
 
 
 class Evidence(models.IntegerChoices):
     """How sure we are that a delivery happened; a delivery only ever climbs this ladder."""
 
-    NONE = 0, "None yet"
-    SELF_REPORTED = 10, "Self-reported"
-    VERIFIED_COPY = 20, "Verified copy"
-    PLATFORM_DELIVERED = 30, "Platform delivered"
-    REPLY_RECEIVED = 40, "Reply received"
+    NONE = 0, _("None yet")
+    SELF_REPORTED = 10, _("Self-reported")
+    VERIFIED_COPY = 20, _("Verified copy")
+    PLATFORM_DELIVERED = 30, _("Platform delivered")
+    REPLY_RECEIVED = 40, _("Reply received")
 
 
 class Delivery(TimeStampedModel):
@@ -139,8 +140,8 @@ class Delivery(TimeStampedModel):
 
 
 class ReplySource(models.TextChoices):
-    SUPPORTER = "supporter", "Pasted by the supporter"
-    INBOUND = "inbound", "Received by the platform"
+    SUPPORTER = "supporter", _("Pasted by the supporter")
+    INBOUND = "inbound", _("Received by the platform")
 
 
 class Reply(TimeStampedModel):
@@ -240,17 +241,17 @@ class Digest(TimeStampedModel):
 
 
 class PrintJobStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Printing"
-    DONE = "done", "Ready to download"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Printing")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
 
 
 class PrintJobKind(models.TextChoices):
-    POST = "post", "A campaign's posted letters"
-    HAND_IN = "hand_in", "An open letter's hand-in pack"
+    POST = "post", _("A campaign's posted letters")
+    HAND_IN = "hand_in", _("An open letter's hand-in pack")
     # Every member's pack of a letter to a recipient group, in one ZIP (openletters.handin).
-    SECTIONS = "sections", "Every section's hand-in pack"
+    SECTIONS = "sections", _("Every section's hand-in pack")
 
 
 class PrintJob(TimeStampedModel):

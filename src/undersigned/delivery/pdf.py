@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import typst
+from django.utils.translation import ngettext
 
 from .printing import ARABIC_SCRIPT_LANGUAGES, RTL_LANGUAGES, Paper, PrintableLetter, direction
 
@@ -206,14 +207,14 @@ def render_cover_and_letters(
     Each group is (recipient label, letters). The cover sheet carries the recipient's
     address in the window (from the group's first letter), so the bundle can go in one
     large window envelope, and shows the label, the number of letters and the first
-    letter's ``extra`` items. ``count_text`` words the count ("3 letters"); pass a
-    translated one for other languages.
+    letter's ``extra`` items. ``count_text`` words the count ("3 letters"); by default
+    in the active language of the calling thread (print_render passes the campaign's).
     """
     if not groups:
         raise ValueError("no groups to render")
     every_letter = [letter for _, letters in groups for letter in letters]
     _check_batch(len(every_letter) + len(groups), every_letter)
-    count_text = count_text or _count_in_english
+    count_text = count_text or _count_in_active_language
     documents: list[dict[str, Any]] = []
     for label, letters in groups:
         if not letters:
@@ -254,8 +255,8 @@ def batches(letters: Sequence[PrintableLetter], *, covers: int = 0) -> Iterator[
         yield letters[start:]
 
 
-def _count_in_english(n: int) -> str:
-    return f"{n} letter" if n == 1 else f"{n} letters"
+def _count_in_active_language(n: int) -> str:
+    return ngettext("%(count)s letter", "%(count)s letters", n) % {"count": n}
 
 
 def _check_batch(documents: int, letters: Sequence[PrintableLetter]) -> None:

@@ -26,13 +26,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.languages import email_language
 
 from . import bulk_print, pdf, queries
 from .channels.post import printable
@@ -64,6 +67,9 @@ class Cover:
     key: int
     label: str
     total: int
+    # The campaign's language: the cover's words ("3 letters") are in it. Passed along,
+    # not taken from the active language, because chunks render in other threads.
+    language: str = ""
 
 
 @dataclass
@@ -120,8 +126,10 @@ def _input_chars(letter: PrintableLetter) -> int:
     return len(json.dumps(pdf._letter_data(letter), ensure_ascii=False))
 
 
-def _count(n: int) -> str:
-    return f"{n} letter" if n == 1 else f"{n} letters"
+def _count(n: int, *, language: str) -> str:
+    with translation.override(email_language(language)):
+        # Translators: on the cover sheet in front of one recipient's printed letters.
+        return ngettext("%(count)s letter", "%(count)s letters", n) % {"count": n}
 
 
 def _render(runs: Sequence[_Run], paper: Paper) -> Iterator[bytes]:
@@ -138,9 +146,11 @@ def _render(runs: Sequence[_Run], paper: Paper) -> Iterator[bytes]:
     for run in head:
         yield pdf.render_letters(run.letters, paper=paper)
     if middle:
-        yield pdf.render_cover_and_letters([(run.cover.label, run.letters) for run in middle], paper=paper)
+        count = partial(_count, language=middle[0].cover.language)
+        groups = [(run.cover.label, run.letters) for run in middle]
+        yield pdf.render_cover_and_letters(groups, paper=paper, count_text=count)
     for run in tail:
-        count_text = _always(_count(run.cover.total))
+        count_text = _always(_count(run.cover.total, language=run.cover.language))
         yield pdf.render_cover_and_letters([(run.cover.label, run.letters)], paper=paper, count_text=count_text)
 
 
@@ -225,7 +235,12 @@ def campaign_items(
         for delivery in rows:
             recipient = delivery.sent_recipient
             if cover is None or cover.key != recipient.pk:
-                cover = Cover(key=recipient.pk, label=_label(recipient), total=totals.get(recipient.pk, 0))
+                cover = Cover(
+                    key=recipient.pk,
+                    label=_label(recipient),
+                    total=totals.get(recipient.pk, 0),
+                    language=delivery.sent_letter.campaign.language,
+                )
             yield cover, printable(delivery.sent_letter, recipient, day=day)
 
     return sum(totals.values()), items()

@@ -60,14 +60,16 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.campaigns.enums import Channel
+from undersigned.core.languages import email_language
 from undersigned.core.mailers import PreparedEmail, SmtpBackend
 from undersigned.core.models import ActionLog, log_action
+from undersigned.letters.models import Letter
 from undersigned.letters.queries import text_for
 
 from . import counter
@@ -296,6 +298,12 @@ def _message(delivery: Delivery) -> PreparedEmail:
     if letter is None:
         build: Callable[[Delivery], PreparedEmail] = import_string(_PACK_MESSAGE[0])
         return build(delivery)
+    # The platform's own words in it ("… via …") are in the letter's language.
+    with translation.override(email_language(letter.text_language, letter.campaign.language)):
+        return _letter_message(delivery, letter)
+
+
+def _letter_message(delivery: Delivery, letter: Letter) -> PreparedEmail:
     recipient = delivery.sent_recipient
     text = text_for(letter, recipient)
     return build_message(

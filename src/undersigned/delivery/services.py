@@ -40,9 +40,9 @@ class ChannelUnavailable(Exception):
 def check_channel(*, letter: Letter, recipient: Recipient, channel: Channel) -> None:
     campaign = letter.campaign
     if channel not in campaign.template.allowed_channels:
-        raise ChannelUnavailable("This campaign does not offer that way of sending.")
+        raise ChannelUnavailable(_("This campaign does not offer that way of sending."))
     if not campaign.recipients.filter(pk=recipient.pk).exists():
-        raise ChannelUnavailable("That recipient is not part of this campaign.")
+        raise ChannelUnavailable(_("That recipient is not part of this campaign."))
     if letter.addressed_to_id is not None and recipient.pk != letter.addressed_to_id:
         # A routed letter goes to the one member the composer addressed (campaigns/routing.py).
         raise ChannelUnavailable(_("This letter is addressed to another member of the group."))
@@ -54,7 +54,7 @@ def check_channel(*, letter: Letter, recipient: Recipient, channel: Channel) -> 
         if not recipient.postal_address:
             raise ChannelUnavailable(f"We have no postal address for {recipient.name}.")
         if not letter.sender_address.strip():
-            raise ChannelUnavailable("Add your postal address first: a posted letter needs a sender's address.")
+            raise ChannelUnavailable(_("Add your postal address first: a posted letter needs a sender's address."))
 
 
 def _mark_letter_sent(letter: Letter, *, count: bool) -> None:
@@ -77,7 +77,7 @@ def request_post(*, letter: Letter, recipient: Recipient) -> Delivery:
     If the supporter already posted it themselves, nothing changes.
     """
     if not letter.campaign.posts_for_supporters:
-        raise ChannelUnavailable("This campaign's organisers don't post letters for supporters.")
+        raise ChannelUnavailable(_("This campaign's organisers don't post letters for supporters."))
     check_channel(letter=letter, recipient=recipient, channel=Channel.POST)
     with tallying([letter.pk]):
         delivery, created = Delivery.objects.select_for_update().get_or_create(

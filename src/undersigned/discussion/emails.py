@@ -11,8 +11,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from undersigned.core.emails import named_address
+from undersigned.core.languages import email_language
 from undersigned.core.sanitising import single_line
 
 from .links import confirm_token, unsubscribe_token
@@ -20,7 +23,9 @@ from .models import Comment
 
 
 def _from(organisation: str) -> str:
-    return named_address(f"Discussion at {organisation}", f"letters@{settings.MAIL_DOMAIN}")
+    # Translators: the From name of the discussion's emails.
+    name = gettext("Discussion at %(organisation)s") % {"organisation": organisation}
+    return named_address(name, f"letters@{settings.MAIL_DOMAIN}")
 
 
 def _to(comment: Comment) -> str:
@@ -36,6 +41,12 @@ def unsubscribe_url(comment: Comment) -> str:
 
 
 def confirmation_message(comment: Comment) -> EmailMessage:
+    """In the language the commenter wrote in."""
+    with translation.override(email_language(comment.language)):
+        return _confirmation_message(comment)
+
+
+def _confirmation_message(comment: Comment) -> EmailMessage:
     discussion = comment.discussion
     context = {
         "comment": comment,
@@ -45,7 +56,7 @@ def confirmation_message(comment: Comment) -> EmailMessage:
         "days": settings.COMMENT_CONFIRM_DAYS,
     }
     return EmailMessage(
-        subject=single_line(f"Confirm your comment on “{discussion.owner_title}”")[:200],
+        subject=single_line(gettext("Confirm your comment on “%(title)s”") % {"title": discussion.owner_title})[:200],
         body=render_to_string("discussion/email/confirm.txt", context),
         from_email=f"letters@{settings.MAIL_DOMAIN}",
         to=[_to(comment)],
@@ -54,6 +65,12 @@ def confirmation_message(comment: Comment) -> EmailMessage:
 
 
 def reply_message(reply: Comment, parent: Comment) -> EmailMessage:
+    """In the language the author of the comment replied to wrote in."""
+    with translation.override(email_language(parent.language)):
+        return _reply_message(reply, parent)
+
+
+def _reply_message(reply: Comment, parent: Comment) -> EmailMessage:
     discussion = reply.discussion
     unsubscribe = unsubscribe_url(parent)
     context = {
@@ -64,7 +81,10 @@ def reply_message(reply: Comment, parent: Comment) -> EmailMessage:
         "unsubscribe_url": unsubscribe,
     }
     return EmailMessage(
-        subject=single_line(f"{reply.author_name} replied to your comment on “{discussion.owner_title}”")[:200],
+        subject=single_line(
+            gettext("%(name)s replied to your comment on “%(title)s”")
+            % {"name": reply.author_name, "title": discussion.owner_title}
+        )[:200],
         body=render_to_string("discussion/email/reply.txt", context),
         from_email=f"letters@{settings.MAIL_DOMAIN}",
         to=[_to(parent)],

@@ -12,25 +12,27 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
 
 class DiscussionMode(models.TextChoices):
-    OPEN = "open", "Open: people can comment"
-    CLOSED = "closed", "Closed: comments stay readable, no new ones"
-    OFF = "off", "Off: no discussion is shown"
+    OPEN = "open", _("Open: people can comment")
+    CLOSED = "closed", _("Closed: comments stay readable, no new ones")
+    OFF = "off", _("Off: no discussion is shown")
 
 
 class Moderation(models.TextChoices):
-    POST = "post", "Post-moderation: comments show at once; moderators hide what breaks the rules"
-    PRE = "pre", "Pre-moderation: nothing shows before a moderator approves it"
+    POST = "post", _("Post-moderation: comments show at once; moderators hide what breaks the rules")
+    PRE = "pre", _("Pre-moderation: nothing shows before a moderator approves it")
 
 
 class FirstComment(models.TextChoices):
-    CONFIRM_EMAIL = "confirm_email", "The commenter confirms their email address with a link we send"
-    MODERATOR = "moderator", "A moderator approves it"
+    CONFIRM_EMAIL = "confirm_email", _("The commenter confirms their email address with a link we send")
+    MODERATOR = "moderator", _("A moderator approves it")
 
 
 # Kinds of owner: the model's label → the Discussion field that points to it. Another
@@ -118,17 +120,17 @@ class Discussion(TimeStampedModel):
 
 
 class CommentStatus(models.TextChoices):
-    UNCONFIRMED = "unconfirmed", "Waiting for its author to confirm their email address"
-    PENDING = "pending", "Waiting for a moderator"
-    PUBLISHED = "published", "Published"
-    HIDDEN = "hidden", "Hidden by a moderator"
+    UNCONFIRMED = "unconfirmed", _("Waiting for its author to confirm their email address")
+    PENDING = "pending", _("Waiting for a moderator")
+    PUBLISHED = "published", _("Published")
+    HIDDEN = "hidden", _("Hidden by a moderator")
 
 
 class HeldReason(models.TextChoices):
-    NONE = "", "—"
-    PRE_MODERATION = "pre_moderation", "The discussion is pre-moderated"
-    FIRST_COMMENT = "first_comment", "First comment from this email address"
-    LINKS = "links", "Many links"
+    NONE = "", _("—")
+    PRE_MODERATION = "pre_moderation", _("The discussion is pre-moderated")
+    FIRST_COMMENT = "first_comment", _("First comment from this email address")
+    LINKS = "links", _("Many links")
 
 
 class Comment(TimeStampedModel):
@@ -145,6 +147,8 @@ class Comment(TimeStampedModel):
     # ``email_key`` normalised, for block lists, known addresses and unsubscribing.
     email = models.EmailField()
     email_key = models.CharField(max_length=254)
+    # The language the site spoke when they wrote (``core/languages.py``): their emails are in it.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
     )
@@ -200,8 +204,8 @@ class Report(models.Model):
 
 
 class BlockKind(models.TextChoices):
-    EMAIL = "email", "Email address (keyed hash)"
-    IP = "ip", "IP address (salted hash)"
+    EMAIL = "email", _("Email address (keyed hash)")
+    IP = "ip", _("IP address (salted hash)")
 
 
 class Block(models.Model):
@@ -232,9 +236,9 @@ class KnownEmail(models.Model):
     verified account's): its next comments need no confirmation."""
 
     class Via(models.TextChoices):
-        LINK = "link", "Confirmed with the emailed link"
-        MODERATOR = "moderator", "First comment approved by a moderator"
-        ACCOUNT = "account", "Verified address of a signed-in account"
+        LINK = "link", _("Confirmed with the emailed link")
+        MODERATOR = "moderator", _("First comment approved by a moderator")
+        ACCOUNT = "account", _("Verified address of a signed-in account")
 
     email = models.EmailField(unique=True)
     via = models.CharField(max_length=10, choices=Via.choices)

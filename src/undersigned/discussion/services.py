@@ -21,9 +21,11 @@ from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.emails import mailbox_identity
+from undersigned.core.languages import active_language
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import comment_to_html, count_links
 from undersigned.core.security import masked_email
@@ -186,13 +188,13 @@ def post_comment(
         return existing
     now = now or timezone.now()
     if not discussion.accepts_comments(now):
-        raise CommentRefused("This discussion is closed: it takes no new comments.")
+        raise CommentRefused(gettext("This discussion is closed: it takes no new comments."))
     if parent is not None and (parent.discussion_id != discussion.pk or not parent.is_visible):
-        raise CommentRefused("The comment you are replying to is not shown any more.")
+        raise CommentRefused(gettext("The comment you are replying to is not shown any more."))
     email = data.email.strip()
     email_key = mailbox_identity(email)
     if is_blocked(organisation_id=discussion.organisation_id, email=email, ip_hash=ip_hash):
-        raise CommentRefused("The moderators of this discussion have stopped comments from you.")
+        raise CommentRefused(gettext("The moderators of this discussion have stopped comments from you."))
 
     known = verified_email or (same_browser and KnownEmail.objects.filter(email=email_key).exists())
     if known:
@@ -222,6 +224,7 @@ def post_comment(
                 held_reason=held,
                 ip_hash=ip_hash,
                 notify_replies=data.notify_replies,
+                language=active_language(),
                 submission_key=submission_key,
                 published_at=now if status == CommentStatus.PUBLISHED else None,
             )

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from undersigned.campaigns.queries import campaign_recipients
 from undersigned.core.emails import named_address
+from undersigned.core.languages import email_language
 from undersigned.core.sanitising import single_line
 
 from .links import sign_token
@@ -99,7 +100,7 @@ def letter_copy(letter: Letter) -> Copy:
 
 def confirmation_message(letter: Letter) -> EmailMultiAlternatives:
     campaign = letter.campaign
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(email_language(letter.language, campaign.language)):
         context = {
             "letter": letter,
             "campaign": campaign,
@@ -116,7 +117,7 @@ def confirmation_message(letter: Letter) -> EmailMultiAlternatives:
 def links_message(letters: Sequence[Letter]) -> EmailMultiAlternatives:
     first = letters[0]
     campaign = first.campaign
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(email_language(first.language, campaign.language)):
         context = {
             "campaign": campaign,
             "organisation": campaign.organisation.name,
@@ -129,7 +130,7 @@ def links_message(letters: Sequence[Letter]) -> EmailMultiAlternatives:
 
 def posted_message(letter: Letter, *, posted_on: datetime.date) -> EmailMultiAlternatives:
     campaign = letter.campaign
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(email_language(letter.language, campaign.language)):
         context = {
             "letter": letter,
             "campaign": campaign,
@@ -147,7 +148,7 @@ def reply_answer_url(letter: Letter, answer: str) -> str:
 
 def reply_ask_message(letter: Letter) -> EmailMultiAlternatives:
     campaign = letter.campaign
-    with translation.override(campaign.language or settings.LANGUAGE_CODE):
+    with translation.override(email_language(letter.language, campaign.language)):
         context = {
             "letter": letter,
             "campaign": campaign,

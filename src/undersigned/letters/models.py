@@ -6,8 +6,10 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns.models import Campaign, Recipient
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.supporters.models import Supporter
 
@@ -17,9 +19,9 @@ def new_token() -> str:
 
 
 class ReplyAnswer(models.TextChoices):
-    YES = "yes", "Yes"
-    NOT_YET = "not_yet", "Not yet"
-    NO = "no", "No"
+    YES = "yes", _("Yes")
+    NOT_YET = "not_yet", _("Not yet")
+    NO = "no", _("No")
 
 
 class Letter(TimeStampedModel):
@@ -65,6 +67,9 @@ class Letter(TimeStampedModel):
     reply_answer = models.CharField(max_length=8, choices=ReplyAnswer.choices, blank=True)
     reply_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # The language the site spoke when the supporter wrote (``core/languages.py``): their
+    # emails about this letter are in it; the letter itself is in the campaign's.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

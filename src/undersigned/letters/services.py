@@ -16,6 +16,7 @@ from django.db.models import F
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.languages import CampaignText, campaign_texts, text_in
 from undersigned.campaigns.models import Campaign
+from undersigned.core.languages import active_language
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.supporters.models import Supporter
@@ -83,6 +84,8 @@ def save_letter(
         "uniqueness": uniqueness,
         "addressed_to_id": data.addressed_to_id,
         "text_language": data.text_language,
+        # The supporter's emails follow the language they wrote in (an edit keeps the latest).
+        "language": active_language(),
     }
     supporter = {"email": data.email, "name": data.name, "town": data.town, "country": data.country}
     if connection.vendor == "postgresql":

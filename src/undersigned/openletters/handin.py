@@ -32,13 +32,15 @@ from typing import Any
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 from markdown_it import MarkdownIt
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
 from undersigned.core.csv_export import csv_lines
+from undersigned.core.languages import email_language
 from undersigned.core.sanitising import BIDI_CONTROLS
 from undersigned.delivery import bulk_print, printing
 
@@ -108,8 +110,14 @@ def describe(endorsement: Endorsement) -> tuple[str, str]:
     parts: list[str] = []
     if endorsement.kind == EndorserKind.ORGANISATION:
         if endorsement.signatory:
-            signed = f"signed by {endorsement.signatory}"
-            parts.append(f"{signed}, {endorsement.role}" if endorsement.role else signed)
+            if endorsement.role:
+                signed = gettext("signed by %(signatory)s, %(role)s") % {
+                    "signatory": endorsement.signatory,
+                    "role": endorsement.role,
+                }
+            else:
+                signed = gettext("signed by %(signatory)s") % {"signatory": endorsement.signatory}
+            parts.append(signed)
     else:
         parts.extend(part for part in (endorsement.role, endorsement.organisation) if part)
     if endorsement.country:
@@ -137,29 +145,44 @@ def _blocks(text: str) -> list[dict[str, str]]:
     return blocks
 
 
+def _day(day: datetime.date) -> str:
+    return formats.date_format(day, "d F Y")
+
+
+def _number(n: int) -> str:
+    return formats.number_format(n, force_grouping=True)
+
+
 def _version_line(version: OpenLetterVersion) -> str:
-    return (
-        f"Version {version.number} of the text, of {timezone.localdate(version.created_at):%d %B %Y}, "
-        f"fingerprint (SHA-256) {version.text_hash[:16]}…"
-    )
+    return gettext("Version %(number)s of the text, of %(day)s, fingerprint (SHA-256) %(fingerprint)s…") % {
+        "number": version.number,
+        "day": _day(timezone.localdate(version.created_at)),
+        "fingerprint": version.text_hash[:16],
+    }
+
+
+def pack_language(pack: Pack) -> str:
+    """The pack's words are in the recipient's language, else the letter's."""
+    return email_language(pack.recipient.language if pack.recipient else "", pack.letter.language)
 
 
 def _header(pack: Pack, day: datetime.date, *, several_versions: bool) -> dict[str, Any]:
     letter = pack.letter
     version = letter.current_version
     verified, named = counts(pack)
-    where = f" from {countries.name(pack.country)}" if pack.country else ""
     meta = [
-        _version_line(version) if version else "Version – of the text",
-        f"Hand-in pack of {day:%d %B %Y}",
+        _version_line(version) if version else gettext("Version – of the text"),
+        gettext("Hand-in pack of %(day)s") % {"day": _day(day)},
     ]
     if pack.recipient is not None:
         who = pack.recipient.name + (f", {pack.recipient.role}" if pack.recipient.role else "")
-        meta.insert(0, f"For {who}")
+        meta.insert(0, gettext("For %(recipient)s") % {"recipient": who})
     if several_versions:
         meta.append(
-            "The text has changed since it was first published: each endorser is listed "
-            "under the version of the text they endorsed."
+            gettext(
+                "The text has changed since it was first published: each endorser is listed "
+                "under the version of the text they endorsed."
+            )
         )
     authors = "; ".join(
         ", ".join(part for part in (a.get("name", ""), a.get("role", ""), a.get("place", "")) if part)
@@ -167,25 +190,42 @@ def _header(pack: Pack, day: datetime.date, *, several_versions: bool) -> dict[s
         if isinstance(a, dict)
     )
     return {
-        "kicker": f"Open letter by {letter.organisation.name}",
+        "kicker": gettext("Open letter by %(organisation)s") % {"organisation": letter.organisation.name},
         "title": version.title if version else letter.title,
         "meta": meta,
         "blocks": _blocks(version.text if version else letter.text),
         "authors": authors,
-        "count_line": f"{verified:,} verified endorsement{'' if verified == 1 else 's'}{where}",
+        "count_line": _count_line(verified, pack.country),
         "unnamed_line": (
-            f"{named:,} named below; {verified - named:,} chose to be counted without being named."
+            gettext("%(named)s named below; %(unnamed)s chose to be counted without being named.")
+            % {"named": _number(named), "unnamed": _number(verified - named)}
             if verified != named
             else ""
         ),
     }
 
 
+def _count_line(verified: int, country: str) -> str:
+    values = {"count": _number(verified), "country": countries.name(country) if country else ""}
+    if country:
+        return (
+            ngettext(
+                "%(count)s verified endorsement from %(country)s",
+                "%(count)s verified endorsements from %(country)s",
+                verified,
+            )
+            % values
+        )
+    return ngettext("%(count)s verified endorsement", "%(count)s verified endorsements", verified) % values
+
+
 def _group_heading(version: OpenLetterVersion, current_id: int | None) -> str:
     """The line above the endorsers of one version: which text they endorsed."""
     if version.pk == current_id:
-        return f"Endorsed the text printed above: {_version_line(version)}"
-    return f"Endorsed an earlier text than the one printed above: {_version_line(version)}"
+        return gettext("Endorsed the text printed above: %(version)s") % {"version": _version_line(version)}
+    return gettext("Endorsed an earlier text than the one printed above: %(version)s") % {
+        "version": _version_line(version)
+    }
 
 
 def _directed(header: dict[str, Any], rtl: bool) -> dict[str, Any]:
@@ -217,7 +257,7 @@ def _document(
         "title": letter.title,
         "lang": lang,
         "dir": "rtl" if rtl else "ltr",
-        "footer": f"{letter.title} — hand-in pack of {day:%d %B %Y}",
+        "footer": gettext("%(title)s — hand-in pack of %(day)s") % {"title": letter.title, "day": _day(day)},
         "header": _directed(_header(pack, day, several_versions=several_versions), rtl) if first else None,
         "sections": sections,
     }
@@ -247,6 +287,11 @@ def _chunks(
 
 def write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any = None) -> int:
     """Write the pack's PDF to ``out``; return how many endorsers it names."""
+    with translation.override(pack_language(pack)):  # its headings, dates and counts
+        return _write_pdf(pack, out, day=day, on_progress=on_progress)
+
+
+def _write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any) -> int:
     # Imported here: typst and pypdf load only in the worker that builds a pack, not in
     # the web workers that import this module for the CSV and the dashboard.
     from undersigned.delivery import pdf, pdf_join  # noqa: PLC0415 (typst and pypdf only in a worker)

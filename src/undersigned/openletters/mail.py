@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from undersigned.core.emails import named_address
+from undersigned.core.languages import email_language
 from undersigned.core.sanitising import single_line
 
 from . import links
@@ -37,6 +38,12 @@ def withdraw_url(endorsement: Endorsement) -> str:
 
 
 def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
+    """In the language the endorser used on the site (the letter's for one recorded without it)."""
+    with translation.override(email_language(endorsement.language, endorsement.letter.language)):
+        return _build_message(endorsement)
+
+
+def _build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
     letter = endorsement.letter
     context = {
         "endorsement": endorsement,
@@ -50,14 +57,16 @@ def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
     }
     body = render_to_string("openletters/email_confirm.txt", context)
     if endorsement.pending_update:
-        subject = _("Please confirm the changes to your endorsement of “%(title)s”")
+        subject = gettext("Please confirm the changes to your endorsement of “%(title)s”")
     else:
-        subject = _("Please confirm your endorsement of “%(title)s”")
+        subject = gettext("Please confirm your endorsement of “%(title)s”")
     sender = single_line(letter.organisation.display_short_name)[:100]
     message = EmailMultiAlternatives(
         subject=single_line(subject % {"title": letter.title})[:200],
         body=body,
-        from_email=named_address(f"{sender} via Undersigned", f"letters@{settings.MAIL_DOMAIN}"),
+        from_email=named_address(
+            gettext("%(organisation)s via Undersigned") % {"organisation": sender}, f"letters@{settings.MAIL_DOMAIN}"
+        ),
         to=[named_address(endorsement.signatory or endorsement.name, endorsement.email)],
         headers={"Auto-Submitted": "auto-generated"},
     )

@@ -17,9 +17,11 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.core import countries
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
@@ -27,12 +29,12 @@ STATEMENT_MAX_CHARS = 500
 
 
 class OpenLetterStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published, open for endorsement"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published, open for endorsement")
+    CLOSED = "closed", _("Closed")
     # Gone from the lists; its pages answer 404 as a draft's do. Its versions and
     # endorsements are kept.
-    ARCHIVED = "archived", "Archived"
+    ARCHIVED = "archived", _("Archived")
 
 
 class OpenLetter(TimeStampedModel):
@@ -107,14 +109,14 @@ class OpenLetterVersion(models.Model):
 
 
 class EndorserKind(models.TextChoices):
-    PERSON = "person", "A person"
-    ORGANISATION = "organisation", "An organisation"
+    PERSON = "person", _("A person")
+    ORGANISATION = "organisation", _("An organisation")
 
 
 class EndorsementStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for email confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", _("Waiting for email confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Endorsement(TimeStampedModel):
@@ -134,6 +136,8 @@ class Endorsement(TimeStampedModel):
     email_normalised = models.CharField(max_length=254)
     show_publicly = models.BooleanField(default=True)
     wants_updates = models.BooleanField(default=False)
+    # The language the site spoke when they endorsed (``core/languages.py``): their emails are in it.
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
 
     status = models.CharField(max_length=10, choices=EndorsementStatus.choices, default=EndorsementStatus.PENDING)
     is_listed = models.BooleanField(default=False, editable=False)
@@ -225,10 +229,10 @@ class EndorsementTally(models.Model):
 
 
 class HandedInHow(models.TextChoices):
-    EMAIL = "email", "By email from the platform"
-    IN_PERSON = "in_person", "In person"
-    POST = "post", "By post"
-    OTHER = "other", "Another way"
+    EMAIL = "email", _("By email from the platform")
+    IN_PERSON = "in_person", _("In person")
+    POST = "post", _("By post")
+    OTHER = "other", _("Another way")
 
 
 class HandInPack(TimeStampedModel):

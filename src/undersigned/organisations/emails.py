@@ -33,7 +33,10 @@ def invitation_message(invitation: Invitation) -> EmailMessage:
     return EmailMessage(
         subject=single_line(subject)[:200],
         body=render_to_string("organisations/email/invitation.txt", context),
-        from_email=named_address(f"{organisation} via Undersigned", f"letters@{settings.MAIL_DOMAIN}"),
+        from_email=named_address(
+            gettext("%(organisation)s via Undersigned") % {"organisation": organisation},
+            f"letters@{settings.MAIL_DOMAIN}",
+        ),
         to=[invitation.email],
         headers={"Auto-Submitted": "auto-generated"},
     )

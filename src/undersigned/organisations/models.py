@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.models import TimeStampedModel
 
@@ -32,9 +33,9 @@ class Organisation(TimeStampedModel):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ORGANISER = "organiser", "Organiser"
-    MODERATOR = "moderator", "Moderator"
+    OWNER = "owner", _("Owner")
+    ORGANISER = "organiser", _("Organiser")
+    MODERATOR = "moderator", _("Moderator")
 
 
 class Membership(TimeStampedModel):

@@ -114,7 +114,7 @@ def _letter_rows(address: Address) -> list[Row]:
                 "recipient": d.sent_recipient.name,
                 "channel": d.channel,
                 "status": d.status,
-                "evidence": d.get_evidence_display(),
+                "evidence": str(d.get_evidence_display()),
                 "reported_at": _when(d.reported_at),
                 "sent_at": _when(d.sent_at),
                 "verified_at": _when(d.verified_at),

@@ -6,12 +6,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core import abuse
 from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.discussion.services import NOTIFY_WORDING
 
-BODY_HELP = (
+BODY_HELP = _(
     "Be kind and stay on topic. You can write *emphasis*, **strong** and [links](https://example.org). "
     "A comment is not a signature: it never counts as support."
 )
@@ -21,25 +22,25 @@ class CommentForm(abuse.GuardedForm):
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1)
     name = SingleLineField(
-        label="Your name",
+        label=_("Your name"),
         max_length=settings.COMMENT_NAME_MAX_CHARS,
-        help_text="Shown with your comment.",
+        help_text=_("Shown with your comment."),
         error_messages=length_message("Your name", settings.COMMENT_NAME_MAX_CHARS),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=254,
-        help_text="Never shown. The first time, we send you a link to confirm your comment.",
-        error_messages={"invalid": "Enter an email address like name@example.org."},
+        help_text=_("Never shown. The first time, we send you a link to confirm your comment."),
+        error_messages={"invalid": _("Enter an email address like name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     body = MultiLineField(
-        label="Your comment",
+        label=_("Your comment"),
         max_length=settings.COMMENT_MAX_CHARS,
         help_text=BODY_HELP,
         error_messages={
-            "required": "Write something before you post.",
+            "required": _("Write something before you post."),
             **length_message("Your comment", settings.COMMENT_MAX_CHARS),
         },
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -58,16 +59,16 @@ class CommentForm(abuse.GuardedForm):
     def clean_body(self) -> str:
         body = str(self.cleaned_data.get("body", ""))
         if not body.strip():
-            raise forms.ValidationError("Write something before you post.")
+            raise forms.ValidationError(_("Write something before you post."))
         return body.strip()
 
 
 class ReportForm(forms.Form):
     reason = MultiLineField(
-        label="What is wrong with this comment?",
+        label=_("What is wrong with this comment?"),
         required=False,
         max_length=500,
         error_messages=length_message("The reason", 500),
-        help_text="For the moderators only.",
+        help_text=_("For the moderators only."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -8,6 +8,7 @@ comment named, and the campaign page links to the full discussion besides loadin
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, cast
 
 from allauth.account.models import EmailAddress
@@ -19,6 +20,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -95,7 +98,32 @@ def _verified_account_email(user: Any) -> bool:
     return bool(user.email) and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
-def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
+@dataclass(frozen=True)
+class _Words:
+    """The comment list's own words in the page's language, looked up once per page.
+
+    Our catalogues' HTML (the visually hidden spans) is trusted as templates' is; the
+    people's values put into it are escaped."""
+
+    hidden: str
+    in_reply_to: str
+    reply: str
+    on: str
+    report: str
+
+    @classmethod
+    def now(cls) -> _Words:
+        return cls(
+            hidden=escape(gettext("This comment was hidden by the moderators.")),
+            in_reply_to=escape(gettext("in reply to %(name)s")),
+            reply=gettext('Reply<span class="visually-hidden"> to %(name)s</span>'),
+            # Translators: after how long ago a comment was written, for screen readers: ", on 5 May 2026, 14:03 UTC".
+            on=escape(gettext(", on %(when)s")),
+            report=gettext('Report<span class="visually-hidden"> the comment by %(name)s</span>'),
+        )
+
+
+def _comment_item(entry: Entry, *, page_url: str, accepts: bool, words: _Words) -> str:
     """One comment's ``<li>``, built in Python.
 
     A page shows up to a few hundred comments; through the template engine (an include,
@@ -109,41 +137,40 @@ def _comment_item(entry: Entry, *, page_url: str, accepts: bool) -> str:
     if not comment.is_visible:
         return (
             f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
-            '<p class="comment-hidden">This comment was hidden by the moderators.</p></li>'
+            f'<p class="comment-hidden">{words.hidden}</p></li>'
         )
     created = timezone.localtime(comment.created_at)
     exact = escape(dateformat.format(created, "j F Y, H:i e"))
     name = escape(comment.author_name)
     if entry.in_reply_to:
-        reply_to = f'<span class="in-reply-to">in reply to <bdi>{escape(entry.in_reply_to)}</bdi></span>'
+        replied = words.in_reply_to % {"name": f"<bdi>{escape(entry.in_reply_to)}</bdi>"}
+        reply_to = f'<span class="in-reply-to">{replied}</span>'
     elif entry.parent_name:
-        reply_to = f'<span class="visually-hidden">in reply to <bdi>{escape(entry.parent_name)}</bdi></span>'
+        replied = words.in_reply_to % {"name": f"<bdi>{escape(entry.parent_name)}</bdi>"}
+        reply_to = f'<span class="visually-hidden">{replied}</span>'
     else:
         reply_to = ""
-    reply = (
-        f'<a href="{page_url}?reply={pk}#comment-form">Reply<span class="visually-hidden"> to <bdi>{name}</bdi>'
-        "</span></a>"
-        if accepts
-        else ""
-    )
+    bdi_name = f"<bdi>{name}</bdi>"
+    on = words.on % {"when": exact}
+    reply = f'<a href="{page_url}?reply={pk}#comment-form">{words.reply % {"name": bdi_name}}</a>' if accepts else ""
     return (
         f'<li class="comment indent-{entry.indent}" id="comment-{pk}">'
         f'<article aria-labelledby="comment-{pk}-by">'
         f'<header class="comment-meta"><strong id="comment-{pk}-by"><bdi>{name}</bdi></strong>{reply_to}'
         f'<a class="permalink" href="{page_url}#comment-{pk}"><time datetime="{machine_time(created)}" '
-        f'title="{exact}">{escape(naturaltime(created))}<span class="visually-hidden">, on {exact}</span></time></a>'
+        f'title="{exact}">{escape(naturaltime(created))}<span class="visually-hidden">{on}</span></time></a>'
         "</header>"
         f'<div class="comment-body" dir="auto">{comment.body_html}</div>'
         f'<footer class="comment-actions">{reply}'
-        f'<a href="{page_url}report/{pk}/" class="secondary">Report<span class="visually-hidden"> the comment by '
-        f"<bdi>{name}</bdi></span></a></footer>"
+        f'<a href="{page_url}report/{pk}/" class="secondary">{words.report % {"name": bdi_name}}</a></footer>'
         "</article></li>"
     )
 
 
 def _comments_html(entries: list[Entry], *, page_url: str, accepts: bool) -> SafeString:
+    words = _Words.now()
     return mark_safe(  # noqa: S308 (each part escaped in _comment_item; body_html sanitised by nh3)
-        "\n".join(_comment_item(entry, page_url=page_url, accepts=accepts) for entry in entries)
+        "\n".join(_comment_item(entry, page_url=page_url, accepts=accepts, words=words) for entry in entries)
     )
 
 
@@ -194,7 +221,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     user = request.user
     email = str(getattr(user, "email", "")) if form.signed_in else data["email"]
     if not email:
-        form.add_error(None, "Your account has no email address; add one in your account settings first.")
+        form.add_error(None, _("Your account has no email address; add one in your account settings first."))
         return 400
     if wait := _wait(request, "comment_email", key=mailbox_identity(email)):
         raise _Limited(wait)
@@ -202,7 +229,7 @@ def _post(request: HttpRequest, discussion: Discussion, form: CommentForm) -> Ht
     if data.get("parent"):
         parent = _reply_target(data["parent"])
         if parent is None or parent.discussion_id != discussion.pk:
-            form.add_error(None, "The comment you are replying to is not shown any more.")
+            form.add_error(None, _("The comment you are replying to is not shown any more."))
             return 409
     try:
         comment = services.post_comment(
@@ -282,7 +309,7 @@ def discussion_page(request: HttpRequest, discussion_id: int) -> HttpResponse:
     if request.method == "POST":
         form = CommentForm(request.POST, **_form_options(discussion, signed_in))
         if not discussion.accepts_comments(timezone.now()):
-            form.add_error(None, "This discussion is closed: it takes no new comments.")
+            form.add_error(None, _("This discussion is closed: it takes no new comments."))
             status = 409
         else:
             try:

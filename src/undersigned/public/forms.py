@@ -192,21 +192,21 @@ class ComposerForm(abuse.GuardedForm):
 class SenderAddressForm(forms.Form):
     default_renderer = FAST_RENDERER
     postal_address = MultiLineField(
-        label="Your postal address",
+        label=_("Your postal address"),
         max_length=500,
         error_messages={
-            "required": "A posted letter needs a sender's address.",
+            "required": _("A posted letter needs a sender's address."),
             **length_message("Your address", 500),
         },
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
-        help_text="Street, town and postcode, one per line.",
+        help_text=_("Street, town and postcode, one per line."),
     )
 
 
 class UpdatesOptInForm(forms.Form):
     agree = forms.BooleanField(
         required=True,
-        error_messages={"required": "Tick the box if you would like updates; otherwise there is nothing to save."},
+        error_messages={"required": _("Tick the box if you would like updates; otherwise there is nothing to save.")},
     )
 
 

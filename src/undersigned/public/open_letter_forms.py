@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
@@ -19,50 +19,50 @@ def _too_long(what: str) -> dict[str, str]:
 
 class EndorseForm(abuse.GuardedForm):
     kind = forms.ChoiceField(
-        label="You endorse as",
+        label=_("You endorse as"),
         choices=EndorserKind.choices,
         initial=EndorserKind.PERSON,
         widget=forms.RadioSelect,
     )
     name = SingleLineField(
-        label="Your name, or your organisation's name",
+        label=_("Your name, or your organisation's name"),
         max_length=120,
-        error_messages={"required": "Please give your name (or your organisation's).", **_too_long("The name")},
+        error_messages={"required": _("Please give your name (or your organisation's)."), **_too_long("The name")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     role = SingleLineField(
-        label="Role or title",
+        label=_("Role or title"),
         required=False,
         max_length=120,
         error_messages=_too_long("The role"),
-        help_text="For example “Trustee” or “Professor of Law”.",
+        help_text=_("For example “Trustee” or “Professor of Law”."),
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     organisation = SingleLineField(
-        label="Organisation",
+        label=_("Organisation"),
         required=False,
         max_length=160,
         error_messages=_too_long("The organisation"),
-        help_text="The organisation your role is with, if any.",
+        help_text=_("The organisation your role is with, if any."),
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     signatory = SingleLineField(
-        label="Signed for the organisation by",
+        label=_("Signed for the organisation by"),
         required=False,
         max_length=120,
         error_messages=_too_long("The name"),
-        help_text="Only when you endorse as an organisation: who signs for it (their role goes above).",
+        help_text=_("Only when you endorse as an organisation: who signs for it (their role goes above)."),
     )
     website = forms.URLField(
-        label="Organisation's website",
+        label=_("Organisation's website"),
         required=False,
         max_length=300,
         assume_scheme="https",
-        error_messages={"invalid": "Enter a web address like https://example.org.", **_too_long("The address")},
+        error_messages={"invalid": _("Enter a web address like https://example.org."), **_too_long("The address")},
     )
-    country = CountryField(label="Country", widget=CountrySelect(attrs={"autocomplete": "country"}))
+    country = CountryField(label=_("Country"), widget=CountrySelect(attrs={"autocomplete": "country"}))
     statement = MultiLineField(
-        label="Your statement",
+        label=_("Your statement"),
         required=False,
         max_length=STATEMENT_MAX_CHARS,
         error_messages=_too_long("Your statement"),
@@ -70,18 +70,20 @@ class EndorseForm(abuse.GuardedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=254,
-        help_text="We send you a link to confirm. Never shown to anyone.",
-        error_messages={"invalid": "Enter an email address like name@example.org."},
+        help_text=_("We send you a link to confirm. Never shown to anyone."),
+        error_messages={"invalid": _("Enter an email address like name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     show_publicly = forms.BooleanField(
-        label="Show my name publicly",
+        label=_("Show my name publicly"),
         required=False,
         initial=True,
-        help_text="Your name, role, organisation, country and statement appear on this page and in the pack handed "
-        "to the addressees. Untick to be counted without being named. Your email address is never shown.",
+        help_text=_(
+            "Your name, role, organisation, country and statement appear on this page and in the pack handed "
+            "to the addressees. Untick to be counted without being named. Your email address is never shown."
+        ),
     )
     wants_updates = forms.BooleanField(label="", required=False)
 
@@ -93,31 +95,33 @@ class EndorseForm(abuse.GuardedForm):
     def clean_website(self) -> str:
         value = str(self.cleaned_data.get("website") or "")
         if value and not value.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError("Enter a web address starting with http:// or https://.")
+            raise forms.ValidationError(_("Enter a web address starting with http:// or https://."))
         return value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("kind") == EndorserKind.ORGANISATION and not cleaned.get("signatory"):
-            self.add_error("signatory", "An organisation's endorsement needs the name of the person who signs for it.")
+            self.add_error(
+                "signatory", _("An organisation's endorsement needs the name of the person who signs for it.")
+            )
         if cleaned.get("kind") == EndorserKind.PERSON:
             cleaned["signatory"] = ""
             cleaned["website"] = ""
         return cleaned
 
 
-_CODE_SHAPE = gettext_lazy("The code has 8 letters and digits.")
+_CODE_SHAPE = _("The code has 8 letters and digits.")
 
 
 class ConfirmCodeForm(abuse.GuardedForm):
     email = forms.EmailField(
-        label=gettext_lazy("Your email address"),
+        label=_("Your email address"),
         max_length=254,
-        error_messages={"invalid": gettext_lazy("Enter an email address like name@example.org.")},
+        error_messages={"invalid": _("Enter an email address like name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     code = SingleLineField(
-        label=gettext_lazy("The code from the email"),
+        label=_("The code from the email"),
         max_length=20,
         min_length=8,
         error_messages={"min_length": _CODE_SHAPE, "max_length": _CODE_SHAPE},
@@ -126,5 +130,5 @@ class ConfirmCodeForm(abuse.GuardedForm):
 
 
 class EndorserSearchForm(forms.Form):
-    q = SingleLineField(label="Search by name or organisation", required=False, max_length=100)
-    country = forms.CharField(label="Country", required=False, max_length=2)
+    q = SingleLineField(label=_("Search by name or organisation"), required=False, max_length=100)
+    country = forms.CharField(label=_("Country"), required=False, max_length=2)

@@ -18,12 +18,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timeuntil
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -138,6 +139,17 @@ def member_may_preview(request: HttpRequest, organisation_id: int) -> bool:
     return bool(request.user.is_authenticated and access.can(request.user, Action.VIEW, organisation_id))
 
 
+def _counter_sentence(count: int) -> str:
+    """The campaign's counter in the page's language and in the plural form ``count`` takes."""
+    # Translators: %(count)s is the number of letters, shown in bold.
+    return ngettext("%(count)s letter sent so far", "%(count)s letters sent so far", count)
+
+
+def _counter_html(sentence: str, shown: str) -> SafeString:
+    strong = format_html('<strong data-testid="letters-sent">{}</strong>', shown)
+    return mark_safe(conditional_escape(sentence) % {"count": strong})  # noqa: S308 (both parts escaped)
+
+
 def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = campaign_queries.draft_for_members(slug)
     if campaign is None or not member_may_preview(request, campaign.organisation_id):
@@ -145,8 +157,7 @@ def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "campaign": campaign,
         "owner": campaign,
-        "letters_sent_text": intcomma(campaign.letters_sent),
-        "letters_plural": pluralize(campaign.letters_sent),
+        "counter_html": _counter_html(_counter_sentence(campaign.letters_sent), intcomma(campaign.letters_sent)),
         "background_html": markdown_to_html(campaign.background),
         "recipients": campaign_queries.campaign_recipients(campaign),
         "now": timezone.now(),
@@ -167,7 +178,8 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     campaign, now = view.campaign, timezone.now()
     # What changes with the clock or the counter is part of the key, or filled in per request.
     countdown = timeuntil(campaign.deadline, now) if campaign.deadline and campaign.deadline > now else ""
-    plural = pluralize(view.letters_sent)
+    # The sentence (language and plural form) is part of the key; the number is filled in per request.
+    counter = _counter_sentence(view.letters_sent)
     # The discussion's teaser (mode, count) is read fresh with the stamp: comments come
     # and go between campaign edits, so it is part of the key, not of the kept campaign.
     discussion = view.discussion
@@ -183,7 +195,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         board = campaign_board(campaign, sort=sort, members=view.snapshot.group_members)
     vote = vote_countdown(board.decision_date, timezone.localdate()) if board else ""
     board_key = (board.key, vote) if board else None
-    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, plural, teaser, board_key)
+    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, counter, teaser, board_key)
 
     def page() -> HttpResponse:
         return render(
@@ -191,8 +203,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
             "public/campaign.html",
             {
                 "campaign": campaign,
-                "letters_sent_text": MARK["count"],
-                "letters_plural": plural,
+                "counter_html": _counter_html(counter, MARK["count"]),
                 "background_html": view.snapshot.background_html,
                 "recipients": view.recipients,
                 "share": share_links(campaign),
@@ -732,7 +743,7 @@ def letter_pdf(request: HttpRequest, link: str) -> HttpResponse:
     except ValueError:
         # Only organiser data can exceed the renderer's limits (e.g. an 8-line address).
         logger.warning("letter %s could not be printed for recipient %s", letter.pk, recipient.pk)
-        message = "We couldn't print this letter: the recipient's address is too long for the envelope window."
+        message = gettext("We couldn't print this letter: the recipient's address is too long for the envelope window.")
         return _problem(request, link, message, status=409)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(letter, recipient, paper)}"'
@@ -775,7 +786,10 @@ def letter_post_for_me(request: HttpRequest, link: str) -> HttpResponse:
     recipient = _recipient_of(letter, request.POST.get("recipient"))
     if recipient is None:
         return _problem(
-            request, link, "We couldn't tell which recipient you chose. Please go back and try again.", status=400
+            request,
+            link,
+            gettext("We couldn't tell which recipient you chose. Please go back and try again."),
+            status=400,
         )
     try:
         delivery_services.request_post(letter=letter, recipient=recipient)

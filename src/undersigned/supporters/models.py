@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.models import TimeStampedModel
 
@@ -25,12 +26,12 @@ class Supporter(TimeStampedModel):
 
 
 class ConsentPurpose(models.TextChoices):
-    CAMPAIGN_UPDATES = "campaign_updates", "Updates about this campaign"
-    OPEN_LETTER_UPDATES = "open_letter_updates", "Updates about this open letter"
-    REPLY_NOTIFICATIONS = "reply_notifications", "Emails when someone replies to my comments"
+    CAMPAIGN_UPDATES = "campaign_updates", _("Updates about this campaign")
+    OPEN_LETTER_UPDATES = "open_letter_updates", _("Updates about this open letter")
+    REPLY_NOTIFICATIONS = "reply_notifications", _("Emails when someone replies to my comments")
     # Only ever withdrawn (the unsubscribe link in an update): no more updates from the
     # organisation about any of its campaigns or open letters (supporters/updates.py).
-    ORGANISATION_UPDATES = "organisation_updates", "Updates from this organisation"
+    ORGANISATION_UPDATES = "organisation_updates", _("Updates from this organisation")
 
 
 class ConsentRecord(models.Model):

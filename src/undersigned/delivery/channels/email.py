@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.html import escape, linebreaks
+from django.utils.translation import pgettext
 
 from undersigned.core.emails import named_address
 from undersigned.core.mailers import PreparedEmail
@@ -24,7 +25,12 @@ def message_id_for(delivery_id: int) -> str:
 
 
 def from_address(*, sender_name: str, organisation: str) -> str:
-    return named_address(f"{sender_name} via {organisation}", f"letters@{settings.MAIL_DOMAIN}")
+    # Translators: the From name of a letter's email, e.g. "Ana Ruiz via Amnesty Ireland".
+    name = pgettext("email sender", "%(sender)s via %(organisation)s") % {
+        "sender": sender_name,
+        "organisation": organisation,
+    }
+    return named_address(name, f"letters@{settings.MAIL_DOMAIN}")
 
 
 class LetterEmail(PreparedEmail):

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from undersigned.core.emails import mailbox_identity
+from undersigned.core.languages import active_language
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.core.task_rows import enqueued, unsaved_task_row
@@ -172,6 +173,7 @@ def _endorse(
         endorsement.email = data.email
         endorsement.confirmation_sent_at = None  # this submission's email is not sent yet
         endorsement.ip_hash = ip_hash
+        endorsement.language = active_language()
         if endorsement.status == EndorsementStatus.PENDING:
             for key, value in details.items():
                 setattr(endorsement, key, value)
@@ -214,6 +216,7 @@ def _create_in_one_statement(
         confirm_expires_at=now + links.confirm_window(),
         wants_updates=data.wants_updates,
         ip_hash=ip_hash,
+        language=active_language(),
         version=version,
         text_hash=version.text_hash,
         **{key: value for key, value in asdict(data).items() if key in _DETAILS},

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from undersigned.core.models import log_action
 from undersigned.openletters.models import (
@@ -30,10 +31,10 @@ class HideReason:
     DUPLICATE = "duplicate"
     OTHER = "other"
     CHOICES = (
-        (FAKE, "Fake or impersonating name"),
-        (ABUSIVE, "Abusive or offensive"),
-        (DUPLICATE, "Duplicate of another endorsement"),
-        (OTHER, "Other reason"),
+        (FAKE, gettext_lazy("Fake or impersonating name")),
+        (ABUSIVE, gettext_lazy("Abusive or offensive")),
+        (DUPLICATE, gettext_lazy("Duplicate of another endorsement")),
+        (OTHER, gettext_lazy("Other reason")),
     )
 
 
