@@ -1,7 +1,8 @@
 """Replies: the top of the evidence ladder, reached when a recipient answers a letter.
 
 - **The question** (``send_due_asks``, run by the worker's housekeeping every minute):
-  ``REPLY_ASK_AFTER_DAYS`` after a letter was first sent, a supporter who gave an email
+  the campaign's ``reply_ask_days`` (the editor's; new campaigns start from
+  ``REPLY_ASK_AFTER_DAYS``) after a letter was first sent, a supporter who gave an email
   and whose letter went by some channel (a delivery at self-reported evidence or above)
   gets one email, "Did you get a reply?", with three signed links (``letters.emails``).
   Each letter is claimed by a conditional update before its email goes, so two workers
@@ -34,15 +35,16 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from undersigned.campaigns.models import Recipient
+from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 from undersigned.letters.models import Letter, ReplyAnswer
 
 from . import addresses, bounces, queries
+from .channels.email import message_id_for
 from .models import Delivery, DeliveryTally, DeliveryTallyKind, Evidence, Reply, ReplySource
 from .tallies import tallying
 
@@ -58,15 +60,27 @@ def _went(letter_ref: OuterRef | str = "pk") -> Exists:
     )
 
 
+def _due_by_campaign_delay(now: datetime.datetime) -> Q:
+    """Letters whose campaign's ``reply_ask_days`` have passed since they were sent (and
+    not more than ``ASK_WINDOW_DAYS`` beyond). One condition per delay in use: campaigns
+    share the few values organisers pick, so the condition stays short (at most the
+    editor's 180 values) and the letters are found in one query."""
+    delays = Campaign.objects.order_by().values_list("reply_ask_days", flat=True).distinct()
+    due = Q(pk__in=[])
+    for days in delays:
+        moment = now - datetime.timedelta(days=days)
+        due |= Q(
+            campaign__reply_ask_days=days,
+            sent_at__lte=moment,
+            sent_at__gt=moment - datetime.timedelta(days=ASK_WINDOW_DAYS),
+        )
+    return due
+
+
 def due_asks(now: datetime.datetime | None = None, limit: int = ASK_BATCH) -> list[int]:
     now = now or timezone.now()
-    due = now - datetime.timedelta(days=settings.REPLY_ASK_AFTER_DAYS)
     return list(
-        Letter.objects.filter(
-            reply_asked_at__isnull=True,
-            sent_at__lte=due,
-            sent_at__gt=due - datetime.timedelta(days=ASK_WINDOW_DAYS),
-        )
+        Letter.objects.filter(_due_by_campaign_delay(now), reply_asked_at__isnull=True)
         .exclude(supporter__email="")
         .filter(_went())
         .order_by("sent_at", "pk")
@@ -308,6 +322,10 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
     parsed = bounces.parse(message)
     if str(parsed.get("Auto-Submitted", "no")).strip().lower() not in ("", "no"):
         logger.info("automatic message for delivery %s, not a reply", delivery_id)
+        return None
+    if str(parsed.get("Message-ID", "")).strip() == message_id_for(delivery_id):
+        # The letter itself, come back (a mail server that sent a Cc after all): no answer.
+        logger.info("the letter of delivery %s came back to its reply address, not a reply", delivery_id)
         return None
     text = bounces.copy_text(parsed, max_chars=settings.REPLY_TEXT_MAX_CHARS)
     letter_id = Delivery.objects.filter(pk=delivery_id).values_list("letter_id", flat=True).first()

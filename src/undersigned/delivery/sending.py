@@ -65,7 +65,7 @@ from undersigned.core.models import ActionLog, log_action
 from undersigned.letters.queries import text_for
 
 from . import counter
-from .addresses import bounce_address
+from .addresses import bounce_address, reply_address
 from .channels.email import build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 from .tallies import tallying
@@ -280,6 +280,8 @@ def _message(delivery: Delivery) -> PreparedEmail:
         subject=text.subject,
         body=text.body,
         copy_to_sender=delivery.copy_to_sender,
+        reply_address=reply_address(delivery.pk),
+        reply_address_in=letter.campaign.reply_address,
     )
 
 
