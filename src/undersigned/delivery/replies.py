@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,45 +242,59 @@ class Responsiveness:
 
 
 def responsiveness(campaign_id: int) -> list[Responsiveness]:
-    """Per recipient: letters sent, letters answered, median days to a reply.
+    """Per recipient the letters reached: letters sent, letters answered, median days to a reply.
 
-    The two counts come from the kept tallies (``DeliveryTallyKind.REACHED``); the days
-    from the ``Reply`` rows, which are few (one per answered letter and recipient), so the
-    page costs the same for ten letters as for a hundred thousand. A pasted reply's
-    arrival is when the supporter pasted it: an upper bound of the real delay.
+    All from the kept tallies, never the letters or the replies: letters and answers from
+    ``DeliveryTallyKind.REACHED``, the days from ``DeliveryTallyKind.REPLY_DAYS`` (answered
+    letters by whole days to their first reply), so the page costs the same few queries
+    for ten letters as for a hundred thousand, and a public page may show it. A pasted
+    reply's arrival is when the supporter pasted it: an upper bound of the real delay.
     """
     letters = queries.letters_by_recipient(campaign_id)
-    replied = dict(
-        DeliveryTally.objects.filter(
-            campaign_id=campaign_id, kind=DeliveryTallyKind.REACHED, evidence=Evidence.REPLY_RECEIVED, count__gt=0
-        ).values_list("key", "count")
-    )
-    first: dict[tuple[int, int], float] = {}
-    rows = Reply.objects.filter(letter__campaign_id=campaign_id, letter__sent_at__isnull=False).values_list(
-        "recipient_id", "letter_id", "received_at", "letter__sent_at"
-    )
-    for recipient_id, letter_id, received_at, sent_at in rows:
-        if sent_at is None:
-            continue
-        days = max(0.0, (received_at - sent_at).total_seconds() / 86400)
-        key = (recipient_id, letter_id)
-        first[key] = min(days, first.get(key, days))
-    delays: dict[int, list[float]] = {}
-    for (recipient_id, _), days in first.items():
-        delays.setdefault(recipient_id, []).append(days)
+    tallies = DeliveryTally.objects.filter(
+        campaign_id=campaign_id,
+        kind__in=[DeliveryTallyKind.REACHED, DeliveryTallyKind.REPLY_DAYS],
+        evidence=Evidence.REPLY_RECEIVED,
+        count__gt=0,
+    ).values_list("kind", "key", "count")
+    replied: dict[int, int] = {}
+    days: dict[int, dict[int, int]] = {}
+    for kind, key, count in tallies:
+        if kind == DeliveryTallyKind.REACHED:
+            replied[int(key)] = count
+        else:
+            recipient, _, n = key.partition(":")
+            days.setdefault(int(recipient), {})[int(n)] = count
     names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
     out = [
         Responsiveness(
             recipient_id=pk,
             name=names.get(pk, ""),
             letters=n,
-            replied=replied.get(str(pk), 0),
-            median_days=round(statistics.median(delays[pk]), 1) if delays.get(pk) else None,
+            replied=replied.get(pk, 0),
+            median_days=median_of_counts(days.get(pk, {})),
         )
         for pk, n in letters.items()
     ]
     out.sort(key=lambda row: (-row.replied, row.name, row.recipient_id))
     return out
+
+
+def median_of_counts(counts: dict[int, int]) -> float | None:
+    """The median of values given as value → how many times (None when there are none)."""
+    total = sum(n for n in counts.values() if n > 0)
+    if not total:
+        return None
+    wanted = {(total - 1) // 2, total // 2}  # the middle one, or the middle two
+    found: list[int] = []
+    seen = 0
+    for value in sorted(counts):
+        n = counts[value]
+        if n <= 0:
+            continue
+        found.extend(value for position in wanted if seen <= position < seen + n)
+        seen += n
+    return round(sum(found) / len(found), 1)
 
 
 def campaign_replies(campaign_id: int) -> list[Reply]:
@@ -356,3 +369,25 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
         log_action("delivery.reply_received", reply, source=ReplySource.INBOUND)
     logger.info("reply for delivery %s stored", delivery_id)
     return reply
+
+
+def supporter_replies(letter_ids: list[int]) -> list[Reply]:
+    """The replies to these letters (a person's "my data"), oldest first."""
+    return list(
+        Reply.objects.filter(letter_id__in=letter_ids)
+        .select_related("recipient", "letter")
+        .order_by("received_at", "pk")
+    )
+
+
+def erase_replies(*, letter_ids: list[int]) -> int:
+    """Delete the replies to these letters (an erasure), their files with them once
+    committed; the campaigns' days-to-reply tallies move down. Returns how many went.
+    The deliveries keep their evidence: a reply was received, whatever it said."""
+    ids = sorted(set(Reply.objects.filter(letter_id__in=letter_ids).values_list("letter_id", flat=True)))
+    if not ids:
+        return 0
+    with tallying(ids):
+        # The erasure's own audit row (``privacy``) keeps how many; no row here names the letters.
+        deleted: int = Reply.objects.filter(letter_id__in=ids).delete()[1].get("delivery.Reply", 0)
+    return deleted
