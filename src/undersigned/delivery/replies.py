@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,8 +242,14 @@ class Responsiveness:
     median_days: float | None  # from the letter's sending to the reply's arrival
 
 
-def responsiveness(campaign_id: int) -> list[Responsiveness]:
+def responsiveness(
+    campaign_id: int, *, names: Mapping[int, str] | None = None, everyone: bool = False
+) -> list[Responsiveness]:
     """Per recipient the letters reached: letters sent, letters answered, median days to a reply.
+
+    ``names``: recipient id → name, when the caller has them (a kept page's recipients, a
+    group's members), saving their query; with ``everyone``, each of them has a row, a
+    member no letter reached too (a group's coverage: every section counts).
 
     All from the kept tallies, never the letters or the replies: letters and answers from
     ``DeliveryTallyKind.REACHED``, the days from ``DeliveryTallyKind.REPLY_DAYS`` (answered
@@ -265,16 +272,18 @@ def responsiveness(campaign_id: int) -> list[Responsiveness]:
         else:
             recipient, _, n = key.partition(":")
             days.setdefault(int(recipient), {})[int(n)] = count
-    names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    if names is None:
+        names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    ids = list(names) if everyone else list(letters)
     out = [
         Responsiveness(
             recipient_id=pk,
             name=names.get(pk, ""),
-            letters=n,
+            letters=letters.get(pk, 0),
             replied=replied.get(pk, 0),
             median_days=median_of_counts(days.get(pk, {})),
         )
-        for pk, n in letters.items()
+        for pk in ids
     ]
     out.sort(key=lambda row: (-row.replied, row.name, row.recipient_id))
     return out
