@@ -199,7 +199,7 @@ def _record_supporter_reply(
     *, letter: Letter, recipient: Recipient, text: str, may_quote: bool, file: tuple[str, str]
 ) -> Reply:
     stored, kind = file
-    with tallying([letter.pk]):
+    with tallying([letter.pk], replies=True):
         deliveries = Delivery.objects.select_for_update().filter(
             letter=letter, recipient=recipient, evidence__gte=Evidence.SELF_REPORTED
         )
@@ -354,7 +354,7 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
     if letter_id is None:
         logger.info("reply for delivery %s: no such delivery or no letter, nothing stored", delivery_id)
         return None
-    with tallying([letter_id]):
+    with tallying([letter_id], replies=True):
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.letter_id is None:
             return None
@@ -396,7 +396,7 @@ def erase_replies(*, letter_ids: list[int]) -> int:
     ids = sorted(set(Reply.objects.filter(letter_id__in=letter_ids).values_list("letter_id", flat=True)))
     if not ids:
         return 0
-    with tallying(ids):
+    with tallying(ids, replies=True):
         # The erasure's own audit row (``privacy``) keeps how many; no row here names the letters.
         deleted: int = Reply.objects.filter(letter_id__in=ids).delete()[1].get("delivery.Reply", 0)
     return deleted

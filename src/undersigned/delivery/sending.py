@@ -489,7 +489,7 @@ _BATCH_FIELDS = (
     "letter_id", "recipient_id", "channel", "status", "attempts", "copy_to_sender", "next_attempt_at",
     "sending_started_at",
     "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
-    "letter__campaign__title", "letter__counted_at",
+    "letter__campaign__title", "letter__campaign__reply_address", "letter__counted_at",
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",

@@ -81,7 +81,7 @@ def contributions(campaign_id: int, rows: Iterable[Row], replied: Mapping[int, i
     return out
 
 
-def _snapshot(campaigns: dict[int, int]) -> Counter[Key]:
+def _snapshot(campaigns: dict[int, int], *, with_replies: bool) -> Counter[Key]:
     rows: dict[int, list[Row]] = {letter_id: [] for letter_id in campaigns}
     found = (
         Delivery.objects.filter(letter_id__in=list(campaigns))
@@ -90,7 +90,7 @@ def _snapshot(campaigns: dict[int, int]) -> Counter[Key]:
     )
     for letter_id, recipient_id, channel, evidence in found:
         rows[letter_id].append((recipient_id, channel, evidence))
-    replied = _first_replies(list(campaigns))
+    replied = _first_replies(list(campaigns)) if with_replies else {}
     total: Counter[Key] = Counter()
     for letter_id, letter_rows in rows.items():
         total.update(contributions(campaigns[letter_id], letter_rows, replied.get(letter_id)))
@@ -118,8 +118,12 @@ def _first_replies(letter_ids: list[int]) -> dict[int, dict[int, int]]:
 
 
 @contextmanager
-def tallying(letter_ids: Iterable[int | None]) -> Iterator[None]:
+def tallying(letter_ids: Iterable[int | None], *, replies: bool = False) -> Iterator[None]:
     """Run the block (a write to these letters' deliveries) in a transaction that moves the tallies with it.
+
+    ``replies``: the block may also create or delete replies (a reply recorded or erased,
+    letters deleted), so the days-to-reply tally is moved too; without it the replies are
+    not read (the email engine's marks stay three small reads each) and that tally stays.
 
     Letters that do not exist (deleted meanwhile) are left out; their deliveries are gone with them.
     A delivery without a letter (a section's hand-in pack, ``Delivery.hand_in_pack``) is in
@@ -130,9 +134,9 @@ def tallying(letter_ids: Iterable[int | None]) -> Iterator[None]:
         campaigns = dict(
             Letter.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "campaign_id")
         )
-        before = _snapshot(campaigns)
+        before = _snapshot(campaigns, with_replies=replies)
         yield
-        after = _snapshot(campaigns)
+        after = _snapshot(campaigns, with_replies=replies)
         add_counts(DeliveryTally, _KEY_FIELDS, diff(before, after))
 
 
