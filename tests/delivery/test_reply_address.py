@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.delivery.test_inbound import Inbound, free_port
+from tests.delivery.test_inbound import Inbound
 from tests.factories import LetterFactory
 from tests.tallies.recount import kept_campaign, recount_campaign
 from undersigned.campaigns.enums import Channel, ReplyAddress
 from undersigned.delivery import addresses
-from undersigned.delivery.inbound import make_controller
 from undersigned.delivery.models import Delivery, Evidence, Reply
 from undersigned.delivery.services import record_delivery
 
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # A name that would split into two addresses, close a quoted string or add a header if
 # it reached a header as typed.
 AWKWARD = 'Ana "Nan" Ruiz, <eve@example.org>\r\nBcc: victim@example.org'
-
-
-@pytest.fixture
-def inbound() -> Any:
-    port = free_port()
-    controller = make_controller("127.0.0.1", port)
-    controller.start()
-    try:
-        yield Inbound(port)
-    finally:
-        controller.stop()
 
 
 def _send(campaign: Any, smtp_sink: Any, run_worker: Any, placement: str) -> tuple[Delivery, Any]:
