@@ -59,8 +59,8 @@ def test_reply_settings_in_the_editor_and_public_responsiveness_on_a_phone(
     campaign = make_group_campaign(organisation)
     germany = campaign.recipients.get(name="Section of Germany")
     italy = campaign.recipients.get(name="Section of Italy")
-    for days in (3, 5):
-        _answered(campaign, germany, days)
+    for after in (3, 5):
+        _answered(campaign, germany, after)
     _answered(campaign, italy, None)
 
     editor = organiser_page(viewport=PHONE)
