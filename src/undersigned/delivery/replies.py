@@ -333,7 +333,9 @@ def approve_reply(*, reply: Reply, actor: object) -> bool:
 
 def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
     """A reply arrived at a delivery's reply address (``addresses.reply_address``): the
-    supporter forwarded what the recipient answered. The text is kept (at most
+    recipient answered a letter the platform sent (the address is in its Reply-To or Cc,
+    as the campaign chose), or the supporter forwarded what the recipient answered them.
+    The letter itself coming back there (its own Message-ID) is no reply. The text is kept (at most
     ``REPLY_TEXT_MAX_CHARS``; attachments are not kept) and the delivery climbs to
     ``REPLY_RECEIVED`` even from a bounce: an answer proves the letter arrived.
 
