@@ -34,6 +34,7 @@ BAD_VALUES = {
     "UNDERSIGNED_LETTER_RETENTION_DAYS": ("0", "UNDERSIGNED_LETTER_RETENTION_DAYS must be at least 1, not 0."),
     "UNDERSIGNED_MY_DATA_LINK_MINUTES": ("an hour", "UNDERSIGNED_MY_DATA_LINK_MINUTES must be a whole number"),
     "UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES": ("10 MB", "UNDERSIGNED_HAND_IN_ATTACH_MAX_BYTES must be a whole number"),
+    "UNDERSIGNED_REPLY_ASK_DAYS": ("0", "UNDERSIGNED_REPLY_ASK_DAYS must be at least 1, not 0."),
     "UNDERSIGNED_REPLY_FILE_MAX_BYTES": ("0", "UNDERSIGNED_REPLY_FILE_MAX_BYTES must be at least 1, not 0."),
     "UNDERSIGNED_INBOUND_TLS_CERT": ("cert.pem", "UNDERSIGNED_INBOUND_TLS_KEY must be set too"),
     "UNDERSIGNED_INBOUND_TLS_KEY": ("key.pem", "UNDERSIGNED_INBOUND_TLS_CERT must be set too"),
@@ -136,7 +137,7 @@ def run_settings(tmp_path: Path, cases: list[dict[str, str]]) -> dict[str, list[
 
 def test_the_table_is_found_and_every_variable_in_it_is_accounted_for() -> None:
     names = table_variables()
-    assert len(names) == len(set(names)) == 38
+    assert len(names) == len(set(names)) == 39
     assert set(names) == set(BAD_VALUES) | set(ANY_VALUE)
     assert not set(BAD_VALUES) & set(ANY_VALUE)
 

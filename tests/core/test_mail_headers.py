@@ -42,6 +42,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.core.emails import POLICY, SMTP_POLICY, display_name, named_address, phrase_words
 from undersigned.core.sanitising import single_line
 from undersigned.delivery import digests
+from undersigned.delivery.addresses import reply_address
 from undersigned.delivery.models import Delivery, Digest
 from undersigned.delivery.sending import _message as letter_message  # the engine's own mapping
 from undersigned.delivery.services import record_delivery
@@ -178,12 +179,23 @@ class People:
         letter_from = [(display_name(f"{names['supporter']} via {organisation_name}"), PLATFORM)]
         discussion_from = [(display_name(f"Discussion at {organisation_name}"), PLATFORM)]
         self.digest.recipient = letter.sent_recipient
+        # Reply-To names the supporter, then the delivery's own reply address (the campaign's default placement).
+        answers, copied_answers = (("", reply_address(d.pk)) for d in (letter, copied))
         return [
-            ("letter", letter_message(letter), {"From": letter_from, "To": [recipient], "Reply-To": [supporter]}),
+            (
+                "letter",
+                letter_message(letter),
+                {"From": letter_from, "To": [recipient], "Reply-To": [supporter, answers]},
+            ),
             (
                 "letter with a copy to its supporter",
                 letter_message(copied),
-                {"From": letter_from, "To": [recipient], "Reply-To": [copied_supporter], "Cc": [copied_supporter]},
+                {
+                    "From": letter_from,
+                    "To": [recipient],
+                    "Reply-To": [copied_supporter, copied_answers],
+                    "Cc": [copied_supporter],
+                },
             ),
             (
                 "digest",

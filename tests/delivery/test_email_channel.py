@@ -13,6 +13,7 @@ from tests.factories import LetterFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.core.emails import POLICY, SMTP_POLICY
 from undersigned.core.emails import named_address as address
+from undersigned.delivery import addresses
 from undersigned.delivery.channels.email import build_message
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence
 from undersigned.delivery.services import record_delivery
@@ -45,7 +46,10 @@ def test_the_letter_arrives_with_the_right_headers(campaign: Any, smtp_sink: Any
     assert envelope.rcpt_tos == [recipient.email]
     [message] = smtp_sink.parsed()
     assert str(message["From"]) == "Siobhán O'Brien via Friends of the Wend <letters@undersigned.test>"
-    assert str(message["Reply-To"]) == "Siobhán O'Brien <siobhan@example.net>"
+    # The supporter first; then the letter's own reply address (the campaign's default placement).
+    assert str(message["Reply-To"]) == (
+        f"Siobhán O'Brien <siobhan@example.net>, {addresses.reply_address(delivery.pk)}"
+    )
     assert str(message["To"]) == f"{recipient.name} <{recipient.email}>"
     assert str(message["Message-ID"]) == f"<delivery-{delivery.pk}@undersigned.test>"
     assert delivery.message_id == f"<delivery-{delivery.pk}@undersigned.test>"

@@ -14,13 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.delivery.test_inbound import Inbound, free_port
 from tests.factories import CampaignFactory, LetterFactory, RecipientFactory
 from tests.letters.test_supporter_emails import html, plain
 from tests.tallies.recount import kept_campaign, recount_campaign
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery import addresses, replies
-from undersigned.delivery.inbound import make_controller
 from undersigned.delivery.models import Delivery, Evidence, Reply
 from undersigned.delivery.services import delete_letters, record_delivery, request_post
 from undersigned.letters.links import sign_token
@@ -165,18 +163,6 @@ def test_expired_and_tampered_links_are_refused(client: Client, council: Any) ->
     assert client.get(reverse("public:letter_reply", args=[link + "x"])).status_code == 404
     assert client.post(reverse("public:letter_reply", args=["nothing"]), {"text": "Hi"}).status_code == 404
     assert not Reply.objects.exists()
-
-
-@pytest.fixture
-def inbound() -> Any:
-    """The real ``undersigned inbound`` receiver on a free port."""
-    port = free_port()
-    controller = make_controller("127.0.0.1", port)
-    controller.start()
-    try:
-        yield Inbound(port)
-    finally:
-        controller.stop()
 
 
 def _forwarded(text: str, *, auto: str = "") -> bytes:

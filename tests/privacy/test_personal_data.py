@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from tests.factories import CampaignFactory, RecipientFactory
@@ -18,7 +20,8 @@ from tests.tallies.recount import kept_campaign, kept_open_letter, recount_campa
 from undersigned.campaigns.enums import Channel
 from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog
-from undersigned.delivery import sending
+from undersigned.delivery import replies, sending
+from undersigned.delivery.models import Reply
 from undersigned.delivery.services import record_delivery
 from undersigned.discussion.models import BlockKind, Comment, KnownEmail
 from undersigned.discussion.services import CommentInput, block_commenter, discussion_for, is_blocked, post_comment
@@ -72,6 +75,11 @@ def _person_everywhere(organisation: Any) -> dict[str, Any]:
     other = _letter(campaign, email="someone.else@example.org", name="Bram Otherly", country="FR")
     record_delivery(letter=mine, recipient=board, channel=Channel.MAILTO)
     record_delivery(letter=other, recipient=board, channel=Channel.WEB_FORM)
+    # The board answered her, and she pasted the answer with a photo of the printed reply.
+    photo = SimpleUploadedFile("reply.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
+    replies.record_supporter_reply(
+        letter=mine, recipient=board, text=f"Dear {NAME}, the board will reply in full.", may_quote=True, upload=photo
+    )
     record_consent(
         supporter=mine.supporter,
         purpose=ConsentPurpose.CAMPAIGN_UPDATES,
@@ -152,7 +160,7 @@ def test_collect_lists_everything_of_every_spelling_of_the_mailbox(organisation:
     [letter] = data["letters"]
     assert (letter["sender_name"], letter["campaign"]) == (NAME, campaign.title)
     assert [(d["recipient"], d["channel"], d["evidence"]) for d in letter["deliveries"]] == [
-        ("Wend River Board", "mailto", "Self-reported")
+        ("Wend River Board", "mailto", "Reply received")  # self-reported, then her pasted reply
     ]
     assert sorted((e["open_letter"], e["status"]) for e in data["endorsements"]) == sorted(
         (title, status)
@@ -170,6 +178,14 @@ def test_collect_lists_everything_of_every_spelling_of_the_mailbox(organisation:
     assert wordings[1].startswith("Yes, Friends of the River Wend may email me updates about the open letter")
     [sent] = data["update_sends"]
     assert (sent["subject"], sent["about"], sent["status"]) == ("The path stays open", campaign.title, "sent")
+    [reply] = data["replies"]
+    assert (reply["recipient"], reply["text"], reply["file_type"]) == (
+        "Wend River Board",
+        f"Dear {NAME}, the board will reply in full.",
+        "image/png",
+    )
+    assert (reply["file_bytes"], reply["may_quote"]) == (72, True)
+    assert reply["file"].startswith("reply-")
     # Nobody else's.
     assert "Bram Otherly" not in json.dumps(data)
 
@@ -189,6 +205,8 @@ def test_erase_leaves_no_trace_in_a_dump_and_every_count_right(organisation: Any
     # organisation's, not hers to lift), holding only a keyed hash and a masked hint.
     hers = Comment.objects.get(email_key=mailbox_identity(COMMENT_EMAIL))
     assert block_commenter(comment=hers, kind=BlockKind.EMAIL, actor=None) is not None
+    [stored] = Reply.objects.values_list("file", flat=True)
+    assert default_storage.exists(stored)
 
     audit = erase(ASKED_WITH)
 
@@ -199,7 +217,10 @@ def test_erase_leaves_no_trace_in_a_dump_and_every_count_right(organisation: Any
     assert "ada" not in json.dumps(audit.data).lower()
     # The block still stops her address, by its hash.
     assert is_blocked(organisation_id=organisation.pk, email=COMMENT_EMAIL, ip_hash="")
+    assert not default_storage.exists(stored)  # the reply's file went with it
+    assert not Reply.objects.exists()
     assert audit.data == {
+        "replies": 1,
         "letters": 1,
         "endorsements": 2,
         "comments": 1,

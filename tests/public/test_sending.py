@@ -17,7 +17,7 @@ from django.urls import reverse
 from tests.factories import LetterFactory, RecipientFactory
 from undersigned.campaigns.models import Campaign
 from undersigned.delivery import services
-from undersigned.delivery.addresses import letter_copy_address
+from undersigned.delivery.addresses import letter_copy_address, reply_address
 from undersigned.delivery.models import Delivery, Evidence
 from undersigned.letters.links import sign_token, unsign_token
 from undersigned.supporters.models import ConsentRecord
@@ -202,7 +202,8 @@ def test_send_it_for_me_queues_an_email_that_a_worker_sends(
     [message] = smtp_sink.parsed()
     delivery = Delivery.objects.get(letter=letter, channel="email")
     assert str(message["From"]) == "Ana Ruiz via Friends of the Wend <letters@undersigned.test>"
-    assert str(message["Reply-To"]) == "Ana Ruiz <ana.ruiz@example.net>"
+    # The supporter, then the delivery's reply address (the campaign's default placement).
+    assert str(message["Reply-To"]) == f"Ana Ruiz <ana.ruiz@example.net>, {reply_address(delivery.pk)}"
     assert str(message["To"]) == f"{recipient.name} <{recipient.email}>"
     assert str(message["Message-ID"]) == f"<delivery-{delivery.pk}@undersigned.test>"
     body = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Max, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Sum, Value, When
 from django.db.models.functions import TruncDate
 
-from undersigned.delivery.models import Delivery, DeliveryTally
+from undersigned.delivery.models import Delivery, DeliveryTally, Reply
 from undersigned.letters.models import Letter, LetterTally
 from undersigned.letters.tallies import OWN_WORDS_BUCKETS
 from undersigned.openletters.models import Endorsement, EndorsementStatus, EndorsementTally
@@ -51,6 +51,16 @@ def recount_campaign(campaign_id: int) -> Tallies:
     reached = deliveries.values_list("letter_id", "recipient_id").annotate(best=Max("evidence"))
     for _, recipient, level in reached:
         out[("reached", str(recipient), level)] += 1
+    # Answered letters by recipient and whole days from the letter's sending to the first reply.
+    first = (
+        Reply.objects.filter(letter__campaign_id=campaign_id, letter__sent_at__isnull=False)
+        .values_list("letter_id", "recipient_id", "letter__sent_at")
+        .annotate(first=Min("received_at"))
+        .order_by()
+    )
+    for _, recipient, sent_at, received_at in first:
+        days = min(max(0, (received_at - sent_at).days), 999)
+        out[("reply_days", f"{recipient}:{days}", 40)] += 1  # evidence: reply received
     return _no_zeros(out)
 
 

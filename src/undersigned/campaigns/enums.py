@@ -42,3 +42,20 @@ class Routing(models.TextChoices):
             "members nobody has reached yet"
         ),
     )
+
+
+class ReplyAddress(models.TextChoices):
+    """Where a letter the platform sends carries its per-letter reply address
+    (``delivery.addresses.reply_address``), so a recipient's answer reaches
+    ``undersigned inbound`` and is matched to the letter. Reply-To always names the
+    supporter first: the recipient's answer reaches them in every case."""
+
+    REPLY_TO = "reply_to", _("In Reply-To, after the supporter: a reply goes to both, no extra address is shown")
+    CC = "cc", _("In Cc: the recipient sees the address, and answering all reaches it")
+    OFF = "off", _("Not added: replies reach the supporter only")
+
+
+# A campaign's reply question: asked this many days after the letter went (the editor's
+# and the campaign file's bounds).
+REPLY_ASK_DAYS_MIN = 1
+REPLY_ASK_DAYS_MAX = 180

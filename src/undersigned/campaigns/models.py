@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
 
-from .enums import CHANNEL_ORDER, CampaignStatus, Channel, Routing
+from .enums import (
+    CHANNEL_ORDER,
+    REPLY_ASK_DAYS_MAX,
+    REPLY_ASK_DAYS_MIN,
+    CampaignStatus,
+    Channel,
+    ReplyAddress,
+    Routing,
+)
 
 
 class Recipient(TimeStampedModel):
@@ -72,6 +81,11 @@ class RecipientGroupMember(models.Model):
         return f"{self.recipient_id} in {self.group_id} ({self.vote_weight})"
 
 
+def default_reply_ask_days() -> int:
+    """A new campaign's reply delay: the site's ``UNDERSIGNED_REPLY_ASK_DAYS``, within the bounds."""
+    return min(max(settings.REPLY_ASK_AFTER_DAYS, REPLY_ASK_DAYS_MIN), REPLY_ASK_DAYS_MAX)
+
+
 class Campaign(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="campaigns")
     slug = models.SlugField(max_length=80, unique=True)
@@ -111,6 +125,15 @@ class Campaign(TimeStampedModel):
     # ``Routing.OWN_OR_UNREACHED``: a member with at least this many letters is well
     # covered; 0 means "twice the median member's letters, and at least one".
     well_covered_at = models.PositiveIntegerField(default=0)
+    # Replies (``delivery/replies.py``): the "Did you get a reply?" question goes this many
+    # days after a letter was sent; where platform-sent letters carry the per-letter reply
+    # address; whether the public page shows how responsive the recipients are (counts only).
+    reply_ask_days = models.PositiveSmallIntegerField(
+        default=default_reply_ask_days,
+        validators=[MinValueValidator(REPLY_ASK_DAYS_MIN), MaxValueValidator(REPLY_ASK_DAYS_MAX)],
+    )
+    reply_address = models.CharField(max_length=10, choices=ReplyAddress.choices, default=ReplyAddress.REPLY_TO)
+    responsiveness_public = models.BooleanField(default=False)
     # Kept counter: letters with at least one delivery. Never recomputed per request.
     letters_sent = models.PositiveIntegerField(default=0, editable=False)
 

@@ -26,7 +26,7 @@ from .campaign_files import (
     check_counts,
 )
 from .campaign_files import limits as campaign_file_limits
-from .enums import CampaignStatus, Routing
+from .enums import REPLY_ASK_DAYS_MAX, REPLY_ASK_DAYS_MIN, CampaignStatus, ReplyAddress, Routing
 from .models import (
     Campaign,
     CampaignRecipient,
@@ -35,6 +35,7 @@ from .models import (
     Recipient,
     RecipientGroup,
     RecipientGroupMember,
+    default_reply_ask_days,
 )
 from .signals import touch_campaigns
 
@@ -46,6 +47,7 @@ _CAMPAIGN_FILE_FIELDS = [
     "title", "summary", "background", "deadline", "tags", "language", "status", "min_uniqueness",
     "posts_for_supporters",
     "author_name", "author_role", "author_place",
+    "reply_ask_days", "reply_address", "responsiveness_public",
 ]  # fmt: skip
 
 
@@ -96,6 +98,7 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
         campaign.status = data.status
         campaign.min_uniqueness = data.min_uniqueness
         campaign.posts_for_supporters = data.posts_for_supporters
+        _fill_reply_settings(campaign, data.reply_ask_days, data.reply_address, data.responsiveness_public)
         campaign.author_name = data.author.name
         campaign.author_role = data.author.role
         campaign.author_place = data.author.place
@@ -288,6 +291,10 @@ def export_campaign(campaign: Campaign) -> CampaignFile:
         decision_date=campaign.recipient_group.decision_date if campaign.recipient_group else None,
         routing=campaign.routing if campaign.recipient_group else "",
         well_covered_at=campaign.well_covered_at if campaign.recipient_group else 0,
+        # The site's default delay is left out, as a file without the key means it.
+        reply_ask_days=campaign.reply_ask_days if campaign.reply_ask_days != default_reply_ask_days() else None,
+        reply_address=campaign.reply_address,
+        responsiveness_public=campaign.responsiveness_public,
         author=Author(name=campaign.author_name, role=campaign.author_role, place=campaign.author_place),
         recipients=tuple(recipient_data(link.recipient) for link in links),
         # A campaign made in the admin may have no template yet; the export then has an
@@ -354,6 +361,11 @@ class CampaignInput:
     recipient_group_id: int | None = None
     routing: str = Routing.EVERY
     well_covered_at: int = 0
+    # Replies: the question's delay in days (``None``: the site's default), where the
+    # reply address goes (``ReplyAddress``), whether responsiveness is public.
+    reply_ask_days: int | None = None
+    reply_address: str = ReplyAddress.REPLY_TO
+    responsiveness_public: bool = False
 
 
 class SlugTaken(Exception):
@@ -366,6 +378,7 @@ _EDITOR_FIELDS = [
     "slug", "title", "summary", "background", "deadline", "tags", "language", "min_uniqueness",
     "posts_for_supporters", "author_name", "author_role", "author_place",
     "recipient_group", "routing", "well_covered_at",
+    "reply_ask_days", "reply_address", "responsiveness_public",
 ]  # fmt: skip
 
 # Which status each editor action may move a campaign from.
@@ -399,6 +412,16 @@ def _fill_campaign(campaign: Campaign, data: CampaignInput) -> None:
     campaign.recipient_group_id = group_id if own else None
     campaign.routing = data.routing if own and data.routing in Routing.values else Routing.EVERY
     campaign.well_covered_at = max(0, data.well_covered_at)
+    _fill_reply_settings(campaign, data.reply_ask_days, data.reply_address, data.responsiveness_public)
+
+
+def _fill_reply_settings(campaign: Campaign, days: int | None, address: str, public: bool) -> None:
+    """The reply settings, kept within their bounds whatever the caller checked."""
+    campaign.reply_ask_days = (
+        default_reply_ask_days() if days is None else min(max(days, REPLY_ASK_DAYS_MIN), REPLY_ASK_DAYS_MAX)
+    )
+    campaign.reply_address = address if address in ReplyAddress.values else ReplyAddress.REPLY_TO
+    campaign.responsiveness_public = bool(public)
 
 
 def _recipient_ids(campaign: Campaign, data: CampaignInput) -> tuple[int, ...]:
@@ -606,6 +629,9 @@ def duplicate_campaign(*, campaign: Campaign, actor: Any, key: str = "") -> tupl
             recipient_group_id=campaign.recipient_group_id,
             routing=campaign.routing,
             well_covered_at=campaign.well_covered_at,
+            reply_ask_days=campaign.reply_ask_days,
+            reply_address=campaign.reply_address,
+            responsiveness_public=campaign.responsiveness_public,
         )
         copy = Campaign(organisation_id=campaign.organisation_id, status=CampaignStatus.DRAFT)
         _fill_campaign(copy, data)

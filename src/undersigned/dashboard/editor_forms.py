@@ -18,14 +18,22 @@ from django.utils.translation import gettext_lazy
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.campaign_files import limits
 from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS, SLUG
-from undersigned.campaigns.enums import CHANNEL_NAMES_FOR_ORGANISERS, CHANNEL_ORDER, Routing
-from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
+from undersigned.campaigns.enums import (
+    CHANNEL_NAMES_FOR_ORGANISERS,
+    CHANNEL_ORDER,
+    REPLY_ASK_DAYS_MAX,
+    REPLY_ASK_DAYS_MIN,
+    ReplyAddress,
+    Routing,
+)
+from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, default_reply_ask_days
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
 from undersigned.campaigns.services import CampaignInput, TranslationInput
 from undersigned.core.form_fields import MultiLineField, SingleLineField
 from undersigned.openletters.services.editing import AuthorInput, OpenLetterInput
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+_DAYS_MESSAGE = gettext_lazy("Give a whole number of days from 1 to 180.")
 
 
 class DuplicateForm(forms.Form):
@@ -308,6 +316,46 @@ class CampaignForm(_EditorForm, _LetterTextChecks):
         required=False,
         help_text=gettext_lazy("You then print them in bulk from the campaign's print page."),
     )
+    reply_ask_days = forms.IntegerField(
+        label=gettext_lazy("Ask supporters about a reply after (days)"),
+        required=False,
+        min_value=REPLY_ASK_DAYS_MIN,
+        max_value=REPLY_ASK_DAYS_MAX,
+        initial=default_reply_ask_days,
+        widget=forms.NumberInput(attrs={"min": REPLY_ASK_DAYS_MIN, "max": REPLY_ASK_DAYS_MAX, "inputmode": "numeric"}),
+        help_text=gettext_lazy(
+            'Supporters who gave an email get one message, "Did you get a reply?", this many days after '
+            "their letter went. Empty: the site's default."
+        ),
+        error_messages={
+            "required": _DAYS_MESSAGE,
+            "invalid": _DAYS_MESSAGE,
+            "min_value": _DAYS_MESSAGE,
+            "max_value": _DAYS_MESSAGE,
+        },
+    )
+    reply_address = forms.ChoiceField(
+        label=gettext_lazy("Where letters we send carry their reply address"),
+        required=False,
+        choices=ReplyAddress.choices,
+        initial=ReplyAddress.REPLY_TO,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Each letter sent by the platform has its own reply address: a recipient's answer sent there "
+            "is kept with the letter and counted as a reply. Reply-To always names the supporter."
+        ),
+        error_messages={
+            "required": gettext_lazy("Choose one of the ways listed."),
+            "invalid_choice": gettext_lazy("Choose one of the ways listed."),
+        },
+    )
+    responsiveness_public = forms.BooleanField(
+        label=gettext_lazy("Show how responsive recipients are on the campaign page"),
+        required=False,
+        help_text=gettext_lazy(
+            "Per recipient: letters, replies and median days to a reply. Counts only, never who wrote or what."
+        ),
+    )
 
     def __init__(
         self,
@@ -438,6 +486,9 @@ class CampaignForm(_EditorForm, _LetterTextChecks):
             recipient_group_id=data.get("recipient_group"),
             routing=data["routing"],
             well_covered_at=data["well_covered_at"],
+            reply_ask_days=data["reply_ask_days"],
+            reply_address=data["reply_address"] or ReplyAddress.REPLY_TO,
+            responsiveness_public=data["responsiveness_public"],
         )
 
 
@@ -458,6 +509,9 @@ def campaign_initial(campaign: Campaign, template: Any) -> dict[str, Any]:
         "recipient_group": campaign.recipient_group_id,
         "routing": campaign.routing,
         "well_covered_at": campaign.well_covered_at,
+        "reply_ask_days": campaign.reply_ask_days,
+        "reply_address": campaign.reply_address,
+        "responsiveness_public": campaign.responsiveness_public,
         "subject": template.subject if template else "",
         "body": template.body if template else "",
         "prompts": "\n".join(str(p) for p in template.prompts or []) if template else "",

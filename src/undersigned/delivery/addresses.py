@@ -4,7 +4,8 @@
   link. When a copy arrives there, we know the letter was really sent, and what it said.
 - ``bounces+<delivery>-<sig>@<inbound domain>``: the envelope sender (VERP) of mail the
   platform sends, so a bounce names the delivery it is about.
-- ``replies+<delivery>-<sig>@<inbound domain>``: where a supporter forwards the reply a
+- ``replies+<delivery>-<sig>@<inbound domain>``: in the Reply-To or Cc of a letter the
+  platform sends (the campaign decides), and where a supporter forwards the reply a
   recipient sent them (``replies.record_inbound_reply``): the address names the
   delivery, so the reply needs no guessing of who wrote it.
 

@@ -201,6 +201,10 @@ class DeliveryTallyKind(models.TextChoices):
     # Letters by recipient at the best evidence their deliveries to that recipient
     # reached: a letter sent to one recipient by two channels counts once. Key: the recipient's id.
     REACHED = "reached", "Letters by recipient and evidence"
+    # Letters a recipient answered, by whole days from the letter's sending to its first
+    # reply from them: the median days to a reply, read without the replies. Key
+    # "<recipient id>:<days>" (days at most ``REPLY_DAYS_MAX``); evidence REPLY_RECEIVED.
+    REPLY_DAYS = "reply_days", "Answered letters by recipient and days to the reply"
 
 
 class DeliveryTally(models.Model):

@@ -1,7 +1,8 @@
 """Replies: the top of the evidence ladder, reached when a recipient answers a letter.
 
 - **The question** (``send_due_asks``, run by the worker's housekeeping every minute):
-  ``REPLY_ASK_AFTER_DAYS`` after a letter was first sent, a supporter who gave an email
+  the campaign's ``reply_ask_days`` (the editor's; new campaigns start from
+  ``REPLY_ASK_AFTER_DAYS``) after a letter was first sent, a supporter who gave an email
   and whose letter went by some channel (a delivery at self-reported evidence or above)
   gets one email, "Did you get a reply?", with three signed links (``letters.emails``).
   Each letter is claimed by a conditional update before its email goes, so two workers
@@ -25,7 +26,7 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
-import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,15 +35,16 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from undersigned.campaigns.models import Recipient
+from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 from undersigned.letters.models import Letter, ReplyAnswer
 
 from . import addresses, bounces, queries
+from .channels.email import message_id_for
 from .models import Delivery, DeliveryTally, DeliveryTallyKind, Evidence, Reply, ReplySource
 from .tallies import tallying
 
@@ -58,15 +60,27 @@ def _went(letter_ref: OuterRef | str = "pk") -> Exists:
     )
 
 
+def _due_by_campaign_delay(now: datetime.datetime) -> Q:
+    """Letters whose campaign's ``reply_ask_days`` have passed since they were sent (and
+    not more than ``ASK_WINDOW_DAYS`` beyond). One condition per delay in use: campaigns
+    share the few values organisers pick, so the condition stays short (at most the
+    editor's 180 values) and the letters are found in one query."""
+    delays = Campaign.objects.order_by().values_list("reply_ask_days", flat=True).distinct()
+    due = Q(pk__in=[])
+    for days in delays:
+        moment = now - datetime.timedelta(days=days)
+        due |= Q(
+            campaign__reply_ask_days=days,
+            sent_at__lte=moment,
+            sent_at__gt=moment - datetime.timedelta(days=ASK_WINDOW_DAYS),
+        )
+    return due
+
+
 def due_asks(now: datetime.datetime | None = None, limit: int = ASK_BATCH) -> list[int]:
     now = now or timezone.now()
-    due = now - datetime.timedelta(days=settings.REPLY_ASK_AFTER_DAYS)
     return list(
-        Letter.objects.filter(
-            reply_asked_at__isnull=True,
-            sent_at__lte=due,
-            sent_at__gt=due - datetime.timedelta(days=ASK_WINDOW_DAYS),
-        )
+        Letter.objects.filter(_due_by_campaign_delay(now), reply_asked_at__isnull=True)
         .exclude(supporter__email="")
         .filter(_went())
         .order_by("sent_at", "pk")
@@ -185,7 +199,7 @@ def _record_supporter_reply(
     *, letter: Letter, recipient: Recipient, text: str, may_quote: bool, file: tuple[str, str]
 ) -> Reply:
     stored, kind = file
-    with tallying([letter.pk]):
+    with tallying([letter.pk], replies=True):
         deliveries = Delivery.objects.select_for_update().filter(
             letter=letter, recipient=recipient, evidence__gte=Evidence.SELF_REPORTED
         )
@@ -228,46 +242,68 @@ class Responsiveness:
     median_days: float | None  # from the letter's sending to the reply's arrival
 
 
-def responsiveness(campaign_id: int) -> list[Responsiveness]:
-    """Per recipient: letters sent, letters answered, median days to a reply.
+def responsiveness(
+    campaign_id: int, *, names: Mapping[int, str] | None = None, everyone: bool = False
+) -> list[Responsiveness]:
+    """Per recipient the letters reached: letters sent, letters answered, median days to a reply.
 
-    The two counts come from the kept tallies (``DeliveryTallyKind.REACHED``); the days
-    from the ``Reply`` rows, which are few (one per answered letter and recipient), so the
-    page costs the same for ten letters as for a hundred thousand. A pasted reply's
-    arrival is when the supporter pasted it: an upper bound of the real delay.
+    ``names``: recipient id → name, when the caller has them (a kept page's recipients, a
+    group's members), saving their query; with ``everyone``, each of them has a row, a
+    member no letter reached too (a group's coverage: every section counts).
+
+    All from the kept tallies, never the letters or the replies: letters and answers from
+    ``DeliveryTallyKind.REACHED``, the days from ``DeliveryTallyKind.REPLY_DAYS`` (answered
+    letters by whole days to their first reply), so the page costs the same few queries
+    for ten letters as for a hundred thousand, and a public page may show it. A pasted
+    reply's arrival is when the supporter pasted it: an upper bound of the real delay.
     """
     letters = queries.letters_by_recipient(campaign_id)
-    replied = dict(
-        DeliveryTally.objects.filter(
-            campaign_id=campaign_id, kind=DeliveryTallyKind.REACHED, evidence=Evidence.REPLY_RECEIVED, count__gt=0
-        ).values_list("key", "count")
-    )
-    first: dict[tuple[int, int], float] = {}
-    rows = Reply.objects.filter(letter__campaign_id=campaign_id, letter__sent_at__isnull=False).values_list(
-        "recipient_id", "letter_id", "received_at", "letter__sent_at"
-    )
-    for recipient_id, letter_id, received_at, sent_at in rows:
-        if sent_at is None:
-            continue
-        days = max(0.0, (received_at - sent_at).total_seconds() / 86400)
-        key = (recipient_id, letter_id)
-        first[key] = min(days, first.get(key, days))
-    delays: dict[int, list[float]] = {}
-    for (recipient_id, _), days in first.items():
-        delays.setdefault(recipient_id, []).append(days)
-    names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    tallies = DeliveryTally.objects.filter(
+        campaign_id=campaign_id,
+        kind__in=[DeliveryTallyKind.REACHED, DeliveryTallyKind.REPLY_DAYS],
+        evidence=Evidence.REPLY_RECEIVED,
+        count__gt=0,
+    ).values_list("kind", "key", "count")
+    replied: dict[int, int] = {}
+    days: dict[int, dict[int, int]] = {}
+    for kind, key, count in tallies:
+        if kind == DeliveryTallyKind.REACHED:
+            replied[int(key)] = count
+        else:
+            recipient, _, n = key.partition(":")
+            days.setdefault(int(recipient), {})[int(n)] = count
+    if names is None:
+        names = dict(Recipient.objects.filter(pk__in=list(letters)).values_list("pk", "name"))
+    ids = list(names) if everyone else list(letters)
     out = [
         Responsiveness(
             recipient_id=pk,
             name=names.get(pk, ""),
-            letters=n,
-            replied=replied.get(str(pk), 0),
-            median_days=round(statistics.median(delays[pk]), 1) if delays.get(pk) else None,
+            letters=letters.get(pk, 0),
+            replied=replied.get(pk, 0),
+            median_days=median_of_counts(days.get(pk, {})),
         )
-        for pk, n in letters.items()
+        for pk in ids
     ]
     out.sort(key=lambda row: (-row.replied, row.name, row.recipient_id))
     return out
+
+
+def median_of_counts(counts: dict[int, int]) -> float | None:
+    """The median of values given as value → how many times (None when there are none)."""
+    total = sum(n for n in counts.values() if n > 0)
+    if not total:
+        return None
+    wanted = {(total - 1) // 2, total // 2}  # the middle one, or the middle two
+    found: list[int] = []
+    seen = 0
+    for value in sorted(counts):
+        n = counts[value]
+        if n <= 0:
+            continue
+        found.extend(value for position in wanted if seen <= position < seen + n)
+        seen += n
+    return round(sum(found) / len(found), 1)
 
 
 def campaign_replies(campaign_id: int) -> list[Reply]:
@@ -297,7 +333,9 @@ def approve_reply(*, reply: Reply, actor: object) -> bool:
 
 def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
     """A reply arrived at a delivery's reply address (``addresses.reply_address``): the
-    supporter forwarded what the recipient answered. The text is kept (at most
+    recipient answered a letter the platform sent (the address is in its Reply-To or Cc,
+    as the campaign chose), or the supporter forwarded what the recipient answered them.
+    The letter itself coming back there (its own Message-ID) is no reply. The text is kept (at most
     ``REPLY_TEXT_MAX_CHARS``; attachments are not kept) and the delivery climbs to
     ``REPLY_RECEIVED`` even from a bounce: an answer proves the letter arrived.
 
@@ -309,12 +347,16 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
     if str(parsed.get("Auto-Submitted", "no")).strip().lower() not in ("", "no"):
         logger.info("automatic message for delivery %s, not a reply", delivery_id)
         return None
+    if str(parsed.get("Message-ID", "")).strip() == message_id_for(delivery_id):
+        # The letter itself, come back (a mail server that sent a Cc after all): no answer.
+        logger.info("the letter of delivery %s came back to its reply address, not a reply", delivery_id)
+        return None
     text = bounces.copy_text(parsed, max_chars=settings.REPLY_TEXT_MAX_CHARS)
     letter_id = Delivery.objects.filter(pk=delivery_id).values_list("letter_id", flat=True).first()
     if letter_id is None:
         logger.info("reply for delivery %s: no such delivery or no letter, nothing stored", delivery_id)
         return None
-    with tallying([letter_id]):
+    with tallying([letter_id], replies=True):
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.letter_id is None or delivery.recipient_id is None:
             return None
@@ -338,3 +380,25 @@ def record_inbound_reply(*, delivery_id: int, message: bytes) -> Reply | None:
         log_action("delivery.reply_received", reply, source=ReplySource.INBOUND)
     logger.info("reply for delivery %s stored", delivery_id)
     return reply
+
+
+def supporter_replies(letter_ids: list[int]) -> list[Reply]:
+    """The replies to these letters (a person's "my data"), oldest first."""
+    return list(
+        Reply.objects.filter(letter_id__in=letter_ids)
+        .select_related("recipient", "letter")
+        .order_by("received_at", "pk")
+    )
+
+
+def erase_replies(*, letter_ids: list[int]) -> int:
+    """Delete the replies to these letters (an erasure), their files with them once
+    committed; the campaigns' days-to-reply tallies move down. Returns how many went.
+    The deliveries keep their evidence: a reply was received, whatever it said."""
+    ids = sorted(set(Reply.objects.filter(letter_id__in=letter_ids).values_list("letter_id", flat=True)))
+    if not ids:
+        return 0
+    with tallying(ids, replies=True):
+        # The erasure's own audit row (``privacy``) keeps how many; no row here names the letters.
+        deleted: int = Reply.objects.filter(letter_id__in=ids).delete()[1].get("delivery.Reply", 0)
+    return deleted

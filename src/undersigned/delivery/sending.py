@@ -73,7 +73,7 @@ from undersigned.letters.models import Letter
 from undersigned.letters.queries import text_for
 
 from . import counter
-from .addresses import bounce_address
+from .addresses import bounce_address, reply_address
 from .channels.email import build_message, message_id_for
 from .models import Delivery, DeliveryStatus, Evidence
 from .tallies import tallying
@@ -317,6 +317,8 @@ def _letter_message(delivery: Delivery, letter: Letter) -> PreparedEmail:
         subject=text.subject,
         body=text.body,
         copy_to_sender=delivery.copy_to_sender,
+        reply_address=reply_address(delivery.pk),
+        reply_address_in=letter.campaign.reply_address,
     )
 
 
@@ -524,7 +526,7 @@ _BATCH_FIELDS = (
     "letter_id", "recipient_id", "channel", "status", "attempts", "copy_to_sender", "next_attempt_at",
     "sending_started_at",
     "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
-    "letter__campaign__title", "letter__counted_at",
+    "letter__campaign__title", "letter__campaign__reply_address", "letter__counted_at",
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",

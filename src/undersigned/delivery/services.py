@@ -398,7 +398,7 @@ def delete_letters(*, letter_ids: list[int], actor: object = None) -> int:
     ids = sorted(set(letter_ids))
     for start in range(0, len(ids), DELETE_CHUNK):
         chunk = ids[start : start + DELETE_CHUNK]
-        with tallying(chunk):
+        with tallying(chunk, replies=True):  # their replies go with them
             letters = list(
                 Letter.objects.filter(pk__in=chunk).only(
                     "id", "campaign_id", "sender_country", "uniqueness", "created_at"

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from undersigned.core.emails import mailbox_identity, mailbox_spellings
 from undersigned.core.models import ActionLog
 from undersigned.core.sanitising import comment_to_html
+from undersigned.delivery import replies
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.services import delete_letters
 from undersigned.discussion.models import Comment, KnownEmail
@@ -143,6 +145,43 @@ def _erase_letters(address: Address) -> int:
     # with them. The public counter keeps counting a letter that was sent (it was).
     ids = list(Letter.objects.filter(supporter__email__in=address.emails).values_list("id", flat=True))
     return delete_letters(letter_ids=ids) if ids else 0
+
+
+# --- replies to letters -----------------------------------------------------------------
+
+
+def _reply_rows(address: Address) -> list[Row]:
+    letters = list(Letter.objects.filter(supporter__email__in=address.emails).values_list("id", flat=True))
+    return [
+        {
+            "letter": r.letter.subject,
+            "recipient": r.recipient.name,
+            "source": r.get_source_display(),
+            "text": r.text,
+            # The file itself stays in private storage; its type and size say what it is.
+            "file": replies.reply_file_download_name(r) if r.file else "",
+            "file_type": r.file_type,
+            "file_bytes": _file_size(r.file),
+            "may_quote": r.may_quote,
+            "approved_at": _when(r.approved_at),
+            "received_at": _when(r.received_at),
+        }
+        for r in replies.supporter_replies(letters)
+    ]
+
+
+def _file_size(name: str) -> int | None:
+    if not name:
+        return None
+    try:
+        return int(default_storage.size(name))
+    except OSError:
+        return None
+
+
+def _erase_replies(address: Address) -> int:
+    ids = list(Letter.objects.filter(supporter__email__in=address.emails).values_list("id", flat=True))
+    return replies.erase_replies(letter_ids=ids) if ids else 0
 
 
 # --- endorsements -----------------------------------------------------------------------
@@ -321,6 +360,7 @@ def _erase_update_sends(address: Address) -> int:
 KINDS: list[Kind] = [
     Kind("supporter", lambda: _("Your details"), _supporter_rows, _erase_supporter),
     Kind("letters", lambda: _("Letters and their deliveries"), _letter_rows, _erase_letters),
+    Kind("replies", lambda: _("Replies to your letters"), _reply_rows, _erase_replies),
     Kind("endorsements", lambda: _("Endorsements of open letters"), _endorsement_rows, _erase_endorsements),
     Kind("comments", lambda: _("Comments"), _comment_rows, _erase_comments),
     Kind("known_addresses", lambda: _("Confirmed address for comments"), _known_rows, _erase_known),
@@ -328,7 +368,16 @@ KINDS: list[Kind] = [
     Kind("update_sends", lambda: _("Updates sent to you"), _update_send_rows, _erase_update_sends),
 ]
 # Erased in this order: the supporter row last, after what hangs on it.
-_ERASE_ORDER = ["letters", "update_sends", "endorsements", "comments", "known_addresses", "consents", "supporter"]
+_ERASE_ORDER = [
+    "replies",
+    "letters",
+    "update_sends",
+    "endorsements",
+    "comments",
+    "known_addresses",
+    "consents",
+    "supporter",
+]
 
 
 def collect(email: str) -> dict[str, list[Row]]:

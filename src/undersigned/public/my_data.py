@@ -151,6 +151,14 @@ LABELS = {
     "reported_at": _("Reported"),
     "verified_at": _("Verified"),
     "copy_text": _("Copy received"),
+    "letter": _("Letter"),
+    "text": _("Text"),
+    "file": _("File"),
+    "file_type": _("File type"),
+    "file_bytes": _("File size (bytes)"),
+    "may_quote": _("May be quoted"),
+    "approved_at": _("Approved for quoting"),
+    "received_at": _("Received"),
 }
 
 

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns import queries as campaign_queries
-from undersigned.campaigns.coverage import clean_sort
+from undersigned.campaigns.coverage import Board, clean_sort
 from undersigned.campaigns.coverage import countdown as vote_countdown
 from undersigned.campaigns.enums import Channel, Routing
 from undersigned.campaigns.languages import CampaignText, default_language, find_text, language_name, text_in
@@ -43,7 +43,7 @@ from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
-from undersigned.delivery import digests, pdf_process
+from undersigned.delivery import digests, pdf_process, replies
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
 from undersigned.delivery.channels import mailto
@@ -167,6 +167,19 @@ def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     return draft_page(request, "public/campaign.html", context)
 
 
+def _public_responsiveness(view: CampaignView, board: Board | None) -> list[replies.Responsiveness]:
+    """The public "who replies" table, or nothing when the organisers keep it private:
+    per member of the group (in the board's order) or per recipient of the campaign."""
+    campaign = view.campaign
+    if not campaign.responsiveness_public:
+        return []
+    if board is not None:
+        rows = replies.responsiveness(campaign.pk, names={m.recipient_id: m.name for m in board.members}, everyone=True)
+        order = {m.recipient_id: i for i, m in enumerate(board.members)}
+        return sorted(rows, key=lambda row: order[row.recipient_id])
+    return replies.responsiveness(campaign.pk, names={r.pk: r.name for r in view.recipients}, everyone=True)
+
+
 @require_GET
 @shared_page
 def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -195,7 +208,13 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         board = campaign_board(campaign, sort=sort, members=view.snapshot.group_members)
     vote = vote_countdown(board.decision_date, timezone.localdate()) if board else ""
     board_key = (board.key, vote) if board else None
-    key = ("campaign", *_page_key(request, view), campaign.is_open, countdown, counter, teaser, board_key)
+    # Who replies, when the organisers chose to show it: counts from the kept tallies
+    # (two queries, whatever the number of letters), part of the key like the board.
+    answered = _public_responsiveness(view, board)
+    answered_key = tuple((r.recipient_id, r.letters, r.replied, r.median_days) for r in answered)
+    key = (
+        "campaign", *_page_key(request, view), campaign.is_open, countdown, counter, teaser, board_key, answered_key
+    )  # fmt: skip
 
     def page() -> HttpResponse:
         return render(
@@ -212,6 +231,7 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
                 "discussion": discussion,
                 "board": board,
                 "vote_countdown": vote,
+                "responsiveness": answered,
                 "my_link_form": MyLinkForm(),  # "get my link again"
             },
         )

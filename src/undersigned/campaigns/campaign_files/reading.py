@@ -40,6 +40,8 @@ from .schema import (
     OPEN_LETTER_STATUSES,
     OPEN_LETTER_TOP_KEYS,
     RECIPIENT_KEYS,
+    REPLY_ADDRESSES,
+    REPLY_DAYS,
     ROUTINGS,
     SLUG,
     STATUSES,
@@ -288,6 +290,9 @@ class _Checker:
             "decision_date": self.day(table, "campaign", "decision_date"),
             "routing": self.choice(table, "campaign", "routing", ROUTINGS, default="") if "routing" in table else "",
             "well_covered_at": self.well_covered(table),
+            "reply_ask_days": self.reply_ask_days(table),
+            "reply_address": self.choice(table, "campaign", "reply_address", REPLY_ADDRESSES, default="reply_to"),
+            "responsiveness_public": self.flag(table, "campaign", "responsiveness_public"),
             "author": Author(
                 name=self.text(author_table, "campaign.author", "name"),
                 role=self.text(author_table, "campaign.author", "role"),
@@ -303,6 +308,18 @@ class _Checker:
                 f"campaign.well_covered_at must be a whole number from 0 (twice the median) to {MAX_WELL_COVERED}",
             )
             return 0
+        return value
+
+    def reply_ask_days(self, table: dict[str, Any]) -> int | None:
+        if "reply_ask_days" not in table:
+            return None
+        value = table["reply_ask_days"]
+        if isinstance(value, bool) or not isinstance(value, int) or not REPLY_DAYS[0] <= value <= REPLY_DAYS[1]:
+            self.add(
+                "campaign.reply_ask_days",
+                f"campaign.reply_ask_days must be a whole number of days from {REPLY_DAYS[0]} to {REPLY_DAYS[1]}",
+            )
+            return None
         return value
 
     def known_keys(self, table: dict[str, Any], path: str, known: Sequence[str]) -> None:

@@ -10,7 +10,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from undersigned.campaigns.enums import CHANNEL_ORDER, CampaignStatus
+from undersigned.campaigns.enums import (
+    CHANNEL_ORDER,
+    REPLY_ASK_DAYS_MAX,
+    REPLY_ASK_DAYS_MIN,
+    CampaignStatus,
+    ReplyAddress,
+)
 
 # Limits. Those named after a model field must equal its max_length (a test checks it):
 # a longer value would pass here and then fail, less clearly, in the database.
@@ -92,10 +98,17 @@ CAMPAIGN_KEYS = (
     "decision_date",
     "routing",
     "well_covered_at",
+    "reply_ask_days",
+    "reply_address",
+    "responsiveness_public",
     "author",
 )
 # ``campaign.routing``: the values of ``campaigns.enums.Routing``.
 ROUTINGS = ("every", "own_country", "own_or_unreached")
+# ``campaign.reply_address``: the values of ``campaigns.enums.ReplyAddress``.
+REPLY_ADDRESSES = tuple(str(value) for value in ReplyAddress.values)
+# ``campaign.reply_ask_days``: the editor's bounds.
+REPLY_DAYS = (REPLY_ASK_DAYS_MIN, REPLY_ASK_DAYS_MAX)
 MAX_WELL_COVERED = 1_000_000
 AUTHOR_KEYS = ("name", "role", "place")
 RECIPIENT_KEYS = (
@@ -204,6 +217,11 @@ class CampaignFile:
     decision_date: date | None = None
     routing: str = ""  # with a group, "" means own_country
     well_covered_at: int = 0
+    # Replies: the question's delay in days (``None``: the site's default), where the
+    # reply address goes on platform-sent letters, whether responsiveness is public.
+    reply_ask_days: int | None = None
+    reply_address: str = "reply_to"
+    responsiveness_public: bool = False
     author: Author = field(default_factory=Author)
     recipients: tuple[RecipientData, ...]
     letter: LetterTemplateData

@@ -76,6 +76,13 @@ def _campaign_table(c: CampaignFile) -> Table:
             table.add("decision_date", tomlkit.date(c.decision_date.isoformat()))
         table.add("routing", _text(c.routing or "own_country"))
         table.add("well_covered_at", c.well_covered_at)
+    # Reply settings only when they are not the defaults: other files stay as they were.
+    if c.reply_ask_days is not None:
+        table.add("reply_ask_days", c.reply_ask_days)
+    if c.reply_address != "reply_to":
+        table.add("reply_address", _text(c.reply_address))
+    if c.responsiveness_public:
+        table.add("responsiveness_public", c.responsiveness_public)
     table.add("author", _author_table(c.author))
     return table
 

@@ -5,6 +5,11 @@ From is the platform's own address with the supporter's name ("Ana Ruiz via Org
 the supporter, so the recipient's answer goes to them. Names are made single-line
 before they reach a header, and Django's message class refuses any header value with
 a line break, so no user text can add a header.
+
+The delivery's own reply address (``addresses.reply_address``) goes where the campaign's
+organisers chose (``campaigns.enums.ReplyAddress``): after the supporter in Reply-To (a
+reply goes to both), in Cc, or nowhere. An answer sent there reaches ``undersigned
+inbound``, which keeps it with the letter (``replies.record_inbound_reply``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from django.conf import settings
 from django.utils.html import escape, linebreaks
 from django.utils.translation import pgettext
 
+from undersigned.campaigns.enums import ReplyAddress
 from undersigned.core.emails import named_address
 from undersigned.core.mailers import PreparedEmail
 from undersigned.core.sanitising import single_line
@@ -34,7 +40,17 @@ def from_address(*, sender_name: str, organisation: str) -> str:
 
 
 class LetterEmail(PreparedEmail):
-    """A letter's email, whose bytes the engine builds and signs ahead of sending."""
+    """A letter's email, whose bytes the engine builds and signs ahead of sending.
+
+    ``header_only``: addresses shown in Cc that the message is not sent to. The letter's
+    own reply address is one: sending the letter there would only bring it back to
+    ``undersigned inbound`` as if the recipient had answered.
+    """
+
+    header_only: tuple[str, ...] = ()
+
+    def recipients(self) -> list[str]:
+        return [address for address in super().recipients() if address not in self.header_only]
 
 
 def build_message(
@@ -49,9 +65,17 @@ def build_message(
     subject: str,
     body: str,
     copy_to_sender: bool = False,
+    reply_address: str = "",
+    reply_address_in: str = ReplyAddress.OFF,
 ) -> LetterEmail:
     to = named_address(recipient_name, recipient_email)
     reply_to = named_address(sender_name, sender_email)
+    cc = [reply_to] if copy_to_sender else []
+    replies_to = [reply_to]
+    if reply_address and reply_address_in == ReplyAddress.REPLY_TO:
+        replies_to.append(reply_address)
+    elif reply_address and reply_address_in == ReplyAddress.CC:
+        cc.append(reply_address)
     message = LetterEmail(
         subject=single_line(subject),
         body=body,
@@ -59,13 +83,15 @@ def build_message(
         # so a bounce tells us which delivery failed; the From header is for people.
         from_email=envelope_sender,
         to=[to],
-        cc=[reply_to] if copy_to_sender else [],
-        reply_to=[reply_to],
+        cc=cc,
+        reply_to=replies_to,
         headers={
             "From": from_address(sender_name=sender_name, organisation=organisation),
             "Message-ID": message_id_for(delivery_id),
         },
     )
+    if reply_address and reply_address_in == ReplyAddress.CC:
+        message.header_only = (reply_address,)
     message.attach_alternative(
         f'<!doctype html><html><body><div dir="auto">{linebreaks(escape(body))}</div></body></html>',
         "text/html",
