@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from undersigned.core import abuse
@@ -123,7 +124,8 @@ LABELS = {
     "sender_address": _("Address"),
     "subject": _("Subject"),
     "body": _("Text"),
-    "sent_at": _("Sent"),
+    # Translators: a column of dates (when each was sent), not a status.
+    "sent_at": pgettext_lazy("date column", "Sent"),
     "deliveries": _("Deliveries"),
     "open_letter": _("Open letter"),
     "status": _("Status"),
