@@ -527,6 +527,7 @@ _BATCH_FIELDS = (
     "sending_started_at",
     "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
     "letter__campaign__title", "letter__campaign__reply_address", "letter__counted_at",
+    "letter__text_language", "letter__campaign__language",
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
     "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
