@@ -149,6 +149,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    # Only for its translations: country names in every language we offer (core/countries.py).
+    "django_countries",
     "allauth",
     "allauth.account",
     "allauth.mfa",

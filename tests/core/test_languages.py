@@ -115,6 +115,17 @@ def test_the_switcher_is_on_the_page_marked_for_screen_readers(client: Client, c
     ]
 
 
+@pytest.mark.parametrize(
+    ("code", "kingdom"),
+    [("en", "United Kingdom"), ("fr", "Royaume-Uni"), ("es", "Reino Unido"), ("de", "Vereinigtes Königreich"),
+     ("ar", "المملكة المتحدة")],
+)  # fmt: skip
+def test_country_names_are_in_the_pages_language(client: Client, campaign: Any, code: str, kingdom: str) -> None:
+    """The composer's country list comes from django-countries' own catalogues, loaded with its app."""
+    page = client.get(reverse("public:compose", args=[campaign.slug]), HTTP_ACCEPT_LANGUAGE=code).content.decode()
+    assert f'<option value="GB">{kingdom}</option>' in page
+
+
 def test_the_switcher_is_on_the_dashboard_too(client: Client, organiser: Any) -> None:
     client.force_login(organiser)
     page = client.get(reverse("dashboard:index"), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
