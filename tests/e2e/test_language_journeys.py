@@ -90,6 +90,9 @@ def test_an_arabic_visitor_writes_by_keyboard_on_a_phone_and_gets_the_pdf(
     body = page.get_by_label(_("ar", "Your letter"), exact=True)
     expect(body).to_have_value(ARABIC_BODY)  # the recipient reads Arabic: the campaign's Arabic text
     expect(page.get_by_label(_("ar", "Subject"), exact=True)).to_have_value(ARABIC_SUBJECT)
+    # The translation has no prompts of its own: the campaign's English ones keep their direction.
+    expect(page.locator(".prompts li")).to_have_count(len(arabic_campaign.template.prompts))
+    expect(page.locator(".prompts li").first).to_have_attribute("dir", "auto")
 
     _tab_to(page, page.get_by_label(_("ar", "Your name"), exact=True))
     keyboard.type(ARABIC_NAME)
@@ -172,6 +175,9 @@ def test_endorse_an_open_letter_and_confirm_from_the_email_in_the_visitor_s_lang
     page.get_by_role("button", name=_(language, "Endorse this letter")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(_(language, "Endorse this open letter"))
     _assert_language(page, language, direction)
+    # The letter is in English: its title in the breadcrumb and the updates wording keep their direction.
+    expect(page.locator(".breadcrumb a")).to_have_attribute("dir", "ltr")
+    expect(page.locator("#field-wants_updates label span")).to_have_attribute("dir", "auto")
     page.get_by_label(_(language, "Your name, or your organisation's name"), exact=True).fill(name)
     optional = _(language, "(optional)")  # the form marks fields not required so
     page.get_by_label(f"{_(language, 'Role or title')} {optional}", exact=True).fill("Trustee")
