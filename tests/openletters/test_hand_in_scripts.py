@@ -98,8 +98,8 @@ def test_an_arabic_pack_runs_right_to_left(organisation: Any, tmp_path: Path) ->
     # printed (look at the page); the unmarked words must all be there.
     plain = [word for word in counted.split() if not any(unicodedata.combining(c) for c in word)]
     assert plain
-    for word in plain:
-        assert _letters_only(word) in _letters_only(printed), word
+    for plain_word in plain:
+        assert _letters_only(plain_word) in _letters_only(printed), plain_word
     assert_prints(printed, organisation.name)
     check_fonts(path)
     # The short paragraph sits at the right margin (A4, 16 mm), where a right-to-left
