@@ -71,25 +71,37 @@ class _TextChecks:
         return body
 
 
-class UpdateForm(_TextChecks, forms.Form):
-    subject = forms.CharField(
-        label=gettext_lazy("Subject"),
+def _subject_field(label: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
         max_length=UPDATE_SUBJECT_MAX_CHARS,
         error_messages={
             "required": gettext_lazy("Give the update a subject."),
             "max_length": gettext_lazy("Keep the subject under %(limit_value)d characters."),
         },
     )
-    body = forms.CharField(
-        label=gettext_lazy("Text"),
+
+
+def _body_field(label: Any, *, rows: int, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
         max_length=UPDATE_BODY_MAX_CHARS,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=gettext_lazy("Markdown: blank lines between paragraphs, *emphasis*, [links](https://…), lists."),
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
         error_messages={
             "required": gettext_lazy("Write the update."),
             "max_length": gettext_lazy("Keep the update under %(limit_value)d characters."),
         },
+    )
+
+
+class UpdateForm(_TextChecks, forms.Form):
+    subject = _subject_field(gettext_lazy("Subject"))
+    body = _body_field(
+        gettext_lazy("Text"),
+        rows=14,
+        help_text=gettext_lazy("Markdown: blank lines between paragraphs, *emphasis*, [links](https://…), lists."),
     )
     language = forms.CharField(
         label=gettext_lazy("Language"),
@@ -145,24 +157,8 @@ class VersionForm(_TextChecks, forms.Form):
             "invalid_choice": gettext_lazy("Choose among the languages listed."),
         },
     )
-    subject = forms.CharField(
-        label=gettext_lazy("Subject in this language"),
-        max_length=UPDATE_SUBJECT_MAX_CHARS,
-        error_messages={
-            "required": gettext_lazy("Give the update a subject."),
-            "max_length": gettext_lazy("Keep the subject under %(limit_value)d characters."),
-        },
-    )
-    body = forms.CharField(
-        label=gettext_lazy("Text in this language"),
-        max_length=UPDATE_BODY_MAX_CHARS,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 10}),
-        error_messages={
-            "required": gettext_lazy("Write the update."),
-            "max_length": gettext_lazy("Keep the update under %(limit_value)d characters."),
-        },
-    )
+    subject = _subject_field(gettext_lazy("Subject in this language"))
+    body = _body_field(gettext_lazy("Text in this language"), rows=10)
 
 
 def _removed(form: forms.Form) -> bool:
