@@ -201,13 +201,18 @@ def test_the_preview_shows_each_version_and_how_many_get_it(campaign: Any) -> No
         body="The council **listened**.",
         language="en",
         countries=[],
-        translations={"fr": ("Le chemin reste ouvert", "Le conseil a **écouté**."), "de": ("Der Weg", "Danke.")},
+        translations={
+            "fr": ("Le chemin reste ouvert", "Le conseil a **écouté**."),
+            "de": ("Der Weg", "Danke."),
+            "ar": ("الطريق", "شكرا."),
+        },
     )
     client = _organiser(campaign.organisation)
     page = client.get(reverse("dashboard:campaign_update", args=[campaign.slug, update.pk]))
     assert page.status_code == 200
     assert [(language, count) for language, _name, count, _mail in page.context["mails"]] == [
         ("en", 2),
+        ("ar", 0),
         ("de", 0),
         ("fr", 3),
     ]
@@ -218,7 +223,8 @@ def test_the_preview_shows_each_version_and_how_many_get_it(campaign: Any) -> No
     # The French version's footer is in French, the organiser's page in English.
     assert "Ne plus recevoir de nouvelles de cette organisation" in page.text
     assert "Receive no more updates from this organisation" in page.text
-    assert 'lang="fr"' in page.text
+    assert 'lang="fr" dir="ltr"' in page.text
+    assert 'lang="ar" dir="rtl"' in page.text  # the Arabic version reads right to left
 
 
 @pytest.mark.django_db
@@ -299,7 +305,7 @@ def test_each_supporter_gets_the_version_in_their_language_by_real_smtp(
     assert "Vous recevez cette nouvelle de" in french_text
     assert "<strong>écouté</strong>" in french_html
     assert "Ne plus recevoir de nouvelles de cette organisation" in french_html
-    assert '<html lang="fr">' in french_html
+    assert '<html lang="fr" dir="ltr">' in french_html
     assert "listened" not in french_text
     english_text = english.get_body(("plain",)).get_content()
     english_html = english.get_body(("html",)).get_content()

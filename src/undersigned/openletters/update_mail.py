@@ -56,6 +56,8 @@ class UpdateEmail:
     text: str
     html: str  # the whole HTML part
     shown: SafeString  # what the HTML part shows (greeting, body, footer), for the workspace's preview
+    language: str  # the version's language, and its direction ("rtl" for Arabic)
+    direction: str
 
 
 def unsubscribe_url(*, supporter_id: int, organisation_id: int) -> str:
@@ -76,6 +78,7 @@ def compose(
         update.campaign.title if update.campaign is not None else update.open_letter.title if update.open_letter else ""
     )
     with translation.override(language or settings.LANGUAGE_CODE):
+        direction = "rtl" if translation.get_language_bidi() else "ltr"
         content = mark_safe(markdown_to_html(body))  # noqa: S308 (sanitised by nh3 in markdown_to_html)
         context = {
             "update": update,
@@ -88,13 +91,22 @@ def compose(
             "subject": subject,
             "unsubscribe": unsubscribe,
             "language": language,
+            "direction": direction,
         }
         sender = gettext("%(organisation)s via Undersigned") % {"organisation": organisation}
         text = render_to_string("openletters/email/update.txt", context)
         # Our template, autoescaped; the organiser's text inside it sanitised (``content``).
         shown = mark_safe(render_to_string("openletters/email/_update_body.html", context))  # noqa: S308
         html = render_to_string("openletters/email/update.html", {**context, "shown": shown})
-    return UpdateEmail(sender=sender, subject=single_line(subject), text=text, html=html, shown=shown)
+    return UpdateEmail(
+        sender=sender,
+        subject=single_line(subject),
+        text=text,
+        html=html,
+        shown=shown,
+        language=language,
+        direction=direction,
+    )
 
 
 def version_for(update: Update, *, supporter_id: int, email: str) -> UpdateTranslation | None:
