@@ -1,5 +1,6 @@
 """An update, in Chromium: the organiser composes it (a bad subject kept beside its
-field), previews it with its reach, edits it again and sends it; a real worker sends
+field) with a French version, previews it with its reach and each version, edits it
+again and sends it; a real worker sends
 it into a real SMTP server (aiosmtpd), which shows it only to those who agreed; the
 one-click unsubscribe POST, without cookies, records the withdrawal. axe-core checks
 the pages; ``UNDERSIGNED_SCREENSHOTS=<folder>`` keeps screenshots at 1280 and 375 px."""
@@ -57,20 +58,27 @@ def test_an_update_reaches_only_those_who_agreed_and_one_click_unsubscribes(
             _shot(page, "update-compose-375")
             page.close()
             continue
-        page.get_by_label("Text").fill("")
+        page.get_by_label("Text", exact=True).fill("")
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#id_body_error")).to_contain_text("Write the update.")
         assert_no_serious_violations(page)
-        page.get_by_label("Subject").fill("The path stays open")
-        page.get_by_label("Text").fill("# Good news\n\nThe council **listened**. Thank you.")
+        page.get_by_label("Subject", exact=True).fill("The path stays open")
+        page.get_by_label("Text", exact=True).fill("# Good news\n\nThe council **listened**. Thank you.")
         page.get_by_label("Ireland (1)").check()
+        page.get_by_label("Language of this version").select_option("fr")
+        page.get_by_label("Subject in this language").fill("Le chemin reste ouvert")
+        page.get_by_label("Text in this language").fill("Le conseil a **écouté**. Merci.")
         _shot(page, "update-compose-1280")
         page.get_by_role("button", name="Preview").click()
         expect(page.get_by_test_id("reach")).to_contain_text("This update will reach 1 person.")
-        expect(page.get_by_test_id("preview-body").locator("strong")).to_have_text("listened")
+        expect(page.get_by_test_id("preview-body").first.locator("strong")).to_have_text("listened")
+        expect(page.get_by_test_id("preview-body").nth(1).locator("strong")).to_have_text("écouté")
+        expect(page.get_by_test_id("version-reach").nth(1)).to_have_text("0 people will get this version.")
         assert_no_serious_violations(page)
         page.get_by_role("link", name="Edit again").click()
-        expect(page.get_by_label("Subject")).to_have_value("The path stays open")
+        expect(page.get_by_label("Subject", exact=True)).to_have_value("The path stays open")
+        expect(page.get_by_label("Subject in this language").first).to_have_value("Le chemin reste ouvert")
+        _shot(page, "update-edit-versions-1280")
         expect(page.get_by_label("Ireland (1)")).to_be_checked()
         page.get_by_label("Ireland (1)").uncheck()
         page.get_by_role("button", name="Preview").click()

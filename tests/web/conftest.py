@@ -208,7 +208,13 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         invitation=invitation,
         reply=reply,
         campaign_update=update_services.save_draft(
-            actor=None, campaign=campaign, subject="The path", body="**News**", language="en", countries=[]
+            actor=None,
+            campaign=campaign,
+            subject="The path",
+            body="**News**",
+            language="en",
+            countries=[],
+            translations={"fr": ("Le chemin", "**Nouvelles**")},  # its pages show a version too
         ),
         open_letter_update=update_services.save_draft(
             actor=None, open_letter=open_letter, subject="Handed in", body="News", language="en", countries=[]

@@ -5,7 +5,10 @@ Under a campaign's and an open letter's workspace URLs, for members who run camp
 supporters); another organisation's campaign, letter or update is a 404. The draft is
 saved when the organiser asks for the preview, so "edit again" shows what they typed.
 The preview is the email as a supporter sees it, with how many people it will reach.
-Send queues it once (``openletters.services.updates.queue``, a conditional update): a
+An update may carry versions in other languages of the site (``UpdateTranslation``):
+the compose page has one fieldset per version and a blank one to add another (a plain
+formset, no JavaScript; "Remove" drops one), and the preview shows each version with how
+many people will get it. Send queues it once (``openletters.services.updates.queue``, a conditional update): a
 double click or a second POST queues nothing twice. Nothing here shows a supporter's
 address.
 """
@@ -15,15 +18,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from undersigned.campaigns.campaign_files.schema import LANGUAGE
@@ -49,25 +53,55 @@ from .permissions import dashboard_user_required, managed_campaign_or_404, manag
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-class UpdateForm(forms.Form):
-    subject = forms.CharField(
-        label=gettext_lazy("Subject"),
+class _TextChecks:
+    """The subject becomes an email header: one line; the body must say something."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_subject(self) -> str:
+        subject = str(self.cleaned_data.get("subject") or "")
+        if _NOT_ONE_LINE.search(subject):
+            raise forms.ValidationError(_("Keep the subject on one line."))
+        return subject.strip()
+
+    def clean_body(self) -> str:
+        body = str(self.cleaned_data.get("body") or "").replace("\r\n", "\n")
+        if not body.strip():
+            raise forms.ValidationError(_("Write the update."))
+        return body
+
+
+def _subject_field(label: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
         max_length=UPDATE_SUBJECT_MAX_CHARS,
         error_messages={
             "required": gettext_lazy("Give the update a subject."),
             "max_length": gettext_lazy("Keep the subject under %(limit_value)d characters."),
         },
     )
-    body = forms.CharField(
-        label=gettext_lazy("Text"),
+
+
+def _body_field(label: Any, *, rows: int, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
         max_length=UPDATE_BODY_MAX_CHARS,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=gettext_lazy("Markdown: blank lines between paragraphs, *emphasis*, [links](https://…), lists."),
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
         error_messages={
             "required": gettext_lazy("Write the update."),
             "max_length": gettext_lazy("Keep the update under %(limit_value)d characters."),
         },
+    )
+
+
+class UpdateForm(_TextChecks, forms.Form):
+    subject = _subject_field(gettext_lazy("Subject"))
+    body = _body_field(
+        gettext_lazy("Text"),
+        rows=14,
+        help_text=gettext_lazy("Markdown: blank lines between paragraphs, *emphasis*, [links](https://…), lists."),
     )
     language = forms.CharField(
         label=gettext_lazy("Language"),
@@ -105,23 +139,75 @@ class UpdateForm(forms.Form):
     def clean_sections(self) -> list[int]:
         return [int(value) for value in self.cleaned_data.get("sections") or []]
 
-    def clean_subject(self) -> str:
-        subject = str(self.cleaned_data.get("subject") or "")
-        if _NOT_ONE_LINE.search(subject):
-            raise forms.ValidationError(_("Keep the subject on one line."))
-        return subject.strip()
-
-    def clean_body(self) -> str:
-        body = str(self.cleaned_data.get("body") or "").replace("\r\n", "\n")
-        if not body.strip():
-            raise forms.ValidationError(_("Write the update."))
-        return body
-
     def clean_language(self) -> str:
         language = str(self.cleaned_data.get("language") or "").strip()
         if LANGUAGE.fullmatch(language) is None:
             raise forms.ValidationError(_("Give a language code such as en, de or pt-BR."))
         return language
+
+
+class VersionForm(_TextChecks, forms.Form):
+    """The update in another language of the site: the same limits and checks."""
+
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of this version"),
+        choices=[("", "—"), *settings.LANGUAGES],
+        error_messages={
+            "required": gettext_lazy("Choose the language of this version."),
+            "invalid_choice": gettext_lazy("Choose among the languages listed."),
+        },
+    )
+    subject = _subject_field(gettext_lazy("Subject in this language"))
+    body = _body_field(gettext_lazy("Text in this language"), rows=10)
+
+
+def _removed(form: forms.Form) -> bool:
+    return bool(getattr(form, "cleaned_data", {}).get("DELETE"))
+
+
+class BaseVersionFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """Each language once, and never the main one (``main_language``, set by the view)."""
+
+    main_language = ""
+
+    def clean(self) -> None:
+        seen: set[str] = set()
+        for form in self.forms:
+            if not form.has_changed() or _removed(form) or not hasattr(form, "cleaned_data"):
+                continue
+            language = form.cleaned_data.get("language")
+            if not language:
+                continue
+            if language == self.main_language.lower():
+                form.add_error("language", _("This is the update's main language: choose another."))
+            elif language in seen:
+                form.add_error("language", _("There is a version in this language already."))
+            seen.add(language)
+
+    def versions(self) -> dict[str, tuple[str, str]]:
+        """Language → (subject, body) of the versions kept (valid formset only)."""
+        return {
+            form.cleaned_data["language"]: (form.cleaned_data["subject"], form.cleaned_data["body"])
+            for form in self.forms
+            if form.has_changed() and not _removed(form) and form.cleaned_data.get("language")
+        }
+
+
+# One blank version to add a language; at most one per other language of the site, and
+# a posted form count beyond that is refused (``absolute_max``), not built.
+VersionFormSet = cast(
+    type[BaseVersionFormSet],
+    forms.formset_factory(
+        VersionForm,
+        formset=BaseVersionFormSet,
+        extra=1,
+        can_delete=True,
+        max_num=len(settings.LANGUAGES) - 1,
+        absolute_max=len(settings.LANGUAGES),
+        validate_max=True,
+    ),
+)
+VERSIONS_PREFIX = "versions"
 
 
 @dataclass(frozen=True)
@@ -206,9 +292,14 @@ def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> Http
     choices = _choices(owner)
     options = {"country_choices": choices.countries, "section_choices": choices.sections}
     status = 200
+    # A POST without the versions' fields (not from this page's form) leaves them as they are.
+    posted_versions = request.method == "POST" and f"{VERSIONS_PREFIX}-TOTAL_FORMS" in request.POST
     if request.method == "POST":
         form = UpdateForm(request.POST, **options)
-        if form.is_valid():
+        versions = VersionFormSet(request.POST if posted_versions else None, prefix=VERSIONS_PREFIX)
+        versions.main_language = str(request.POST.get("language") or "").strip()
+        form_valid = form.is_valid()  # both checked, so that every error shows at once
+        if (versions.is_valid() if posted_versions else True) and form_valid:
             data = form.cleaned_data
             try:
                 update = update_services.save_draft(
@@ -219,6 +310,7 @@ def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> Http
                     language=data["language"],
                     countries=data["countries"],
                     sections=data["sections"],
+                    translations=versions.versions() if posted_versions else None,
                     **({"campaign": owner.item} if owner.kind == "campaign" else {"open_letter": owner.item}),  # type: ignore[arg-type]
                 )
             except update_services.UpdateNotDraft:
@@ -237,26 +329,55 @@ def _compose(request: HttpRequest, owner: _Owner, update: Update | None) -> Http
             },
             **options,
         )
+        versions = VersionFormSet(
+            initial=[
+                {"language": t.language, "subject": t.subject, "body": t.body}
+                for t in openletter_queries.update_translations(update.pk).values()
+            ],
+            prefix=VERSIONS_PREFIX,
+        )
     else:
         form = UpdateForm(initial={"language": owner.item.language}, **options)
+        versions = VersionFormSet(prefix=VERSIONS_PREFIX)
     context = {
         "owner": owner,
         "update": update,
         "form": form,
+        "versions": versions,
         "agreed": choices.agreed,
         "action": owner.url("update_edit", update.pk) if update is not None else owner.url("update_new"),
     }
     return render(request, "dashboard/updates/compose.html", context, status=status)
 
 
+def _language_name(code: str) -> str:
+    """A language's name in the page's language; the code itself when Django knows no name."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
 def _preview(request: HttpRequest, owner: _Owner, update: Update) -> HttpResponse:
-    reach = len(update_services.reached(update))
-    mail = update_mail.compose(update, supporter_name=_("Alex Example"), unsubscribe="#unsubscribe")
+    by_language = update_services.reach_by_language(update)
+    translations = openletter_queries.update_translations(update.pk)
+    name = _("Alex Example")
+    mails = [
+        (
+            update.language,
+            _language_name(update.language),
+            by_language.get(update.language, 0),
+            update_mail.compose(update, supporter_name=name, unsubscribe="#unsubscribe"),
+        )
+    ]
+    for language, version in translations.items():
+        mail = update_mail.compose(update, supporter_name=name, unsubscribe="#unsubscribe", version=version)
+        mails.append((language, _language_name(language), by_language.get(language, 0), mail))
     context = {
         "owner": owner,
         "update": update,
-        "mail": mail,
-        "reach": reach,
+        "mails": mails,
+        "reach": sum(by_language.values()),
         "country_list": [country_names.name(code) for code in update.countries],
         "section_count": len(update.sections),
         "counts": openletter_queries.update_send_counts([update.pk])[update.pk],

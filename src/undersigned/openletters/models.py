@@ -284,7 +284,9 @@ class UpdateStatus(models.TextChoices):
 
 
 class Update(TimeStampedModel):
-    """An update about one campaign or one open letter, in one language.
+    """An update about one campaign or one open letter, in its main language and
+    optionally in others (``UpdateTranslation``): each person gets the version in their
+    language (``update_mail.version_for``).
 
     Its emails are ``delivery.Delivery`` rows (``update`` and ``supporter`` set, no
     recipient), one per person, so the engine queues, paces, retries and records them
@@ -324,3 +326,21 @@ class Update(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Update {self.pk}: {self.status}"
+
+
+class UpdateTranslation(models.Model):
+    """The same update in another language (one of ``settings.LANGUAGES``, never the
+    update's main one): its subject and body, with the same limits. Written with the
+    draft (``services.updates.save_draft``), so it never changes once the update is queued."""
+
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH)
+    subject = models.CharField(max_length=UPDATE_SUBJECT_MAX_CHARS)
+    body = models.TextField(validators=[MaxLengthValidator(UPDATE_BODY_MAX_CHARS)])
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [models.UniqueConstraint(fields=["update", "language"], name="update_translation_once")]
+
+    def __str__(self) -> str:
+        return f"Update {self.update_id} in {self.language}"

@@ -4,7 +4,7 @@ so its cost does not grow with the number of endorsements."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,9 @@ from django.db.models import Count, QuerySet
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import Board, build_board, endorsement_counts
 from undersigned.campaigns.models import Recipient
+from undersigned.core.emails import mailbox_identity
 from undersigned.delivery.models import Delivery
+from undersigned.letters.models import Letter
 
 from .models import (
     Endorsement,
@@ -25,6 +27,7 @@ from .models import (
     OpenLetterStatus,
     OpenLetterVersion,
     Update,
+    UpdateTranslation,
 )
 from .text import fold
 
@@ -315,3 +318,54 @@ def update_send_counts(update_ids: list[int]) -> dict[int, dict[str, int]]:
     for row in rows:
         counts[row["update_id"]][row["status"]] = row["n"]
     return counts
+
+
+# How many supporters one ``IN (…)`` reads at a time (databases cap a statement's parameters).
+_LANGUAGES_CHUNK = 500
+
+
+def supporter_languages(
+    *, supporters: Sequence[tuple[int, str]], campaign_id: int | None = None, open_letter_id: int | None = None
+) -> dict[int, str]:
+    """The site language each supporter (id, email) used on this campaign or open letter:
+    that of their latest letter to the campaign, or of their endorsement of the open letter
+    (one per address). Supporters with none recorded are left out. Reads in chunks, each
+    through an index (a letter's supporter; an endorsement's letter and address)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(supporters), _LANGUAGES_CHUNK):
+        chunk = supporters[start : start + _LANGUAGES_CHUNK]
+        if campaign_id is not None:
+            letters = (
+                Letter.objects.filter(campaign_id=campaign_id, supporter_id__in=[pk for pk, _email in chunk])
+                .exclude(language="")
+                .order_by("supporter_id", "created_at", "id")
+                .values_list("supporter_id", "language")
+            )
+            found.update(letters)  # in date order: the latest letter's language stays
+        elif open_letter_id is not None:
+            # Two addresses may fold to one identity (provider aliases): both get its language.
+            by_identity: dict[str, list[int]] = {}
+            for pk, email in chunk:
+                by_identity.setdefault(mailbox_identity(email), []).append(pk)
+            endorsements = (
+                Endorsement.objects.filter(letter_id=open_letter_id, email_normalised__in=list(by_identity))
+                .exclude(language="")
+                .values_list("email_normalised", "language")
+            )
+            found.update((pk, language) for identity, language in endorsements for pk in by_identity[identity])
+    return found
+
+
+def version_language(person: str | None, *, main: str, available: Collection[str]) -> str:
+    """Which version of an update a person gets: the one in their language (``fr`` also
+    for ``fr-ca``), else the update's main language."""
+    if person:
+        for code in (person, person.split("-")[0]):
+            if code in available:
+                return code
+    return main
+
+
+def update_translations(update_id: int) -> dict[str, UpdateTranslation]:
+    """An update's versions in other languages, by language."""
+    return {t.language: t for t in UpdateTranslation.objects.filter(update_id=update_id)}

@@ -1,7 +1,8 @@
 """An organisation's updates to the people of a campaign or an open letter who agreed to hear more.
 
 - ``save_draft``: write or rewrite a draft (subject, Markdown body, language, countries,
-  and for a campaign addressed to a group its sections: the members letters went to).
+  and for a campaign addressed to a group its sections: the members letters went to),
+  and its versions in other languages (``UpdateTranslation``), replaced as a whole.
 - ``queue``: the organiser pressed send. A conditional update (``draft`` → ``queued``)
   makes a double click or a second POST queue nothing twice; the fan-out runs in a task.
 - ``fan_out``: the task. It reads whom the update reaches (``supporters.updates``) and
@@ -16,10 +17,11 @@ email is built (``openletters.update_mail``): then nothing is sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,12 +33,14 @@ from undersigned.core.sanitising import single_line
 from undersigned.delivery.models import Delivery, DeliveryStatus
 from undersigned.delivery.sending import wake_senders
 from undersigned.letters.queries import supporters_by_section
+from undersigned.openletters import queries as openletter_queries
 from undersigned.openletters.models import (
     UPDATE_BODY_MAX_CHARS,
     UPDATE_SUBJECT_MAX_CHARS,
     OpenLetter,
     Update,
     UpdateStatus,
+    UpdateTranslation,
 )
 from undersigned.supporters import updates as supporter_updates
 
@@ -59,15 +63,41 @@ def audience(update: Update) -> supporter_updates.Audience:
     )
 
 
-def reached(update: Update) -> list[int]:
-    """The ids of the supporters the update reaches now: who agreed (``supporters.updates``),
-    narrowed to the chosen sections' letter writers when sections are chosen."""
-    ids = [supporter.pk for supporter in supporter_updates.audience(audience(update))]
+def _reached(update: Update) -> list[tuple[int, str]]:
+    people = [(supporter.pk, supporter.email) for supporter in supporter_updates.audience(audience(update))]
     if update.sections and update.campaign_id is not None:
         by_section = supporters_by_section(update.campaign_id)
         wrote = set().union(*(by_section.get(int(section), set()) for section in update.sections))
-        ids = [pk for pk in ids if pk in wrote]
-    return ids
+        people = [(pk, email) for pk, email in people if pk in wrote]
+    return people
+
+
+def reached(update: Update) -> list[int]:
+    """The ids of the supporters the update reaches now: who agreed (``supporters.updates``),
+    narrowed to the chosen sections' letter writers when sections are chosen."""
+    return [pk for pk, _email in _reached(update)]
+
+
+def reach_by_language(update: Update) -> dict[str, int]:
+    """How many of the people the update reaches now get each of its versions (language →
+    count, the main language and each translation, even at 0): the choice the email makes
+    for each (``update_mail.build_message``), read for everyone at once."""
+    people = _reached(update)
+    available = set(openletter_queries.update_translations(update.pk))
+    spoken = openletter_queries.supporter_languages(
+        supporters=people, campaign_id=update.campaign_id, open_letter_id=update.open_letter_id
+    )
+    counts = dict.fromkeys([update.language, *sorted(available)], 0)
+    for pk, _email in people:
+        counts[openletter_queries.version_language(spoken.get(pk), main=update.language, available=available)] += 1
+    return counts
+
+
+def _checked(subject: str, body: str) -> str:
+    subject = single_line(subject)
+    if not subject or not body.strip() or len(subject) > UPDATE_SUBJECT_MAX_CHARS or len(body) > UPDATE_BODY_MAX_CHARS:
+        raise ValueError("subject or body out of bounds")
+    return subject
 
 
 def save_draft(
@@ -78,14 +108,25 @@ def save_draft(
     language: str,
     countries: Sequence[str],
     sections: Sequence[int] = (),
+    translations: Mapping[str, tuple[str, str]] | None = None,
     update: Update | None = None,
     campaign: Campaign | None = None,
     open_letter: OpenLetter | None = None,
 ) -> Update:
-    """Create a draft for ``campaign`` or ``open_letter``, or rewrite ``update`` (a draft)."""
-    subject = single_line(subject)
-    if not subject or len(subject) > UPDATE_SUBJECT_MAX_CHARS or len(body) > UPDATE_BODY_MAX_CHARS:
-        raise ValueError("subject or body out of bounds")
+    """Create a draft for ``campaign`` or ``open_letter``, or rewrite ``update`` (a draft).
+
+    ``translations`` (language → subject, body): the draft's versions in other languages
+    of ``settings.LANGUAGES``, all of them; one left out is removed. None keeps them.
+    """
+    subject = _checked(subject, body)
+    versions: dict[str, tuple[str, str]] | None = None
+    if translations is not None:
+        known = dict(settings.LANGUAGES)
+        versions = {}
+        for code, (version_subject, version_body) in translations.items():
+            if code not in known or code == language:
+                raise ValueError("a version in an unknown language, or in the main one")
+            versions[code] = (_checked(version_subject, version_body), version_body)
     with transaction.atomic():
         if update is None:
             if (campaign is None) == (open_letter is None):
@@ -111,7 +152,15 @@ def save_draft(
         update.countries = sorted(set(countries))
         update.sections = sorted(set(sections)) if update.campaign_id is not None else []
         update.save()
-        log_action(action, update, actor=actor)
+        if versions is not None:
+            UpdateTranslation.objects.filter(update=update).exclude(language__in=list(versions)).delete()
+            for code, (version_subject, version_body) in versions.items():
+                UpdateTranslation.objects.update_or_create(
+                    update=update, language=code, defaults={"subject": version_subject, "body": version_body}
+                )
+        # Language codes only: no text of the update in the log.
+        extra = {"versions": sorted(versions)} if versions else {}
+        log_action(action, update, actor=actor, **extra)
     return update
 
 
