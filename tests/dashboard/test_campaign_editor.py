@@ -140,6 +140,16 @@ def test_a_double_clicked_create_makes_one_campaign(
     assert re.search(r'id="field-slug".*taken by another campaign', taken.content.decode(), re.S)
 
 
+def test_tags_typed_with_an_arabic_or_ideographic_comma_are_separate_tags(
+    client_of: Client, organisation: Any, recipients: list[Any]
+) -> None:
+    # The help text asks for commas; an Arabic keyboard types "،", a Japanese one "、".
+    created = client_of.post(_new_url(organisation), _form(recipients, tags="مياه، النقل ، مياه, water、交通，night"))
+    assert created.status_code == 302
+    campaign = Campaign.objects.get(slug="light-the-eastfield-underpass")
+    assert campaign.tags == ["مياه", "النقل", "water", "交通", "night"]
+
+
 def test_bad_input_is_shown_next_to_each_field_with_what_was_typed(
     client_of: Client, organisation: Any, recipients: list[Any]
 ) -> None:

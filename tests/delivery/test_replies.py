@@ -23,6 +23,7 @@ from undersigned.delivery.models import Delivery, Evidence, Reply
 from undersigned.delivery.services import delete_letters, record_delivery, request_post
 from undersigned.letters.links import sign_token
 from undersigned.letters.models import Letter, ReplyAnswer
+from undersigned.supporters.services import anonymise_supporters
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,17 @@ def test_a_refused_message_is_asked_again_at_the_next_round(council: Any, smtp_s
     assert Letter.objects.get(pk=letter.pk).reply_asked_at is None
     smtp_sink.answer = ""
     assert replies.send_due_asks() == 1
+
+
+def test_an_anonymised_supporter_is_never_asked(council: Any, smtp_sink: Any) -> None:
+    # Retention anonymises a supporter whose letters it keeps: the address left
+    # ("erased-N@invalid") names nobody and is never written to, so no round tries it.
+    kept = sent(council, days_ago=15, supporter__email="gone@example.net")
+    anonymise_supporters(supporter_ids=[kept.supporter_id])
+    assert replies.due_asks() == []
+    assert replies.send_due_asks() == 0
+    assert smtp_sink.messages == []
+    assert Letter.objects.get(pk=kept.pk).reply_asked_at is None
 
 
 def test_odd_titles_and_names_make_safe_headers(council: Any, smtp_sink: Any) -> None:

@@ -99,7 +99,7 @@ def test_a_change_shows_before_and_after_and_an_older_link_confirms_nothing(
     confirmed.refresh_from_db()
     assert (confirmed.role, confirmed.country, confirmed.show_publicly) == ("Trustee", "IE", True)
     assert confirmed.confirm_nonce  # the newer change still waits
-    assert "Jane Doe</strong>, Trustee" in _letter_page(client, open_letter)
+    assert "Jane Doe</bdi></strong>, <bdi>Trustee</bdi>" in _letter_page(client, open_letter)
 
     # The newest link shows what will change, and only that; opening it changes nothing.
     response = client.get(path_of(new_links["confirm"]))

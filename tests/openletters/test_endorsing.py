@@ -75,7 +75,9 @@ def test_endorse_confirm_by_post_lists_the_name_as_typed(
     assert _count(open_letter) == 1
     html = _page(client, open_letter, confirmed="1")
     assert "Thank you: your endorsement is confirmed." in html
-    assert "<strong>Siobhán O&#x27;Brien</strong>, Trustee, Friends of the Wend" in html
+    assert (
+        "<strong><bdi>Siobhán O&#x27;Brien</bdi></strong>, <bdi>Trustee</bdi>, <bdi>Friends of the Wend</bdi>" in html
+    )
     assert 'data-testid="verified-count">1<' in html
     endorsement = Endorsement.objects.get()
     assert endorsement.name == NAME
@@ -166,13 +168,13 @@ def test_gmail_variants_count_once_and_signing_again_updates(
     )
     assert Endorsement.objects.count() == 1
     # The new details wait for confirmation: the page still shows the old ones.
-    assert "Jane Doe</strong>, Trustee" in _page(client, open_letter)
+    assert "Jane Doe</bdi></strong>, <bdi>Trustee</bdi>" in _page(client, open_letter)
     client.post(path_of(second["confirm"]))
     assert Endorsement.objects.count() == 1
     assert _count(open_letter) == 1
     html = _page(client, open_letter)
-    assert "Jane Doe</strong>, Chair" in html
-    assert html.count("Jane Doe</strong>") == 1
+    assert "Jane Doe</bdi></strong>, <bdi>Chair</bdi>" in html
+    assert html.count("Jane Doe</bdi></strong>") == 1
 
 
 def test_withdrawal_removes_the_name_and_updates_counts(
@@ -236,8 +238,9 @@ def test_organisation_endorses_as_organisation(
         email="chair@ramblers.example",
     )
     client.post(path_of(found["confirm"]))
-    assert 'Wendmouth Ramblers</strong> <span class="signatory">(signed by Ada Pennick, Chair)' in _page(
-        client, open_letter
+    assert (
+        'Wendmouth Ramblers</bdi></strong> <span class="signatory">(signed by <bdi>Ada Pennick</bdi>, <bdi>Chair</bdi>)'
+        in _page(client, open_letter)
     )
 
 

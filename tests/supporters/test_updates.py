@@ -55,6 +55,17 @@ def test_only_those_whose_latest_consent_agrees(campaign: Any) -> None:
     assert updates.audience_size(target) == 1
 
 
+def test_an_anonymised_supporter_is_out_of_every_audience(campaign: Any) -> None:
+    # Anonymising keeps the consent rows (append-only) but nobody is left to write to.
+    kept, gone = SupporterFactory(), SupporterFactory()
+    _agree(kept, campaign)
+    _agree(gone, campaign)
+    services.anonymise_supporters(supporter_ids=[gone.pk])
+    target = updates.Audience(organisation_id=campaign.organisation_id, campaign_id=campaign.pk)
+    assert _emails(target) == {kept.email}
+    assert updates.audience_size(target) == 1
+
+
 def test_countries_narrow_the_audience(campaign: Any) -> None:
     gb, ie, unknown = SupporterFactory(country="GB"), SupporterFactory(country="IE"), SupporterFactory(country="")
     for supporter in (gb, ie, unknown):

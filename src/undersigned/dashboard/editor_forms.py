@@ -8,6 +8,7 @@ placeholders are checked by ``campaigns.placeholders.check_placeholders`` as
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -83,10 +84,15 @@ def _long_text(limit: int, *, label: Any, rows: int, required: bool = False, **k
     )
 
 
+# The comma as people type it: Latin, Arabic (U+060C), ideographic (U+3001), full-width (U+FF0C).
+TAG_SEPARATORS = re.compile("[,\u060c\u3001\uff0c]")
+
+
 def split_tags(raw: str) -> list[str]:
-    """``"water, Wendmouth ,water"`` → ``["water", "Wendmouth"]``: trimmed, each once, in order."""
+    """``"water, Wendmouth ,water"`` → ``["water", "Wendmouth"]``: trimmed, each once, in
+    order; an Arabic or ideographic comma separates as a Latin one does."""
     tags: list[str] = []
-    for part in raw.split(","):
+    for part in TAG_SEPARATORS.split(raw):
         tag = " ".join(part.split())
         if tag and tag.casefold() not in {t.casefold() for t in tags}:
             tags.append(tag)

@@ -42,6 +42,7 @@ from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 from undersigned.letters.models import Letter, ReplyAnswer
+from undersigned.supporters.models import erased
 
 from . import addresses, bounces, queries
 from .channels.email import message_id_for
@@ -82,6 +83,7 @@ def due_asks(now: datetime.datetime | None = None, limit: int = ASK_BATCH) -> li
     return list(
         Letter.objects.filter(_due_by_campaign_delay(now), reply_asked_at__isnull=True)
         .exclude(supporter__email="")
+        .exclude(erased("supporter__"))
         .filter(_went())
         .order_by("sent_at", "pk")
         .values_list("pk", flat=True)[:limit]

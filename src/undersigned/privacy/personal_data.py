@@ -36,7 +36,7 @@ from undersigned.discussion.models import Comment, KnownEmail
 from undersigned.letters.models import Letter
 from undersigned.openletters.models import Endorsement, EndorsementStatus
 from undersigned.openletters.services.counters import NONE, move_tallies, save_with_counters, state_of
-from undersigned.supporters.models import ConsentRecord, Supporter
+from undersigned.supporters.models import ERASED_EMAIL_SUFFIX, ConsentRecord, Supporter
 from undersigned.supporters.services import supporter_email
 
 Row = dict[str, Any]
@@ -249,7 +249,7 @@ def _erase_endorsements(address: Address) -> int:
                 for field, value in _ENDORSER_FIELDS.items():
                     setattr(e, field, value)
                 # The unique (letter, email) key needs a value: one that names nobody.
-                e.email = f"erased-{e.pk}@invalid"
+                e.email = f"erased-{e.pk}{ERASED_EMAIL_SUFFIX}"
                 e.email_normalised = e.email
                 save_with_counters(e, before)
             erased += 1

@@ -39,7 +39,7 @@ from undersigned.discussion.models import Comment
 from undersigned.letters.models import Letter
 from undersigned.openletters.models import Endorsement
 from undersigned.supporters import services as supporter_services
-from undersigned.supporters.models import ConsentRecord, Supporter
+from undersigned.supporters.models import ConsentRecord, Supporter, erased
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def erase_unneeded_supporters() -> int:
     candidates = (
         Supporter.objects.filter(letters__isnull=False)
         .exclude(letters__in=Letter.objects.filter(_personal()))
-        .exclude(email__endswith="@invalid")
+        .exclude(erased())
         .distinct()
         .order_by("pk")
     )

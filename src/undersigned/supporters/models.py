@@ -7,6 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.models import TimeStampedModel
 
+# An anonymised supporter keeps an address that names nobody and is never delivered
+# (``.invalid`` is reserved, RFC 2606): ``services.erased_email``.
+ERASED_EMAIL_SUFFIX = "@invalid"
+
+
+def erased(prefix: str = "") -> models.Q:
+    """Matches the anonymised supporters; ``prefix`` reaches them through a relation
+    (``"supporter__"``). Whatever emails supporters excludes them."""
+    return models.Q(**{f"{prefix}email__endswith": ERASED_EMAIL_SUFFIX})
+
 
 class Supporter(TimeStampedModel):
     """A person who acts. One row per normalised email address."""

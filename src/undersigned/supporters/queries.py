@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .models import ConsentPurpose, ConsentRecord
+from .models import ConsentPurpose, ConsentRecord, erased
 
 EXPORT_CHUNK = 2000  # consent rows read from the database at a time
 
@@ -21,7 +21,7 @@ def agreed_to_updates(
     """
     if (campaign_id is None) == (open_letter_id is None):
         raise ValueError("name a campaign or an open letter")
-    rows = ConsentRecord.objects.filter(purpose=purpose)
+    rows = ConsentRecord.objects.filter(purpose=purpose).exclude(erased("supporter__"))
     rows = (
         rows.filter(campaign_id=campaign_id) if campaign_id is not None else rows.filter(open_letter_id=open_letter_id)
     )

@@ -11,7 +11,7 @@ from undersigned.campaigns.models import Campaign
 from undersigned.core.models import ActionLog, log_action
 from undersigned.organisations.models import Organisation
 
-from .models import ConsentPurpose, ConsentRecord, Supporter
+from .models import ERASED_EMAIL_SUFFIX, ConsentPurpose, ConsentRecord, Supporter, erased
 
 if TYPE_CHECKING:
     # Only for annotations: open letters are a higher app than supporters.
@@ -101,7 +101,7 @@ def has_consent(
 def erased_email(supporter_id: int) -> str:
     """The address an anonymised supporter row keeps: unique, naming nobody, never delivered
     (``.invalid`` is reserved, RFC 2606)."""
-    return f"erased-{supporter_id}@invalid"
+    return f"erased-{supporter_id}{ERASED_EMAIL_SUFFIX}"
 
 
 def anonymise_supporters(*, supporter_ids: list[int]) -> int:
@@ -115,12 +115,7 @@ def anonymise_supporters(*, supporter_ids: list[int]) -> int:
     if not supporter_ids:
         return 0
     with transaction.atomic():
-        rows = list(
-            Supporter.objects.select_for_update()
-            .filter(pk__in=supporter_ids)
-            .exclude(email__endswith="@invalid")
-            .order_by("pk")
-        )
+        rows = list(Supporter.objects.select_for_update().filter(pk__in=supporter_ids).exclude(erased()).order_by("pk"))
         now = timezone.now()
         for supporter in rows:
             supporter.email = erased_email(supporter.pk)
