@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from undersigned.campaigns.languages import CampaignText, campaign_texts, default_language, find_text, text_in
+from undersigned.campaigns.languages import (
+    CampaignText,
+    campaign_texts,
+    default_language,
+    find_text,
+    reading_text,
+    text_in,
+)
 
 CAMPAIGN = SimpleNamespace(language="en", summary="Dark since March.", background="It links Eastfield.")
 TEMPLATE = SimpleNamespace(subject="Please light it", body="Dear {{ recipient.name }}", prompts=["When?"])
@@ -21,10 +28,29 @@ def test_the_main_language_comes_first_and_fills_what_a_translation_leaves_empty
     expected = (
         CampaignText("en", "Please light it", "Dear {{ recipient.name }}", ("When?",), "Dark since March.",
                      "It links Eastfield.", main=True),
-        CampaignText("cy", "Goleuwch", "Annwyl", ("Pryd?",), "Tywyll.", "It links Eastfield."),
-        CampaignText("fr", "Éclairez-le", "Madame, Monsieur", ("When?",), "Dark since March.", "It links Eastfield."),
+        CampaignText("cy", "Goleuwch", "Annwyl", ("Pryd?",), "Tywyll.", "It links Eastfield.",
+                     background_language="en"),
+        CampaignText("fr", "Éclairez-le", "Madame, Monsieur", ("When?",), "Dark since March.", "It links Eastfield.",
+                     summary_language="en", background_language="en", prompts_language="en"),
     )  # fmt: skip
     assert expected == TEXTS
+
+
+def test_each_part_says_the_language_it_is_really_in() -> None:
+    english, welsh, french = TEXTS
+    assert (english.summary_language, english.background_language, english.prompts_language) == ("en", "en", "en")
+    assert (welsh.summary_language, welsh.background_language, welsh.prompts_language) == ("cy", "en", "cy")
+    assert (french.summary_language, french.background_language, french.prompts_language) == ("en", "en", "en")
+
+
+def test_a_page_is_read_in_the_language_asked_for_else_the_visitor_s_else_the_main_one() -> None:
+    assert reading_text(TEXTS, asked="", visitor="fr").language == "fr"
+    assert reading_text(TEXTS, asked="", visitor="fr-CA").language == "fr"
+    assert reading_text(TEXTS, asked="cy", visitor="fr").language == "cy"
+    assert reading_text(TEXTS, asked="en", visitor="fr").language == "en"
+    # Anything else asked is one of the campaign's own languages, never the string itself.
+    assert reading_text(TEXTS, asked="xx-<script>", visitor="fr").language == "fr"
+    assert reading_text(TEXTS, asked="de", visitor="de").language == "en"
 
 
 def test_a_language_is_found_by_its_code_or_its_primary_language() -> None:

@@ -117,3 +117,36 @@ def test_an_organiser_adds_a_language_in_the_editor_s_tabs(
         ["English (en) main", "German (de)", "French (fr)", "+ Add a language"]
     )
     assert list(CampaignTranslation.objects.order_by("language").values_list("language", flat=True)) == ["de", "fr"]
+
+
+def test_a_french_reader_reads_the_campaign_in_french_and_writes_in_french(
+    new_context: ContextFactory, french_campaign: Any
+) -> None:
+    CampaignTranslation.objects.filter(campaign=french_campaign, language="fr").update(
+        summary="La mairie veut fermer le seul chemin sûr vers l'école.",
+        background="Le **chemin** relie le quartier d'Eastfield à l'école.\n\nIl est éclairé et sûr.",
+    )
+    context = new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"/c/{french_campaign.slug}/")
+
+    summary = page.locator("p.summary")
+    expect(summary).to_have_text("La mairie veut fermer le seul chemin sûr vers l'école.")
+    expect(summary).to_have_attribute("lang", "fr")
+    expect(page.locator("div.background")).to_have_attribute("lang", "fr")
+    languages = page.get_by_test_id("reading-languages").get_by_role("link")
+    expect(languages).to_have_text(["English", "français"])
+    _assert_no_horizontal_scroll(page)
+    assert_no_serious_violations(page)
+    _shot(page, "campaign-french-375")
+
+    # The English text, by a plain link; the site's own words stay French.
+    languages.first.click()
+    expect(summary).to_have_text(french_campaign.summary)
+    expect(summary).to_have_attribute("lang", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    page.get_by_test_id("reading-languages").get_by_role("link", name="français").click()
+    page.locator("a.primary-action").click()
+    expect(page.locator("#text-language")).to_have_value("fr")
+    expect(page.locator("textarea[name=body]")).to_have_value(FRENCH_BODY)

@@ -4,14 +4,15 @@ A campaign's text exists in its main language (``Campaign.language``, the campai
 summary and background and its ``LetterTemplate``) and in each ``CampaignTranslation``.
 ``campaign_texts`` lines them up, the main language first; ``text_in`` finds one by its
 code; ``default_language`` picks the language a composer starts in from the languages
-its letter's recipients read. This is content language, the language of a letter; the
+its letter's recipients read; ``reading_text`` the language a visitor reads the
+campaign's page in. This is content language, the language of a letter; the
 language of the site's own words is the visitor's, and decided elsewhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import get_language_info
@@ -19,7 +20,13 @@ from django.utils.translation import get_language_info
 
 @dataclass(frozen=True)
 class CampaignText:
-    """A campaign's page text and template letter in one language."""
+    """A campaign's page text and template letter in one language.
+
+    A translation may leave its summary, background or prompts empty and show the main
+    language's: ``summary_language``, ``background_language`` and ``prompts_language``
+    say which language each part is really in (its own when left out), so a page marks
+    it with the right ``lang`` and ``dir``.
+    """
 
     language: str
     subject: str
@@ -28,6 +35,14 @@ class CampaignText:
     summary: str
     background: str
     main: bool = False
+    summary_language: str = field(default="", kw_only=True)
+    background_language: str = field(default="", kw_only=True)
+    prompts_language: str = field(default="", kw_only=True)
+
+    def __post_init__(self) -> None:
+        for part in ("summary_language", "background_language", "prompts_language"):
+            if not getattr(self, part):
+                object.__setattr__(self, part, self.language)  # frozen: set once, here
 
 
 def campaign_texts(*, campaign: Any, template: Any, translations: Iterable[Any]) -> tuple[CampaignText, ...]:
@@ -50,6 +65,9 @@ def campaign_texts(*, campaign: Any, template: Any, translations: Iterable[Any])
             prompts=tuple(str(p) for p in t.prompts or []) or main.prompts,
             summary=t.summary or main.summary,
             background=t.background or main.background,
+            summary_language=t.language if t.summary else main.language,
+            background_language=t.language if t.background else main.language,
+            prompts_language=t.language if t.prompts else main.language,
         )
         for t in sorted(translations, key=lambda t: str(t.language))
     ]
@@ -78,6 +96,13 @@ def find_text(texts: Sequence[CampaignText], language: str) -> CampaignText | No
 def text_in(texts: Sequence[CampaignText], language: str) -> CampaignText:
     """The text in ``language`` (see ``find_text``), or the main language's."""
     return find_text(texts, language) or texts[0]
+
+
+def reading_text(texts: Sequence[CampaignText], *, asked: str, visitor: str) -> CampaignText:
+    """The text a campaign's page shows: the one the visitor ``asked`` for (a link on the
+    page) when the campaign has it, else the one in the visitor's site language, else the
+    main language's. Whatever is asked, the answer is one of ``texts``."""
+    return find_text(texts, asked[:20]) or text_in(texts, visitor)
 
 
 def default_language(texts: Sequence[CampaignText], recipient_languages: Sequence[str]) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .enums import CampaignStatus
 from .models import (
@@ -101,6 +102,22 @@ def template_of(campaign: Campaign) -> LetterTemplate | None:
 def translations_of(campaign: Campaign) -> list[CampaignTranslation]:
     """The campaign's translations, in language order (the editor's tabs, the composer's choice)."""
     return list(CampaignTranslation.objects.filter(campaign=campaign).order_by("language"))
+
+
+def translations_near(campaign_ids: Sequence[int], language: str) -> dict[int, list[CampaignTranslation]]:
+    """The campaigns' translations a visitor reading ``language`` may be shown, by campaign
+    (one query for a whole list): the language itself and its regional variants ("fr"
+    finds "fr" and "fr-BE"); ``campaigns.languages.find_text`` picks among them."""
+    primary = language.split("-", maxsplit=1)[0]
+    if not campaign_ids or not primary:
+        return {}
+    found: dict[int, list[CampaignTranslation]] = {}
+    for translation in CampaignTranslation.objects.filter(
+        Q(language__iexact=language) | Q(language__iexact=primary) | Q(language__istartswith=f"{primary}-"),
+        campaign_id__in=campaign_ids,
+    ):
+        found.setdefault(translation.campaign_id, []).append(translation)
+    return found
 
 
 def translation_of(campaign: Campaign, language: str) -> CampaignTranslation | None:

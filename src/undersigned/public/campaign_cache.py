@@ -36,13 +36,20 @@ class CampaignSnapshot:
     stamp: tuple[Any, ...]
     campaign: Campaign  # with template and organisation loaded; read-only
     recipients: tuple[Recipient, ...]
-    background_html: str
+    background_html: str  # in the main language
     # The recipients as routing reads them, with their group's vote weights (``campaigns/routing.py``).
     members: tuple[Member, ...] = ()
     # The group's members for its coverage board (``campaigns.queries.group_members``).
     group_members: tuple[tuple[int, str, str, int], ...] = ()
     # The campaign's text in each of its languages, the main one first (``campaigns/languages.py``).
     texts: tuple[CampaignText, ...] = ()
+    # Each translation's own background as HTML, by its language: rendered once per change
+    # of the campaign, not per request. A translation without one shows the main language's.
+    backgrounds_html: tuple[tuple[str, str], ...] = ()
+
+    def background_html_of(self, text: CampaignText) -> str:
+        """The background ``text`` shows, as HTML (in ``text.background_language``)."""
+        return dict(self.backgrounds_html).get(text.background_language, self.background_html)
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
     if campaign.recipient_group_id is not None:
         group = campaign_queries.group_members(campaign.recipient_group_id)
     weights = {pk: weight for pk, _n, _c, weight in group}
+    texts = campaign_texts(
+        campaign=campaign, template=campaign.template, translations=campaign_queries.translations_of(campaign)
+    )
     return CampaignSnapshot(
         stamp=stamp,
         campaign=campaign,
@@ -96,8 +106,11 @@ def _load(slug: str, stamp: tuple[Any, ...]) -> CampaignSnapshot | None:
         background_html=markdown_to_html(campaign.background),
         members=tuple(Member(r.pk, r.name, r.country.upper(), weights.get(r.pk, 1)) for r in recipients),
         group_members=tuple(group),
-        texts=campaign_texts(
-            campaign=campaign, template=campaign.template, translations=campaign_queries.translations_of(campaign)
+        texts=texts,
+        backgrounds_html=tuple(
+            (t.language, markdown_to_html(t.background))
+            for t in texts
+            if not t.main and t.background_language == t.language
         ),
     )
 

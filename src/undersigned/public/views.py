@@ -32,7 +32,15 @@ from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import Board, clean_sort
 from undersigned.campaigns.coverage import countdown as vote_countdown
 from undersigned.campaigns.enums import Channel, Routing
-from undersigned.campaigns.languages import CampaignText, default_language, find_text, language_name, text_in
+from undersigned.campaigns.languages import (
+    CampaignText,
+    campaign_texts,
+    default_language,
+    find_text,
+    language_name,
+    reading_text,
+    text_in,
+)
 from undersigned.campaigns.models import Campaign, Recipient
 from undersigned.campaigns.routing import Route, Why, route
 from undersigned.core import abuse, countries
@@ -94,12 +102,16 @@ class ShareLinks:
     whatsapp: str
 
 
-def share_links(campaign: Campaign) -> ShareLinks:
+def share_links(campaign: Campaign, summary: str | None = None) -> ShareLinks:
+    """Links that share the campaign; ``summary`` is the one the visitor read (a
+    translation's), the main language's by default."""
     url = _absolute(reverse("public:campaign", args=[campaign.slug]))
-    text = f"{campaign.title} — write a letter: {url}"
+    # Translators: a post sharing a campaign on social media; %(title)s is its title.
+    text = gettext("%(title)s — write a letter: %(url)s") % {"title": campaign.title, "url": url}
+    summary = campaign.summary if summary is None else summary
     return ShareLinks(
         url=url,
-        email=mailto.mailto_uri(to=[], subject=campaign.title, body=f"{campaign.summary}\n\n{url}"),
+        email=mailto.mailto_uri(to=[], subject=campaign.title, body=f"{summary}\n\n{url}"),
         mastodon="https://mastodon.social/share?text=" + quote(text, safe=""),
         bluesky="https://bsky.app/intent/compose?text=" + quote(text, safe=""),
         whatsapp="https://wa.me/?text=" + quote(text, safe=""),
@@ -110,6 +122,25 @@ HOME_CAMPAIGNS = 20  # a page (``?page=N``)
 HOME_OPEN_LETTERS = 6
 
 
+@dataclass(frozen=True)
+class CampaignCard:
+    """A campaign in a list, with its summary in the visitor's language when it has one."""
+
+    campaign: Campaign
+    text: CampaignText
+
+
+def campaign_cards(campaigns: list[Campaign]) -> list[CampaignCard]:
+    """The list's campaigns with their text in the visitor's site language (one query
+    for the whole list, whatever its length)."""
+    language = translation.get_language() or ""
+    near = campaign_queries.translations_near([c.pk for c in campaigns], language)
+    return [
+        CampaignCard(c, text_in(campaign_texts(campaign=c, template=None, translations=near.get(c.pk, [])), language))
+        for c in campaigns
+    ]
+
+
 @require_GET
 @shared_page
 def home(request: HttpRequest) -> HttpResponse:
@@ -118,6 +149,7 @@ def home(request: HttpRequest) -> HttpResponse:
     open_letters = list(public_letters()[: HOME_OPEN_LETTERS + 1]) if page.number == 1 else []
     context = {
         "page": page,
+        "cards": campaign_cards(list(page)),
         "open_letters": open_letters[:HOME_OPEN_LETTERS],
         "more_open_letters": len(open_letters) > HOME_OPEN_LETTERS,
     }
@@ -154,11 +186,16 @@ def _draft_campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = campaign_queries.draft_for_members(slug)
     if campaign is None or not member_may_preview(request, campaign.organisation_id):
         raise Http404("No such campaign")
+    texts = campaign_texts(
+        campaign=campaign, template=campaign.template, translations=campaign_queries.translations_of(campaign)
+    )
+    reading = _reading(request, texts)
     context = {
         "campaign": campaign,
         "owner": campaign,
         "counter_html": _counter_html(_counter_sentence(campaign.letters_sent), intcomma(campaign.letters_sent)),
-        "background_html": markdown_to_html(campaign.background),
+        **reading.context(request, campaign),
+        "background_html": markdown_to_html(reading.text.background),
         "recipients": campaign_queries.campaign_recipients(campaign),
         "now": timezone.now(),
         "editor_url": reverse("dashboard:campaign_edit", args=[campaign.slug]),
@@ -178,6 +215,56 @@ def _public_responsiveness(view: CampaignView, board: Board | None) -> list[repl
         order = {m.recipient_id: i for i, m in enumerate(board.members)}
         return sorted(rows, key=lambda row: order[row.recipient_id])
     return replies.responsiveness(campaign.pk, names={r.pk: r.name for r in view.recipients}, everyone=True)
+
+
+@dataclass(frozen=True)
+class ReadingLanguage:
+    """A language the campaign's page can be read in: a plain link (``?text=fr``)."""
+
+    language: str
+    name: str  # as its readers write it ("français")
+    current: bool
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Which of the campaign's texts its page shows, and whether the visitor chose it."""
+
+    texts: tuple[CampaignText, ...]
+    text: CampaignText
+    # A link on the page asked for it: the composer is then started in it too.
+    chosen: bool
+
+    @property
+    def key(self) -> tuple[str, bool]:
+        """Part of a kept page's key: one of the campaign's own codes, whatever the query
+        string, so a campaign has a few kept pages per site language at most."""
+        return self.text.language, self.chosen
+
+    def context(self, request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+        compose = reverse("public:compose", args=[campaign.slug])
+        # A visitor reading the main language without asking for it gets the composer's own
+        # choice: the language the letter's recipients read (``_starting_language``).
+        if self.chosen or not self.text.main:
+            compose += "?text_language=" + quote(self.text.language, safe="")
+        languages = [
+            ReadingLanguage(t.language, language_name(t.language, local=True), t.language == self.text.language)
+            for t in self.texts
+        ]
+        return {
+            "text": self.text,
+            "compose_url": compose,
+            "reading_languages": languages if len(languages) > 1 else [],
+            "reading_path": request.path,
+        }
+
+
+def _reading(request: HttpRequest, texts: tuple[CampaignText, ...]) -> Reading:
+    """The text asked for (``?text=``, one of the campaign's languages), else the one in
+    the visitor's site language, else the main language's (``campaigns.languages``)."""
+    asked = str(request.GET.get("text") or "")[:20]
+    text = reading_text(texts, asked=asked, visitor=translation.get_language() or "")
+    return Reading(texts, text, chosen=bool(asked) and find_text(texts, asked) is not None)
 
 
 @require_GET
@@ -212,8 +299,11 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
     # (two queries, whatever the number of letters), part of the key like the board.
     answered = _public_responsiveness(view, board)
     answered_key = tuple((r.recipient_id, r.letters, r.replied, r.median_days) for r in answered)
+    # The summary and background in the visitor's language, or the one a link asked for.
+    reading = _reading(request, view.snapshot.texts)
     key = (
-        "campaign", *_page_key(request, view), campaign.is_open, countdown, counter, teaser, board_key, answered_key
+        "campaign", *_page_key(request, view), campaign.is_open, countdown, counter, teaser, board_key, answered_key,
+        reading.key,
     )  # fmt: skip
 
     def page() -> HttpResponse:
@@ -223,9 +313,10 @@ def campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
             {
                 "campaign": campaign,
                 "counter_html": _counter_html(counter, MARK["count"]),
-                "background_html": view.snapshot.background_html,
+                **reading.context(request, campaign),
+                "background_html": view.snapshot.background_html_of(reading.text),
                 "recipients": view.recipients,
-                "share": share_links(campaign),
+                "share": share_links(campaign, reading.text.summary),
                 "now": now,
                 "csp_nonce": MARK["nonce"],
                 "discussion": discussion,
@@ -855,11 +946,18 @@ def thanks(request: HttpRequest, link: str) -> HttpResponse:
             "form": form,
             "wording": wording,
             "subscribed": subscribed,
-            "share": share_links(campaign),
+            "share": share_links(campaign, _summary_in(campaign, letter.text_language)),
             "deliveries": list(Delivery.objects.filter(letter=letter).select_related("recipient")),
         },
         status=status,
     )
+
+
+def _summary_in(campaign: Campaign, language: str) -> str | None:
+    """The campaign's summary in ``language`` from the kept campaign (its main language's
+    when it has none in it), or None when the campaign has no public page."""
+    view = campaign_view(campaign.slug)
+    return text_in(view.snapshot.texts, language).summary if view is not None and view.snapshot.texts else None
 
 
 @personal_page
