@@ -58,7 +58,7 @@ def test_a_supporter_writes_a_version_in_each_language(new_context: ContextFacto
     screenshot(page, "letter-versions-composer-375.png")
     page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, "letter-versions-composer-1280.png")
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size({"width": 375, "height": 812})
 
     page.get_by_role("button", name="Continue to sending").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send your letter")

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import TEMPLATE_BODY, CampaignFactory, RecipientFactory
 from undersigned.campaigns.models import CampaignTranslation
+from undersigned.delivery import digests
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.sending import send_queued
 from undersigned.delivery.services import delete_letters
@@ -269,3 +272,36 @@ def test_a_recipient_in_no_versions_language_costs_no_query(
     with django_assert_num_queries(0):
         assert letter_texts.text_in(letter, "fr-CA").subject == FRENCH_SUBJECT
     assert Delivery.objects.count() == 0
+
+
+def test_a_french_recipients_digest_and_its_read_page_carry_the_french_version(
+    client: Client, two_languages: Any, smtp_sink: Any
+) -> None:
+    letter = _save(client, two_languages)
+    french = two_languages.recipients.get(name="Claire Dubois")
+    type(french).objects.filter(pk=french.pk).update(daily_digest=True)
+    client.post(reverse("public:letter_send", args=[_link(letter)]), {"recipient": french.pk, "channel": "email"})
+    Delivery.objects.update(created_at=timezone.now() - timedelta(days=1))
+
+    [digest] = digests.gather()
+    assert digests.send_digest(digest.pk)
+
+    [message] = smtp_sink.parsed()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"1. {FRENCH_SUBJECT}" in text
+    assert "Ma fille l'emprunte chaque matin pour aller à l'école." in text
+    assert "riverside path open." not in text
+    # The digest's own words are in the language of the text the recipient gets.
+    [link] = re.findall(r"Lisez-la en entier\s: (http://testserver/\S+)", text)
+    page = client.get(link.removeprefix("http://testserver")).content.decode()
+    assert '<article class="read-letter" lang="fr">' in page
+    assert FRENCH_SUBJECT in page
+
+
+def test_the_preview_while_typing_shows_each_version(client: Client, two_languages: Any) -> None:
+    data = _data(action="preview", body__fr=OWN_FRENCH + "\nP.-S. Une phrase tapée à l'instant.")
+    html = client.post(_url(two_languages), data, headers={"HX-Request": "true"}).content.decode()
+
+    assert html.lstrip().startswith('<section id="preview-area"')
+    assert re.search(r'data-testid="version-preview-fr".*?Une phrase tapée à l&#x27;instant.', html, re.S)
+    assert re.search(r'data-testid="version-preview-en".*?Dear Rowan Ashby,', html, re.S)

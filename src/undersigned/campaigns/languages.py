@@ -112,14 +112,3 @@ def language_name(code: str, *, local: bool = False) -> str:
     if local:
         return str(info["name_local"])
     return f"{info['name_translated']} ({code})"
-
-
-def text_direction(code: str) -> str:
-    """ "rtl" for a language written right to left (Arabic, Hebrew…), else "ltr"; a
-    regional code ("ar-EG") by its primary language."""
-    for candidate in (code, _primary(code or "")):
-        try:
-            return "rtl" if get_language_info(candidate)["bidi"] else "ltr"
-        except KeyError:
-            continue
-    return "ltr"

@@ -13,13 +13,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
-from undersigned.campaigns.languages import CampaignText, language_name, text_direction, text_in
+from undersigned.campaigns.languages import CampaignText, language_name, text_in
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.routing import Route
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
 from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.core.rendering import FAST_RENDERER
+from undersigned.core.templatetags.text_direction import text_direction
 from undersigned.letters.services import VersionInput
 from undersigned.letters.uniqueness import own_words_percent
 

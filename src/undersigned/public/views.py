@@ -37,7 +37,6 @@ from undersigned.campaigns.languages import (
     default_language,
     find_text,
     language_name,
-    text_direction,
     text_in,
 )
 from undersigned.campaigns.models import Campaign, Recipient
@@ -50,6 +49,7 @@ from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
+from undersigned.core.templatetags.text_direction import text_direction
 from undersigned.delivery import digests, pdf_process, replies
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
