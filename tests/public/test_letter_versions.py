@@ -17,20 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TEMPLATE_BODY, CampaignFactory, RecipientFactory
+from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import CampaignTranslation
 from undersigned.delivery import digests
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.sending import send_queued
-from undersigned.delivery.services import delete_letters
+from undersigned.delivery.services import delete_letters, record_delivery
 from undersigned.letters import texts as letter_texts
 from undersigned.letters.links import sign_token
 from undersigned.letters.models import Letter, LetterText
-from undersigned.privacy import personal_data
+from undersigned.privacy import personal_data, retention
 
 pytestmark = pytest.mark.django_db
 
@@ -305,3 +308,34 @@ def test_the_preview_while_typing_shows_each_version(client: Client, two_languag
     assert html.lstrip().startswith('<section id="preview-area"')
     assert re.search(r'data-testid="version-preview-fr".*?Une phrase tapée à l&#x27;instant.', html, re.S)
     assert re.search(r'data-testid="version-preview-en".*?Dear Rowan Ashby,', html, re.S)
+
+
+def test_retention_removes_the_versions_with_the_letters_words(client: Client, two_languages: Any) -> None:
+    letter = _save(client, two_languages)
+
+    assert retention.anonymise_letters(two_languages) == 1
+
+    letter.refresh_from_db()
+    assert (letter.body, letter.version_languages) == ("", "")
+    assert not LetterText.objects.exists()
+
+
+def test_the_engine_loads_a_batchs_versions_in_one_query(client: Client, two_languages: Any, smtp_sink: Any) -> None:
+    for n in range(3):
+        letter = _save_another(client, two_languages, email=f"writer{n}@example.fr")
+        for recipient in two_languages.recipients.all():
+            record_delivery(letter=letter, recipient=recipient, channel=Channel.EMAIL)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert send_queued() == 6
+
+    versions = [q["sql"] for q in queries if "letters_lettertext" in q["sql"]]
+    assert len(versions) == 1
+    french = [m for m in smtp_sink.parsed() if "Claire Dubois" in str(m["To"])]
+    assert [str(m["Subject"]) for m in french] == [FRENCH_SUBJECT] * 3
+
+
+def _save_another(client: Client, campaign: Any, **overrides: str) -> Letter:
+    response = client.post(_url(campaign), _data(**overrides))
+    assert response.status_code == 302
+    return Letter.objects.order_by("-pk")[0]
