@@ -9,10 +9,10 @@ send page, and the supporter's own letter page, export and erasure.
 
 from __future__ import annotations
 
+import datetime
 import re
 import subprocess
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,10 @@ from django.utils import timezone
 from tests.factories import TEMPLATE_BODY, CampaignFactory, RecipientFactory
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import CampaignTranslation
-from undersigned.delivery import digests
+from undersigned.delivery import digests, print_render
 from undersigned.delivery.models import Delivery
 from undersigned.delivery.sending import send_queued
-from undersigned.delivery.services import delete_letters, record_delivery
+from undersigned.delivery.services import delete_letters, record_delivery, request_post
 from undersigned.letters import texts as letter_texts
 from undersigned.letters.links import sign_token
 from undersigned.letters.models import Letter, LetterText
@@ -284,7 +284,7 @@ def test_a_french_recipients_digest_and_its_read_page_carry_the_french_version(
     french = two_languages.recipients.get(name="Claire Dubois")
     type(french).objects.filter(pk=french.pk).update(daily_digest=True)
     client.post(reverse("public:letter_send", args=[_link(letter)]), {"recipient": french.pk, "channel": "email"})
-    Delivery.objects.update(created_at=timezone.now() - timedelta(days=1))
+    Delivery.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
 
     [digest] = digests.gather()
     assert digests.send_digest(digest.pk)
@@ -339,3 +339,30 @@ def _save_another(client: Client, campaign: Any, **overrides: str) -> Letter:
     response = client.post(_url(campaign), _data(**overrides))
     assert response.status_code == 302
     return Letter.objects.order_by("-pk")[0]
+
+
+def test_bulk_printing_gives_each_recipient_their_version(client: Client, two_languages: Any) -> None:
+    two_languages.posts_for_supporters = True
+    two_languages.save()
+    letter = _save(client, two_languages)
+    for recipient in two_languages.recipients.all():
+        request_post(letter=letter, recipient=recipient)
+
+    total, items = print_render.campaign_items(two_languages.pk, day=datetime.date(2026, 12, 3), created_before=None)
+
+    printed = {printable.recipient_name: printable for _, printable in items}
+    assert total == 2
+    assert (printed["Claire Dubois"].subject, printed["Claire Dubois"].language) == (FRENCH_SUBJECT, "fr")
+    assert printed["Claire Dubois"].date_text == "3 décembre 2026"
+    assert printed["Claire Dubois"].body.startswith("Madame, Monsieur Claire Dubois,")
+    assert (printed["Rowan Ashby"].language, printed["Rowan Ashby"].date_text) == ("en", "3 December 2026")
+
+
+def test_a_plain_link_opens_the_composer_with_a_version_per_language(client: Client, two_languages: Any) -> None:
+    page = client.get(_url(two_languages, "?versions=1&text_language=fr")).content.decode()
+
+    assert _textarea(page, "body")[1].startswith("Madame, Monsieur {{ recipient.name }},")  # French is the main text
+    attrs, english = _textarea(page, "body__en")
+    assert english.startswith("Dear {{ recipient.name }},")
+    assert 'lang="en"' in attrs
+    assert re.search(r'data-testid="version-fr".*?For 1 recipient: <strong>Claire Dubois</strong>', page, re.S)
