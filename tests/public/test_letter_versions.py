@@ -362,6 +362,7 @@ def test_a_plain_link_opens_the_composer_with_a_version_per_language(client: Cli
     page = client.get(_url(two_languages, "?versions=1&text_language=fr")).content.decode()
 
     assert _textarea(page, "body")[1].startswith("Madame, Monsieur {{ recipient.name }},")  # French is the main text
+    assert 'lang="fr"' in _textarea(page, "body")[0]
     attrs, english = _textarea(page, "body__en")
     assert english.startswith("Dear {{ recipient.name }},")
     assert 'lang="en"' in attrs

@@ -130,12 +130,12 @@ class ComposerForm(abuse.GuardedForm):
             self.fields[subject] = _subject_field(format_lazy(_("Subject in {language}"), language=name))
             self.fields[subject].widget.attrs.update(marks)
             self.fields[body] = _body_field(format_lazy(_("Your letter in {language}"), language=name), attrs=marks)
-        if self.versions:  # the main text is in a language too, beside the others
-            main = self.text
-            if main is not None:
-                marks = {"lang": main.language, "dir": text_direction(main.language)}
-                self.fields["subject"].widget.attrs.update(marks)
-                self.fields["body"].widget.attrs.update(marks)
+        if self.versions and self.texts:  # the main text is in a language too, beside the others
+            raw = self.data.get("text_language") if self.is_bound else self.initial.get("text_language")
+            main = text_in(self.texts, str(raw or ""))
+            marks = {"lang": main.language, "dir": text_direction(main.language)}
+            self.fields["subject"].widget.attrs.update(marks)
+            self.fields["body"].widget.attrs.update(marks)
 
     @property
     def version_fields(self) -> list[VersionFields]:
