@@ -26,6 +26,10 @@ from . import tallies, tasks
 from .models import ComposerOpenedDay, Letter, LetterText
 from .uniqueness import own_words_percent
 
+# The most versions a letter keeps besides its main text: far more languages than a
+# campaign's recipients read, and what ``Letter.version_languages`` has room to list.
+MAX_VERSIONS = 18
+
 
 @dataclass(frozen=True)
 class LetterInput:
@@ -151,7 +155,8 @@ def _versions(data: LetterInput, texts: Sequence[CampaignText], *, main: str) ->
             body=version.body,
             uniqueness=own_words_percent(version.body, template),
         )
-    return [rows[language] for language in sorted(rows)]
+    # As many as ``Letter.version_languages`` can list (codes of up to 10 characters and a space).
+    return [rows[language] for language in sorted(rows)][:MAX_VERSIONS]
 
 
 def _write_versions(letter: Letter, versions: list[LetterText], *, replace: bool) -> None:
