@@ -16,6 +16,7 @@ from tests.factories import LetterFactory, MembershipFactory, UserFactory
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery.services import record_delivery
+from undersigned.letters.models import LetterText
 from undersigned.openletters.models import OpenLetter
 from undersigned.organisations.models import Role
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_admin_list_and_change_page_opens(client: Client, organiser: Any, campaign: Any) -> None:
-    letter = LetterFactory(campaign=campaign)
+    letter = LetterFactory(campaign=campaign, version_languages="fr")
+    LetterText.objects.create(letter=letter, language="fr", subject="Gardez le chemin", body="Madame, Monsieur")
     record_delivery(letter=letter, recipient=campaign.recipients.first(), channel=Channel.MAILTO)
     client.force_login(organiser)
     for model, _ in admin.site._registry.items():

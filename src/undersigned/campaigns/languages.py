@@ -78,19 +78,26 @@ def _primary(code: str) -> str:
     return code.split("-", maxsplit=1)[0].casefold()
 
 
-def find_text(texts: Sequence[CampaignText], language: str) -> CampaignText | None:
-    """The text in ``language`` exactly (ignoring case), else in its primary language
-    ("fr-BE" finds "fr"), else None."""
+def find_language(codes: Sequence[str], language: str) -> str | None:
+    """The code among ``codes`` for ``language``: the same code (ignoring case), else one
+    of its primary language ("fr-BE" finds "fr"), else None. The first of equals wins."""
     wanted = (language or "").strip().casefold()
     if not wanted:
         return None
-    for text in texts:
-        if text.language.casefold() == wanted:
-            return text
-    for text in texts:
-        if _primary(text.language) == _primary(wanted):
-            return text
+    for code in codes:
+        if code.casefold() == wanted:
+            return code
+    for code in codes:
+        if _primary(code) == _primary(wanted):
+            return code
     return None
+
+
+def find_text(texts: Sequence[CampaignText], language: str) -> CampaignText | None:
+    """The text in ``language`` exactly (ignoring case), else in its primary language
+    ("fr-BE" finds "fr"), else None."""
+    found = find_language([text.language for text in texts], language)
+    return next((text for text in texts if text.language == found), None) if found is not None else None
 
 
 def text_in(texts: Sequence[CampaignText], language: str) -> CampaignText:

@@ -29,6 +29,7 @@ from undersigned.core.emails import named_address
 from undersigned.core.languages import email_language
 from undersigned.core.models import log_action
 from undersigned.core.sanitising import single_line
+from undersigned.letters import texts as letter_texts
 from undersigned.letters.queries import text_for
 
 from . import counter
@@ -88,8 +89,11 @@ def gather(*, today: datetime.date | None = None) -> list[Digest]:
 
 
 def build_message(digest: Digest, deliveries: list[Delivery]) -> EmailMultiAlternatives:
-    """To a recipient: in the letters' language (the first letter's campaign's), else the recipient's."""
-    language = email_language(deliveries[0].sent_letter.campaign.language, digest.recipient.language)
+    """To a recipient: in the language of the first letter's text they get, else theirs."""
+    first = deliveries[0].sent_letter
+    language = email_language(
+        letter_texts.text_in(first, digest.recipient.language).language, digest.recipient.language
+    )
     with translation.override(language):
         return _build_message(digest, deliveries)
 
@@ -145,6 +149,7 @@ def send_digest(digest_id: int) -> bool:
         .select_related("letter__campaign__organisation", "letter__supporter", "recipient")
         .order_by("created_at", "id")
     )
+    letter_texts.preload_versions(d.letter for d in deliveries)
     if not deliveries:
         Digest.objects.filter(pk=digest.pk).update(status=DeliveryStatus.SENT, sent_at=now)
         return False

@@ -231,7 +231,12 @@ def campaign_items(
     def items() -> Iterator[tuple[Cover, PrintableLetter]]:
         cover: Cover | None = None
         queue = queries.post_queue(campaign_id, created_before=created_before)
-        rows = queue.select_related("letter__campaign__template", "recipient").iterator(chunk_size=500)
+        rows = (
+            queue.select_related("letter__campaign__template", "recipient")
+            # A letter written once per language: each recipient's PDF is in their version.
+            .prefetch_related("letter__versions")
+            .iterator(chunk_size=500)
+        )
         for delivery in rows:
             recipient = delivery.sent_recipient
             if cover is None or cover.key != recipient.pk:

@@ -69,6 +69,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.core.languages import email_language
 from undersigned.core.mailers import PreparedEmail, SmtpBackend
 from undersigned.core.models import ActionLog, log_action
+from undersigned.letters import texts as letter_texts
 from undersigned.letters.models import Letter
 from undersigned.letters.queries import text_for
 
@@ -298,8 +299,10 @@ def _message(delivery: Delivery) -> PreparedEmail:
     if letter is None:
         build: Callable[[Delivery], PreparedEmail] = import_string(_PACK_MESSAGE[0])
         return build(delivery)
-    # The platform's own words in it ("… via …") are in the letter's language.
-    with translation.override(email_language(letter.text_language, letter.campaign.language)):
+    # The platform's own words in it ("… via …") are in the language of the text this
+    # recipient gets (a letter may have a version in their language).
+    language = letter_texts.text_in(letter, delivery.sent_recipient.language).language
+    with translation.override(email_language(language, letter.campaign.language)):
         return _letter_message(delivery, letter)
 
 
@@ -527,10 +530,10 @@ _BATCH_FIELDS = (
     "sending_started_at",
     "letter__subject", "letter__body", "letter__sender_name", "letter__sender_town", "letter__sender_country",
     "letter__campaign__title", "letter__campaign__reply_address", "letter__counted_at",
-    "letter__text_language", "letter__campaign__language",
+    "letter__text_language", "letter__version_languages", "letter__campaign__language",
     "letter__campaign__organisation__name", "letter__campaign__organisation__short_name",
     "letter__supporter__email",
-    "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email",
+    "recipient__name", "recipient__role", "recipient__organisation_name", "recipient__email", "recipient__language",
     "recipient__max_emails_per_minute", "recipient__daily_digest", "hand_in_pack", "update", "supporter",
 )  # fmt: skip
 
@@ -580,6 +583,9 @@ def _send_batch(candidates: list[Delivery], now: datetime, *, full: bool) -> int
     batch = [d for d in candidates if d.pk in claimed]  # the rest: another worker has them
     if not batch:
         return 0
+    # A letter written once per language: its versions, in one query for the batch (none
+    # when no letter of the batch has one).
+    letter_texts.preload_versions(d.letter for d in batch)
     for delivery in batch:  # what the claim wrote, without reading the rows again
         delivery.status = DeliveryStatus.SENDING
         delivery.attempts += 1

@@ -7,11 +7,26 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from .models import Letter
+from .models import Letter, LetterText
+
+
+class LetterTextInline(admin.StackedInline[LetterText, Letter]):
+    """The letter's versions in other languages, to read: they change with the letter only
+    (``letters.services.save_letter``)."""
+
+    model = LetterText
+    extra = 0
+    can_delete = False
+    readonly_fields = ["language", "subject", "body", "uniqueness"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin[Letter]):
+    inlines = [LetterTextInline]
+
     # Deleting here would leave the campaign's kept tallies counting what is gone (a
     # supporter's letters go with the supporter): letters are deleted through
     # ``delivery.services.delete_letters``.

@@ -40,6 +40,7 @@ from undersigned.core.emails import named_address
 from undersigned.core.languages import email_language
 from undersigned.core.sanitising import single_line
 
+from . import texts as letter_texts
 from .links import sign_token
 from .models import Letter, ReplyAnswer
 from .queries import text_for
@@ -90,6 +91,7 @@ class Copy:
 
 def letter_copy(letter: Letter) -> Copy:
     recipients = campaign_recipients(letter.campaign)
+    letter_texts.preload_versions([letter])  # one query for a letter written once per language
     texts = [(recipient.name, text_for(letter, recipient)) for recipient in recipients[:SALUTATIONS_SHOWN]]
     if not texts:  # a campaign without recipients yet: the text with the sender's details
         return Copy(letter.subject, letter.body, [], 0)

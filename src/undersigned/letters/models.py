@@ -70,6 +70,10 @@ class Letter(TimeStampedModel):
     # The language the site spoke when the supporter wrote (``core/languages.py``): their
     # emails about this letter are in it; the letter itself is in the campaign's.
     language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True, editable=False)
+    # The languages of the letter's other versions (``LetterText``), space-separated, kept
+    # by ``letters.services`` with them. Lets ``letters/texts.py`` tell without a query
+    # that a recipient reads the main text, the common case: most letters have no version.
+    version_languages = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -81,6 +85,32 @@ class Letter(TimeStampedModel):
     @property
     def sender_address_lines(self) -> list[str]:
         return [line.strip() for line in self.sender_address.splitlines() if line.strip()]
+
+
+class LetterText(models.Model):
+    """A letter written once more in another language, for the recipients who read it.
+
+    The letter's own subject and body stay its main text (``Letter.text_language``);
+    ``letters/texts.py`` chooses which text a recipient gets. Written and replaced with
+    the letter by ``letters.services`` only; goes with the letter (erasure, retention).
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    # A code of the campaign's texts (``campaigns/languages.py``), never the main text's.
+    language = models.CharField(max_length=10)
+    subject = models.CharField(max_length=200)
+    # Kept with its placeholders, like ``Letter.body``.
+    body = models.TextField()
+    uniqueness = models.PositiveSmallIntegerField(
+        default=0, help_text="Percent in the supporter's own words, against this language's template."
+    )
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [models.UniqueConstraint(fields=["letter", "language"], name="one_letter_text_a_language")]
+
+    def __str__(self) -> str:
+        return f"Letter {self.letter_id} in {self.language}"
 
 
 class ComposerOpenedDay(models.Model):

@@ -11,6 +11,8 @@ from undersigned.campaigns import placeholders
 class Personalised:
     subject: str
     body: str
+    # The language of the text it was made from ("" when the caller did not say).
+    language: str = ""
 
 
 def personalise(
@@ -24,6 +26,7 @@ def personalise(
     recipient_role: str,
     recipient_organisation: str,
     campaign_title: str,
+    language: str = "",
 ) -> Personalised:
     values = placeholders.values_for(
         supporter_name=sender_name,
@@ -37,4 +40,5 @@ def personalise(
     return Personalised(
         subject=placeholders.render(subject, values),
         body=placeholders.render(body, values),
+        language=language,
     )

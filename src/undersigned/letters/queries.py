@@ -6,6 +6,7 @@ from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
 from undersigned.supporters.services import supporter_email
 
+from . import texts
 from .links import unsign_token
 from .models import Letter
 from .personalisation import Personalised, personalise
@@ -25,11 +26,14 @@ def text_for(letter: Letter, recipient: Recipient) -> Personalised:
     """The letter as this recipient reads it: placeholders filled with the sender's and their details.
 
     Every channel (the send page, email, digest, print) goes through here, so a letter
-    reads the same wherever it arrives.
+    reads the same wherever it arrives. A letter written once per language gives each
+    recipient the version in their language (``letters/texts.py``).
     """
+    text = texts.text_in(letter, recipient.language)
     return personalise(
-        subject=letter.subject,
-        body=letter.body,
+        subject=text.subject,
+        body=text.body,
+        language=text.language,
         sender_name=letter.sender_name,
         sender_town=letter.sender_town,
         sender_country=countries.name(letter.sender_country),

@@ -23,8 +23,12 @@ from undersigned.supporters.models import Supporter
 from undersigned.supporters.services import supporter_email, supporter_id_for
 
 from . import tallies, tasks
-from .models import ComposerOpenedDay, Letter
+from .models import ComposerOpenedDay, Letter, LetterText
 from .uniqueness import own_words_percent
+
+# The most versions a letter keeps besides its main text: far more languages than a
+# campaign's recipients read, and what ``Letter.version_languages`` has room to list.
+MAX_VERSIONS = 18
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,17 @@ class LetterInput:
     # The language of the campaign's text the letter starts from (``campaigns/languages.py``);
     # "" is the campaign's main language.
     text_language: str = ""
+    # The letter written once more per language, for the recipients who read it
+    # (``LetterText``); empty: one text for everyone (an edit that leaves them out
+    # removes the versions the letter had).
+    versions: tuple[VersionInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionInput:
+    language: str  # one of the campaign's text languages, not the letter's own
+    subject: str
+    body: str
 
 
 class LetterAlreadySent(Exception):
@@ -68,12 +83,14 @@ def save_letter(
     # the campaign's texts the caller holds already (the composer's kept copy); without
     # them a letter in another language than the main one reads its translation.
     template_body = campaign.template.body
-    if data.text_language and data.text_language != campaign.language:
+    if (data.text_language and data.text_language != campaign.language) or data.versions:
         if not texts:
             translations = campaign_queries.translations_of(campaign)
             texts = campaign_texts(campaign=campaign, template=campaign.template, translations=translations)
-        template_body = text_in(texts, data.text_language).body
+        if data.text_language and data.text_language != campaign.language:
+            template_body = text_in(texts, data.text_language).body
     uniqueness = own_words_percent(data.body, template_body)
+    versions = _versions(data, texts, main=data.text_language or campaign.language)
     fields = {
         "sender_name": data.name,
         "sender_town": data.town,
@@ -84,6 +101,7 @@ def save_letter(
         "uniqueness": uniqueness,
         "addressed_to_id": data.addressed_to_id,
         "text_language": data.text_language,
+        "version_languages": " ".join(version.language for version in versions),
         # The supporter's emails follow the language they wrote in (an edit keeps the latest).
         "language": active_language(),
     }
@@ -93,12 +111,13 @@ def save_letter(
         try:
             with transaction.atomic():
                 _create_in_one_statement(new, Supporter(**{**supporter, "email": supporter_email(data.email)}))
+                _write_versions(new, versions, replace=False)
                 tallies.count_letters([new])
             _confirm_later(new)
             return new
         except IntegrityError:
             pass  # this key has a letter already: the same form came back, or two copies raced
-        return _update(campaign, submission_key, fields, supporter)
+        return _update(campaign, submission_key, fields, supporter, versions)
     try:
         with transaction.atomic():
             letter = Letter(
@@ -109,13 +128,46 @@ def save_letter(
                 **fields,
             )
             letter.save(force_insert=True)
+            _write_versions(letter, versions, replace=False)
             log_action("letter.created", letter, campaign=campaign.pk)
             tallies.count_letters([letter])
             _confirm_later(letter)
             return letter
     except IntegrityError:
         pass  # this key has a letter already: the same form came back, or two copies raced
-    return _update(campaign, submission_key, fields, supporter)
+    return _update(campaign, submission_key, fields, supporter, versions)
+
+
+def _versions(data: LetterInput, texts: Sequence[CampaignText], *, main: str) -> list[LetterText]:
+    """The letter's versions as rows to write, each scored against its language's template.
+
+    Only languages the campaign has a text in, once each, and never the main text's own
+    (a form edited by hand could send them): what a recipient reads stays unambiguous."""
+    languages = {text.language for text in texts}
+    rows: dict[str, LetterText] = {}
+    for version in data.versions:
+        if version.language not in languages or version.language == main or version.language in rows:
+            continue
+        template = text_in(texts, version.language).body
+        rows[version.language] = LetterText(
+            language=version.language,
+            subject=version.subject,
+            body=version.body,
+            uniqueness=own_words_percent(version.body, template),
+        )
+    # As many as ``Letter.version_languages`` can list (codes of up to 10 characters and a space).
+    return [rows[language] for language in sorted(rows)][:MAX_VERSIONS]
+
+
+def _write_versions(letter: Letter, versions: list[LetterText], *, replace: bool) -> None:
+    """The letter's versions, in the caller's transaction: those it had are replaced."""
+    if replace:
+        LetterText.objects.filter(letter=letter).delete()
+    for version in versions:
+        version.letter = letter
+        version.pk = None
+    if versions:
+        LetterText.objects.bulk_create(versions)
 
 
 def _confirm_later(letter: Letter) -> None:
@@ -128,7 +180,13 @@ def _confirm_later(letter: Letter) -> None:
     transaction.on_commit(partial(tasks.send_confirmation.enqueue, letter.pk), robust=True)
 
 
-def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any], supporter: dict[str, str]) -> Letter:
+def _update(
+    campaign: Campaign,
+    submission_key: uuid.UUID,
+    fields: dict[str, Any],
+    supporter: dict[str, str],
+    versions: list[LetterText],
+) -> Letter:
     with transaction.atomic():
         found = Letter.objects.select_for_update().filter(submission_key=submission_key, campaign=campaign).first()
         if found is None:
@@ -141,6 +199,7 @@ def _update(campaign: Campaign, submission_key: uuid.UUID, fields: dict[str, Any
             setattr(found, key, value)
         found.supporter_id = supporter_id_for(**supporter)
         found.save()
+        _write_versions(found, versions, replace=True)
         tallies.move_letter(before, found)
         log_action("letter.updated", found)
         return found

@@ -108,7 +108,12 @@ def _erase_supporter(address: Address) -> int:
 
 
 def _letter_rows(address: Address) -> list[Row]:
-    letters = Letter.objects.filter(supporter__email__in=address.emails).select_related("campaign").order_by("id")
+    letters = (
+        Letter.objects.filter(supporter__email__in=address.emails)
+        .select_related("campaign")
+        .prefetch_related("versions")
+        .order_by("id")
+    )
     deliveries: dict[int, list[Row]] = {}
     for d in Delivery.objects.filter(letter__in=letters).select_related("recipient").order_by("id"):
         deliveries.setdefault(d.letter_id or 0, []).append(
@@ -133,6 +138,8 @@ def _letter_rows(address: Address) -> list[Row]:
             "sender_address": letter.sender_address,
             "subject": letter.subject,
             "body": letter.body,
+            # The letter written again in other languages, for the recipients who read them.
+            "versions": [{"language": v.language, "subject": v.subject, "body": v.body} for v in letter.versions.all()],
             "sent_at": _when(letter.sent_at),
             "deliveries": deliveries.get(letter.pk, []),
         }

@@ -36,7 +36,7 @@ from undersigned.core.emails import mailbox_identity
 from undersigned.core.models import ActionLog, log_action
 from undersigned.delivery.models import Delivery
 from undersigned.discussion.models import Comment
-from undersigned.letters.models import Letter
+from undersigned.letters.models import Letter, LetterText
 from undersigned.openletters.models import Endorsement
 from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentRecord, Supporter, erased
@@ -86,8 +86,9 @@ def anonymise_letters(campaign: Campaign) -> int:
             if not ids:
                 break
             Letter.objects.filter(pk__in=ids).update(
-                sender_name="", sender_town="", sender_address="", subject="", body="", ip_hash=""
+                sender_name="", sender_town="", sender_address="", subject="", body="", ip_hash="", version_languages=""
             )
+            LetterText.objects.filter(letter_id__in=ids).delete()  # the letter in other languages
             Delivery.objects.filter(letter_id__in=ids).exclude(copy_text="").update(copy_text="")
             done += len(ids)
     if done:

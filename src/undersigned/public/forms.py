@@ -3,21 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.forms import BoundField
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.campaigns import placeholders
-from undersigned.campaigns.languages import CampaignText, text_in
+from undersigned.campaigns.languages import CampaignText, language_name, text_in
 from undersigned.campaigns.models import Campaign
 from undersigned.campaigns.routing import Route
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
 from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.core.rendering import FAST_RENDERER
+from undersigned.core.templatetags.text_direction import text_direction
+from undersigned.letters.services import VersionInput
 from undersigned.letters.uniqueness import own_words_percent
+
+
+def _subject_field(label: Any) -> SingleLineField:
+    return SingleLineField(
+        label=label,
+        max_length=settings.LETTER_SUBJECT_MAX_CHARS,
+        error_messages=length_message(_("The subject"), settings.LETTER_SUBJECT_MAX_CHARS),
+    )
+
+
+def _body_field(label: Any, help_text: Any = "", *, attrs: dict[str, str] | None = None) -> MultiLineField:
+    return MultiLineField(
+        label=label,
+        help_text=help_text,
+        max_length=settings.LETTER_BODY_MAX_CHARS,
+        error_messages=length_message(_("Your letter"), settings.LETTER_BODY_MAX_CHARS),
+        widget=forms.Textarea(attrs={"rows": 18, **(attrs or {})}),
+    )
+
+
+@dataclass(frozen=True)
+class VersionFields:
+    """The subject and body of the letter in one more language (``LetterText``)."""
+
+    text: CampaignText  # the campaign's text in that language: the template it starts from
+    subject: BoundField
+    body: BoundField
+
+
+def version_field_names(language: str) -> tuple[str, str]:
+    """The form's names for the subject and body of the version in ``language``."""
+    return f"subject__{language}", f"body__{language}"
 
 
 class ComposerForm(abuse.GuardedForm):
@@ -56,19 +93,10 @@ class ComposerForm(abuse.GuardedForm):
         help_text=_("Printed as the sender's address on a posted letter. Street, town and postcode, one per line."),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
-    subject = SingleLineField(
-        label=_("Subject"),
-        max_length=settings.LETTER_SUBJECT_MAX_CHARS,
-        error_messages=length_message(_("The subject"), settings.LETTER_SUBJECT_MAX_CHARS),
-    )
-    body = MultiLineField(
-        label=_("Your letter"),
-        help_text=_(
-            "Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."
-        ),
-        max_length=settings.LETTER_BODY_MAX_CHARS,
-        error_messages=length_message(_("Your letter"), settings.LETTER_BODY_MAX_CHARS),
-        widget=forms.Textarea(attrs={"rows": 18}),
+    subject = _subject_field(_("Subject"))
+    body = _body_field(
+        _("Your letter"),
+        _("Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."),
     )
 
     # A campaign addressed to a group: the member chosen among those ``route`` offers.
@@ -82,6 +110,7 @@ class ComposerForm(abuse.GuardedForm):
         campaign: Campaign,
         route_for: Callable[[str], Route] | None = None,
         texts: Sequence[CampaignText] = (),
+        versions: Sequence[CampaignText] = (),
         **kwargs: Any,
     ) -> None:
         # Organisers switch the proof-of-work check on per campaign during an attack.
@@ -90,6 +119,37 @@ class ComposerForm(abuse.GuardedForm):
         self.campaign = campaign
         self.route_for = route_for
         self.texts = tuple(texts)
+        # The letter written once per language: a subject and a body for each of these
+        # languages besides the main text's, each marked with its language and direction.
+        self.versions = tuple(versions)
+        for text in self.versions:
+            name = language_name(text.language, local=True)
+            marks = {"lang": text.language, "dir": text_direction(text.language)}
+            subject, body = version_field_names(text.language)
+            # Translators: {language} is a language's name as its readers write it ("français").
+            self.fields[subject] = _subject_field(format_lazy(_("Subject in {language}"), language=name))
+            self.fields[subject].widget.attrs.update(marks)
+            self.fields[body] = _body_field(format_lazy(_("Your letter in {language}"), language=name), attrs=marks)
+        if self.versions and self.texts:  # the main text is in a language too, beside the others
+            raw = self.data.get("text_language") if self.is_bound else self.initial.get("text_language")
+            main = text_in(self.texts, str(raw or ""))
+            marks = {"lang": main.language, "dir": text_direction(main.language)}
+            self.fields["subject"].widget.attrs.update(marks)
+            self.fields["body"].widget.attrs.update(marks)
+
+    @property
+    def version_fields(self) -> list[VersionFields]:
+        return [
+            VersionFields(text, *(self[name] for name in version_field_names(text.language))) for text in self.versions
+        ]
+
+    def cleaned_versions(self) -> tuple[VersionInput, ...]:
+        """The versions as typed, for ``letters.services.save_letter`` (after ``is_valid``)."""
+        out = []
+        for text in self.versions:
+            subject, body = version_field_names(text.language)
+            out.append(VersionInput(text.language, self.cleaned_data[subject], self.cleaned_data[body]))
+        return tuple(out)
 
     @property
     def text(self) -> CampaignText | None:
@@ -170,23 +230,32 @@ class ComposerForm(abuse.GuardedForm):
         self._check_placeholders("subject")
         self._check_placeholders("body")
         self._check_recipient()
-        body = self.cleaned_data.get("body")
-        minimum = self.campaign.min_uniqueness
-        if body and minimum and "body" not in self.errors:
-            # Against the template of the letter's language: a translation is no more own words.
-            text = self.text
-            score = own_words_percent(body, text.body if text else self.campaign.template.body)
-            if score < minimum:
-                self.add_error(
-                    "body",
-                    _(
-                        "Your letter is %(score)s %% in your own words; this campaign asks for at least "
-                        "%(minimum)s %%. Recipients set aside identical letters: add a few sentences about "
-                        "your own experience."
-                    )
-                    % {"score": score, "minimum": minimum},
-                )
+        # Against the template of the letter's language: a translation is no more own words.
+        text = self.text
+        self._check_own_words("body", text.body if text else self.campaign.template.body)
+        for version in self.versions:
+            subject, body = version_field_names(version.language)
+            self._check_placeholders(subject)
+            self._check_placeholders(body)
+            self._check_own_words(body, version.body)  # each version against its own language's template
         return super().clean() or self.cleaned_data
+
+    def _check_own_words(self, field: str, template: str) -> None:
+        body = self.cleaned_data.get(field)
+        minimum = self.campaign.min_uniqueness
+        if not body or not minimum or field in self.errors:
+            return
+        score = own_words_percent(body, template)
+        if score < minimum:
+            self.add_error(
+                field,
+                _(
+                    "Your letter is %(score)s %% in your own words; this campaign asks for at least "
+                    "%(minimum)s %%. Recipients set aside identical letters: add a few sentences about "
+                    "your own experience."
+                )
+                % {"score": score, "minimum": minimum},
+            )
 
 
 class SenderAddressForm(forms.Form):

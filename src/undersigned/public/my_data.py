@@ -124,6 +124,9 @@ LABELS = {
     "sender_address": _("Address"),
     "subject": _("Subject"),
     "body": _("Text"),
+    # Translators: a letter written again in other languages, for recipients who read them.
+    "versions": _("Versions in other languages"),
+    "language": _("Language"),
     # Translators: a column of dates (when each was sent), not a status.
     "sent_at": pgettext_lazy("date column", "Sent"),
     "deliveries": _("Deliveries"),

@@ -51,6 +51,7 @@ from undersigned.core.kept_pages import MARK, kept_page, nonce
 from undersigned.core.sanitising import markdown_to_html
 from undersigned.core.security import client_ip, hash_ip
 from undersigned.core.shared_pages import shared_page
+from undersigned.core.templatetags.text_direction import text_direction
 from undersigned.delivery import digests, pdf_process, replies
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.addresses import letter_copy_address
@@ -65,6 +66,7 @@ from undersigned.letters import composer_counts
 from undersigned.letters import queries as letter_queries
 from undersigned.letters import services as letter_services
 from undersigned.letters import tasks as letter_tasks
+from undersigned.letters import texts as letter_texts
 from undersigned.letters.links import LinkExpired, LinkInvalid, sign_token
 from undersigned.letters.models import Letter
 from undersigned.letters.personalisation import Personalised, personalise
@@ -77,7 +79,7 @@ from undersigned.supporters import services as supporter_services
 from undersigned.supporters.models import ConsentPurpose
 
 from .campaign_cache import CampaignView, DiscussionTeaser, campaign_view
-from .forms import ComposerForm, MyLinkForm, SenderAddressForm, UpdatesOptInForm
+from .forms import ComposerForm, MyLinkForm, SenderAddressForm, UpdatesOptInForm, VersionFields, version_field_names
 
 logger = logging.getLogger(__name__)
 
@@ -372,10 +374,16 @@ def my_link(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _preview(
-    data: Mapping[str, Any], campaign: Campaign, recipient: Recipient | None, text: CampaignText
+    data: Mapping[str, Any],
+    campaign: Campaign,
+    recipient: Recipient | None,
+    text: CampaignText,
+    names: tuple[str, str] = ("subject", "body"),
 ) -> tuple[Personalised, int]:
-    body = str(data.get("body", "")).replace("\r\n", "\n")
-    subject = str(data.get("subject", ""))
+    """The letter (or its version in ``text``'s language: ``names`` of its fields) as
+    ``recipient`` reads it, and its own-words score against ``text``'s template."""
+    body = str(data.get(names[1], "")).replace("\r\n", "\n")
+    subject = str(data.get(names[0], ""))
     country = str(data.get("country", ""))
     personalised = personalise(
         subject=subject[: settings.LETTER_SUBJECT_MAX_CHARS],
@@ -387,6 +395,7 @@ def _preview(
         recipient_role=recipient.role if recipient else "",
         recipient_organisation=recipient.organisation_name if recipient else "",
         campaign_title=campaign.title,
+        language=text.language,
     )
     score = own_words_percent(body[: settings.LETTER_BODY_MAX_CHARS], text.body)
     return personalised, score
@@ -401,8 +410,24 @@ def _starting_text(campaign: Campaign, open_letter_slug: str) -> str | None:
     return letter.current_version.text.strip()
 
 
+def _version_initial(versions: tuple[CampaignText, ...], draft: Letter | None = None) -> dict[str, str]:
+    """The starting subject and body of each version: the draft's own, else that language's template."""
+    written = {v.language: v for v in letter_texts.versions_of(draft)} if draft is not None else {}
+    initial = {}
+    for text in versions:
+        subject, body = version_field_names(text.language)
+        own = written.get(text.language)
+        initial[subject] = own.subject if own else text.subject
+        initial[body] = own.body if own else text.body
+    return initial
+
+
 def _initial(
-    draft: Letter | None, campaign: Campaign, text: CampaignText, open_letter_slug: str = ""
+    draft: Letter | None,
+    campaign: Campaign,
+    text: CampaignText,
+    open_letter_slug: str = "",
+    versions: tuple[CampaignText, ...] = (),
 ) -> dict[str, Any]:
     if draft is None:
         body = _starting_text(campaign, open_letter_slug) or text.body
@@ -411,8 +436,10 @@ def _initial(
             "subject": text.subject,
             "body": body,
             "text_language": text.language,
+            **_version_initial(versions),
         }
     return {
+        **_version_initial(versions, draft),
         "text_language": text.language,
         "submission_key": draft.submission_key,
         "name": draft.sender_name,
@@ -443,6 +470,7 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
                 body=data["body"],
                 addressed_to_id=data.get("addressed_to"),
                 text_language=data.get("text_language") or "",
+                versions=form.cleaned_versions(),
             ),
             ip_hash=hash_ip(client_ip(request)),
             texts=view.snapshot.texts,
@@ -458,7 +486,11 @@ def _save(request: HttpRequest, form: ComposerForm, view: CampaignView, draft_li
 def _compose_again(request: HttpRequest, slug: str, *, message: str) -> HttpResponse:
     """The composer with what was typed and ``message``, when the letter could not be saved."""
     view = _campaign_or_404(slug)
-    form = ComposerForm(request.POST, campaign=view.campaign, route_for=_route_for(view), texts=view.snapshot.texts)
+    text = _starting_language(request, view, None)
+    versions = _version_texts(view, text) if _versions_wanted(request, None) else ()
+    form = ComposerForm(
+        request.POST, campaign=view.campaign, route_for=_route_for(view), texts=view.snapshot.texts, versions=versions
+    )
     form.add_error(None, message)
     draft_link = request.GET.get("draft") or request.POST.get("draft") or ""
     return _compose_page(request, view, form, draft_link, status=503)
@@ -499,20 +531,90 @@ def _compose(request: HttpRequest, slug: str) -> HttpResponse:
         composer_counts.opened(campaign.pk)
     texts = view.snapshot.texts
     text = _starting_language(request, view, draft)
-    if request.method != "POST" and draft is None and not from_letter and not getattr(request, "htmx", False):
+    versions = _version_texts(view, text, draft) if _versions_wanted(request, draft) else ()
+    fresh = request.method != "POST" and draft is None and not from_letter and not versions
+    if fresh and not getattr(request, "htmx", False):
         return _fresh_composer(request, view, text)
     route_for = _route_for(view)
     if request.method != "POST":
-        initial = _initial(draft, campaign, text, from_letter)
-        form = ComposerForm(initial=initial, campaign=campaign, route_for=route_for, texts=texts)
+        initial = _initial(draft, campaign, text, from_letter, versions)
+        form = ComposerForm(initial=initial, campaign=campaign, route_for=route_for, texts=texts, versions=versions)
     elif request.POST.get("action") != "continue":
         # A preview keeps what was typed but shows no errors: the person is still writing.
-        # It is also the step that shows whom the letter goes to once the country is chosen.
-        form = ComposerForm(initial=request.POST.dict(), campaign=campaign, route_for=route_for, texts=texts)
+        # It is also the step that shows whom the letter goes to once the country is chosen,
+        # and the one that adds a version per language (each from its template) or drops them.
+        initial = {**_version_initial(versions), **request.POST.dict()}
+        form = ComposerForm(initial=initial, campaign=campaign, route_for=route_for, texts=texts, versions=versions)
     else:
-        form = ComposerForm(request.POST, campaign=campaign, route_for=route_for, texts=texts)
+        form = ComposerForm(request.POST, campaign=campaign, route_for=route_for, texts=texts, versions=versions)
         return _continue(request, view, form, draft_link)
     return _compose_page(request, view, form, draft_link)
+
+
+def _versions_wanted(request: HttpRequest, draft: Letter | None) -> bool:
+    """Whether the supporter writes the letter once per language: asked for by the
+    composer's button (kept in the form while writing) or its link, or a draft that
+    has versions; "One letter for everyone" drops them."""
+    if request.method == "POST":
+        return request.POST.get("versions") == "1" and not request.POST.get("one_text")
+    if request.GET.get("versions") == "1":
+        return True
+    return draft is not None and bool(draft.version_languages)
+
+
+def _version_texts(view: CampaignView, text: CampaignText, draft: Letter | None = None) -> tuple[CampaignText, ...]:
+    """The languages a letter can be written in besides ``text``'s: those of the campaign's
+    texts its recipients read (and a draft's own versions), in the campaign's order.
+    None for a routed letter: it goes to one member, in one language."""
+    if _route_for(view) is not None:
+        return ()
+    texts = view.snapshot.texts
+    read = {found.language for r in view.recipients if (found := find_text(texts, r.language)) is not None}
+    if draft is not None:
+        read |= set(letter_texts.version_codes(draft))
+    return tuple(t for t in texts if t.language in read and t.language != text.language)
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One of the letter's texts in the composer: its language, who gets it, its preview."""
+
+    text: CampaignText
+    name: str  # the language as its readers write it
+    direction: str
+    readers: tuple[Recipient, ...]
+    preview: Personalised
+    score: int
+    fields: VersionFields | None  # None: the main text (the form's own subject and body)
+
+
+def _version_views(
+    form: ComposerForm, view: CampaignView, data: Mapping[str, Any], text: CampaignText
+) -> list[VersionView]:
+    """The main text and each version with the recipients who get it (as ``letters.texts``
+    chooses after saving) and its preview to the first of them."""
+    others = [v.language for v in form.versions]
+    readers: dict[str, list[Recipient]] = {}
+    for recipient in view.recipients:
+        readers.setdefault(letter_texts.pick_language(text.language, others, recipient.language), []).append(recipient)
+    fields = {f.text.language: f for f in form.version_fields}
+    out = []
+    for each in (text, *form.versions):
+        names = ("subject", "body") if each is text else version_field_names(each.language)
+        who = tuple(readers.get(each.language, ()))
+        preview, score = _preview(data, view.campaign, who[0] if who else None, each, names)
+        out.append(
+            VersionView(
+                text=each,
+                name=language_name(each.language, local=True),
+                direction=text_direction(each.language),
+                readers=who,
+                preview=preview,
+                score=score,
+                fields=fields.get(each.language),
+            )
+        )
+    return out
 
 
 def _starting_language(request: HttpRequest, view: CampaignView, draft: Letter | None) -> CampaignText:
@@ -560,11 +662,17 @@ def _compose_page(
     texts = view.snapshot.texts
     text = text_in(texts, str(preview_data.get("text_language") or ""))
     preview, score = _preview(preview_data, campaign, preview_to, text)
+    languages = _language_choice(texts, text, recipients) if len(texts) > 1 else None
+    versions = _version_views(form, view, preview_data, text) if form.versions else []
     context = {
         "campaign": campaign,
         "template": text,
         "text_language": text,
-        "languages": _language_choice(texts, text, recipients) if len(texts) > 1 else None,
+        "languages": languages,
+        # Recipients read several languages the campaign has a text in: the supporter may
+        # write the letter once per language (a button of the form: what was typed stays).
+        "offer_versions": bool(languages and languages["mixed"] and not form.versions and _version_texts(view, text)),
+        "versions": versions,
         "route_language": _route_language(view, chosen, text),
         "recipients": recipients,
         "form": form,
@@ -752,6 +860,7 @@ def _letter_or_problem(request: HttpRequest, link: str) -> Letter | HttpResponse
 
 def _cards(letter: Letter) -> list[RecipientCard]:
     campaign = letter.campaign
+    letter_texts.preload_versions([letter])  # a letter written once per language: one query
     deliveries = deliveries_by_recipient_channel(letter)
     with translation.override(letter.text_language or campaign.language or settings.LANGUAGE_CODE):
         # The body of a new email when the letter is too long for a link: in the letter's language.
@@ -793,14 +902,42 @@ def letter_page(request: HttpRequest, link: str) -> HttpResponse:
     return _send_page(request, letter, link, SenderAddressForm(initial={"postal_address": letter.sender_address}))
 
 
+@dataclass(frozen=True)
+class LetterVersion:
+    """One of a saved letter's texts and the names of the recipients who get it."""
+
+    text: letter_texts.ChosenText
+    name: str
+    direction: str
+    readers: list[str]
+
+
+def _letter_versions(letter: Letter, cards: list[RecipientCard]) -> list[LetterVersion]:
+    """Each text of a letter written once per language, with whom it goes to (as the
+    cards chose); nothing for a letter with one text."""
+    if not letter.version_languages:
+        return []
+    return [
+        LetterVersion(
+            text=text,
+            name=language_name(text.language, local=True),
+            direction=text_direction(text.language),
+            readers=[card.recipient.name for card in cards if card.text.language == text.language],
+        )
+        for text in letter_texts.all_texts(letter)
+    ]
+
+
 def _send_page(
     request: HttpRequest, letter: Letter, link: str, address_form: SenderAddressForm, *, status: int = 200
 ) -> HttpResponse:
+    cards = _cards(letter)
     context = {
         "letter": letter,
         "campaign": letter.campaign,
         "link": link,
-        "cards": _cards(letter),
+        "cards": cards,
+        "versions": _letter_versions(letter, cards),
         "address_form": address_form,
         "letter_url": _absolute(reverse("public:letter", args=[link])),
     }

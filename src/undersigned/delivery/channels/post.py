@@ -12,6 +12,7 @@ from django.utils import formats, translation
 
 from undersigned.campaigns.models import Recipient
 from undersigned.delivery.printing import Paper, PrintableLetter
+from undersigned.letters import texts as letter_texts
 from undersigned.letters.models import Letter
 from undersigned.letters.queries import text_for
 
@@ -29,10 +30,12 @@ def letter_date(day: datetime.date, language: str) -> str:
 
 def printable(letter: Letter, recipient: Recipient, *, day: datetime.date) -> PrintableLetter:
     campaign = letter.campaign
-    # The language the letter is written in (the campaign's text the supporter chose):
-    # the PDF hyphenates and writes its date in it.
-    language = letter.text_language or campaign.template.language or campaign.language or "en"
+    # The language of the text this recipient gets (the campaign's text the supporter
+    # chose, or their version in the recipient's language): the PDF hyphenates and
+    # writes its date in it.
     text = text_for(letter, recipient)
+    main = letter.text_language or campaign.template.language or campaign.language or "en"
+    language = main if text.language == letter_texts.main_language(letter) else text.language
     body, signature = _split_signature(text.body, letter.sender_name)
     return PrintableLetter(
         sender_name=letter.sender_name,
