@@ -30,28 +30,42 @@ from .editor_forms import PLACEHOLDERS, AddLanguageForm, TranslationForm, transl
 from .permissions import dashboard_user_required, managed_campaign_or_404
 
 
-def language_tabs(campaign: Campaign, current: str) -> list[dict[str, Any]]:
-    """The editor's tabs: the main language first, then each translation; ``current`` is marked."""
-    tabs = [
+def tabs(*, main_language: str, main_url: str, others: list[tuple[str, str]], current: str) -> list[dict[str, Any]]:
+    """Language tabs: the main language first, then each other ``(language, url)``;
+    ``current`` is marked. Shared by the campaign and open-letter editors."""
+    found = [
         {
-            "language": campaign.language,
-            "name": language_name(campaign.language),
+            "language": main_language,
+            "name": language_name(main_language),
             "main": True,
-            "url": reverse("dashboard:campaign_edit", args=[campaign.slug]),
-            "current": current == campaign.language,
+            "url": main_url,
+            "current": current == main_language,
         }
     ]
-    for translation in campaign_queries.translations_of(campaign):
-        tabs.append(
+    for language, url in others:
+        found.append(
             {
-                "language": translation.language,
-                "name": language_name(translation.language),
+                "language": language,
+                "name": language_name(language),
                 "main": False,
-                "url": reverse("dashboard:campaign_language", args=[campaign.slug, translation.language]),
-                "current": current.casefold() == translation.language.casefold(),
+                "url": url,
+                "current": current.casefold() == language.casefold(),
             }
         )
-    return tabs
+    return found
+
+
+def language_tabs(campaign: Campaign, current: str) -> list[dict[str, Any]]:
+    """The editor's tabs: the main language first, then each translation; ``current`` is marked."""
+    return tabs(
+        main_language=campaign.language,
+        main_url=reverse("dashboard:campaign_edit", args=[campaign.slug]),
+        others=[
+            (t.language, reverse("dashboard:campaign_language", args=[campaign.slug, t.language]))
+            for t in campaign_queries.translations_of(campaign)
+        ],
+        current=current,
+    )
 
 
 def _languages_url(campaign: Campaign) -> str:

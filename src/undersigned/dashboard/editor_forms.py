@@ -30,7 +30,7 @@ from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, de
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
 from undersigned.campaigns.services import CampaignInput, TranslationInput
 from undersigned.core.form_fields import MultiLineField, SingleLineField
-from undersigned.openletters.services.editing import AuthorInput, OpenLetterInput
+from undersigned.openletters.services.editing import AuthorInput, LetterTranslationInput, OpenLetterInput
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 _DAYS_MESSAGE = gettext_lazy("Give a whole number of days from 1 to 180.")
@@ -690,8 +690,35 @@ def translation_initial(source: Any, *, summary: str, background: str) -> dict[s
     }
 
 
+class OpenLetterTranslationForm(forms.Form):
+    """One more language's title, summary and text of an open letter: its editor tab
+    (``open_letter_languages.py``), with the main language's limits."""
+
+    title = _text(MAX_LENGTHS["open_letter.title"], label=gettext_lazy("Title"), required=True)
+    summary = _long_text(
+        MAX_LENGTHS["open_letter.summary"],
+        label=gettext_lazy("Summary"),
+        rows=2,
+        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
+    )
+    text = _long_text(
+        MAX_LENGTHS["open_letter.text"],
+        label=gettext_lazy("Text of the letter"),
+        rows=16,
+        required=True,
+        help_text=MARKDOWN_HELP,
+    )
+
+    def to_input(self) -> LetterTranslationInput:
+        data = self.cleaned_data
+        return LetterTranslationInput(title=data["title"], summary=data["summary"], text=data["text"])
+
+
 class AddLanguageForm(forms.Form):
     """The editor's "Add a language" form: a language code the campaign has no text in yet."""
+
+    main_message = gettext_lazy("%(language)s is the campaign's main language: its text is on the first tab.")
+    taken_message = gettext_lazy("The campaign already has a tab for %(language)s.")
 
     language = forms.CharField(
         label=gettext_lazy("Language code"),
@@ -710,14 +737,18 @@ class AddLanguageForm(forms.Form):
         if LANGUAGE.fullmatch(language) is None:
             raise forms.ValidationError(_("Give a language code such as fr, de or pt-BR."))
         if language.casefold() == self.main_language.casefold():
-            raise forms.ValidationError(
-                _("%(language)s is the campaign's main language: its text is on the first tab.")
-                % {"language": self.main_language}
-            )
+            raise forms.ValidationError(str(self.main_message) % {"language": self.main_language})
         if language.casefold() in {code.casefold() for code in self.languages}:
-            raise forms.ValidationError(_("The campaign already has a tab for %(language)s.") % {"language": language})
+            raise forms.ValidationError(str(self.taken_message) % {"language": language})
         if len(self.languages) >= limits.TRANSLATIONS.most:
             raise forms.ValidationError(
                 _("At most %(most)d languages besides the main one, please.") % {"most": limits.TRANSLATIONS.most}
             )
         return language
+
+
+class AddLetterLanguageForm(AddLanguageForm):
+    """ "Add a language" for an open letter."""
+
+    main_message = gettext_lazy("%(language)s is the letter's main language: its text is on the first tab.")
+    taken_message = gettext_lazy("The letter already has a tab for %(language)s.")

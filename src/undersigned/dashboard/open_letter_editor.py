@@ -27,6 +27,7 @@ from undersigned.openletters.text import text_hash
 from undersigned.organisations.models import Organisation
 
 from .editor_forms import DuplicateForm, OpenLetterForm, open_letter_initial
+from .open_letter_languages import letter_language_tabs
 from .permissions import (
     dashboard_user_required,
     managed_campaigns,
@@ -87,6 +88,8 @@ def _page(
             "text_html": markdown_to_html(str(form.data.get("text", "")).replace("\r\n", "\n")),
         }
     if letter is not None:
+        context["tabs"] = letter_language_tabs(letter, letter.language)
+        context["open_letter_tabs"] = True
         context["duplicate_form"] = DuplicateForm(initial={"submission_key": uuid.uuid4()})
         context["status_meaning"] = STATUS_MEANINGS.get(OpenLetterStatus(letter.status), "")
         context["status_actions"] = [

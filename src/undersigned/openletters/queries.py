@@ -101,6 +101,20 @@ def published_texts(letter: OpenLetter) -> list[LetterText]:
     return [main, *others]
 
 
+def translations_of(letter: OpenLetter) -> list[OpenLetterTranslation]:
+    """The letter's translations (the editor's tabs), by language, with their current versions."""
+    return list(OpenLetterTranslation.objects.filter(letter=letter).select_related("current_version"))
+
+
+def translation_of(letter: OpenLetter, language: str) -> OpenLetterTranslation | None:
+    """The letter's translation in ``language`` (ignoring case), or None."""
+    return (
+        OpenLetterTranslation.objects.filter(letter=letter, language__iexact=language)
+        .select_related("current_version")
+        .first()
+    )
+
+
 def public_letters() -> QuerySet[OpenLetter]:
     """Published open letters, newest first (a fixed order, so pages never overlap)."""
     return (

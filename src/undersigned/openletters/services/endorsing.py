@@ -154,10 +154,13 @@ def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") ->
     submission reuses the nonce that is still valid, so every email sent for it keeps
     working; a different one gets a new nonce, so an older email's link or code never
     confirms details it did not show (its page says a newer change waits).
+
+    The endorsement is of the text the person read (``version_endorsed``): its language
+    and version are recorded with it.
     """
-    version = letter.current_version
-    if not letter.is_open or version is None:
+    if not letter.is_open:
         raise LetterClosed
+    version = version_endorsed(letter, data)
     email_normalised = mailbox_identity(data.email)
     if connection.vendor == "postgresql":
         new = _create_in_one_statement(
