@@ -6,6 +6,7 @@ which text it was (language, version, fingerprint). Another organisation reaches
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import shutil
@@ -19,6 +20,7 @@ from django.urls import reverse
 
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.openletters.conftest import form_data
+from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, dump, parse_any
 from undersigned.campaigns.models import Recipient
 from undersigned.openletters import handin
 from undersigned.openletters.models import (
@@ -28,7 +30,7 @@ from undersigned.openletters.models import (
     OpenLetterTranslation,
     OpenLetterVersion,
 )
-from undersigned.openletters.services import editing, endorsing
+from undersigned.openletters.services import editing, endorsing, files
 from undersigned.openletters.services import versions as version_services
 from undersigned.organisations.models import Role
 
@@ -248,3 +250,72 @@ def test_a_french_section_s_pack_prints_the_french_text_and_says_which_texts_wer
     whole = io.BytesIO()
     handin.write_pdf(handin.Pack(french, None), whole, day=french_v1.created_at.date())
     assert "We, the undersigned" in _pdf_text(whole.getvalue(), tmp_path)
+
+
+LETTER_FILE = """kind = "open_letter"
+
+[open_letter]
+slug = "clean-rivers"
+title = "Clean rivers now"
+status = "published"
+language = "en"
+text = \"\"\"
+Dear river boards,
+
+Please **publish** every sewage overflow.
+\"\"\"
+
+[translations.fr]
+title = "Des rivières propres"
+summary = "Publiez chaque débordement."
+text = \"\"\"
+Chers conseils,
+
+Publiez chaque **débordement**.
+\"\"\"
+
+[translations.de]
+title = "Saubere Flüsse"
+text = "Liebe Flussräte, veröffentlichen Sie jeden Überlauf."
+"""
+
+
+def test_an_open_letter_file_carries_its_translations_there_and_back(organisation: Any) -> None:
+    parsed = parse_any(LETTER_FILE)
+    assert isinstance(parsed, OpenLetterFile)
+    assert [t.language for t in parsed.translations] == ["de", "fr"]
+    letter, created = files.import_open_letter(organisation=organisation, data=parsed)
+    assert created
+    assert _versions(letter) == [("en", 1, None), ("de", 1, 1), ("fr", 1, 1)]
+    french = OpenLetterTranslation.objects.get(letter=letter, language="fr")
+    assert (french.title, french.summary) == ("Des rivières propres", "Publiez chaque débordement.")
+
+    text = dump(files.export_open_letter(letter))
+    assert "[translations.de]" in text
+    assert "[translations.fr]" in text
+    again = parse_any(text)
+    assert again == dataclasses.replace(parsed, published=again.published)  # published: set on publishing
+    assert again.translations == parsed.translations
+    # Imported again, the same file makes no new version; without German, German goes
+    # (its version stays, for whoever endorsed it) and the French change is a version 2.
+    files.import_open_letter(organisation=organisation, data=parsed)
+    assert len(_versions(letter)) == 3
+    changed = LETTER_FILE.split("[translations.de]", maxsplit=1)[0].replace(
+        "Chers conseils", "Chers membres des conseils"
+    )
+    files.import_open_letter(organisation=organisation, data=parse_any(changed))
+    assert list(OpenLetterTranslation.objects.filter(letter=letter).values_list("language", flat=True)) == ["fr"]
+    assert _versions(letter)[-1] == ("fr", 2, 1)
+
+
+def test_an_open_letter_file_with_a_bad_translation_says_where() -> None:
+    bad = LETTER_FILE.replace("[translations.de]", "[translations.en]").replace('title = "Saubere Flüsse"\n', "")
+    with pytest.raises(CampaignFileError) as caught:
+        parse_any(bad)
+    assert any(
+        "translations.en is open_letter.language, the main language" in message for message in caught.value.messages
+    ), caught.value.messages
+    missing = LETTER_FILE.replace('title = "Saubere Flüsse"\n', "")
+    with pytest.raises(CampaignFileError) as caught:
+        parse_any(missing)
+    assert any("translations.de.title" in message for message in caught.value.messages), caught.value.messages
