@@ -294,6 +294,7 @@ def test_an_open_letter_file_carries_its_translations_there_and_back(organisatio
     assert "[translations.de]" in text
     assert "[translations.fr]" in text
     again = parse_any(text)
+    assert isinstance(again, OpenLetterFile)
     assert again == dataclasses.replace(parsed, published=again.published)  # published: set on publishing
     assert again.translations == parsed.translations
     # Imported again, the same file makes no new version; without German, German goes
@@ -303,7 +304,9 @@ def test_an_open_letter_file_carries_its_translations_there_and_back(organisatio
     changed = LETTER_FILE.split("[translations.de]", maxsplit=1)[0].replace(
         "Chers conseils", "Chers membres des conseils"
     )
-    files.import_open_letter(organisation=organisation, data=parse_any(changed))
+    changed_file = parse_any(changed)
+    assert isinstance(changed_file, OpenLetterFile)
+    files.import_open_letter(organisation=organisation, data=changed_file)
     assert list(OpenLetterTranslation.objects.filter(letter=letter).values_list("language", flat=True)) == ["fr"]
     assert _versions(letter)[-1] == ("fr", 2, 1)
 

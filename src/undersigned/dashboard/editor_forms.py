@@ -83,6 +83,16 @@ def _long_text(limit: int, *, label: Any, rows: int, required: bool = False, **k
     )
 
 
+def _translated_summary() -> MultiLineField:
+    """A language tab's summary (campaigns and open letters: 1000 characters each)."""
+    return _long_text(
+        1000,
+        label=gettext_lazy("Summary"),
+        rows=2,
+        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
+    )
+
+
 def split_tags(raw: str) -> list[str]:
     """``"water, Wendmouth ,water"`` → ``["water", "Wendmouth"]``: trimmed, each once, in order."""
     tags: list[str] = []
@@ -654,12 +664,7 @@ class TranslationForm(_LetterTextChecks):
             "One question per line. Left empty, the main language's prompts are shown."
         )
 
-    summary = _long_text(
-        1000,
-        label=gettext_lazy("Summary"),
-        rows=2,
-        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
-    )
+    summary = _translated_summary()
     background = _long_text(
         MAX_LENGTHS["campaign.background"],
         label=gettext_lazy("Background"),
@@ -695,12 +700,7 @@ class OpenLetterTranslationForm(forms.Form):
     (``open_letter_languages.py``), with the main language's limits."""
 
     title = _text(MAX_LENGTHS["open_letter.title"], label=gettext_lazy("Title"), required=True)
-    summary = _long_text(
-        MAX_LENGTHS["open_letter.summary"],
-        label=gettext_lazy("Summary"),
-        rows=2,
-        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
-    )
+    summary = _translated_summary()
     text = _long_text(
         MAX_LENGTHS["open_letter.text"],
         label=gettext_lazy("Text of the letter"),

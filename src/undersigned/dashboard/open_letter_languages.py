@@ -15,19 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS
+from undersigned.campaigns.campaign_files.schema import LANGUAGE
 from undersigned.campaigns.languages import language_name
 from undersigned.openletters import queries as letter_queries
 from undersigned.openletters.models import OpenLetter
 from undersigned.openletters.services import editing
 
-from .campaign_languages import tabs
+from .campaign_languages import removed_page, tab_address, tabs
 from .editor_forms import AddLetterLanguageForm, OpenLetterTranslationForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
 
@@ -74,18 +74,20 @@ def open_letter_languages(request: HttpRequest, slug: str) -> HttpResponse:
 def open_letter_language(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     """One language's tab: write, change or remove the letter's text in ``language``."""
     letter = managed_open_letter_or_404(request.user, slug)
-    if LANGUAGE.fullmatch(language) is None or len(language) > MAX_LENGTHS["open_letter.language"]:
-        raise Http404("No such language")
-    if language.casefold() == letter.language.casefold():
-        return HttpResponseRedirect(reverse("dashboard:open_letter_edit", args=[letter.slug]))
-    translation = letter_queries.translation_of(letter, language)
-    if translation is not None and translation.language != language:
-        # One address per tab: "FR" goes to the tab saved as "fr".
-        return HttpResponseRedirect(reverse("dashboard:open_letter_language", args=[letter.slug, translation.language]))
+    main_url = reverse("dashboard:open_letter_edit", args=[letter.slug])
+    translation = letter_queries.translation_of(letter, language) if LANGUAGE.fullmatch(language) else None
+    elsewhere = tab_address(
+        language,
+        main_language=letter.language,
+        saved_language=translation.language if translation is not None else None,
+        main_url=main_url,
+        tab_url=lambda code: reverse("dashboard:open_letter_language", args=[letter.slug, code]),
+    )
+    if elsewhere is not None:
+        return elsewhere
     if request.method == "POST" and request.POST.get("action") == "remove":
-        if editing.remove_translation(letter=letter, language=language, actor=request.user):
-            messages.success(request, _("The text in %(language)s is removed.") % {"language": language})
-        return HttpResponseRedirect(reverse("dashboard:open_letter_edit", args=[letter.slug]))
+        removed = editing.remove_translation(letter=letter, language=language, actor=request.user)
+        return removed_page(request, removed=removed, language=language, main_url=main_url)
     if request.method == "POST":
         return _save(request, letter, language, saved=translation is not None)
     # A new language starts as a copy of the main language's text, to translate in place.
