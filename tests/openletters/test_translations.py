@@ -118,6 +118,26 @@ def test_the_editor_writes_a_language_and_publishing_versions_each_text(
     assert _versions(letter) == [("en", 1, None), ("fr", 1, 1), ("fr", 2, 1)]
     assert 'data-testid="version-note"' in changed.text
 
+    # The main language cannot become one that has a tab.
+    main = {
+        "title": "Keep the buses",
+        "slug": "buses",
+        "summary": "",
+        "text": "Dear council,",
+        "authors": "",
+        "tags": "",
+        "language": "fr",
+        "deadline": "",
+        "recipient_group": "",
+        "letter_campaign": "",
+        "action": "save",
+    }
+    refused = member_client.post(reverse("dashboard:open_letter_edit", args=[letter.slug]), main)
+    assert refused.status_code == 400
+    assert "The letter has a tab for fr already." in refused.text
+    letter.refresh_from_db()
+    assert letter.language == "en"
+
     # Removing the language keeps its versions (endorsements may point at them).
     assert member_client.post(_tab(letter, "fr"), {"action": "remove"}).status_code == 302
     assert not OpenLetterTranslation.objects.filter(letter=letter).exists()

@@ -188,10 +188,18 @@ class _EditorForm(forms.Form):
             raise forms.ValidationError(_("At most %(most)d tags, please.") % {"most": most})
         return tuple(tags)
 
+    # The languages the campaign or letter has a tab (a translation) in: none may become the main one.
+    other_languages: list[str] | tuple[str, ...] = ()
+    has_tab_message = gettext_lazy(
+        "The campaign has a tab for %(language)s already. Remove that tab first, or keep the main language as it is."
+    )
+
     def clean_language(self) -> str:
         language = str(self.cleaned_data.get("language") or "").strip()
         if LANGUAGE.fullmatch(language) is None:
             raise forms.ValidationError(_("Give a language code such as en, de or pt-BR."))
+        if language.casefold() in {code.casefold() for code in self.other_languages}:
+            raise forms.ValidationError(str(self.has_tab_message) % {"language": language})
         return language
 
 
@@ -435,18 +443,6 @@ class CampaignForm(_EditorForm, _LetterTextChecks):
     def recipient_choice(self) -> RecipientChoice:
         return RecipientChoice(self, self.recipient_list, self.chosen)
 
-    def clean_language(self) -> str:
-        language = super().clean_language()
-        if language.casefold() in {code.casefold() for code in self.other_languages}:
-            raise forms.ValidationError(
-                _(
-                    "The campaign has a tab for %(language)s already. Remove that tab first, "
-                    "or keep the main language as it is."
-                )
-                % {"language": language}
-            )
-        return language
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         ids, problems = chosen_recipients(self.data, self.recipient_list)
@@ -531,6 +527,9 @@ def campaign_initial(campaign: Campaign, template: Any) -> dict[str, Any]:
 
 class OpenLetterForm(_EditorForm):
     kind = "open_letter"
+    has_tab_message = gettext_lazy(
+        "The letter has a tab for %(language)s already. Remove that tab first, or keep the main language as it is."
+    )
     summary = _long_text(
         1000, label=gettext_lazy("Summary"), rows=2, help_text=gettext_lazy("One or two sentences under the title.")
     )
@@ -558,11 +557,13 @@ class OpenLetterForm(_EditorForm):
         groups: list[RecipientGroup],
         campaigns: list[Campaign],
         chosen: list[int],
+        other_languages: list[str] | tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.recipient_list = recipients
         self.chosen = chosen
+        self.other_languages = other_languages
         self.fields["recipient_group"] = forms.TypedChoiceField(
             label=gettext_lazy("Addressed to a recipient group"),
             required=False,

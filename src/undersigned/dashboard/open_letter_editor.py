@@ -148,7 +148,13 @@ def open_letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
         form = OpenLetterForm(initial=open_letter_initial(letter), slug_fixed=slug_fixed, **args)
         return _page(request, form, organisation=organisation, letter=letter)
     args = _forms_args(request.user, organisation.pk, [])
-    form = OpenLetterForm(request.POST, initial={"slug": letter.slug}, slug_fixed=slug_fixed, **args)
+    form = OpenLetterForm(
+        request.POST,
+        initial={"slug": letter.slug},
+        slug_fixed=slug_fixed,
+        other_languages=[t.language for t in letter_queries.translations_of(letter)],
+        **args,
+    )
     preview = request.POST.get("action") == "preview"
     if not form.is_valid():
         return _page(request, form, organisation=organisation, letter=letter, preview=preview, status=400)

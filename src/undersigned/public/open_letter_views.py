@@ -358,7 +358,7 @@ _LABELS = {
 }
 
 
-def _shown(field: str, value: Any, version_numbers: dict[int, int]) -> str:
+def _shown(field: str, value: Any, versions: dict[int, Any]) -> str:
     """One part of an endorsement as a person reads it."""
     if field == "kind":
         return _("An organisation") if value == EndorserKind.ORGANISATION else _("A person")
@@ -369,8 +369,13 @@ def _shown(field: str, value: Any, version_numbers: dict[int, int]) -> str:
     if field == "country":
         return countries.name(value) or _("(none)")
     if field == "version":
-        number = version_numbers.get(value)
-        return _("Version %(number)s") % {"number": number} if number else _("(none)")
+        version = versions.get(value)
+        if version is None:
+            return _("(none)")
+        return _("Version %(number)s of the text in %(language)s") % {
+            "number": version.number,
+            "language": language_name(version.language),
+        }
     return str(value or "") or _("(none)")
 
 
@@ -391,11 +396,11 @@ def _summary(endorsement: Endorsement) -> list[tuple[str, str]]:
 def _changes(letter: OpenLetter, endorsement: Endorsement) -> list[tuple[str, str, str]]:
     """What confirming changes on a confirmed endorsement: ``(label, now, after)``."""
     waiting = endorsing.waiting_changes(endorsement)
-    numbers: dict[int, int] = {}
+    versions: dict[int, Any] = {}
     if any(field == "version" for field, _now, _after in waiting):
-        numbers = {v.pk: v.number for v in queries.versions(letter)}
+        versions = {v.pk: v for v in queries.versions(letter)}
     return [
-        (str(_LABELS[field]), _shown(field, now, numbers), _shown(field, after, numbers))
+        (str(_LABELS[field]), _shown(field, now, versions), _shown(field, after, versions))
         for field, now, after in waiting
     ]
 
