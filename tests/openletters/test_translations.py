@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -342,3 +344,19 @@ def test_an_open_letter_file_with_a_bad_translation_says_where() -> None:
     with pytest.raises(CampaignFileError) as caught:
         parse_any(missing)
     assert any("translations.de.title" in message for message in caught.value.messages), caught.value.messages
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_each_earlier_version_its_letter_s_language(organisation: Any) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([("openletters", "0010_update_translations")])
+    old = executor.loader.project_state([("openletters", "0010_update_translations")]).apps
+    letter = old.get_model("openletters", "OpenLetter").objects.create(
+        organisation_id=organisation.pk, slug="alte-briefe", title="Alte Briefe", text="Text", language="de"
+    )
+    old.get_model("openletters", "OpenLetterVersion").objects.create(
+        letter_id=letter.pk, number=1, title="Alte Briefe", text="Text", text_hash="0" * 64
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # every app's latest, for the tests after this one
+    assert list(OpenLetterVersion.objects.filter(letter_id=letter.pk).values_list("language", "number")) == [("de", 1)]
