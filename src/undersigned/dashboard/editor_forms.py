@@ -93,6 +93,17 @@ def _translated_summary() -> MultiLineField:
     )
 
 
+def _open_letter_text() -> MultiLineField:
+    """An open letter's text, in its main language or another."""
+    return _long_text(
+        MAX_LENGTHS["open_letter.text"],
+        label=gettext_lazy("Text of the letter"),
+        rows=16,
+        required=True,
+        help_text=MARKDOWN_HELP,
+    )
+
+
 def split_tags(raw: str) -> list[str]:
     """``"water, Wendmouth ,water"`` → ``["water", "Wendmouth"]``: trimmed, each once, in order."""
     tags: list[str] = []
@@ -533,13 +544,7 @@ class OpenLetterForm(_EditorForm):
     summary = _long_text(
         1000, label=gettext_lazy("Summary"), rows=2, help_text=gettext_lazy("One or two sentences under the title.")
     )
-    text = _long_text(
-        MAX_LENGTHS["open_letter.text"],
-        label=gettext_lazy("Text of the letter"),
-        rows=16,
-        required=True,
-        help_text=MARKDOWN_HELP,
-    )
+    text = _open_letter_text()
     authors = MultiLineField(
         label=gettext_lazy("Authors"),
         required=False,
@@ -702,13 +707,7 @@ class OpenLetterTranslationForm(forms.Form):
 
     title = _text(MAX_LENGTHS["open_letter.title"], label=gettext_lazy("Title"), required=True)
     summary = _translated_summary()
-    text = _long_text(
-        MAX_LENGTHS["open_letter.text"],
-        label=gettext_lazy("Text of the letter"),
-        rows=16,
-        required=True,
-        help_text=MARKDOWN_HELP,
-    )
+    text = _open_letter_text()
 
     def to_input(self) -> LetterTranslationInput:
         data = self.cleaned_data
