@@ -107,7 +107,7 @@ class OpenLetterVersion(models.Model):
     text = models.TextField()
     text_hash = models.CharField(max_length=64, help_text="SHA-256 of the title and text.")
     translates = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations", editable=False
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="translations", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 
