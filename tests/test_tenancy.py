@@ -211,7 +211,7 @@ def _value(route: Route, param: str, b: OrganisationB) -> str:
         "endorsement_id": b.endorsement.pk,
         "comment_id": b.comment.pk,
         "reply_id": b.reply.pk,
-        # A campaign's language tab: B's campaign in a language (saved or not, B's all the same).
+        # A campaign's or an open letter's language tab: B's, in a language (saved or not, B's all the same).
         "language": "fr",
         "update_id": (b.open_letter_update if "open-letters" in route.route else b.campaign_update).pk,
         # The workspace's pages of an organisation (recipients, groups, campaign files).

@@ -19,7 +19,13 @@ from django.core.management.base import CommandError
 
 from tests.campaigns.test_campaign_files import VALID
 from tests.factories import CampaignFactory, OrganisationFactory
-from undersigned.campaigns.campaign_files import Author, OpenLetterFile, RecipientData, parse_any
+from undersigned.campaigns.campaign_files import (
+    Author,
+    OpenLetterFile,
+    OpenLetterTranslationData,
+    RecipientData,
+    parse_any,
+)
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.openletters.models import OpenLetter, OpenLetterVersion
 
@@ -90,6 +96,13 @@ language = "ga"
 name = "河川委員会"
 email = "kawa@iinkai.example"
 country = "JP"
+
+[translations.ga]
+title = "Aibhneacha glana \"anois\""
+summary = "Foilsigh gach sceitheadh."
+text = """
+A bhoird abhann,
+Foilsígí gach sceitheadh."""
 '''
 
 EXPECTED = OpenLetterFile(
@@ -132,6 +145,14 @@ EXPECTED = OpenLetterFile(
             name="Bord na hAbhann", postal_address="Sráid an Droichid\nGaillimh", country="IE", language="ga"
         ),
         RecipientData(name="河川委員会", email="kawa@iinkai.example", country="JP"),
+    ),
+    translations=(
+        OpenLetterTranslationData(
+            language="ga",
+            title='Aibhneacha glana "anois"',
+            summary="Foilsigh gach sceitheadh.",
+            text="A bhoird abhann,\nFoilsígí gach sceitheadh.",
+        ),
     ),
 )
 
@@ -193,7 +214,7 @@ def test_importing_the_export_over_itself_changes_nothing(imported: OpenLetter) 
         f'Updated open letter "{EXPECTED.title}" (clean-rivers, published, version 1) for Friends of the River Wend.\n'
         "Public page: http://testserver/open-letters/clean-rivers/\n"
     )
-    assert OpenLetterVersion.objects.filter(letter=imported).count() == 1
+    assert OpenLetterVersion.objects.filter(letter=imported).count() == 2  # the main text and the Irish one
     assert sorted(Recipient.objects.values_list("pk", "name", "email")) == recipients
     assert RecipientGroup.objects.count() == 1
     assert run("export_campaign", "clean-rivers") == out

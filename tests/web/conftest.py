@@ -29,8 +29,8 @@ from undersigned.discussion import services as discussion_services
 from undersigned.discussion.models import Comment, CommentStatus, FirstComment, Moderation
 from undersigned.letters.links import sign_token
 from undersigned.openletters import links as letter_links
-from undersigned.openletters.models import Endorsement
-from undersigned.openletters.services import endorsing
+from undersigned.openletters.models import Endorsement, OpenLetterTranslation
+from undersigned.openletters.services import endorsing, versions
 from undersigned.openletters.services import updates as update_services
 from undersigned.organisations import links as organisation_links
 from undersigned.organisations import services as organisation_services
@@ -122,7 +122,7 @@ class Site:
             "membership_id": self.organiser.memberships.get().pk,
             "invitation_id": self.invitation.pk,
             "reply_id": self.reply.pk,
-            "language": "fr",  # a campaign's language tab (one not saved yet opens, prefilled)
+            "language": "fr",  # a campaign's or open letter's language tab (the site's have a text in fr)
             "update_id": (self.open_letter_update if "open-letters" in route.route else self.campaign_update).pk,
             # Django's admin and allauth: any value their patterns accept.
             "app_label": "auth",
@@ -156,6 +156,11 @@ def site(organiser: Any, organisation: Any, campaign: Any) -> Site:
         body="Madame, Monsieur {{ recipient.name }},",
     )
     open_letter = make_open_letter(organisation)
+    # The letter in a second language too: its page offers it, its editor has a tab.
+    OpenLetterTranslation.objects.create(
+        letter=open_letter, language="fr", title="Marcheurs pour la résolution 7", text="Chers membres,"
+    )
+    versions.record_version(letter=open_letter)
     endorsement = endorsing.record_confirmed(
         letter=open_letter,
         data=endorsing.EndorsementInput(

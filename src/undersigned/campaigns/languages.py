@@ -13,9 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils.translation import get_language_info
+
+
+class InLanguage(Protocol):
+    """Anything with a ``language`` code: a campaign's text, an open letter's."""
+
+    @property
+    def language(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -93,14 +100,14 @@ def find_language(codes: Sequence[str], language: str) -> str | None:
     return None
 
 
-def find_text(texts: Sequence[CampaignText], language: str) -> CampaignText | None:
+def find_text[T: InLanguage](texts: Sequence[T], language: str) -> T | None:
     """The text in ``language`` exactly (ignoring case), else in its primary language
     ("fr-BE" finds "fr"), else None."""
     found = find_language([text.language for text in texts], language)
     return next((text for text in texts if text.language == found), None) if found is not None else None
 
 
-def text_in(texts: Sequence[CampaignText], language: str) -> CampaignText:
+def text_in[T: InLanguage](texts: Sequence[T], language: str) -> T:
     """The text in ``language`` (see ``find_text``), or the main language's."""
     return find_text(texts, language) or texts[0]
 

@@ -30,28 +30,65 @@ from .editor_forms import PLACEHOLDERS, AddLanguageForm, TranslationForm, transl
 from .permissions import dashboard_user_required, managed_campaign_or_404
 
 
-def language_tabs(campaign: Campaign, current: str) -> list[dict[str, Any]]:
-    """The editor's tabs: the main language first, then each translation; ``current`` is marked."""
-    tabs = [
+def tabs(*, main_language: str, main_url: str, others: list[tuple[str, str]], current: str) -> list[dict[str, Any]]:
+    """Language tabs: the main language first, then each other ``(language, url)``;
+    ``current`` is marked. Shared by the campaign and open-letter editors."""
+    found = [
         {
-            "language": campaign.language,
-            "name": language_name(campaign.language),
+            "language": main_language,
+            "name": language_name(main_language),
             "main": True,
-            "url": reverse("dashboard:campaign_edit", args=[campaign.slug]),
-            "current": current == campaign.language,
+            "url": main_url,
+            "current": current == main_language,
         }
     ]
-    for translation in campaign_queries.translations_of(campaign):
-        tabs.append(
+    for language, url in others:
+        found.append(
             {
-                "language": translation.language,
-                "name": language_name(translation.language),
+                "language": language,
+                "name": language_name(language),
                 "main": False,
-                "url": reverse("dashboard:campaign_language", args=[campaign.slug, translation.language]),
-                "current": current.casefold() == translation.language.casefold(),
+                "url": url,
+                "current": current.casefold() == language.casefold(),
             }
         )
-    return tabs
+    return found
+
+
+def tab_address(
+    language: str, *, main_language: str, saved_language: str | None, main_url: str, tab_url: Any
+) -> HttpResponse | None:
+    """Where a language tab's address belongs, for the campaign and open-letter editors:
+    a 404 for what is not a language code, the editor itself for the main language, the
+    tab saved as "fr" for "FR" (``tab_url(code)``); None when the address is the tab's own."""
+    if LANGUAGE.fullmatch(language) is None or len(language) > MAX_LENGTHS["campaign.language"]:
+        raise Http404("No such language")
+    if language.casefold() == main_language.casefold():
+        return HttpResponseRedirect(main_url)
+    if saved_language is not None and saved_language != language:
+        # One address per tab: "FR" goes to the tab saved as "fr".
+        return HttpResponseRedirect(tab_url(saved_language))
+    return None
+
+
+def removed_page(request: HttpRequest, *, removed: bool, language: str, main_url: str) -> HttpResponse:
+    """After "Remove the text in …": the main editor, saying so (a second click says nothing)."""
+    if removed:
+        messages.success(request, _("The text in %(language)s is removed.") % {"language": language})
+    return HttpResponseRedirect(main_url)
+
+
+def language_tabs(campaign: Campaign, current: str) -> list[dict[str, Any]]:
+    """The editor's tabs: the main language first, then each translation; ``current`` is marked."""
+    return tabs(
+        main_language=campaign.language,
+        main_url=reverse("dashboard:campaign_edit", args=[campaign.slug]),
+        others=[
+            (t.language, reverse("dashboard:campaign_language", args=[campaign.slug, t.language]))
+            for t in campaign_queries.translations_of(campaign)
+        ],
+        current=current,
+    )
 
 
 def _languages_url(campaign: Campaign) -> str:
@@ -86,18 +123,20 @@ def campaign_languages(request: HttpRequest, slug: str) -> HttpResponse:
 def campaign_language(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     """One language's tab: write, change or remove the campaign's text in ``language``."""
     campaign = managed_campaign_or_404(request.user, slug)
-    if LANGUAGE.fullmatch(language) is None or len(language) > MAX_LENGTHS["campaign.language"]:
-        raise Http404("No such language")
-    if language.casefold() == campaign.language.casefold():
-        return HttpResponseRedirect(reverse("dashboard:campaign_edit", args=[campaign.slug]))
-    translation = campaign_queries.translation_of(campaign, language)
-    if translation is not None and translation.language != language:
-        # One address per tab: "FR" goes to the tab saved as "fr".
-        return HttpResponseRedirect(reverse("dashboard:campaign_language", args=[campaign.slug, translation.language]))
+    main_url = reverse("dashboard:campaign_edit", args=[campaign.slug])
+    translation = campaign_queries.translation_of(campaign, language) if LANGUAGE.fullmatch(language) else None
+    elsewhere = tab_address(
+        language,
+        main_language=campaign.language,
+        saved_language=translation.language if translation is not None else None,
+        main_url=main_url,
+        tab_url=lambda code: reverse("dashboard:campaign_language", args=[campaign.slug, code]),
+    )
+    if elsewhere is not None:
+        return elsewhere
     if request.method == "POST" and request.POST.get("action") == "remove":
-        if campaign_services.remove_translation(campaign=campaign, language=language, actor=request.user):
-            messages.success(request, _("The text in %(language)s is removed.") % {"language": language})
-        return HttpResponseRedirect(reverse("dashboard:campaign_edit", args=[campaign.slug]))
+        removed = campaign_services.remove_translation(campaign=campaign, language=language, actor=request.user)
+        return removed_page(request, removed=removed, language=language, main_url=main_url)
     if request.method == "POST":
         return _save(request, campaign, language, saved=translation is not None)
     if translation is not None:

@@ -31,7 +31,7 @@ from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, de
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
 from undersigned.campaigns.services import CampaignInput, TranslationInput
 from undersigned.core.form_fields import MultiLineField, SingleLineField
-from undersigned.openletters.services.editing import AuthorInput, OpenLetterInput
+from undersigned.openletters.services.editing import AuthorInput, LetterTranslationInput, OpenLetterInput
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 _DAYS_MESSAGE = gettext_lazy("Give a whole number of days from 1 to 180.")
@@ -81,6 +81,27 @@ def _long_text(limit: int, *, label: Any, rows: int, required: bool = False, **k
         widget=forms.Textarea(attrs={"rows": rows}),
         error_messages={**_too_long(limit), "required": gettext_lazy("This is needed.")},
         **kwargs,
+    )
+
+
+def _translated_summary() -> MultiLineField:
+    """A language tab's summary (campaigns and open letters: 1000 characters each)."""
+    return _long_text(
+        1000,
+        label=gettext_lazy("Summary"),
+        rows=2,
+        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
+    )
+
+
+def _open_letter_text() -> MultiLineField:
+    """An open letter's text, in its main language or another."""
+    return _long_text(
+        MAX_LENGTHS["open_letter.text"],
+        label=gettext_lazy("Text of the letter"),
+        rows=16,
+        required=True,
+        help_text=MARKDOWN_HELP,
     )
 
 
@@ -184,10 +205,18 @@ class _EditorForm(forms.Form):
             raise forms.ValidationError(_("At most %(most)d tags, please.") % {"most": most})
         return tuple(tags)
 
+    # The languages the campaign or letter has a tab (a translation) in: none may become the main one.
+    other_languages: list[str] | tuple[str, ...] = ()
+    has_tab_message = gettext_lazy(
+        "The campaign has a tab for %(language)s already. Remove that tab first, or keep the main language as it is."
+    )
+
     def clean_language(self) -> str:
         language = str(self.cleaned_data.get("language") or "").strip()
         if LANGUAGE.fullmatch(language) is None:
             raise forms.ValidationError(_("Give a language code such as en, de or pt-BR."))
+        if language.casefold() in {code.casefold() for code in self.other_languages}:
+            raise forms.ValidationError(str(self.has_tab_message) % {"language": language})
         return language
 
 
@@ -431,18 +460,6 @@ class CampaignForm(_EditorForm, _LetterTextChecks):
     def recipient_choice(self) -> RecipientChoice:
         return RecipientChoice(self, self.recipient_list, self.chosen)
 
-    def clean_language(self) -> str:
-        language = super().clean_language()
-        if language.casefold() in {code.casefold() for code in self.other_languages}:
-            raise forms.ValidationError(
-                _(
-                    "The campaign has a tab for %(language)s already. Remove that tab first, "
-                    "or keep the main language as it is."
-                )
-                % {"language": language}
-            )
-        return language
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         ids, problems = chosen_recipients(self.data, self.recipient_list)
@@ -527,16 +544,13 @@ def campaign_initial(campaign: Campaign, template: Any) -> dict[str, Any]:
 
 class OpenLetterForm(_EditorForm):
     kind = "open_letter"
+    has_tab_message = gettext_lazy(
+        "The letter has a tab for %(language)s already. Remove that tab first, or keep the main language as it is."
+    )
     summary = _long_text(
         1000, label=gettext_lazy("Summary"), rows=2, help_text=gettext_lazy("One or two sentences under the title.")
     )
-    text = _long_text(
-        MAX_LENGTHS["open_letter.text"],
-        label=gettext_lazy("Text of the letter"),
-        rows=16,
-        required=True,
-        help_text=MARKDOWN_HELP,
-    )
+    text = _open_letter_text()
     authors = MultiLineField(
         label=gettext_lazy("Authors"),
         required=False,
@@ -554,11 +568,13 @@ class OpenLetterForm(_EditorForm):
         groups: list[RecipientGroup],
         campaigns: list[Campaign],
         chosen: list[int],
+        other_languages: list[str] | tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.recipient_list = recipients
         self.chosen = chosen
+        self.other_languages = other_languages
         self.fields["recipient_group"] = forms.TypedChoiceField(
             label=gettext_lazy("Addressed to a recipient group"),
             required=False,
@@ -660,12 +676,7 @@ class TranslationForm(_LetterTextChecks):
             "One question per line. Left empty, the main language's prompts are shown."
         )
 
-    summary = _long_text(
-        1000,
-        label=gettext_lazy("Summary"),
-        rows=2,
-        help_text=gettext_lazy("Left empty, the main language's summary is shown."),
-    )
+    summary = _translated_summary()
     background = _long_text(
         MAX_LENGTHS["campaign.background"],
         label=gettext_lazy("Background"),
@@ -696,8 +707,24 @@ def translation_initial(source: Any, *, summary: str, background: str) -> dict[s
     }
 
 
+class OpenLetterTranslationForm(forms.Form):
+    """One more language's title, summary and text of an open letter: its editor tab
+    (``open_letter_languages.py``), with the main language's limits."""
+
+    title = _text(MAX_LENGTHS["open_letter.title"], label=gettext_lazy("Title"), required=True)
+    summary = _translated_summary()
+    text = _open_letter_text()
+
+    def to_input(self) -> LetterTranslationInput:
+        data = self.cleaned_data
+        return LetterTranslationInput(title=data["title"], summary=data["summary"], text=data["text"])
+
+
 class AddLanguageForm(forms.Form):
     """The editor's "Add a language" form: a language code the campaign has no text in yet."""
+
+    main_message = gettext_lazy("%(language)s is the campaign's main language: its text is on the first tab.")
+    taken_message = gettext_lazy("The campaign already has a tab for %(language)s.")
 
     language = forms.CharField(
         label=gettext_lazy("Language code"),
@@ -716,14 +743,18 @@ class AddLanguageForm(forms.Form):
         if LANGUAGE.fullmatch(language) is None:
             raise forms.ValidationError(_("Give a language code such as fr, de or pt-BR."))
         if language.casefold() == self.main_language.casefold():
-            raise forms.ValidationError(
-                _("%(language)s is the campaign's main language: its text is on the first tab.")
-                % {"language": self.main_language}
-            )
+            raise forms.ValidationError(str(self.main_message) % {"language": self.main_language})
         if language.casefold() in {code.casefold() for code in self.languages}:
-            raise forms.ValidationError(_("The campaign already has a tab for %(language)s.") % {"language": language})
+            raise forms.ValidationError(str(self.taken_message) % {"language": language})
         if len(self.languages) >= limits.TRANSLATIONS.most:
             raise forms.ValidationError(
                 _("At most %(most)d languages besides the main one, please.") % {"most": limits.TRANSLATIONS.most}
             )
         return language
+
+
+class AddLetterLanguageForm(AddLanguageForm):
+    """ "Add a language" for an open letter."""
+
+    main_message = gettext_lazy("%(language)s is the letter's main language: its text is on the first tab.")
+    taken_message = gettext_lazy("The letter already has a tab for %(language)s.")

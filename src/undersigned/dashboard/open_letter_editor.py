@@ -27,6 +27,7 @@ from undersigned.openletters.text import text_hash
 from undersigned.organisations.models import Organisation
 
 from .editor_forms import DuplicateForm, OpenLetterForm, open_letter_initial
+from .open_letter_languages import letter_language_tabs
 from .permissions import (
     dashboard_user_required,
     managed_campaigns,
@@ -87,6 +88,8 @@ def _page(
             "text_html": markdown_to_html(str(form.data.get("text", "")).replace("\r\n", "\n")),
         }
     if letter is not None:
+        context["tabs"] = letter_language_tabs(letter, letter.language)
+        context["open_letter_tabs"] = True
         context["duplicate_form"] = DuplicateForm(initial={"submission_key": uuid.uuid4()})
         context["status_meaning"] = STATUS_MEANINGS.get(OpenLetterStatus(letter.status), "")
         context["status_actions"] = [
@@ -145,7 +148,13 @@ def open_letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
         form = OpenLetterForm(initial=open_letter_initial(letter), slug_fixed=slug_fixed, **args)
         return _page(request, form, organisation=organisation, letter=letter)
     args = _forms_args(request.user, organisation.pk, [])
-    form = OpenLetterForm(request.POST, initial={"slug": letter.slug}, slug_fixed=slug_fixed, **args)
+    form = OpenLetterForm(
+        request.POST,
+        initial={"slug": letter.slug},
+        slug_fixed=slug_fixed,
+        other_languages=[t.language for t in letter_queries.translations_of(letter)],
+        **args,
+    )
     preview = request.POST.get("action") == "preview"
     if not form.is_valid():
         return _page(request, form, organisation=organisation, letter=letter, preview=preview, status=400)

@@ -10,6 +10,7 @@ from . import (
     hand_in_sections,
     moderation,
     open_letter_editor,
+    open_letter_languages,
     open_letters,
     recipients,
     reply_views,
@@ -57,6 +58,15 @@ urlpatterns = [
     ),
     path(f"{_ORGANISATION}open-letters/new/", open_letter_editor.open_letter_new, name="open_letter_new"),
     path("open-letters/<slug:slug>/edit/", open_letter_editor.open_letter_edit, name="open_letter_edit"),
+    # The open-letter editor's language tabs (open_letter_languages.py).
+    path(
+        "open-letters/<slug:slug>/languages/", open_letter_languages.open_letter_languages, name="open_letter_languages"
+    ),
+    path(
+        "open-letters/<slug:slug>/languages/<str:language>/",
+        open_letter_languages.open_letter_language,
+        name="open_letter_language",
+    ),
     path("open-letters/<slug:slug>/status/", open_letter_editor.open_letter_status, name="open_letter_status"),
     path("open-letters/<slug:slug>/duplicate/", open_letter_editor.open_letter_duplicate, name="open_letter_duplicate"),
     # Discussion settings (discussion_settings.py) and the composer's proof of work.

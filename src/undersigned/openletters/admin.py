@@ -18,8 +18,8 @@ from .services import versions
 class VersionInline(admin.TabularInline[OpenLetterVersion, OpenLetter]):
     model = OpenLetterVersion
     extra = 0
-    fields = ["number", "title", "text_hash", "created_at"]
-    readonly_fields = ["number", "title", "text_hash", "created_at"]
+    fields = ["language", "number", "title", "text_hash", "created_at"]
+    readonly_fields = ["language", "number", "title", "text_hash", "created_at"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

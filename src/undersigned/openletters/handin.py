@@ -11,6 +11,12 @@ the version of the text they endorsed (``Endorsement.version``), the current one
 each group headed by its version's number, date and SHA-256 fingerprint; the CSV names
 the version on every row.
 
+A letter may exist in several languages, each with versions of its own. An addressee's
+pack prints the text in the addressee's language when the letter has one
+(``printed_version``), else the main language's, and says which texts the endorsers
+named in it endorsed (language, version, fingerprint): a French endorser is never shown
+under the English text.
+
 PDFs are built by a worker as a ``delivery.PrintJob`` of kind ``hand_in`` (the print-job
 machinery of ``delivery.bulk_print``: claim, progress, stall detection); the parts are
 joined into one tagged PDF by ``delivery.pdf_join``. Endorsers stream from the database
@@ -37,6 +43,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from markdown_it import MarkdownIt
 
+from undersigned.campaigns.languages import find_text, language_name
 from undersigned.campaigns.models import Recipient
 from undersigned.core import countries
 from undersigned.core.csv_export import csv_lines
@@ -44,6 +51,7 @@ from undersigned.core.languages import email_language
 from undersigned.core.sanitising import BIDI_CONTROLS
 from undersigned.delivery import bulk_print, printing
 
+from . import queries
 from .models import Endorsement, EndorsementCountry, EndorserKind, HandInPack, OpenLetter, OpenLetterVersion
 
 TEMPLATE = Path(__file__).resolve().parent / "templates_typst" / "handin.typ"
@@ -74,17 +82,35 @@ def endorsers(pack: Pack) -> QuerySet[Endorsement]:
     return rows.order_by("id")
 
 
+def printed_version(pack: Pack) -> OpenLetterVersion | None:
+    """The text the pack prints: the current version in the addressee's language when the
+    letter has its text in it, else the main language's current version."""
+    texts = queries.published_texts(pack.letter)
+    if not texts:
+        return None
+    found = find_text(texts, pack.recipient.language) if pack.recipient is not None else None
+    return (found or texts[0]).version
+
+
 def versions(pack: Pack) -> list[OpenLetterVersion]:
-    """The letter's versions, the current (newest) first: the order of the pack's groups."""
-    return list(OpenLetterVersion.objects.filter(letter=pack.letter).order_by("-number"))
+    """The letter's versions in the order of the pack's groups: the printed one first,
+    then the others of its language (newest first), then each other language's."""
+    printed = printed_version(pack)
+    language = printed.language if printed else pack.letter.language
+    found = OpenLetterVersion.objects.filter(letter=pack.letter).select_related("translates")
+    return sorted(
+        found, key=lambda v: (printed is None or v.pk != printed.pk, v.language != language, v.language, -v.number)
+    )
 
 
-def endorsers_by_version(pack: Pack, *fields: str) -> Iterator[tuple[OpenLetterVersion, Endorsement]]:
-    """The named endorsers with the version they endorsed, grouped by version (the current
-    first), in the order they endorsed within a group. Nobody is ever shown under a text
+def endorsers_by_version(
+    pack: Pack, *fields: str, order: list[OpenLetterVersion] | None = None
+) -> Iterator[tuple[OpenLetterVersion, Endorsement]]:
+    """The named endorsers with the version they endorsed, grouped by version (in
+    ``versions`` order), in the order they endorsed within a group. Nobody is ever shown under a text
     they did not endorse. One streamed query per version, each read from the
     ``endorsement_listed_version`` index in its order."""
-    for version in versions(pack):
+    for version in versions(pack) if order is None else order:
         rows = endorsers(pack).filter(version=version)
         if fields:
             rows = rows.only(*fields)
@@ -161,23 +187,54 @@ def _version_line(version: OpenLetterVersion) -> str:
     }
 
 
+def _text_line(version: OpenLetterVersion) -> str:
+    """ "the text in French (fr), version 2" """
+    return gettext("the text in %(language)s, version %(number)s") % {
+        "language": language_name(version.language),
+        "number": version.number,
+    }
+
+
+def endorsed_texts_line(endorsed: list[OpenLetterVersion]) -> str:
+    """Which texts the endorsers named in the pack endorsed, for a letter in several languages."""
+    if not endorsed:
+        return gettext("Nobody is named below yet.")
+    texts = "; ".join(_text_line(v) for v in endorsed)
+    return ngettext(
+        "The endorsers named below endorsed %(texts)s.",
+        "The endorsers named below endorsed one of these texts: %(texts)s.",
+        len(endorsed),
+    ) % {"texts": texts}
+
+
 def pack_language(pack: Pack) -> str:
     """The pack's words are in the recipient's language, else the letter's."""
     return email_language(pack.recipient.language if pack.recipient else "", pack.letter.language)
 
 
-def _header(pack: Pack, day: datetime.date, *, several_versions: bool) -> dict[str, Any]:
+def _header(
+    pack: Pack, day: datetime.date, *, several_versions: bool, printed: OpenLetterVersion | None, texts_line: str
+) -> dict[str, Any]:
     letter = pack.letter
-    version = letter.current_version
+    version = printed
     verified, named = counts(pack)
     meta = [
         _version_line(version) if version else gettext("Version – of the text"),
         gettext("Hand-in pack of %(day)s") % {"day": _day(day)},
     ]
+    if texts_line and version is not None:
+        meta[0] = gettext("%(version)s, in %(language)s") % {
+            "version": meta[0],
+            "language": language_name(version.language),
+        }
+        if version.translates is not None:
+            meta.insert(1, gettext("A translation of %(text)s.") % {"text": _text_line(version.translates)})
     if pack.recipient is not None:
         who = pack.recipient.name + (f", {pack.recipient.role}" if pack.recipient.role else "")
         meta.insert(0, gettext("For %(recipient)s") % {"recipient": who})
-    if several_versions:
+    if texts_line:
+        meta.append(texts_line)
+    elif several_versions:
         meta.append(
             gettext(
                 "The text has changed since it was first published: each endorser is listed "
@@ -219,12 +276,17 @@ def _count_line(verified: int, country: str) -> str:
     return ngettext("%(count)s verified endorsement", "%(count)s verified endorsements", verified) % values
 
 
-def _group_heading(version: OpenLetterVersion, current_id: int | None) -> str:
+def _group_heading(version: OpenLetterVersion, printed: OpenLetterVersion | None) -> str:
     """The line above the endorsers of one version: which text they endorsed."""
-    if version.pk == current_id:
+    if printed is not None and version.pk == printed.pk:
         return gettext("Endorsed the text printed above: %(version)s") % {"version": _version_line(version)}
-    return gettext("Endorsed an earlier text than the one printed above: %(version)s") % {
-        "version": _version_line(version)
+    if printed is None or version.language == printed.language:
+        return gettext("Endorsed an earlier text than the one printed above: %(version)s") % {
+            "version": _version_line(version)
+        }
+    return gettext("Endorsed the text in %(language)s: %(version)s") % {
+        "language": language_name(version.language),
+        "version": _version_line(version),
     }
 
 
@@ -245,26 +307,39 @@ def _directed(header: dict[str, Any], rtl: bool) -> dict[str, Any]:
 
 
 def _document(
-    pack: Pack, day: datetime.date, sections: list[dict[str, Any]], *, first: bool, several_versions: bool
+    pack: Pack,
+    day: datetime.date,
+    sections: list[dict[str, Any]],
+    *,
+    first: bool,
+    several_versions: bool,
+    printed: OpenLetterVersion | None,
+    texts_line: str,
 ) -> dict[str, Any]:
     letter = pack.letter
-    lang = (letter.language or "en").split("-")[0].lower()
+    title = printed.title if printed else letter.title
+    lang = ((printed.language if printed else letter.language) or "en").split("-")[0].lower()
     rtl = lang in printing.RTL_LANGUAGES
     for section in sections:
         if section["heading"] is not None:
             section["heading"] = {"text": section["heading"], "dir": printing.direction(section["heading"], rtl)}
+    header = (
+        _directed(_header(pack, day, several_versions=several_versions, printed=printed, texts_line=texts_line), rtl)
+        if first
+        else None
+    )
     return {
-        "title": letter.title,
+        "title": title,
         "lang": lang,
         "dir": "rtl" if rtl else "ltr",
-        "footer": gettext("%(title)s — hand-in pack of %(day)s") % {"title": letter.title, "day": _day(day)},
-        "header": _directed(_header(pack, day, several_versions=several_versions), rtl) if first else None,
+        "footer": gettext("%(title)s — hand-in pack of %(day)s") % {"title": title, "day": _day(day)},
+        "header": header,
         "sections": sections,
     }
 
 
 def _chunks(
-    rows: Iterable[tuple[OpenLetterVersion, Endorsement]], current_id: int | None
+    rows: Iterable[tuple[OpenLetterVersion, Endorsement]], printed: OpenLetterVersion | None
 ) -> Iterator[list[dict[str, Any]]]:
     """Up to ``CHUNK`` endorsers at a time, as sections: one per version, headed where the
     version's group begins (a group that goes on from the chunk before has no heading)."""
@@ -273,7 +348,7 @@ def _chunks(
     version_id: int | None = None
     for version, endorsement in rows:
         if version.pk != version_id:
-            chunk.append({"heading": _group_heading(version, current_id), "endorsers": []})
+            chunk.append({"heading": _group_heading(version, printed), "endorsers": []})
             version_id = version.pk
         elif not chunk:
             chunk.append({"heading": None, "endorsers": []})
@@ -297,23 +372,38 @@ def _write_pdf(pack: Pack, out: Any, *, day: datetime.date, on_progress: Any) ->
     from undersigned.delivery import pdf, pdf_join  # noqa: PLC0415 (typst and pypdf only in a worker)
 
     fields = ("id", "kind", "name", "role", "organisation", "signatory", "country", "version_id")
-    several_versions = OpenLetterVersion.objects.filter(letter=pack.letter).count() > 1
-    rows = endorsers_by_version(pack, *fields)
+    order = versions(pack)
+    printed = printed_version(pack)
+    several_versions = len(order) > 1
+    texts_line = ""
+    if len({v.language for v in order}) > 1:
+        # In several languages: say which texts the named endorsers endorsed (one
+        # indexed look per version, in the worker).
+        texts_line = endorsed_texts_line([v for v in order if endorsers(pack).filter(version=v).exists()])
+    rows = endorsers_by_version(pack, *fields, order=order)
     named = 0
     # The print prefix: the worker's housekeeping removes a folder a killed build left.
     with tempfile.TemporaryDirectory(prefix=printing.TEMP_PREFIX) as folder:
         parts: list[Path] = []
-        for number, chunk in enumerate(_chunks(rows, pack.letter.current_version_id)):
+        for number, chunk in enumerate(_chunks(rows, printed)):
             if number and not chunk:
                 break
             path = Path(folder) / f"{number:06d}.pdf"
-            document = _document(pack, day, chunk, first=number == 0, several_versions=several_versions)
+            document = _document(
+                pack,
+                day,
+                chunk,
+                first=number == 0,
+                several_versions=several_versions,
+                printed=printed,
+                texts_line=texts_line,
+            )
             path.write_bytes(pdf.render_data(TEMPLATE, document))
             parts.append(path)
             named += sum(len(section["endorsers"]) for section in chunk)
             if on_progress is not None:
                 on_progress(named)
-        pdf_join.join_pdfs(parts, out, title=pack.letter.title)
+        pdf_join.join_pdfs(parts, out, title=printed.title if printed else pack.letter.title)
     return named
 
 
@@ -331,6 +421,7 @@ CSV_COLUMNS = (
     "text_version",
     "text_version_date",
     "text_fingerprint",
+    "text_language",
 )
 
 
@@ -355,6 +446,7 @@ def csv_rows(pack: Pack) -> Iterator[str]:
                 str(version.number),
                 timezone.localdate(version.created_at).isoformat(),
                 version.text_hash,
+                version.language,
             )
 
     return csv_lines(CSV_COLUMNS, rows())

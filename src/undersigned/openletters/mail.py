@@ -22,7 +22,8 @@ from undersigned.core.languages import email_language
 from undersigned.core.sanitising import single_line
 
 from . import links
-from .models import Endorsement
+from .models import Endorsement, OpenLetterVersion
+from .text import version_label
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,18 @@ def build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
         return _build_message(endorsement)
 
 
+def _endorsed_version(endorsement: Endorsement) -> OpenLetterVersion | None:
+    """The version confirming the email's link makes the endorsement endorse."""
+    wanted = (endorsement.pending_update or {}).get("version") or endorsement.version_id
+    return OpenLetterVersion.objects.filter(pk=wanted, letter_id=endorsement.letter_id).first()
+
+
 def _build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
     letter = endorsement.letter
+    version = _endorsed_version(endorsement)
     context = {
+        "version": version,
+        "version_label": version_label(version) if version else "",
         "endorsement": endorsement,
         "letter": letter,
         "confirm_url": confirm_url(endorsement),

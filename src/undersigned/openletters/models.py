@@ -91,21 +91,64 @@ class OpenLetter(TimeStampedModel):
 
 
 class OpenLetterVersion(models.Model):
-    """The letter's text as published; never changed once written."""
+    """The letter's text in one language as published; never changed once written.
+
+    Versions are numbered per language: the main language's (``OpenLetter.language``,
+    ``OpenLetter.current_version``) and each translation's (``OpenLetterTranslation``).
+    A translation's version says which main-language version it was translated from
+    (``translates``), so a pack can say "the French text, version 2, a translation of
+    the English text, version 3".
+    """
 
     letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH)
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     text = models.TextField()
     text_hash = models.CharField(max_length=64, help_text="SHA-256 of the title and text.")
+    translates = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="translations", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["letter", "number"]
-        constraints = [models.UniqueConstraint(fields=["letter", "number"], name="one_version_number_per_letter")]
+        ordering = ["letter", "language", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "language", "number"], name="one_version_number_per_letter_language"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.letter_id} v{self.number}"
+        return f"{self.letter_id} {self.language} v{self.number}"
+
+
+class OpenLetterTranslation(TimeStampedModel):
+    """An open letter's title, summary and text in one more language (one of
+    ``settings.LANGUAGES``, never the letter's main one), at most one per language.
+
+    Like the main text, a published translation's text is fixed in versions of its own
+    language (``services.versions.record_version``); ``current_version`` is the one its
+    page shows and its endorsers endorse.
+    """
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=1000, blank=True)
+    text = models.TextField(help_text="Markdown. Raw HTML is not allowed.")
+    current_version = models.ForeignKey(
+        OpenLetterVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "language"], name="one_open_letter_translation_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} ({self.language})"
 
 
 class EndorserKind(models.TextChoices):

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from undersigned.campaigns import queries as campaign_queries
 from undersigned.campaigns.coverage import Board, build_board, endorsement_counts
@@ -25,6 +25,7 @@ from .models import (
     EndorsementTallyKind,
     OpenLetter,
     OpenLetterStatus,
+    OpenLetterTranslation,
     OpenLetterVersion,
     Update,
     UpdateTranslation,
@@ -39,14 +40,77 @@ SEARCH_MAX_CHARS = 100
 PAGE_STATUSES = (OpenLetterStatus.PUBLISHED, OpenLetterStatus.CLOSED)
 
 
+def published_translations() -> Prefetch[Any]:
+    """A letter's translations that have a published version, with it (``published_texts``)."""
+    return Prefetch(
+        "translations",
+        queryset=OpenLetterTranslation.objects.filter(current_version__isnull=False).select_related("current_version"),
+        to_attr="published_translations",
+    )
+
+
 def letter_for_page(slug: str) -> OpenLetter | None:
-    """A published or closed letter with what its page shows; drafts and archived letters have no page."""
+    """A published or closed letter with what its page shows, its published translations
+    too (``published_texts``); drafts and archived letters have no page."""
     return (
         OpenLetter.objects.select_related(
             "organisation", "current_version", "recipient_group", "letter_campaign", "discussion"
         )
+        .prefetch_related(published_translations())
         .filter(status__in=PAGE_STATUSES)
         .filter(slug=slug, current_version__isnull=False)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LetterText:
+    """A letter's published text in one language: the version its page shows and its
+    endorsers endorse, and the summary in that language (the main one's if left empty)."""
+
+    language: str
+    version: OpenLetterVersion
+    summary: str
+    main: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.version.title
+
+
+def published_texts(letter: OpenLetter) -> list[LetterText]:
+    """The letter's published texts, the main language's first, then each translation's
+    (by code). Read from the kept letter's prefetched translations (``letter_for_page``),
+    or with one query otherwise. Empty for a letter never published."""
+    version = letter.current_version
+    if version is None:
+        return []
+    translations = getattr(letter, "published_translations", None)
+    if translations is None:
+        translations = list(
+            OpenLetterTranslation.objects.filter(letter=letter, current_version__isnull=False).select_related(
+                "current_version"
+            )
+        )
+    main = LetterText(language=version.language, version=version, summary=letter.summary, main=True)
+    others = [
+        LetterText(language=t.language, version=t.current_version, summary=t.summary or letter.summary)
+        for t in sorted(translations, key=lambda t: str(t.language))
+        if t.current_version is not None and t.language != main.language
+    ]
+    return [main, *others]
+
+
+def translations_of(letter: OpenLetter) -> list[OpenLetterTranslation]:
+    """The letter's translations (the editor's tabs), by language, with their current versions."""
+    return list(OpenLetterTranslation.objects.filter(letter=letter).select_related("current_version"))
+
+
+def translation_of(letter: OpenLetter, language: str) -> OpenLetterTranslation | None:
+    """The letter's translation in ``language`` (ignoring case), or None."""
+    return (
+        OpenLetterTranslation.objects.filter(letter=letter, language__iexact=language)
+        .select_related("current_version")
         .first()
     )
 

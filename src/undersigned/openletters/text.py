@@ -7,6 +7,11 @@ import difflib
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext
+
+from undersigned.campaigns.languages import language_name
 
 SEARCH_TEXT_MAX = 420  # Endorsement.search_text's length
 # Letters that carry no accent to strip in Unicode but are typed without one by people
@@ -80,3 +85,13 @@ def search_text(*parts: str) -> str:
     each folded, separated by a space (a folded search has none, so it never matches
     across two of them)."""
     return " ".join(folded for folded in map(fold, parts) if folded)[:SEARCH_TEXT_MAX]
+
+
+def version_label(version: Any) -> str:
+    """Which text a version is, as the emails and packs name it: its number, its language
+    and the start of its fingerprint."""
+    return gettext("version %(number)s of the text in %(language)s, fingerprint (SHA-256) %(fingerprint)s…") % {
+        "number": version.number,
+        "language": language_name(version.language),
+        "fingerprint": version.text_hash[:16],
+    }

@@ -195,10 +195,16 @@ def _erase_replies(address: Address) -> int:
 
 
 def _endorsement_rows(address: Address) -> list[Row]:
-    rows = Endorsement.objects.filter(email_normalised=address.identity).select_related("letter").order_by("id")
+    rows = (
+        Endorsement.objects.filter(email_normalised=address.identity).select_related("letter", "version").order_by("id")
+    )
     return [
         {
             "open_letter": e.letter.title,
+            # The text endorsed: its language, its version and the start of its fingerprint.
+            "text_language": e.version.language,
+            "text_version": e.version.number,
+            "text_hash": e.text_hash,
             "status": e.status,
             "kind": e.kind,
             "name": e.name,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.campaigns.coverage import clean_sort
 from undersigned.campaigns.coverage import countdown as vote_countdown
+from undersigned.campaigns.languages import find_text, language_name
 from undersigned.core import abuse, countries
 from undersigned.core.db_faults import form_again_when_unavailable
 from undersigned.core.emails import mailbox_identity
@@ -70,6 +71,26 @@ def _page_key(request: HttpRequest, what: str, letter: OpenLetter, stamp: tuple[
     return (what, letter.slug, stamp, letter.is_open, translation.get_language(), _visitor(request))
 
 
+def _text_for(request: HttpRequest, letter: OpenLetter) -> tuple[queries.LetterText, list[dict[str, Any]]]:
+    """The text the visitor reads and links to the letter's other texts.
+
+    The one asked for (``?text=fr``), else the one in the visitor's language, else the
+    main language's. From the kept letter: no query."""
+    texts = queries.published_texts(letter)
+    asked = str(request.GET.get("text", ""))[:16]
+    chosen = (
+        next((t for t in texts if asked and t.language == asked), None)
+        or find_text(texts, translation.get_language() or "")
+        or texts[0]
+    )
+    others = [
+        {"language": t.language, "name": language_name(t.language, local=True), "query": f"?text={t.language}"}
+        for t in texts
+        if t is not chosen
+    ]
+    return chosen, others
+
+
 def _before(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
 
@@ -107,9 +128,10 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         # A draft is shown to its organisation's members only, at its real address.
         return _draft_letter_page(request, slug)
     letter, stamp = found
-    version = letter.current_version
-    if version is None:  # letter_for_page only returns letters with a version
+    if letter.current_version is None:  # letter_for_page only returns letters with a version
         raise Http404("No such open letter")
+    shown, other_texts = _text_for(request, letter)
+    version = shown.version
     search = EndorserSearchForm(request.GET)
     q = country = ""
     if search.is_valid():
@@ -124,6 +146,10 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "letter": letter,
         "version": version,
+        "shown": shown,
+        "other_texts": other_texts,
+        "versions_url": reverse("openletters:versions", args=[letter.slug])
+        + ("" if shown.main else f"?text={shown.language}"),
         "text_html": version_html(version.pk, version.text),
         "addressees": SimpleLazyObject(lambda: queries.addressees(letter)),
         "featured": SimpleLazyObject(lambda: queries.featured(letter)),
@@ -148,7 +174,13 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "openletters/letter.html", context)
     # The unfiltered page is the same for everyone until the stamp moves: kept whole in
     # the worker, only the CSP nonce filled in per request (``core/kept_pages.py``).
-    key = (*_page_key(request, "letter", letter, stamp), context["confirmed"], sort, context["vote_countdown"])
+    key = (
+        *_page_key(request, "letter", letter, stamp),
+        shown.language,
+        context["confirmed"],
+        sort,
+        context["vote_countdown"],
+    )
     page = partial(render, request, "openletters/letter.html", {**context, "csp_nonce": MARK["nonce"]})
     return kept_page(key, page, {"nonce": nonce(request)})
 
@@ -157,9 +189,10 @@ def letter_page(request: HttpRequest, slug: str) -> HttpResponse:
 @shared_page
 def versions_page(request: HttpRequest, slug: str) -> HttpResponse:
     letter = _letter_or_404(slug)
+    text, _others = _text_for(request, letter)
     shown = []
     previous = None
-    for version in queries.versions(letter):
+    for version in (v for v in queries.versions(letter) if v.language == text.language):
         shown.append(
             {
                 "version": version,
@@ -177,6 +210,22 @@ def _endorse_form(letter: OpenLetter, data: Any = None) -> EndorseForm:
     return EndorseForm(data, updates_wording=endorsing.updates_wording(letter), pow_required=letter.pow_required)
 
 
+def _posted_text(request: HttpRequest, letter: OpenLetter) -> queries.LetterText:
+    """The text the endorsement form was shown with (its ``text`` field), else the main one."""
+    texts = queries.published_texts(letter)
+    asked = str(request.POST.get("text", ""))[:16]
+    return next((t for t in texts if asked and t.language == asked), texts[0])
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    raw = str(request.POST.get("text_version", ""))
+    return int(raw) if raw.isdigit() and len(raw) < 9 else None
+
+
+def _endorse_context(letter: OpenLetter, form: EndorseForm, text: queries.LetterText) -> dict[str, Any]:
+    return {"letter": letter, "form": form, "text": text, "text_language_name": language_name(text.language)}
+
+
 def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
     """Seconds to wait if this address (or this email) has sent too often, else 0."""
     rate = settings.RATE_LIMITS["endorse"]
@@ -192,7 +241,9 @@ def _endorse_again(request: HttpRequest, slug: str, *, message: str) -> HttpResp
     letter = _letter_or_404(slug)
     form = _endorse_form(letter, request.POST)
     form.add_error(None, message)
-    return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=503)
+    return render(
+        request, "openletters/endorse.html", _endorse_context(letter, form, _posted_text(request, letter)), status=503
+    )
 
 
 @form_again_when_unavailable(_endorse_again)
@@ -204,16 +255,17 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return _fresh_endorse_form(request, letter, stamp)
     form = _endorse_form(letter, request.POST)
+    text = _posted_text(request, letter)
     wait = _limited(request, "endorse", str(request.POST.get("email", ""))[:254])
     if wait:  # the form again, with what was typed, so nothing is lost
 
         def page(status: int) -> HttpResponse:
-            return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=status)
+            return render(request, "openletters/endorse.html", _endorse_context(letter, form, text), status=status)
 
         return abuse.form_again_later(form, wait, page)
     if not form.is_valid():
         # A filled honeypot (form.caught_bot) lands here too: nothing is stored.
-        return render(request, "openletters/endorse.html", {"letter": letter, "form": form}, status=400)
+        return render(request, "openletters/endorse.html", _endorse_context(letter, form, text), status=400)
     data = form.cleaned_data
     try:
         endorsing.endorse(
@@ -230,9 +282,23 @@ def endorse(request: HttpRequest, slug: str) -> HttpResponse:
                 email=data["email"],
                 show_publicly=data["show_publicly"],
                 wants_updates=data["wants_updates"],
+                text_language=text.language,
+                text_version=_posted_version(request),
             ),
             ip_hash=hash_ip(client_ip(request)),
         )
+    except endorsing.TextChanged:
+        # The text changed while they read it: the form again, with what they typed and
+        # the current text's version, so they endorse only a text they were shown.
+        form.add_error(
+            None,
+            _(
+                "The text of this letter changed after you opened this page. Read the current text "
+                "(version %(number)s) before you endorse it."
+            )
+            % {"number": text.version.number},
+        )
+        return render(request, "openletters/endorse.html", _endorse_context(letter, form, text), status=409)
     except endorsing.LetterClosed:
         return render(request, "openletters/closed.html", {"letter": letter})
     return HttpResponseRedirect(reverse("openletters:sent", args=[letter.slug]))
@@ -242,17 +308,19 @@ def _fresh_endorse_form(request: HttpRequest, letter: OpenLetter, stamp: tuple[A
     """The empty form, kept whole in the worker; the CSRF token, the signed start time and
     the CSP nonce are filled in per request (``core/kept_pages.py``)."""
 
+    text, _others = _text_for(request, letter)
+
     def page() -> HttpResponse:
         form = EndorseForm(
             initial={abuse.STARTED_FIELD: MARK["started"]},
             updates_wording=endorsing.updates_wording(letter),
             pow_required=letter.pow_required,
         )
-        context = {"letter": letter, "form": form, "csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
+        context = {**_endorse_context(letter, form, text), "csrf_token": MARK["csrf"], "csp_nonce": MARK["nonce"]}
         return render(request, "openletters/endorse.html", context)
 
     values = {"csrf": get_token(request), "started": abuse.started_token(), "nonce": nonce(request)}
-    return kept_page(_page_key(request, "endorse", letter, stamp), page, values)
+    return kept_page((*_page_key(request, "endorse", letter, stamp), text.language), page, values)
 
 
 @require_GET
@@ -290,7 +358,7 @@ _LABELS = {
 }
 
 
-def _shown(field: str, value: Any, version_numbers: dict[int, int]) -> str:
+def _shown(field: str, value: Any, versions: dict[int, Any]) -> str:
     """One part of an endorsement as a person reads it."""
     if field == "kind":
         return _("An organisation") if value == EndorserKind.ORGANISATION else _("A person")
@@ -301,8 +369,13 @@ def _shown(field: str, value: Any, version_numbers: dict[int, int]) -> str:
     if field == "country":
         return countries.name(value) or _("(none)")
     if field == "version":
-        number = version_numbers.get(value)
-        return _("Version %(number)s") % {"number": number} if number else _("(none)")
+        version = versions.get(value)
+        if version is None:
+            return _("(none)")
+        return _("Version %(number)s of the text in %(language)s") % {
+            "number": version.number,
+            "language": language_name(version.language),
+        }
     return str(value or "") or _("(none)")
 
 
@@ -323,11 +396,11 @@ def _summary(endorsement: Endorsement) -> list[tuple[str, str]]:
 def _changes(letter: OpenLetter, endorsement: Endorsement) -> list[tuple[str, str, str]]:
     """What confirming changes on a confirmed endorsement: ``(label, now, after)``."""
     waiting = endorsing.waiting_changes(endorsement)
-    numbers: dict[int, int] = {}
+    versions: dict[int, Any] = {}
     if any(field == "version" for field, _now, _after in waiting):
-        numbers = {v.pk: v.number for v in queries.versions(letter)}
+        versions = {v.pk: v for v in queries.versions(letter)}
     return [
-        (str(_LABELS[field]), _shown(field, now, numbers), _shown(field, after, numbers))
+        (str(_LABELS[field]), _shown(field, now, versions), _shown(field, after, versions))
         for field, now, after in waiting
     ]
 

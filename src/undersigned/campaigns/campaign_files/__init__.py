@@ -25,6 +25,7 @@ from .schema import (
     CampaignFileError,
     LetterTemplateData,
     OpenLetterFile,
+    OpenLetterTranslationData,
     RecipientData,
     TranslationData,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "CampaignFileError",
     "LetterTemplateData",
     "OpenLetterFile",
+    "OpenLetterTranslationData",
     "RecipientData",
     "TranslationData",
     "check_counts",

@@ -57,6 +57,7 @@ def check_counts(data: CampaignFile | OpenLetterFile) -> None:
             ("recipients", len(data.recipients), GROUP_MEMBERS if data.recipient_group else OPEN_LETTER_RECIPIENTS),
             ("open_letter.tags", len(data.tags), OPEN_LETTER_TAGS),
             ("open_letter.authors", len(data.authors), AUTHORS),
+            ("translations", len(data.translations), TRANSLATIONS),
         ]
     problems = [limit.message(path, count) for path, count, limit in lists if count > limit.most]
     if problems:

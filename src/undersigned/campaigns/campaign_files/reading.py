@@ -12,7 +12,7 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -39,6 +39,7 @@ from .schema import (
     OPEN_LETTER_KEYS,
     OPEN_LETTER_STATUSES,
     OPEN_LETTER_TOP_KEYS,
+    OPEN_LETTER_TRANSLATION_KEYS,
     RECIPIENT_KEYS,
     REPLY_ADDRESSES,
     REPLY_DAYS,
@@ -52,6 +53,7 @@ from .schema import (
     CampaignFileError,
     LetterTemplateData,
     OpenLetterFile,
+    OpenLetterTranslationData,
     RecipientData,
     TranslationData,
 )
@@ -200,6 +202,8 @@ class _Checker:
         grouped = table is not None and bool(table.get("recipient_group"))
         limit = limits.GROUP_MEMBERS if grouped else limits.OPEN_LETTER_RECIPIENTS
         recipients = self.recipients(raw, required=False, limit=limit)
+        language = self.language(table, "open_letter", default="en") if table is not None else ""
+        translations = self.open_letter_translations(raw, language)
         if table is None:
             return None
         self.known_keys(table, "open_letter", OPEN_LETTER_KEYS)
@@ -221,12 +225,13 @@ class _Checker:
             published=self.when(table, path, "published"),
             deadline=self.when(table, path, "deadline"),
             tags=self.text_list(table, path, "tags", limit=limits.OPEN_LETTER_TAGS),
-            language=self.language(table, path, default="en"),
+            language=language,
             recipient_group=self.text(table, path, "recipient_group"),
             decision_date=self.day(table, path, "decision_date"),
             campaign=campaign,
             authors=self.authors(table, path),
             recipients=recipients,
+            translations=translations,
         )
 
     def authors(self, table: dict[str, Any], path: str) -> tuple[Author, ...]:
@@ -411,12 +416,15 @@ class _Checker:
             language=self.language(table, "letter", default=""),
         )
 
-    def translations(self, raw: dict[str, Any], main_language: str) -> tuple[TranslationData, ...]:
-        """The ``[translations.<language>]`` tables, in language order."""
+    def translation_tables(
+        self, raw: dict[str, Any], main_language: str, *, main: str
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """``(language, path, table)`` of each ``[translations.<language>]`` table of either
+        kind of file, its language code checked (``main`` names where the main language's
+        text goes, for the message when a table repeats it)."""
         table = self.table(raw, "translations", "", required=False)
         if not table:
-            return ()
-        result: list[TranslationData] = []
+            return
         keys = list(table)
         if len(keys) > limits.TRANSLATIONS.most:
             self.add(
@@ -432,10 +440,7 @@ class _Checker:
             # Language codes are case-insensitive (BCP 47): "FR" and "fr" are one language.
             folded = language.casefold()
             if folded == main_language.casefold():
-                self.add(
-                    path,
-                    f"{path} is campaign.language, the main language: its text goes in [campaign] and [letter]",
-                )
+                self.add(path, f"{path} is {main}")
                 continue
             if folded in seen:
                 self.add(path, f"{path} repeats translations.{seen[folded]}")
@@ -444,6 +449,13 @@ class _Checker:
             entry = self.table(table, language, "translations")
             if entry is None:
                 continue
+            yield language, path, entry
+
+    def translations(self, raw: dict[str, Any], main_language: str) -> tuple[TranslationData, ...]:
+        """A campaign's ``[translations.<language>]`` tables, in language order."""
+        result: list[TranslationData] = []
+        main = "campaign.language, the main language: its text goes in [campaign] and [letter]"
+        for language, path, entry in self.translation_tables(raw, main_language, main=main):
             self.known_keys(entry, path, TRANSLATION_KEYS)
             subject = self.text(entry, path, "subject", required=True)
             body = self.text(entry, path, "body", required=True, multiline=True)
@@ -456,6 +468,24 @@ class _Checker:
                     summary=self.text(entry, path, "summary", multiline=True),
                     background=self.text(entry, path, "background", multiline=True),
                     prompts=self.text_list(entry, path, "prompts", limit=limits.PROMPTS),
+                )
+            )
+        return tuple(sorted(result, key=lambda t: t.language))
+
+    def open_letter_translations(
+        self, raw: dict[str, Any], main_language: str
+    ) -> tuple[OpenLetterTranslationData, ...]:
+        """An open letter's ``[translations.<language>]`` tables, in language order."""
+        result: list[OpenLetterTranslationData] = []
+        main = "open_letter.language, the main language: its text goes in [open_letter]"
+        for language, path, entry in self.translation_tables(raw, main_language, main=main):
+            self.known_keys(entry, path, OPEN_LETTER_TRANSLATION_KEYS)
+            result.append(
+                OpenLetterTranslationData(
+                    language=language,
+                    title=self.text(entry, path, "title", required=True),
+                    text=self.text(entry, path, "text", required=True, multiline=True),
+                    summary=self.text(entry, path, "summary", multiline=True),
                 )
             )
         return tuple(sorted(result, key=lambda t: t.language))

@@ -62,10 +62,13 @@ MAX_LENGTHS: dict[str, int] = {
     "open_letter.authors.name": 200,
     "open_letter.authors.role": 200,
     "open_letter.authors.place": 200,
+    # An open letter's ``[translations.<language>]`` (its summary is ``translations.summary`` above).
+    "translations.title": 200,
+    "translations.text": 50_000,
 }
 
 TOP_KEYS = ("kind", "campaign", "recipients", "letter", "translations")
-OPEN_LETTER_TOP_KEYS = ("kind", "open_letter", "recipients")
+OPEN_LETTER_TOP_KEYS = ("kind", "open_letter", "recipients", "translations")
 KINDS = ("campaign", "open_letter")
 OPEN_LETTER_KEYS = (
     "slug",
@@ -128,6 +131,8 @@ MAX_PACE = 10_000
 LETTER_KEYS = ("subject", "body", "prompts", "channels", "language")
 # A ``[translations.<language>]`` table: the campaign's text in one more language.
 TRANSLATION_KEYS = ("summary", "background", "subject", "body", "prompts")
+# An open letter's ``[translations.<language>]`` table: its text in one more language.
+OPEN_LETTER_TRANSLATION_KEYS = ("title", "summary", "text")
 
 CHANNELS = tuple(str(c) for c in CHANNEL_ORDER)
 STATUSES = tuple(str(s) for s in CampaignStatus.values)
@@ -230,6 +235,19 @@ class CampaignFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OpenLetterTranslationData:
+    """An open letter's title, summary and text in one more language than its own.
+
+    An empty ``summary`` falls back to the main language's.
+    """
+
+    language: str
+    title: str
+    text: str
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpenLetterFile:
     """An open letter (``kind = "open_letter"``): its text, authors and addressees.
 
@@ -252,3 +270,5 @@ class OpenLetterFile:
     campaign: str = ""
     authors: tuple[Author, ...] = ()
     recipients: tuple[RecipientData, ...]
+    # In ``language`` order; never the letter's own ``language`` (its text is above).
+    translations: tuple[OpenLetterTranslationData, ...] = ()

@@ -15,7 +15,15 @@ from datetime import UTC, date, datetime, time
 import tomlkit
 from tomlkit.items import Array, Item, String, StringType, Table, Trivia
 
-from .schema import END_OF_DAY, Author, CampaignFile, OpenLetterFile, RecipientData, TranslationData
+from .schema import (
+    END_OF_DAY,
+    Author,
+    CampaignFile,
+    OpenLetterFile,
+    OpenLetterTranslationData,
+    RecipientData,
+    TranslationData,
+)
 
 CAMPAIGN_HEADER = "Undersigned campaign file; the format is described in docs/campaign-files.md"
 OPEN_LETTER_HEADER = "Undersigned open letter file; the format is described in docs/campaign-files.md"
@@ -49,11 +57,11 @@ def dump(data: CampaignFile | OpenLetterFile) -> str:
         document.add("recipients", recipients)
     if isinstance(data, CampaignFile):
         document.add("letter", _letter_table(data))
-        if data.translations:  # only then: files of campaigns in one language stay as they were
-            translations = tomlkit.table(is_super_table=True)
-            for translation in data.translations:
-                translations.add(translation.language, _translation_table(translation))
-            document.add("translations", translations)
+    if data.translations:  # only then: files in one language stay as they were
+        translations = tomlkit.table(is_super_table=True)
+        for translation in data.translations:
+            translations.add(translation.language, _translation_table(translation))
+        document.add("translations", translations)
     return tomlkit.dumps(document)
 
 
@@ -148,8 +156,13 @@ def _letter_table(c: CampaignFile) -> Table:
     return table
 
 
-def _translation_table(t: TranslationData) -> Table:
+def _translation_table(t: TranslationData | OpenLetterTranslationData) -> Table:
     table = tomlkit.table()
+    if isinstance(t, OpenLetterTranslationData):
+        table.add("title", _text(t.title))
+        table.add("summary", _text(t.summary))
+        table.add("text", _text(t.text))
+        return table
     table.add("subject", _text(t.subject))
     table.add("body", _text(t.body))
     table.add("prompts", _text_list(t.prompts))

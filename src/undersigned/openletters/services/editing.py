@@ -12,11 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from undersigned.campaigns.campaign_files import limits
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup
 from undersigned.core.models import log_action, logged_object_id
-from undersigned.openletters.models import OpenLetter, OpenLetterStatus
+from undersigned.openletters.models import OpenLetter, OpenLetterStatus, OpenLetterTranslation
 from undersigned.organisations.models import Organisation
 
 from .versions import record_version
@@ -171,6 +173,68 @@ def set_open_letter_status(*, letter: OpenLetter, status: OpenLetterStatus, acto
     return True
 
 
+@dataclass(frozen=True)
+class LetterTranslationInput:
+    """An open letter's text in one more language (its editor tab). Text with ``\n`` line ends."""
+
+    title: str
+    summary: str
+    text: str
+
+
+class TranslationRefused(Exception):
+    """A language the letter cannot take a translation in (its own, or one too many)."""
+
+
+def save_translation(
+    *, letter: OpenLetter, language: str, data: LetterTranslationInput, actor: Any
+) -> tuple[bool, int | None]:
+    """Create or replace ``letter``'s text in ``language``: (whether the language is new,
+    the number of the new version of that language's text, if one was made).
+
+    As with the main text, a published or closed letter whose translated title or text
+    changed gets a new version in that language; saving the same text again (a double
+    click) makes none. The letter's main language is refused, and so is a new language
+    past ``limits.TRANSLATIONS``.
+    """
+    with transaction.atomic():
+        locked = OpenLetter.objects.select_for_update().get(pk=letter.pk)
+        if language.casefold() == locked.language.casefold():
+            raise TranslationRefused(language)
+        existing = OpenLetterTranslation.objects.filter(letter=locked, language__iexact=language).first()
+        if existing is None and OpenLetterTranslation.objects.filter(letter=locked).count() >= limits.TRANSLATIONS.most:
+            raise TranslationRefused(language)
+        translation = existing or OpenLetterTranslation(letter=locked, language=language)
+        before = translation.current_version_id
+        translation.title = data.title
+        translation.summary = data.summary
+        translation.text = data.text
+        translation.save()
+        # The letter's kept pages are stamped by its updated_at.
+        OpenLetter.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+        log_action(
+            "open_letter.translation_saved", locked, actor=actor, language=translation.language, created=not existing
+        )
+        record_version(letter=locked, actor=actor)
+        translation.refresh_from_db(fields=["current_version"])
+        made = translation.current_version if translation.current_version_id != before else None
+    return existing is None, made.number if made is not None else None
+
+
+def remove_translation(*, letter: OpenLetter, language: str, actor: Any) -> bool:
+    """Delete ``letter``'s text in ``language``; False when there was none (a second click).
+    Its versions stay, with the endorsements that endorsed them."""
+    with transaction.atomic():
+        locked = OpenLetter.objects.select_for_update().get(pk=letter.pk)
+        found = OpenLetterTranslation.objects.filter(letter=locked, language__iexact=language).first()
+        if found is None:
+            return False
+        found.delete()
+        OpenLetter.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+        log_action("open_letter.translation_removed", locked, actor=actor, language=found.language)
+    return True
+
+
 def _free_slug(base: str) -> str:
     number = 1
     while True:
@@ -182,7 +246,7 @@ def _free_slug(base: str) -> str:
 
 
 def duplicate_open_letter(*, letter: OpenLetter, actor: Any, key: str = "") -> tuple[OpenLetter, bool]:
-    """A draft copy of ``letter`` (text, authors, addressees, campaign) with a new slug,
+    """A draft copy of ``letter`` (text and translations, authors, addressees, campaign) with a new slug,
     and whether it was made now.
 
     ``key`` is the form's submission key: the same form sent twice finds the copy the
@@ -212,5 +276,9 @@ def duplicate_open_letter(*, letter: OpenLetter, actor: Any, key: str = "") -> t
         )
         copy.save()
         copy.recipients.set(letter.recipients.values_list("pk", flat=True))
+        OpenLetterTranslation.objects.bulk_create(
+            OpenLetterTranslation(letter=copy, language=t.language, title=t.title, summary=t.summary, text=t.text)
+            for t in OpenLetterTranslation.objects.filter(letter=letter)
+        )
         log_action("open_letter.duplicated", copy, actor=actor, original=letter.pk, key=key)
     return copy, True

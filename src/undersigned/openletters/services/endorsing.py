@@ -21,7 +21,7 @@ from undersigned.core.languages import active_language
 from undersigned.core.models import ActionLog, log_action
 from undersigned.core.statements import Insert, column, run_chain
 from undersigned.core.task_rows import enqueued, unsaved_task_row
-from undersigned.openletters import links, tasks
+from undersigned.openletters import links, queries, tasks
 from undersigned.openletters.models import (
     Endorsement,
     EndorsementStatus,
@@ -66,10 +66,39 @@ class EndorsementInput:
     email: str
     show_publicly: bool = True
     wants_updates: bool = False
+    # The text the person read: its language ("" for the main one) and its version's
+    # number (None: whichever is current).
+    text_language: str = ""
+    text_version: int | None = None
 
 
 class LetterClosed(Exception):
     """The letter is not open for endorsement (draft, closed or past its deadline)."""
+
+
+class TextChanged(Exception):
+    """The text the person read is no longer the current one in its language."""
+
+    def __init__(self, current: OpenLetterVersion) -> None:
+        super().__init__(current.number)
+        self.current = current
+
+
+def version_endorsed(letter: OpenLetter, data: EndorsementInput) -> OpenLetterVersion:
+    """The version an endorsement with ``data`` endorses: the current version of the text in
+    the language the person read (the main language's when that text has none).
+
+    Raises ``LetterClosed`` for a letter never published and ``TextChanged`` when the
+    version they read is not the current one in its language: nobody endorses a text
+    they were not shown.
+    """
+    texts = queries.published_texts(letter)
+    if not texts:
+        raise LetterClosed
+    chosen = next((t for t in texts if data.text_language and t.language == data.text_language), texts[0])
+    if data.text_version is not None and data.text_version != chosen.version.number:
+        raise TextChanged(chosen.version)
+    return chosen.version
 
 
 class ConfirmationInvalid(Exception):
@@ -125,10 +154,13 @@ def endorse(*, letter: OpenLetter, data: EndorsementInput, ip_hash: str = "") ->
     submission reuses the nonce that is still valid, so every email sent for it keeps
     working; a different one gets a new nonce, so an older email's link or code never
     confirms details it did not show (its page says a newer change waits).
+
+    The endorsement is of the text the person read (``version_endorsed``): its language
+    and version are recorded with it.
     """
-    version = letter.current_version
-    if not letter.is_open or version is None:
+    if not letter.is_open:
         raise LetterClosed
+    version = version_endorsed(letter, data)
     email_normalised = mailbox_identity(data.email)
     if connection.vendor == "postgresql":
         new = _create_in_one_statement(
@@ -320,9 +352,7 @@ def confirm(*, endorsement_id: int, nonce: str, ip_hash: str = "") -> Endorsemen
 def record_confirmed(*, letter: OpenLetter, data: EndorsementInput, actor: Any = None) -> Endorsement:
     """An endorsement confirmed by other means (the demo; signatures an organiser collected on
     paper and checked). Counted and listed at once; an address already used is left alone."""
-    version = letter.current_version
-    if version is None:
-        raise LetterClosed
+    version = version_endorsed(letter, data)
     email_normalised = mailbox_identity(data.email)
     with transaction.atomic():
         existing = Endorsement.objects.filter(letter=letter, email_normalised=email_normalised).first()

@@ -7,14 +7,18 @@ from typing import Any
 
 from django.db import transaction
 
-from undersigned.campaigns.campaign_files import Author, CampaignFileError, OpenLetterFile, check_counts
+from undersigned.campaigns.campaign_files import (
+    Author,
+    CampaignFileError,
+    OpenLetterFile,
+    OpenLetterTranslationData,
+    check_counts,
+)
 from undersigned.campaigns.models import Campaign, Recipient, RecipientGroup, RecipientGroupMember
 from undersigned.campaigns.services import fill_recipient, match_recipient, recipient_data
 from undersigned.core.models import log_action
 from undersigned.openletters import queries
-from undersigned.openletters.models import (
-    OpenLetter,
-)
+from undersigned.openletters.models import OpenLetter, OpenLetterTranslation
 from undersigned.organisations.models import Organisation
 
 from .versions import record_version
@@ -27,7 +31,9 @@ def import_open_letter(
 
     Recipients are matched like a campaign's (``campaigns.services.match_recipient``).
     With ``recipient_group`` they become that group's members and the letter is
-    addressed to the group. A changed text of a published letter makes a new version.
+    addressed to the group. The ``[translations.<code>]`` tables become the letter's
+    translations (one the file leaves out is removed; its versions stay). A changed text
+    of a published letter, in any language, makes a new version of that language's text.
     Counters are never touched.
     """
     check_counts(data)  # parse() checks them too; a value built in code must keep them as well
@@ -66,6 +72,7 @@ def import_open_letter(
                 ]
             )  # fmt: skip
         recipients = _import_addressees(letter=letter, organisation=organisation, data=data)
+        _import_translations(letter=letter, data=data)
         log_action(
             "open_letter.created" if created else "open_letter.updated",
             letter,
@@ -75,6 +82,17 @@ def import_open_letter(
         )
         record_version(letter=letter, actor=actor)
     return letter, created
+
+
+def _import_translations(*, letter: OpenLetter, data: OpenLetterFile) -> None:
+    languages = [t.language for t in data.translations]
+    OpenLetterTranslation.objects.filter(letter=letter).exclude(language__in=languages).delete()
+    for entry in data.translations:
+        OpenLetterTranslation.objects.update_or_create(
+            letter=letter,
+            language=entry.language,
+            defaults={"title": entry.title, "summary": entry.summary, "text": entry.text},
+        )
 
 
 def _import_addressees(*, letter: OpenLetter, organisation: Organisation, data: OpenLetterFile) -> list[Recipient]:
@@ -154,4 +172,8 @@ def export_open_letter(letter: OpenLetter) -> OpenLetterFile:
             for author in authors
         ),
         recipients=tuple(recipient_data(recipient) for recipient in queries.addressees(letter)),
+        translations=tuple(
+            OpenLetterTranslationData(language=t.language, title=t.title, text=t.text, summary=t.summary)
+            for t in queries.translations_of(letter)
+        ),
     )
