@@ -111,7 +111,7 @@ class _ImportMeter:
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module") or isinstance(loader, _Wrapped):
             return spec
-        spec.loader = _Wrapped(loader, name, self)
+        spec.loader = _Wrapped(loader, name, self)  # type: ignore[assignment]
         return spec
 
 
@@ -310,12 +310,14 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connections
 
-        demo = Path(__import__("undersigned").__file__).resolve().parent / "demo"
+        import undersigned
+
+        demo = Path(str(undersigned.__file__)).resolve().parent / "demo"
         for name in ("riverside-path.toml", "bus-to-every-trailhead.toml", "open-letter-trailheads.toml"):
             call_command("import_campaign", str(demo / name), verbosity=0)
         campaign = tomllib.loads((demo / "riverside-path.toml").read_text())["campaign"]["slug"]
         letter_file = tomllib.loads((demo / "open-letter-trailheads.toml").read_text())
-        letter = (letter_file.get("open_letter") or letter_file.get("letter") or {}).get("slug")
+        letter = str(letter_file["open_letter"]["slug"])
         paths = _paths(letter, campaign)
         connections.close_all()
         env = os.environ.copy()

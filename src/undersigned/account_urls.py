@@ -29,27 +29,45 @@ from django.views.generic.base import RedirectView
 MFA_BASE_VIEWS = "allauth.mfa.base.views"
 
 
-def on_first_use(dotted: str) -> Callable[..., HttpResponseBase]:
-    """A view that imports the view at ``dotted`` when it is first called, and calls it."""
+def on_first_use(dotted: str, **marks: Any) -> Callable[..., HttpResponseBase]:
+    """A view that imports the view at ``dotted`` when it is first called, and calls it.
+
+    ``marks`` are the attributes the real view carries for middleware that reads them
+    before calling it (``csrf_exempt``, ``login_required``…); the fence checks they match.
+    """
 
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         real: Callable[..., HttpResponseBase] = import_string(dotted)
         return real(request, *args, **kwargs)
 
     view.__name__ = view.__qualname__ = dotted.rsplit(".", 1)[1]
-    view.imported_on_first_use = dotted  # type: ignore[attr-defined] (read by the fence)
+    view.imported_on_first_use = dotted  # type: ignore[attr-defined]  # read by the fence
+    for mark, value in marks.items():
+        setattr(view, mark, value)
     return view
 
 
 def _mfa_patterns() -> list[URLPattern | URLResolver]:
     """``allauth.mfa.urls``, with ``allauth.mfa.base.urls``' views named, not imported."""
+    # The marks Django's login_required and login_not_required put on the real views
+    # (LoginRequiredMiddleware reads them); the fence compares them with allauth's.
+    signed_in: dict[str, Any] = {"login_url": None, "redirect_field_name": "next"}
     base = [
-        path("", on_first_use(f"{MFA_BASE_VIEWS}.index"), name="mfa_index"),
-        path("authenticate/", on_first_use(f"{MFA_BASE_VIEWS}.authenticate"), name="mfa_authenticate"),
-        path("reauthenticate/", on_first_use(f"{MFA_BASE_VIEWS}.reauthenticate"), name="mfa_reauthenticate"),
+        path("", on_first_use(f"{MFA_BASE_VIEWS}.index", **signed_in), name="mfa_index"),
+        path(
+            "authenticate/",
+            on_first_use(f"{MFA_BASE_VIEWS}.authenticate", login_required=False),
+            name="mfa_authenticate",
+        ),
+        path(
+            "reauthenticate/",
+            on_first_use(f"{MFA_BASE_VIEWS}.reauthenticate", **signed_in),
+            name="mfa_reauthenticate",
+        ),
     ]
-    if mfa_settings._TRUST_STAGE_ENABLED:  # noqa: SLF001 (the condition allauth.mfa.base.urls uses)
-        base.append(path("trust/", on_first_use(f"{MFA_BASE_VIEWS}.trust"), name="mfa_trust"))
+    if mfa_settings._TRUST_STAGE_ENABLED:  # the condition allauth.mfa.base.urls uses
+        trust = on_first_use(f"{MFA_BASE_VIEWS}.trust", login_required=False)
+        base.append(path("trust/", trust, name="mfa_trust"))
     patterns: list[URLPattern | URLResolver] = [path("", include(base))]
     if "totp" in mfa_settings.SUPPORTED_TYPES:
         patterns.append(path("totp/", include("allauth.mfa.totp.urls")))
