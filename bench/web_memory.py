@@ -259,6 +259,16 @@ def traced_worker(paths: list[str], *, top: int) -> None:
     print(f"left by imports, by package (top {top}):")
     for name, size in sorted(by_package.items(), key=lambda item: -item[1])[:top]:
         print(f"  {size / 2**20:6.2f} MB  {name}")
+    print(f"\nthe largest modules by what their own import left (top {top}):")
+    for name, size in sorted(meter.own.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {size / 2**20:6.2f} MB  {name}")
+    during: dict[str, int] = defaultdict(int)
+    for name, size in meter.own.items():
+        if name not in startup:
+            during[_package(name)] += size
+    print(f"\nimports during the pages (the URLconf, the views), by package (top {top}):")
+    for name, size in sorted(during.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {size / 2**20:6.2f} MB  {name}")
     print(f"\nallocated while serving the pages, still held, by allocating file (top {top}):")
     stats = snapshot.compare_to(after_startup, "filename")
     for stat in stats[:top]:
