@@ -201,6 +201,15 @@ def _serve_everything(paths: list[str], *, report: bool) -> Any:
 def worker(paths: list[str], *, top: int, list_modules: bool) -> None:
     """In a fresh process: RSS, smaps_rollup and the modules after every page in every language."""
     _serve_everything(paths, report=True)
+    from undersigned.core import kept_pages
+
+    pages = list(kept_pages._kept_pages.values())
+    print(
+        f"\nkept pages: {len(pages)} of at most {kept_pages.PAGES_KEPT}, "
+        f"{sum(sys.getsizeof(p) for p in pages) / 2**20:.2f} MB held, "
+        f"{sum(len(p if isinstance(p, bytes) else p.encode()) for p in pages) / 2**20:.2f} MB as UTF-8, "
+        f"the largest {max((sys.getsizeof(p) for p in pages), default=0) / 1024:.0f} KB"
+    )
     print("\n/proc/self/smaps_rollup:")
     for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
         key, value = line.split(":", 1)
