@@ -416,8 +416,9 @@ def _dkim() -> tuple[str, str, str]:
         pem = Path(key_file).read_bytes()
     except OSError as exc:
         raise ImproperlyConfigured(f"UNDERSIGNED_DKIM_KEY_FILE cannot be read: {exc.strerror} ({key_file}).") from None
-    # Here, not at the top: dkim imports dnspython, which a process that signs nothing
-    # (every web worker) need not hold (bench/web_memory.py).
+    # Here, not at the top: dkim imports dnspython (about 3 MB), which no process needs
+    # while no key is configured (bench/web_memory.py). With a key, every process holds
+    # it, web workers included: the key is checked wherever the settings are read.
     import dkim.crypto  # noqa: PLC0415
 
     try:
