@@ -4,8 +4,9 @@ tomlkit (campaign files written, about 6 MB) and pygal (the results charts, abou
 are imported where they are used, not when the URLconf loads. A fresh Python process,
 as a web worker is, sets Django up, loads the URLconf, resolves the public campaign,
 composer and open letter pages and imports their views; neither library may be in
-``sys.modules`` then. fido2 (allauth.mfa) is not fenced: ``allauth.urls`` includes the
-two-factor views, whose module imports it, and no allauth setting avoids that.
+``sys.modules`` then. fido2 (allauth.mfa's WebAuthn), dkim's dnspython and, on SQLite,
+psycopg are fenced by a worker that serves pages through the WSGI application (issue 13);
+``undersigned/account_urls.py`` by a comparison with ``allauth.urls``.
 """
 
 import json
@@ -13,8 +14,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import URLResolver
+from django.utils.module_loading import import_string
 
 import undersigned
+from tests.conftest import database_url
 
 SCRIPT = """
 import json, sys
@@ -65,3 +73,109 @@ def test_public_pages_do_not_import_tomlkit_or_pygal(tmp_path: Path) -> None:
     assert found["before"] == {"tomlkit": False, "pygal": False}
     # ...and imported once a chart is drawn and a campaign file written (the fence can see them).
     assert found["after"] == {"tomlkit": True, "pygal": True}
+
+
+# What a gunicorn worker does (undersigned/wsgi.py), with the pages a first-time visitor
+# opens, in English and in French; then the two-factor page, which imports allauth's
+# two-factor views on first use (account_urls.py), so the fence can see fido2 arrive.
+WORKER = """
+import io, json, sys
+
+from undersigned.wsgi import application
+
+NEVER = ("fido2", "cryptography", "dkim", "dns", "psycopg", "typst", "tomlkit", "pygal")
+
+
+def get(path, language="en"):
+    statuses = []
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
+        "wsgi.run_once": False, "HTTP_ACCEPT_LANGUAGE": language,
+    }
+    body = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(body)
+    body.close()
+    return int(statuses[0].split()[0])
+
+
+slug = sys.argv[1]
+statuses = [get(path, language) for language in ("en", "fr")
+            for path in (f"/c/{slug}/", f"/c/{slug}/write/", "/accounts/login/", "/my-data/")]
+loaded = [name for name in NEVER if name in sys.modules]
+two_factor = get("/accounts/2fa/")
+print(json.dumps({"statuses": statuses, "loaded": loaded, "two_factor": two_factor,
+                  "fido2_after": "fido2" in sys.modules}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_serving_public_pages_and_sign_in_loads_no_two_factor_crypto_nor_dkim(campaign: Any) -> None:
+    """issue 13: a web worker under 80 MB (docs/performance.md, "A web worker under 80 MB").
+
+    fido2 and cryptography (allauth's WebAuthn, about 12 MB), dnspython (dkim, about 3 MB)
+    and, on SQLite, psycopg (about 7 MB with its libraries) stay out of a worker until it
+    needs them: a sign-in with a second factor, a signed message, a PostgreSQL database.
+    """
+    # Without a DKIM key (a configured key is checked, with dkim, wherever settings load).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNDERSIGNED_DKIM_")}
+    env["DATABASE_URL"] = database_url()
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, campaign.slug], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["statuses"] == [200] * 8
+    expected = ["psycopg"] if connection.vendor == "postgresql" else []
+    assert found["loaded"] == expected
+    # The two-factor page (a redirect to sign in) imported allauth's two-factor views.
+    assert found["two_factor"] == 302
+    assert found["fido2_after"] is True
+
+
+def _flat(patterns: list[Any], prefix: str = "") -> list[tuple[str, str | None, Any]]:
+    rows: list[tuple[str, str | None, Any]] = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            rows += _flat(pattern.url_patterns, route)
+        else:
+            target = getattr(pattern.callback, "imported_on_first_use", None)
+            rows.append((route, pattern.name, import_string(target) if target else pattern.callback))
+    return rows
+
+
+def test_the_account_urls_are_allauths_own() -> None:
+    """account_urls.py builds what allauth.urls does, every route, name and view, in order;
+    only the two-factor base views are imported on first use, and each stand-in carries
+    the marks its real view has for middleware (exempt from CSRF, sign-in not required…),
+    and the real view has no other."""
+    import allauth.urls  # noqa: PLC0415 (imports the two-factor views: only in this test)
+
+    from undersigned import account_urls  # noqa: PLC0415
+
+    ours = _flat(account_urls.urlpatterns)
+    theirs = _flat(allauth.urls.urlpatterns)
+    assert [(route, name) for route, name, _ in ours] == [(route, name) for route, name, _ in theirs]
+    for (route, _name, view), (_route, _name2, real) in zip(ours, theirs, strict=True):
+        if isinstance(real, type(view)) and getattr(real, "view_class", None) is not None:
+            assert getattr(view, "view_class", None) is real.view_class, route
+        else:
+            assert view is real, route
+    lazy = [p for p in _flat_patterns(account_urls.urlpatterns) if hasattr(p.callback, "imported_on_first_use")]
+    assert {p.name for p in lazy} >= {"mfa_index", "mfa_authenticate", "mfa_reauthenticate"}
+    marks = ("csrf_exempt", "login_required", "login_url", "redirect_field_name", "xframe_options_exempt")
+    for pattern in lazy:
+        real = import_string(pattern.callback.imported_on_first_use)
+        for mark in marks:
+            assert getattr(pattern.callback, mark, None) == getattr(real, mark, None), (pattern.name, mark)
+        assert not set(vars(real)) - {*marks, "view_class", "view_initkwargs", "__wrapped__"}, pattern.name
+
+
+def _flat_patterns(patterns: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    for pattern in patterns:
+        found += _flat_patterns(pattern.url_patterns) if isinstance(pattern, URLResolver) else [pattern]
+    return found

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
-import dkim.crypto
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -417,6 +416,11 @@ def _dkim() -> tuple[str, str, str]:
         pem = Path(key_file).read_bytes()
     except OSError as exc:
         raise ImproperlyConfigured(f"UNDERSIGNED_DKIM_KEY_FILE cannot be read: {exc.strerror} ({key_file}).") from None
+    # Here, not at the top: dkim imports dnspython (about 3 MB), which no process needs
+    # while no key is configured (bench/web_memory.py). With a key, every process holds
+    # it, web workers included: the key is checked wherever the settings are read.
+    import dkim.crypto  # noqa: PLC0415
+
     try:
         dkim.crypto.parse_pem_private_key(pem)
     except dkim.crypto.UnparsableKeyError:

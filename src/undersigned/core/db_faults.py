@@ -28,12 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -80,9 +78,15 @@ def says_connection_lost(exc: BaseException) -> bool:
     """Whether the driver's error behind ``exc`` is about a connection that is gone
     (not a wrong query, a constraint or a lock): psycopg's SQLSTATE, an operational error
     of psycopg's own or the state of its connection when it raised, SQLite's closed
-    database."""
+    database.
+
+    A driver's error exists only once its module is imported, so neither is imported here:
+    a worker on SQLite never loads psycopg (about 7 MB with its libraries; bench/web_memory.py).
+    """
+    psycopg = sys.modules.get("psycopg")
+    sqlite3 = sys.modules.get("sqlite3")
     for error in _chain(exc):
-        if isinstance(error, psycopg.Error):
+        if psycopg is not None and isinstance(error, psycopg.Error):
             if error.sqlstate is not None and error.sqlstate.startswith(_LOST_STATES):
                 return True
             # Raised by psycopg itself, not by the server: "consuming input failed: server
@@ -93,7 +97,7 @@ def says_connection_lost(exc: BaseException) -> bool:
             pgconn = error.pgconn
             if pgconn is not None and pgconn.status == psycopg.pq.ConnStatus.BAD:
                 return True
-        if isinstance(error, sqlite3.ProgrammingError) and "closed database" in str(error):
+        if sqlite3 is not None and isinstance(error, sqlite3.ProgrammingError) and "closed database" in str(error):
             return True
     return False
 
