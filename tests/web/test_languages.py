@@ -10,10 +10,12 @@ language and direction.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from django.utils.translation import get_language_info
@@ -25,18 +27,23 @@ pytestmark = pytest.mark.django_db
 HTML_TAG = re.compile(r"<html[^>]*>")
 
 
-def _walk(client: Client, site: Site, language: str) -> dict[str, tuple[int, str | None]]:
-    seen: dict[str, tuple[int, str | None]] = {}
+def pages(client: Client, site: Site, language: str) -> Iterator[tuple[str, HttpResponseBase]]:
+    """Every page but Django's admin, by URL name, asked for in ``language`` (also tests/web/test_untranslated.py)."""
     for route in all_routes():
         if route.name.startswith("admin:"):
             continue  # Django's own admin templates
         url = reverse(route.name, kwargs=site.kwargs_for(route))
-        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        yield route.name, client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def _walk(client: Client, site: Site, language: str) -> dict[str, tuple[int, str | None]]:
+    seen: dict[str, tuple[int, str | None]] = {}
+    for name, response in pages(client, site, language):
         tag = None
         if not response.streaming and response.get("Content-Type", "").startswith("text/html"):
             found = HTML_TAG.search(response.content.decode())
             tag = found.group(0) if found else None
-        seen[route.name] = (response.status_code, tag)  # signed links differ between walks
+        seen[name] = (response.status_code, tag)  # signed links differ between walks
     return seen
 
 

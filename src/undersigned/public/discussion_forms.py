@@ -45,7 +45,7 @@ class CommentForm(abuse.GuardedForm):
         },
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    notify_replies = forms.BooleanField(label=NOTIFY_WORDING, required=False)
+    notify_replies = forms.BooleanField(label=_(NOTIFY_WORDING), required=False)
 
     def __init__(self, *args: Any, signed_in: bool = False, confirm_by_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 
 
@@ -41,6 +42,8 @@ class ConsentRecord(models.Model):
     purpose = models.CharField(max_length=40, choices=ConsentPurpose.choices)
     granted = models.BooleanField()
     wording = models.TextField()
+    # The language the wording was shown in (``wording`` is recorded in it, as shown).
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True)
     campaign = models.ForeignKey(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,0 +1,188 @@
+"""No page shows text that did not go through gettext, and no template misses a variable.
+
+A pseudo-language stands in for French while the walk of tests/web/test_languages.py
+runs (every page, as the organiser and as a visitor): every message gettext, ngettext,
+pgettext or a template's ``{% translate %}`` is asked for comes back as ``⟦message⟧``.
+A text node people perceive (or a ``title``, ``aria-label``, ``placeholder``, ``alt``, a
+submit button's ``value``) with letters outside those brackets was never offered for
+translation, unless its words are the site's own content: what the fixture site's
+database holds (campaign titles, names, letters), read from every text column of every
+model, or a language's own name in the switcher.
+
+The pseudo-language is an object in Django's table of translations, not a compiled
+catalogue: it answers every message, also those written since the catalogues were last
+regenerated, and Django's and allauth's own (which a catalogue built from ours would
+leave in real French, indistinguishable here from text in a page).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from allauth.socialaccount import providers
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.test import Client
+from django.utils.translation import get_language_info
+
+from tests.languages import CLOSE, OPEN, pseudo_translations
+
+from .conftest import Site
+from .test_languages import pages
+
+pytestmark = pytest.mark.django_db
+
+MARKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
+WORD = re.compile(r"[^\W\d_]+")
+PERCEIVED_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
+UNSEEN_ELEMENTS = {"script", "style", "template"}
+CODE_ELEMENTS = {"code", "kbd", "samp"}
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# Addresses and links a page shows (a letter's reply address, a web form's URL) are not words;
+# a word in capitals is an abbreviation (PDF, CSV, UTC, A4), the same in every language.
+MACHINE_TEXT = re.compile(r"\S+@\S+|https?://\S+")
+MISSING = "MISSING-TEMPLATE-VARIABLE"
+# The product's name, a proper noun (the header's brand, every page's <title>).
+BRAND = "Undersigned"
+
+
+class Texts(HTMLParser):
+    """The text a person perceives in a page, outside the ``⟦…⟧`` of translated messages.
+
+    A translated message may hold elements (a link in a sentence), so the brackets are
+    followed across text nodes in document order. Content marked as not to be translated
+    (HTML's ``translate="no"``: the names of other services) and code (``<code>``,
+    ``<kbd>``, ``<samp>``: placeholders, commands, file names) are not read.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.outside: list[str] = []
+        self._depth = 0  # inside how many ⟦
+        self._skipped: list[str] = []  # open elements whose content is not read, innermost last
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if not self._skipped:
+            for name, value in attrs:
+                if value and name in PERCEIVED_ATTRIBUTES:
+                    self.outside.append(outside_brackets(value))
+            if tag == "input" and values.get("type") in {"submit", "button", "reset"} and values.get("value"):
+                self.outside.append(outside_brackets(values["value"] or ""))
+        if tag in VOID_ELEMENTS:
+            return
+        if (
+            self._skipped
+            or tag in UNSEEN_ELEMENTS | CODE_ELEMENTS
+            or values.get("translate") == "no"
+        ):
+            self._skipped.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipped and self._skipped[-1] == tag:
+            self._skipped.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._skipped:
+            return
+        text = []
+        for char in data:
+            if char == OPEN:
+                self._depth += 1
+            elif char == CLOSE:
+                self._depth -= 1
+            elif self._depth == 0:
+                text.append(char)
+        self.outside.append("".join(text))
+
+
+def outside_brackets(text: str) -> str:
+    depth, kept = 0, []
+    for char in text:
+        depth += (char == OPEN) - (char == CLOSE)
+        if depth == 0 and char != CLOSE:
+            kept.append(char)
+    return "".join(kept)
+
+
+def words_of(value: Any) -> Iterator[str]:
+    """The words in a column's value (JSON columns: in every string they hold)."""
+    if isinstance(value, str):
+        yield from WORD.findall(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from words_of(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from words_of(item)
+
+
+def site_words() -> set[str]:
+    """Every word in every text column of the database, languages' and sign-in providers' own names."""
+    words: set[str] = {BRAND}
+    for code, name in settings.LANGUAGES:
+        words.update(words_of([name, get_language_info(code)["name_local"]]))
+    words.update(words_of([provider.name for provider in providers.registry.get_class_list()]))
+    for model in apps.get_models():
+        columns = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField, models.JSONField))
+        ]
+        for row in model._default_manager.values_list(*columns) if columns else ():
+            words.update(words_of(row))
+    return words
+
+
+def untranslated(html: str, words: set[str]) -> Iterator[str]:
+    parser = Texts()
+    parser.feed(html)
+    for text in parser.outside:
+        machine_free = MACHINE_TEXT.sub(" ", text)
+        if any(word not in words and not word.isupper() for word in WORD.findall(machine_free)):
+            yield " ".join(text.split())
+
+
+@pytest.fixture
+def pseudo_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every language, English too: text a page shows in another language than its own
+    # (an email previewed in the language it will be sent in) is marked the same way.
+    pseudo_translations(monkeypatch, *(code for code, _name in settings.LANGUAGES))
+
+
+@pytest.fixture
+def missing_variables_marked(settings: Any) -> None:
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["OPTIONS"]["string_if_invalid"] = MISSING
+    settings.TEMPLATES = templates
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["organiser", "visitor"])
+@pytest.mark.usefixtures("pseudo_languages", "missing_variables_marked")
+def test_every_page_shows_only_translated_text_and_site_content(client: Client, site: Site, signed_in: bool) -> None:
+    if signed_in:
+        client.force_login(site.organiser)
+    words = site_words()
+    found: dict[str, list[str]] = {}
+    missing: list[str] = []
+    checked = 0
+    for name, response in pages(client, site, "fr"):
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        html = response.content.decode()
+        checked += 1
+        if MISSING in html:
+            missing.append(name)
+        texts = sorted(set(untranslated(html, words)))
+        if texts:
+            found[name] = texts
+    assert checked > (40 if signed_in else 20)
+    assert (missing, found) == ([], {}), "\n".join(
+        [f"missing template variable: {missing}", *(f"outside gettext: {k}: {v}" for k, v in sorted(found.items()))]
+    )
