@@ -66,7 +66,7 @@ def pseudo_translations(monkeypatch: pytest.MonkeyPatch, *languages: str) -> Non
     """``languages`` answer in pseudo-translation until the test ends (Django's table of
     translation objects, by language, is where ``activate`` finds them)."""
     for language in languages:
-        monkeypatch.setitem(trans_real._translations, language, PseudoTranslation(language))
+        monkeypatch.setitem(trans_real._translations, language, PseudoTranslation(language))  # type: ignore[attr-defined]
     monkeypatch.setattr(trans_real, "_default", None)
     # A real translation active from before would answer until the next activate().
-    monkeypatch.delattr(trans_real._active, "value", raising=False)
+    monkeypatch.delattr(trans_real._active, "value", raising=False)  # type: ignore[attr-defined]

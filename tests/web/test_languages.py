@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from django.utils.translation import get_language_info
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.django_db
 HTML_TAG = re.compile(r"<html[^>]*>")
 
 
-def pages(client: Client, site: Site, language: str) -> Iterator[tuple[str, HttpResponseBase]]:
+def pages(client: Client, site: Site, language: str) -> Iterator[tuple[str, Any]]:
     """Every page but Django's admin, by URL name, asked for in ``language`` (also tests/web/test_untranslated.py)."""
     for route in all_routes():
         if route.name.startswith("admin:"):

@@ -28,7 +28,9 @@ class ComposerForm(abuse.GuardedForm):
     name = SingleLineField(
         label=_("Your name"),
         max_length=120,
-        error_messages=length_message(_("Your name"), 120),
+        error_messages=length_message(
+            _("Your name is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -44,7 +46,9 @@ class ComposerForm(abuse.GuardedForm):
     town = SingleLineField(
         label=_("Your town or city"),
         max_length=120,
-        error_messages=length_message(_("Your town"), 120),
+        error_messages=length_message(
+            _("Your town is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     country = CountryField(label=_("Your country"), widget=CountrySelect(attrs={"autocomplete": "country"}))
@@ -52,14 +56,18 @@ class ComposerForm(abuse.GuardedForm):
         label=_("Your postal address (only if you will send it by post)"),
         required=False,
         max_length=500,
-        error_messages=length_message(_("Your address"), 500),
+        error_messages=length_message(
+            _("Your address is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("Printed as the sender's address on a posted letter. Street, town and postcode, one per line."),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
     subject = SingleLineField(
         label=_("Subject"),
         max_length=settings.LETTER_SUBJECT_MAX_CHARS,
-        error_messages=length_message(_("The subject"), settings.LETTER_SUBJECT_MAX_CHARS),
+        error_messages=length_message(
+            _("The subject is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
     )
     body = MultiLineField(
         label=_("Your letter"),
@@ -67,7 +75,9 @@ class ComposerForm(abuse.GuardedForm):
             "Change anything you like. Words in {{ double braces }} are filled in for each recipient from your details."
         ),
         max_length=settings.LETTER_BODY_MAX_CHARS,
-        error_messages=length_message(_("Your letter"), settings.LETTER_BODY_MAX_CHARS),
+        error_messages=length_message(
+            _("Your letter is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.Textarea(attrs={"rows": 18}),
     )
 
@@ -196,7 +206,7 @@ class SenderAddressForm(forms.Form):
         max_length=500,
         error_messages={
             "required": _("A posted letter needs a sender's address."),
-            **length_message("Your address", 500),
+            **length_message(_("Your address is too long: %(show_value)d characters, the limit is %(limit_value)d.")),
         },
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
         help_text=_("Street, town and postcode, one per line."),

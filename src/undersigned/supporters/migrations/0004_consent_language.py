@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('supporters', '0003_organisation_unsubscribe'),
+        ("supporters", "0003_organisation_unsubscribe"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consentrecord',
-            name='language',
+            model_name="consentrecord",
+            name="language",
             field=models.CharField(blank=True, max_length=16),
         ),
     ]
