@@ -55,9 +55,7 @@ def test_a_fault_of_ours_answers_500_in_french(caplog: pytest.LogCaptureFixture)
 
 
 @pytest.mark.parametrize("name", ["500.html", "400.html"])
-def test_the_pages_django_renders_without_a_context_need_no_database(
-    name: str, django_assert_num_queries: Any
-) -> None:
+def test_the_pages_django_renders_without_a_context_need_no_database(name: str, django_assert_num_queries: Any) -> None:
     with translation.override("ar"), django_assert_num_queries(0):
         page = loader.get_template(name).render()
     assert '<html lang="ar" dir="rtl">' in page

@@ -21,8 +21,8 @@ import copy
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from allauth.socialaccount import providers

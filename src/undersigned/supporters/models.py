@@ -12,7 +12,7 @@ from undersigned.core.models import TimeStampedModel
 class Supporter(TimeStampedModel):
     """A person who acts. One row per normalised email address."""
 
-    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    email = models.EmailField(unique=True, help_text=_("Stored lower-cased."))
     name = models.CharField(max_length=120)
     town = models.CharField(max_length=120, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -53,7 +53,7 @@ class ConsentRecord(models.Model):
     organisation = models.ForeignKey(
         "organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    source = models.CharField(max_length=80, help_text="Where it was given, e.g. thank-you page.")
+    source = models.CharField(max_length=80, help_text=_("Where it was given, e.g. thank-you page."))
     ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
