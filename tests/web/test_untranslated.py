@@ -1,18 +1,26 @@
 """No page shows text that did not go through gettext, and no template misses a variable.
 
-A pseudo-language stands in for French while the walk of tests/web/test_languages.py
-runs (every page, as the organiser and as a visitor): every message gettext, ngettext,
-pgettext or a template's ``{% translate %}`` is asked for comes back as ``⟦message⟧``.
-A text node people perceive (or a ``title``, ``aria-label``, ``placeholder``, ``alt``, a
-submit button's ``value``) with letters outside those brackets was never offered for
-translation, unless its words are the site's own content: what the fixture site's
-database holds (campaign titles, names, letters), read from every text column of every
-model, or a language's own name in the switcher.
+A pseudo-translation stands in for every language while the walk of
+tests/web/test_languages.py runs (every page, as the organiser and as a visitor, in French
+and in Arabic): every message gettext, ngettext, pgettext or a template's
+``{% translate %}`` is asked for comes back as ``⟦message⟧``. A text node people perceive
+(or a ``title``, ``aria-label``, ``placeholder``, ``alt``, a submit button's ``value``)
+with letters outside those brackets was never offered for translation, unless its words
+are the site's own content: what the fixture site's database holds (campaign titles,
+names, letters), read from every text column of every model (but the consent records'
+wordings: those are the interface's words, as shown), a language's own name in the
+switcher, a sign-in provider's name, the product's name. Abbreviations in capitals (PDF,
+UTC), addresses and links, code (``<code>``) and what HTML marks ``translate="no"`` (the
+names of other services) are not words to translate.
 
-The pseudo-language is an object in Django's table of translations, not a compiled
-catalogue: it answers every message, also those written since the catalogues were last
-regenerated, and Django's and allauth's own (which a catalogue built from ours would
-leave in real French, indistinguishable here from text in a page).
+The pseudo-translation is an object in Django's table of translations
+(tests/languages.py), not a compiled catalogue: it answers every message, also those
+written since the catalogues were last regenerated, and Django's and allauth's own
+(which a catalogue built from ours would leave in real French, indistinguishable here
+from text in a page).
+
+The same walk renders with ``string_if_invalid`` set: a page using a variable its
+context lacks shows the marker, and fails.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from django.test import Client
 from django.utils.translation import get_language_info
 
 from tests.languages import CLOSE, OPEN, pseudo_translations
+from undersigned.supporters.models import ConsentRecord
 
 from .conftest import Site
 from .test_languages import pages
@@ -51,6 +60,8 @@ MACHINE_TEXT = re.compile(r"\S+@\S+|https?://\S+")
 MISSING = "MISSING-TEMPLATE-VARIABLE"
 MISSING_NAMED = MISSING + "[%s]"
 MISSING_NAME = re.compile(re.escape(MISSING) + r"(?:\[|%5B)(.*?)(?:\]|%5D)")
+# Columns that keep the interface's own words, as a page showed them.
+INTERFACE_TEXT = [ConsentRecord._meta.get_field("wording")]
 # Variables allauth's own templates read without needing them (its elements' optional
 # errors, its provider links' optional scope): not ours to fill.
 ALLAUTH_OPTIONAL = {"attrs.errors", "scope", "auth_params"}
@@ -126,7 +137,7 @@ def words_of(value: Any) -> Iterator[str]:
 
 
 def site_words() -> set[str]:
-    """Every word in every text column of the database, languages' and sign-in providers' own names."""
+    """Every word in the database's text columns, languages' and sign-in providers' own names."""
     words: set[str] = {BRAND}
     for code, name in settings.LANGUAGES:
         words.update(words_of([name, get_language_info(code)["name_local"]]))
@@ -135,7 +146,7 @@ def site_words() -> set[str]:
         columns = [
             f.attname
             for f in model._meta.concrete_fields
-            if isinstance(f, (models.CharField, models.TextField, models.JSONField))
+            if isinstance(f, (models.CharField, models.TextField, models.JSONField)) and f not in INTERFACE_TEXT
         ]
         for row in model._default_manager.values_list(*columns) if columns else ():
             words.update(words_of(row))
@@ -165,16 +176,21 @@ def missing_variables_marked(settings: Any) -> None:
     settings.TEMPLATES = templates
 
 
+# The pseudo-translation makes every language alike but for its direction and formats:
+# one left-to-right language and the right-to-left one.
+@pytest.mark.parametrize("language", ["fr", "ar"])
 @pytest.mark.parametrize("signed_in", [True, False], ids=["organiser", "visitor"])
 @pytest.mark.usefixtures("pseudo_languages", "missing_variables_marked")
-def test_every_page_shows_only_translated_text_and_site_content(client: Client, site: Site, signed_in: bool) -> None:
+def test_every_page_shows_only_translated_text_and_site_content(
+    client: Client, site: Site, signed_in: bool, language: str
+) -> None:
     if signed_in:
         client.force_login(site.organiser)
     words = site_words()
     found: dict[str, list[str]] = {}
     missing: list[str] = []  # pages, with the variables they miss
     checked = 0
-    for name, response in pages(client, site, "fr"):
+    for name, response in pages(client, site, language):
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             continue
         html = response.content.decode()
