@@ -14,12 +14,15 @@ catalogues to hold its message (tests/web/test_untranslated.py walks every page 
 from __future__ import annotations
 
 import copy
+import functools
 import gettext as gettext_module
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils.translation import trans_real
+
+from undersigned.core import countries
 
 PRINTS_THE_LANGUAGE = "{% load i18n %}{% get_current_language as language %}[language: {{ language }}]\n"
 
@@ -65,6 +68,10 @@ class PseudoTranslation(gettext_module.NullTranslations):
 def pseudo_translations(monkeypatch: pytest.MonkeyPatch, *languages: str) -> None:
     """``languages`` answer in pseudo-translation until the test ends (Django's table of
     translation objects, by language, is where ``activate`` finds them)."""
+    # The country names are kept per language for the process: fresh keeps for the test,
+    # so no pseudo-translated name outlives it.
+    for name in ("_options", "_names", "_options_html"):
+        monkeypatch.setattr(countries, name, functools.cache(getattr(countries, name).__wrapped__))
     for language in languages:
         monkeypatch.setitem(trans_real._translations, language, PseudoTranslation(language))  # type: ignore[attr-defined]
     monkeypatch.setattr(trans_real, "_default", None)

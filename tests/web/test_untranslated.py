@@ -19,8 +19,10 @@ written since the catalogues were last regenerated, and Django's and allauth's o
 (which a catalogue built from ours would leave in real French, indistinguishable here
 from text in a page).
 
-The same walk renders with ``string_if_invalid`` set: a page using a variable its
-context lacks shows the marker, and fails.
+Every form of those pages with a text field is then sent back with each text field one
+character over its limit, so that none is accepted: the page with its errors is held to
+the same rule. The walks render with ``string_if_invalid`` set: a page using a variable
+its context lacks shows the marker, and fails.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from django.test import Client
 from django.utils.translation import get_language_info
 
 from tests.languages import CLOSE, OPEN, pseudo_translations
+from undersigned.core import abuse
 from undersigned.supporters.models import ConsentRecord
 
 from .conftest import Site
@@ -56,7 +59,11 @@ CODE_ELEMENTS = {"code", "kbd", "samp"}
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Addresses and links a page shows (a letter's reply address, a web form's URL) are not words;
 # a word in capitals is an abbreviation (PDF, CSV, UTC, A4), the same in every language.
-MACHINE_TEXT = re.compile(r"\S+@\S+|https?://\S+")
+MACHINE_TEXT = re.compile(r"@|https?://")  # in a word: an address or a link
+# Typed into every text field: one more than its maxlength, or more than any limit (a
+# letter's is 20,000); a page shows it again as typed.
+OVERLONG = "x"
+TYPED = re.compile(f"(?:{OVERLONG})+")
 MISSING = "MISSING-TEMPLATE-VARIABLE"
 MISSING_NAMED = MISSING + "[%s]"
 MISSING_NAME = re.compile(re.escape(MISSING) + r"(?:\[|%5B)(.*?)(?:\]|%5D)")
@@ -157,8 +164,11 @@ def untranslated(html: str, words: set[str]) -> Iterator[str]:
     parser = Texts()
     parser.feed(html)
     for text in parser.outside:
-        machine_free = MACHINE_TEXT.sub(" ", text)
-        if any(word not in words and not word.isupper() for word in WORD.findall(machine_free)):
+        machine_free = " ".join(token for token in text.split() if not MACHINE_TEXT.search(token))
+        if any(
+            word not in words and not word.isupper() and not TYPED.fullmatch(word)
+            for word in WORD.findall(machine_free)
+        ):
             yield " ".join(text.split())
 
 
@@ -187,22 +197,83 @@ def test_every_page_shows_only_translated_text_and_site_content(
     if signed_in:
         client.force_login(site.organiser)
     words = site_words()
-    found: dict[str, list[str]] = {}
-    missing: list[str] = []  # pages, with the variables they miss
+    problems: dict[str, list[str]] = {}
     checked = 0
     for name, response in pages(client, site, language):
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             continue
-        html = response.content.decode()
         checked += 1
-        html = MISSING_NAME.sub(lambda m: "" if unquote(m.group(1)) in ALLAUTH_OPTIONAL else m.group(0), html)
-        names = {unquote(found) for found in MISSING_NAME.findall(html)}
-        if names:
-            missing.append(f"{name}: {sorted(names)}")
-        texts = sorted(set(untranslated(html, words)))
-        if texts:
-            found[name] = texts
+        if found := problems_in(response.content.decode(), words):
+            problems[name] = found
     assert checked > (40 if signed_in else 20)
-    assert (missing, found) == ([], {}), "\n".join(
-        [f"missing template variable: {missing}", *(f"outside gettext: {k}: {v}" for k, v in sorted(found.items()))]
-    )
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
+
+
+def problems_in(html: str, words: set[str]) -> list[str]:
+    """Missing variables (by name) and text outside gettext (its first words) in a page."""
+    html = MISSING_NAME.sub(lambda m: "" if unquote(m.group(1)) in ALLAUTH_OPTIONAL else m.group(0), html)
+    missing = sorted({f"missing variable {unquote(found)}" for found in MISSING_NAME.findall(html)})
+    return missing + sorted({f"outside gettext: {text[:120]}" for text in untranslated(html, words)})
+
+
+class Forms(HTMLParser):
+    """The POST forms of a page, as a browser would send them with every text field overlong."""
+
+    TEXT_TYPES = frozenset({"text", "email", "url", "search", "tel", "number", "password", None})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str], bool]] = []  # action, data, has a text field
+        self._form: tuple[str, dict[str, str], list[bool]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form" and values.get("method", "").lower() == "post":
+            self._form = (values.get("action", ""), {}, [False])
+            return
+        if self._form is None or "name" not in values:
+            return
+        _action, data, has_text = self._form
+        name, kind = values["name"], values.get("type")
+        if tag == "textarea" or (tag == "input" and kind in self.TEXT_TYPES and name != abuse.HONEYPOT_FIELD):
+            limit = values.get("maxlength", "")
+            data[name] = OVERLONG * (int(limit) + 1) if limit.isdigit() else OVERLONG * 25_000
+            has_text[0] = True
+        elif tag == "input" and kind == "hidden":
+            data[name] = values.get("value", "")
+        elif tag in {"button", "input"} and kind in {"submit", None} and name not in data:
+            data[name] = values.get("value", "")  # the first submit button pressed
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            action, data, has_text = self._form
+            self.found.append((action, data, has_text[0]))
+            self._form = None
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["organiser", "visitor"])
+@pytest.mark.usefixtures("pseudo_languages", "missing_variables_marked")
+def test_every_form_s_errors_are_translated(client: Client, site: Site, signed_in: bool) -> None:
+    """Every form with a text field, sent back with every text field overlong (so none is
+    accepted): the page with its errors shows no text outside gettext."""
+    if signed_in:
+        client.force_login(site.organiser)
+    words = site_words()
+    problems: dict[str, list[str]] = {}
+    sent = 0
+    for name, response in list(pages(client, site, "fr")):
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        parser = Forms()
+        parser.feed(response.content.decode())
+        for action, data, has_text in parser.found:
+            if not has_text:
+                continue  # buttons only (publish, delete, sign out): nothing to refuse
+            answer = client.post(action or response.wsgi_request.path, data, HTTP_ACCEPT_LANGUAGE="fr")
+            if not answer.get("Content-Type", "").startswith("text/html"):
+                continue
+            sent += 1
+            if found := problems_in(answer.content.decode(), words):
+                problems[f"{name} → {action}"] = found
+    assert sent > (15 if signed_in else 8)
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
