@@ -19,6 +19,7 @@ import gettext as gettext_module
 from pathlib import Path
 from typing import Any
 
+import django_countries
 import pytest
 from django.utils.translation import trans_real
 
@@ -68,8 +69,10 @@ class PseudoTranslation(gettext_module.NullTranslations):
 def pseudo_translations(monkeypatch: pytest.MonkeyPatch, *languages: str) -> None:
     """``languages`` answer in pseudo-translation until the test ends (Django's table of
     translation objects, by language, is where ``activate`` finds them)."""
-    # The country names are kept per language for the process: fresh keeps for the test,
-    # so no pseudo-translated name outlives it.
+    # Country names are kept per language for the process, by django-countries and by
+    # core/countries.py: fresh keeps for the test, so no name kept before answers in it
+    # and no pseudo-translated one outlives it.
+    monkeypatch.setattr(django_countries.countries, "_iter_cache", {}, raising=False)
     for name in ("_options", "_names", "_options_html"):
         monkeypatch.setattr(countries, name, functools.cache(getattr(countries, name).__wrapped__))
     for language in languages:
