@@ -73,3 +73,11 @@ def test_admin_pages_answer_in_arabic(client: Client, site: Any) -> None:
     response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ar")
     assert response.status_code == 200
     assert 'dir="rtl"' in HTML_TAG.search(response.content.decode()).group(0)  # type: ignore[union-attr]
+
+
+def test_a_missing_page_speaks_the_visitor_s_language(client: Client) -> None:
+    """The site's 404.html, with the shipped catalogues (tests/web/test_error_pages.py has the rest)."""
+    page = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert HTML_TAG.search(page).group(0) == '<html lang="fr" dir="ltr">'  # type: ignore[union-attr]
+    assert "<h1>Page non trouvée</h1>" in page
+    assert "Vos données" in page  # the site's layout, its footer in French
