@@ -1,7 +1,7 @@
 """The typst letter renderer, checked through poppler's view of the PDF it makes.
 
-No database: the renderer is a pure function of ``PrintableLetter`` values, and this
-module imports nothing that needs Django settings.
+No database: the renderer is a pure function of ``PrintableLetter`` values (and of the
+translations, for the few words it adds itself).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.languages import pseudo_translations
 from undersigned.delivery import pdf
 from undersigned.delivery.printing import PAPERS, Paper, PrintableLetter
 
@@ -358,6 +359,23 @@ def test_cover_sheets_precede_each_recipients_letters(tmp_path: Path) -> None:
 def test_cover_count_text_can_be_translated(tmp_path: Path) -> None:
     data = pdf.render_cover_and_letters([("Ann", [make_letter()])], count_text=lambda n: f"{n} Brief")
     assert "1 Brief" in text_pages(write(tmp_path, data))[0].splitlines()
+
+
+def _title(path: Path) -> str:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Title:"))
+
+
+def test_the_title_of_several_letters_is_in_the_letters_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pseudo_translations(monkeypatch, "fr")  # French that shows it came from the French catalogue
+    french = [make_letter(language="fr"), make_letter(language="fr", subject="Deuxième")]
+    assert _title(write(tmp_path, pdf.render_letters(french), "letters.pdf")) == "⟦Letters⟧"
+    bundle = pdf.render_cover_and_letters([("Ann", french)])
+    assert _title(write(tmp_path, bundle, "bundle.pdf")) == "⟦Letters⟧"
+    assert _title(write(tmp_path, pdf.render_letters([make_letter(), make_letter()]), "en.pdf")) == "Letters"
+    assert _title(write(tmp_path, pdf.render_letters([french[1]]), "one.pdf")) == "Deuxième"  # one: its subject
 
 
 @pytest.mark.parametrize(

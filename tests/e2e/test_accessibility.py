@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ContextFactory, assert_no_serious_violations, letter_path
+from tests.e2e.conftest import PHONE, ContextFactory, assert_no_serious_violations, letter_path
 from undersigned.campaigns import placeholders
 from undersigned.campaigns.enums import Channel
 from undersigned.delivery import services as delivery_services
@@ -87,3 +87,16 @@ def test_axe_cannot_be_injected_under_our_csp(new_context: ContextFactory, live_
     with pytest.raises(Exception, match="Content Security Policy"):
         page.add_script_tag(content="window.injected = true;")
     assert page.evaluate("() => window.injected === undefined")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_missing_page_in_the_visitor_s_language_on_a_phone(new_context: ContextFactory, language: str) -> None:
+    axe_page = new_context(bypass_csp=True, viewport=PHONE, locale=language).new_page()
+    response = axe_page.goto("/no-such-page/")
+    assert response is not None
+    assert response.status == 404
+    expect(axe_page.locator("html")).to_have_attribute("lang", language)
+    expect(axe_page.locator("html")).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+    expect(axe_page.get_by_role("heading", level=1)).to_be_visible()
+    assert axe_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_no_serious_violations(axe_page)

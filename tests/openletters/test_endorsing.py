@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.languages import pseudo_translations
 from tests.openletters.conftest import endorse, form_data, links_in, path_of
 from undersigned.core.models import ActionLog
 from undersigned.openletters.models import Endorsement, EndorsementStatus, OpenLetter
@@ -261,6 +262,29 @@ def test_updates_opt_in_is_recorded_with_its_wording_once_confirmed(
         open_letter.pk,
     )
     assert record.supporter.email == "siobhan@example.ie"
+    assert record.language == "en"
+
+
+def test_an_opt_in_given_in_french_is_recorded_in_french_though_confirmed_in_english(
+    client: Client,
+    open_letter: OpenLetter,
+    smtp_sink: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pseudo_translations(monkeypatch, "fr")  # French that shows it came from the French catalogue
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("openletters:endorse", args=[open_letter.slug])).content.decode()
+    wording = (
+        "⟦Yes, Friends of the River Wend may email me updates about the open letter “Walkers for Resolution 7”. "
+        "I can unsubscribe at any time with the link in every update.⟧"
+    )
+    assert wording.replace("“", "&ldquo;").replace("”", "&rdquo;") in page or wording in page
+    found = _endorse_and_mail(client, open_letter, smtp_sink, django_capture_on_commit_callbacks, wants_updates="on")
+    client.cookies["django_language"] = "en"
+    client.post(path_of(found["confirm"]))
+    record = ConsentRecord.objects.get()
+    assert (record.wording, record.language) == (wording, "fr")
 
 
 @pytest.mark.parametrize(

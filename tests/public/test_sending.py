@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import LetterFactory, RecipientFactory
+from tests.languages import pseudo_translations
 from undersigned.campaigns.models import Campaign
 from undersigned.delivery import services
 from undersigned.delivery.addresses import letter_copy_address, reply_address
@@ -235,6 +236,24 @@ def test_the_thanks_page_records_consent_with_its_wording_once(client: Client, l
     assert len(record.ip_hash) == 32
     assert record.ip_hash != "127.0.0.1"
     assert "You'll get updates about this campaign." in client.get(url).content.decode()
+    assert record.language == "en"
+
+
+def test_a_french_visitor_s_consent_records_the_french_wording_shown(
+    client: Client, letter: Any, campaign: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _report(client, letter, "web_form")
+    pseudo_translations(monkeypatch, "fr")  # French that shows it came from the French catalogue
+    url = reverse("public:thanks", args=[_link(letter)])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    wording = (
+        "⟦Yes, Friends of the River Wend may email me updates about “Keep the riverside path open”. "
+        "I can unsubscribe at any time with the link in every update.⟧"
+    )
+    assert wording in page
+    client.post(url, {"agree": "on"}, HTTP_ACCEPT_LANGUAGE="fr")
+    record = ConsentRecord.objects.get()
+    assert (record.wording, record.language) == (wording, "fr")
 
 
 def test_an_address_too_long_for_the_window_is_explained_not_crashed(client: Client, letter: Any) -> None:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.models import TimeStampedModel
 from undersigned.organisations.models import Organisation
@@ -30,8 +31,8 @@ class Recipient(TimeStampedModel):
     organisation_name = models.CharField("organisation", max_length=200, blank=True)
     email = models.EmailField(blank=True)
     web_form_url = models.URLField("web form URL", blank=True, max_length=500)
-    postal_address = models.TextField(blank=True, help_text="One line per line of the envelope.")
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. GB.")
+    postal_address = models.TextField(blank=True, help_text=_("One line per line of the envelope."))
+    country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code, e.g. GB."))
     language = models.CharField(max_length=10, blank=True)
     # Set when mail to this address bounced, for organisers to fix.
     email_flagged_at = models.DateTimeField(null=True, blank=True)
@@ -40,7 +41,7 @@ class Recipient(TimeStampedModel):
     # limit), or one digest a day listing that day's letters.
     max_emails_per_minute = models.PositiveIntegerField(null=True, blank=True)
     daily_digest = models.BooleanField(
-        default=False, help_text="Send one email a day listing that day's letters instead of each letter."
+        default=False, help_text=_("Send one email a day listing that day's letters instead of each letter.")
     )
 
     class Meta:
@@ -91,7 +92,7 @@ class Campaign(TimeStampedModel):
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(max_length=1000, blank=True)
-    background = models.TextField(blank=True, help_text="Markdown. Raw HTML is not allowed.")
+    background = models.TextField(blank=True, help_text=_("Markdown. Raw HTML is not allowed."))
     status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     deadline = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
@@ -102,18 +103,22 @@ class Campaign(TimeStampedModel):
     pow_required = models.BooleanField(
         "proof-of-work check",
         default=False,
-        help_text="Switch on during a wave of automated spam: supporters' browsers solve a short "
-        "calculation before a letter is accepted. Forms then need JavaScript; switch it off again afterwards.",
+        help_text=_(
+            "Switch on during a wave of automated spam: supporters' browsers solve a short "
+            "calculation before a letter is accepted. Forms then need JavaScript; switch it off again afterwards."
+        ),
     )
     min_uniqueness = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],
-        help_text="Percent of a letter that must be in the supporter's own words before it can be sent.",
+        help_text=_("Percent of a letter that must be in the supporter's own words before it can be sent."),
     )
     posts_for_supporters = models.BooleanField(
         default=False,
-        help_text="Supporters may ask the organisation to print and post their letter; "
-        "organisers print them in bulk with `undersigned print`.",
+        help_text=_(
+            "Supporters may ask the organisation to print and post their letter; "
+            "organisers print them in bulk with `undersigned print`."
+        ),
     )
     recipients = models.ManyToManyField(Recipient, through="CampaignRecipient", related_name="campaigns")
     # A campaign addressed to a group: its members are the campaign's recipients, the
@@ -170,8 +175,8 @@ def default_channels() -> list[str]:
 class LetterTemplate(TimeStampedModel):
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="template")
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Placeholders: {{ supporter.name }}, {{ recipient.name }}, …")
-    prompts = models.JSONField(default=list, blank=True, help_text="Writing prompts, a list of questions.")
+    body = models.TextField(help_text=_("Placeholders: {{ supporter.name }}, {{ recipient.name }}, …"))
+    prompts = models.JSONField(default=list, blank=True, help_text=_("Writing prompts, a list of questions."))
     channels = models.JSONField(default=default_channels)
     language = models.CharField(max_length=10, blank=True)
 
@@ -198,10 +203,10 @@ class CampaignTranslation(TimeStampedModel):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="translations")
     language = models.CharField(max_length=10)
     summary = models.TextField(max_length=1000, blank=True)
-    background = models.TextField(blank=True, help_text="Markdown. Raw HTML is not allowed.")
+    background = models.TextField(blank=True, help_text=_("Markdown. Raw HTML is not allowed."))
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Placeholders: {{ supporter.name }}, {{ recipient.name }}, …")
-    prompts = models.JSONField(default=list, blank=True, help_text="Writing prompts, a list of questions.")
+    body = models.TextField(help_text=_("Placeholders: {{ supporter.name }}, {{ recipient.name }}, …"))
+    prompts = models.JSONField(default=list, blank=True, help_text=_("Writing prompts, a list of questions."))
 
     class Meta:
         ordering = ["language"]

@@ -13,18 +13,25 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
-KNOWN: dict[str, str] = {
-    "supporter.name": "your name",
-    "supporter.first_name": "your first name",
-    "supporter.town": "your town",
-    "supporter.country": "your country",
-    "recipient.name": "the recipient's name",
-    "recipient.role": "the recipient's role",
-    "recipient.organisation": "the recipient's organisation",
-    "campaign.title": "the campaign's title",
+# What each means, for the people who write templates (translated when shown).
+KNOWN: dict[str, StrOrPromise] = {
+    "supporter.name": _("your name"),
+    "supporter.first_name": _("your first name"),
+    "supporter.town": _("your town"),
+    "supporter.country": _("your country"),
+    "recipient.name": _("the recipient's name"),
+    "recipient.role": _("the recipient's role"),
+    "recipient.organisation": _("the recipient's organisation"),
+    "campaign.title": _("the campaign's title"),
 }
 
 

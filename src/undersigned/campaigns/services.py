@@ -538,7 +538,10 @@ def set_campaign_status(*, campaign: Campaign, status: CampaignStatus, actor: An
         if locked.status == status:
             return False
         if locked.status not in STATUS_MOVES[status]:
-            raise ValueError(f"A {locked.status} campaign cannot become {status}")
+            raise ValueError(
+                _("This campaign cannot go from “%(current)s” to “%(target)s”.")
+                % {"current": CampaignStatus(locked.status).label, "target": CampaignStatus(status).label}
+            )
         if status == CampaignStatus.LIVE:
             problems = publish_problems(locked)
             if problems:

@@ -24,7 +24,7 @@ import hmac
 import math
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import altcha
 from django import forms
@@ -33,11 +33,15 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .rates import parse_rate
 from .security import client_ip, hash_ip
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 HONEYPOT_FIELD = "homepage"
 STARTED_FIELD = "form_started"
@@ -218,7 +222,7 @@ class GuardedForm(forms.Form):
     ``is_valid()``, ``caught_bot`` is True when the honeypot was filled in: store nothing.
     """
 
-    honeypot_label: ClassVar[str] = "Leave this field empty"
+    honeypot_label: ClassVar[StrOrPromise] = gettext_lazy("Leave this field empty")
     # False for a form on a page every visitor shares (core/shared_pages.py), which can
     # carry no per-request start time; such a form leans on the honeypot and its limits.
     checks_fill_time: ClassVar[bool] = True

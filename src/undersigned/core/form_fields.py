@@ -13,17 +13,17 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\r\n]")
 
 
-def length_message(what: Any, limit: int) -> dict[str, Any]:
-    # Lazy, so a translated ``what`` is put in when the message is shown, in the reader's language.
-    message = _("{what} is too long: %(show_value)d characters, the limit is %(limit_value)d.")
-    return {"max_length": format_lazy(message, what=what)}
+def length_message(message: Any) -> dict[str, Any]:
+    """A field's message for text over its limit: ``message`` is a whole sentence, lazily
+    translated, with ``%(show_value)d`` (the length typed) and ``%(limit_value)d``. Whole
+    sentences, not a noun put into one: each language orders its words its own way."""
+    return {"max_length": message}
 
 
 class SingleLineField(forms.CharField):

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, dump, parse_any
@@ -83,7 +84,11 @@ def campaign_files(request: HttpRequest, organisation: str) -> HttpResponse:
     except CampaignFileError as exc:
         count = len(exc.messages)
         # As the command ends: "FILE: N problems; nothing was imported."
-        summary = f"{label}: {'1 problem' if count == 1 else f'{count} problems'}; nothing was imported."
+        summary = ngettext(
+            "%(file)s: %(count)d problem; nothing was imported.",
+            "%(file)s: %(count)d problems; nothing was imported.",
+            count,
+        ) % {"file": label, "count": count}
         form.add_error("file", summary)
         return _page(request, org, form, exc.messages, 400)
     messages.success(request, done)

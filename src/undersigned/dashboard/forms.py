@@ -14,7 +14,7 @@ from undersigned.openletters.services.moderation import HideReason
 from undersigned.organisations.models import Role
 
 MAX_LINKS_LIMIT = 20  # a discussion's "links before a moderator looks" (a small positive number)
-PAPER_LABELS = {"a4": "A4", "us-letter": "US Letter"}
+PAPER_LABELS = {"a4": "A4", "us-letter": _("US Letter")}
 
 
 class PrintForm(forms.Form):

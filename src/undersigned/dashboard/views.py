@@ -187,7 +187,7 @@ class JobRow:
 
     @property
     def paper_label(self) -> str:
-        return PAPER_LABELS.get(self.job.paper, self.job.paper)
+        return str(PAPER_LABELS.get(self.job.paper, self.job.paper))
 
     @property
     def polling(self) -> bool:

@@ -75,7 +75,7 @@ class Delivery(TimeStampedModel):
     digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["letter", "recipient", "channel"], name="one_delivery_per_channel"),
@@ -168,7 +168,7 @@ class Reply(TimeStampedModel):
     file_type = models.CharField(max_length=40, blank=True)
 
     class Meta:
-        verbose_name_plural = "replies"
+        verbose_name_plural = _("replies")
         ordering = ["received_at", "id"]
         constraints = [
             # The supporter's paste of a reply is one per letter and recipient: sent again, it is updated.
@@ -195,16 +195,16 @@ def _delete_reply_file(sender: type[Reply], instance: Reply, **kwargs: object) -
 class DeliveryTallyKind(models.TextChoices):
     # Letters at the best evidence any of their deliveries reached (a letter with no
     # delivery is in no row: saved minus these). Key "".
-    BEST = "best", "Letters by their best evidence"
-    CHANNEL = "channel", "Deliveries by channel and evidence"  # key: the channel
-    RECIPIENT = "recipient", "Deliveries by recipient and evidence"  # key: the recipient's id
+    BEST = "best", _("Letters by their best evidence")
+    CHANNEL = "channel", _("Deliveries by channel and evidence")  # key: the channel
+    RECIPIENT = "recipient", _("Deliveries by recipient and evidence")  # key: the recipient's id
     # Letters by recipient at the best evidence their deliveries to that recipient
     # reached: a letter sent to one recipient by two channels counts once. Key: the recipient's id.
-    REACHED = "reached", "Letters by recipient and evidence"
+    REACHED = "reached", _("Letters by recipient and evidence")
     # Letters a recipient answered, by whole days from the letter's sending to its first
     # reply from them: the median days to a reply, read without the replies. Key
     # "<recipient id>:<days>" (days at most ``REPLY_DAYS_MAX``); evidence REPLY_RECEIVED.
-    REPLY_DAYS = "reply_days", "Answered letters by recipient and days to the reply"
+    REPLY_DAYS = "reply_days", _("Answered letters by recipient and days to the reply")
 
 
 class DeliveryTally(models.Model):
@@ -279,7 +279,7 @@ class PrintJob(TimeStampedModel):
     status = models.CharField(max_length=10, choices=PrintJobStatus.choices, default=PrintJobStatus.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    file = models.CharField(max_length=300, blank=True, help_text="Path of the PDF, relative to the media folder.")
+    file = models.CharField(max_length=300, blank=True, help_text=_("Path of the PDF, relative to the media folder."))
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import typst
-from django.utils.translation import ngettext
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 from .printing import ARABIC_SCRIPT_LANGUAGES, RTL_LANGUAGES, Paper, PrintableLetter, direction
 
@@ -193,7 +194,8 @@ def render_letters(letters: Sequence[PrintableLetter], *, paper: Paper = "a4") -
         raise ValueError("no letters to render")
     _check_batch(len(letters), letters)
     documents = [_letter_data(letter) for letter in letters]
-    return _compile(documents, paper=paper, title=letters[0].subject if len(letters) == 1 else "Letters")
+    title = letters[0].subject if len(letters) == 1 else _letters_title(letters[0].language)
+    return _compile(documents, paper=paper, title=title)
 
 
 def render_cover_and_letters(
@@ -239,7 +241,7 @@ def render_cover_and_letters(
             }
         )
         documents.extend(_letter_data(letter) for letter in letters)
-    return _compile(documents, paper=paper, title="Letters")
+    return _compile(documents, paper=paper, title=_letters_title(every_letter[0].language))
 
 
 def batches(letters: Sequence[PrintableLetter], *, covers: int = 0) -> Iterator[Sequence[PrintableLetter]]:
@@ -253,6 +255,13 @@ def batches(letters: Sequence[PrintableLetter], *, covers: int = 0) -> Iterator[
         chars += len(letter.body)
     if start < len(letters):
         yield letters[start:]
+
+
+def _letters_title(language: str) -> str:
+    """The PDF's title (its metadata: a viewer's window title) when it holds several
+    letters, in the language of its first letter, as the document's language is."""
+    with translation.override(_language_data(language)["lang"]):
+        return gettext("Letters")
 
 
 def _count_in_active_language(n: int) -> str:

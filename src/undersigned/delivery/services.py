@@ -47,12 +47,12 @@ def check_channel(*, letter: Letter, recipient: Recipient, channel: Channel) -> 
         # A routed letter goes to the one member the composer addressed (campaigns/routing.py).
         raise ChannelUnavailable(_("This letter is addressed to another member of the group."))
     if channel in (Channel.EMAIL, Channel.MAILTO) and not recipient.email:
-        raise ChannelUnavailable(f"We have no email address for {recipient.name}.")
+        raise ChannelUnavailable(_("We have no email address for %(name)s.") % {"name": recipient.name})
     if channel == Channel.WEB_FORM and not recipient.web_form_url:
-        raise ChannelUnavailable(f"{recipient.name} has no web form.")
+        raise ChannelUnavailable(_("%(name)s has no web form.") % {"name": recipient.name})
     if channel == Channel.POST:
         if not recipient.postal_address:
-            raise ChannelUnavailable(f"We have no postal address for {recipient.name}.")
+            raise ChannelUnavailable(_("We have no postal address for %(name)s.") % {"name": recipient.name})
         if not letter.sender_address.strip():
             raise ChannelUnavailable(_("Add your postal address first: a posted letter needs a sender's address."))
 
@@ -307,7 +307,7 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
                 return PrintJob.objects.get(pk=active.pk)
         total = queries.letters_waiting(campaign.pk)
         if not total:
-            raise NothingToPrint("No letters are waiting to be posted.")
+            raise NothingToPrint(_("No letters are waiting to be posted."))
         job = PrintJob.objects.create(campaign=campaign, paper=paper, total=total, requested_by=requested_by)
         log_action("print_job.started", job, actor=actor, paper=paper, total=total)
         # robust: a job whose task is lost stalls and is failed by housekeeping, to be started again.

@@ -57,7 +57,7 @@ class Discussion(TimeStampedModel):
     )
     mode = models.CharField(max_length=10, choices=DiscussionMode.choices, default=DiscussionMode.OPEN)
     close_after_deadline = models.BooleanField(
-        default=True, help_text="No new comments once the campaign's deadline has passed."
+        default=True, help_text=_("No new comments once the campaign's deadline has passed.")
     )
     moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.POST)
     first_comment = models.CharField(
@@ -69,10 +69,10 @@ class Discussion(TimeStampedModel):
     pow_required = models.BooleanField(
         "proof-of-work challenge",
         default=False,
-        help_text="Turn on during a spam attack: browsers solve a small puzzle before a comment is accepted.",
+        help_text=_("Turn on during a spam attack: browsers solve a small puzzle before a comment is accepted."),
     )
     max_links = models.PositiveSmallIntegerField(
-        default=2, help_text="Comments with more links than this wait for a moderator."
+        default=2, help_text=_("Comments with more links than this wait for a moderator.")
     )
     # Kept counter of published comments, moved with F() by the services; never counted per request.
     comment_count = models.PositiveIntegerField(default=0, editable=False)

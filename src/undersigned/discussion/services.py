@@ -21,7 +21,7 @@ from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from undersigned.campaigns.models import Campaign
 from undersigned.core.emails import mailbox_identity
@@ -51,7 +51,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_WORDING = (
+NOTIFY_WORDING = gettext_noop(
     "Email me when someone replies to my comments in this discussion. "
     "I can stop these emails with the link in each of them."
 )
@@ -255,7 +255,7 @@ def _record_notify_consent(comment: Comment, *, granted: bool, source: str) -> N
         supporter=supporter,
         purpose=ConsentPurpose.REPLY_NOTIFICATIONS,
         granted=granted,
-        wording=NOTIFY_WORDING,
+        wording=gettext(NOTIFY_WORDING),  # as the form showed it, in the page's language
         source=source,
         ip_hash=comment.ip_hash if granted else "",
     )

@@ -37,7 +37,7 @@ class Letter(TimeStampedModel):
     subject = models.CharField(max_length=200)
     # Kept with its placeholders: each recipient gets their own salutation.
     body = models.TextField()
-    uniqueness = models.PositiveSmallIntegerField(default=0, help_text="Percent in the supporter's own words.")
+    uniqueness = models.PositiveSmallIntegerField(default=0, help_text=_("Percent in the supporter's own words."))
     # The language of the campaign's text the letter was written from (its template,
     # ``campaigns/languages.py``): the PDF hyphenates in it and the own-words score
     # compares against that language's template. "" (letters from before languages):
@@ -51,7 +51,7 @@ class Letter(TimeStampedModel):
     submission_key = models.UUIDField(default=uuid.uuid4, unique=True)
     # The secret part of the supporter's own link to come back to the letter.
     token = models.CharField(max_length=64, unique=True, default=new_token)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="First delivery recorded.")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text=_("First delivery recorded."))
     # When the campaign's public counter (Campaign.letters_sent) counted this letter: its
     # first delivery reached self-reported evidence or above. The gate that makes a letter
     # count once; kept by delivery/counter.py only.
@@ -102,7 +102,7 @@ class LetterText(models.Model):
     # Kept with its placeholders, like ``Letter.body``.
     body = models.TextField()
     uniqueness = models.PositiveSmallIntegerField(
-        default=0, help_text="Percent in the supporter's own words, against this language's template."
+        default=0, help_text=_("Percent in the supporter's own words, against this language's template.")
     )
 
     class Meta:
@@ -134,11 +134,11 @@ class ComposerOpenedDay(models.Model):
 
 
 class LetterTallyKind(models.TextChoices):
-    SAVED = "saved", "Letters saved"  # key ""
-    COUNTRY = "country", "Letters by the sender's country"  # key: the country code, "" unknown
-    OWN_WORDS = "own_words", "Letters by own-words bucket"  # key: the bucket's index (letters.tallies)
-    OWN_WORDS_SUM = "words_sum", "Sum of the own-words percentages"  # key "": the mean's numerator
-    DAY = "day", "Letters saved on a day"  # key: the day, ISO, in the site's time zone
+    SAVED = "saved", _("Letters saved")  # key ""
+    COUNTRY = "country", _("Letters by the sender's country")  # key: the country code, "" unknown
+    OWN_WORDS = "own_words", _("Letters by own-words bucket")  # key: the bucket's index (letters.tallies)
+    OWN_WORDS_SUM = "words_sum", _("Sum of the own-words percentages")  # key "": the mean's numerator
+    DAY = "day", _("Letters saved on a day")  # key: the day, ISO, in the site's time zone
 
 
 class LetterTally(models.Model):

@@ -43,15 +43,15 @@ class OpenLetter(TimeStampedModel):
     title = models.CharField(max_length=200)
     summary = models.TextField(max_length=1000, blank=True)
     text = models.TextField(
-        help_text="Markdown. Raw HTML is not allowed. Once published, a change makes a new version."
+        help_text=_("Markdown. Raw HTML is not allowed. Once published, a change makes a new version.")
     )
     status = models.CharField(max_length=10, choices=OpenLetterStatus.choices, default=OpenLetterStatus.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True, help_text="Publication date.")
+    published_at = models.DateTimeField(null=True, blank=True, help_text=_("Publication date."))
     deadline = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=10, default="en")
     authors = models.JSONField(
-        default=list, blank=True, help_text='A list of {"name": …, "role": …, "place": …}, in the order shown.'
+        default=list, blank=True, help_text=_('A list of {"name": …, "role": …, "place": …}, in the order shown.')
     )
     recipients = models.ManyToManyField(Recipient, blank=True, related_name="open_letters")
     recipient_group = models.ForeignKey(
@@ -63,12 +63,12 @@ class OpenLetter(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="open_letters",
-        help_text="A letter campaign whose composer “Write your own letter in similar terms” starts.",
+        help_text=_("A letter campaign whose composer “Write your own letter in similar terms” starts."),
     )
     pow_required = models.BooleanField(
         "proof-of-work challenge",
         default=False,
-        help_text="Ask every endorser's browser to solve a small puzzle: switch on during an attack by bots.",
+        help_text=_("Ask every endorser's browser to solve a small puzzle: switch on during an attack by bots."),
     )
     current_version = models.ForeignKey(
         "OpenLetterVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -105,7 +105,7 @@ class OpenLetterVersion(models.Model):
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     text = models.TextField()
-    text_hash = models.CharField(max_length=64, help_text="SHA-256 of the title and text.")
+    text_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the title and text."))
     translates = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="translations", editable=False
     )
@@ -136,7 +136,7 @@ class OpenLetterTranslation(TimeStampedModel):
     language = models.CharField(max_length=LANGUAGE_MAX_LENGTH)
     title = models.CharField(max_length=200)
     summary = models.TextField(max_length=1000, blank=True)
-    text = models.TextField(help_text="Markdown. Raw HTML is not allowed.")
+    text = models.TextField(help_text=_("Markdown. Raw HTML is not allowed."))
     current_version = models.ForeignKey(
         OpenLetterVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -175,7 +175,7 @@ class Endorsement(TimeStampedModel):
     statement = models.TextField(blank=True, validators=[MaxLengthValidator(STATEMENT_MAX_CHARS)])
     website = models.URLField(blank=True, max_length=300)
     signatory = models.CharField("signed for the organisation by", max_length=120, blank=True)
-    email = models.EmailField(max_length=254, help_text="Never shown.")
+    email = models.EmailField(max_length=254, help_text=_("Never shown."))
     email_normalised = models.CharField(max_length=254)
     show_publicly = models.BooleanField(default=True)
     wants_updates = models.BooleanField(default=False)
@@ -195,7 +195,7 @@ class Endorsement(TimeStampedModel):
     version = models.ForeignKey(
         OpenLetterVersion, on_delete=models.PROTECT, related_name="endorsements", db_index=False
     )
-    text_hash = models.CharField(max_length=64, help_text="Hash of the version's text when it was endorsed.")
+    text_hash = models.CharField(max_length=64, help_text=_("Hash of the version's text when it was endorsed."))
 
     # Double opt-in: the link and the code both derive from this nonce (services).
     confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
@@ -237,7 +237,7 @@ class EndorsementCountry(models.Model):
     letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="country_counts")
     country = models.CharField(max_length=2, blank=True)
     count = models.IntegerField(default=0)
-    listed = models.IntegerField(default=0, help_text="Of which named publicly.")
+    listed = models.IntegerField(default=0, help_text=_("Of which named publicly."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["letter", "country"], name="one_count_per_country")]
@@ -247,9 +247,9 @@ class EndorsementCountry(models.Model):
 
 
 class EndorsementTallyKind(models.TextChoices):
-    HIDDEN = "hidden", "Hidden by a moderator"  # key "", any status
-    PENDING = "pending", "Waiting for email confirmation"  # key "", not hidden
-    CONFIRMED_DAY = "day", "Confirmed on a day"  # key: the day, ISO, in the site's time zone
+    HIDDEN = "hidden", _("Hidden by a moderator")  # key "", any status
+    PENDING = "pending", _("Waiting for email confirmation")  # key "", not hidden
+    CONFIRMED_DAY = "day", _("Confirmed on a day")  # key: the day, ISO, in the site's time zone
 
 
 class EndorsementTally(models.Model):
@@ -296,7 +296,7 @@ class HandInPack(TimeStampedModel):
     # While the batch builds: where this member's PDF and CSV wait to go into the ZIP.
     pdf_part = models.CharField(max_length=300, blank=True)
     csv_part = models.CharField(max_length=300, blank=True)
-    arcname = models.CharField(max_length=200, blank=True, help_text="Name in the batch's ZIP, without extension.")
+    arcname = models.CharField(max_length=200, blank=True, help_text=_("Name in the batch's ZIP, without extension."))
     pdf_size = models.PositiveBigIntegerField(default=0)
     csv_size = models.PositiveBigIntegerField(default=0)
     handed_in_how = models.CharField(max_length=10, choices=HandedInHow.choices, blank=True)
@@ -319,11 +319,11 @@ UPDATE_BODY_MAX_CHARS = 20_000
 
 
 class UpdateStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
+    DRAFT = "draft", _("Draft")
     # The organiser pressed send: a task builds one email per person (``Delivery.update``).
-    QUEUED = "queued", "Queued"
+    QUEUED = "queued", _("Queued")
     # Every person's email is in the delivery engine's queue.
-    SENT = "sent", "Sent"
+    SENT = "sent", _("Sent")
 
 
 class Update(TimeStampedModel):

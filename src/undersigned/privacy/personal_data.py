@@ -325,6 +325,7 @@ def _consent_rows(address: Address) -> list[Row]:
             "purpose": c.purpose,
             "granted": c.granted,
             "wording": c.wording,
+            "language": c.language,  # the wording's, as it was shown
             "source": c.source,
             "created_at": _when(c.created_at),
         }

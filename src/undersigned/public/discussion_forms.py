@@ -25,7 +25,9 @@ class CommentForm(abuse.GuardedForm):
         label=_("Your name"),
         max_length=settings.COMMENT_NAME_MAX_CHARS,
         help_text=_("Shown with your comment."),
-        error_messages=length_message("Your name", settings.COMMENT_NAME_MAX_CHARS),
+        error_messages=length_message(
+            _("Your name is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -41,11 +43,11 @@ class CommentForm(abuse.GuardedForm):
         help_text=BODY_HELP,
         error_messages={
             "required": _("Write something before you post."),
-            **length_message("Your comment", settings.COMMENT_MAX_CHARS),
+            **length_message(_("Your comment is too long: %(show_value)d characters, the limit is %(limit_value)d.")),
         },
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    notify_replies = forms.BooleanField(label=NOTIFY_WORDING, required=False)
+    notify_replies = forms.BooleanField(label=_(NOTIFY_WORDING), required=False)
 
     def __init__(self, *args: Any, signed_in: bool = False, confirm_by_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,7 +70,9 @@ class ReportForm(forms.Form):
         label=_("What is wrong with this comment?"),
         required=False,
         max_length=500,
-        error_messages=length_message("The reason", 500),
+        error_messages=length_message(
+            _("The reason is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("For the moderators only."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )

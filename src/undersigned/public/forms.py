@@ -29,7 +29,9 @@ def _subject_field(label: Any) -> SingleLineField:
     return SingleLineField(
         label=label,
         max_length=settings.LETTER_SUBJECT_MAX_CHARS,
-        error_messages=length_message(_("The subject"), settings.LETTER_SUBJECT_MAX_CHARS),
+        error_messages=length_message(
+            _("The subject is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
     )
 
 
@@ -38,7 +40,9 @@ def _body_field(label: Any, help_text: Any = "", *, attrs: dict[str, str] | None
         label=label,
         help_text=help_text,
         max_length=settings.LETTER_BODY_MAX_CHARS,
-        error_messages=length_message(_("Your letter"), settings.LETTER_BODY_MAX_CHARS),
+        error_messages=length_message(
+            _("Your letter is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.Textarea(attrs={"rows": 18, **(attrs or {})}),
     )
 
@@ -65,7 +69,9 @@ class ComposerForm(abuse.GuardedForm):
     name = SingleLineField(
         label=_("Your name"),
         max_length=120,
-        error_messages=length_message(_("Your name"), 120),
+        error_messages=length_message(
+            _("Your name is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -81,7 +87,9 @@ class ComposerForm(abuse.GuardedForm):
     town = SingleLineField(
         label=_("Your town or city"),
         max_length=120,
-        error_messages=length_message(_("Your town"), 120),
+        error_messages=length_message(
+            _("Your town is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     country = CountryField(label=_("Your country"), widget=CountrySelect(attrs={"autocomplete": "country"}))
@@ -89,7 +97,9 @@ class ComposerForm(abuse.GuardedForm):
         label=_("Your postal address (only if you will send it by post)"),
         required=False,
         max_length=500,
-        error_messages=length_message(_("Your address"), 500),
+        error_messages=length_message(
+            _("Your address is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("Printed as the sender's address on a posted letter. Street, town and postcode, one per line."),
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
     )
@@ -265,7 +275,7 @@ class SenderAddressForm(forms.Form):
         max_length=500,
         error_messages={
             "required": _("A posted letter needs a sender's address."),
-            **length_message("Your address", 500),
+            **length_message(_("Your address is too long: %(show_value)d characters, the limit is %(limit_value)d.")),
         },
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
         help_text=_("Street, town and postcode, one per line."),

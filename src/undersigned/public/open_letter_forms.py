@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.core import abuse
 from undersigned.core.countries import CountryField, CountrySelect
-from undersigned.core.form_fields import MultiLineField, SingleLineField
+from undersigned.core.form_fields import MultiLineField, SingleLineField, length_message
 from undersigned.openletters.models import STATEMENT_MAX_CHARS, EndorserKind
-
-
-def _too_long(what: str) -> dict[str, str]:
-    return {"max_length": f"{what} is too long: %(show_value)d characters, the limit is %(limit_value)d."}
 
 
 class EndorseForm(abuse.GuardedForm):
@@ -27,14 +24,19 @@ class EndorseForm(abuse.GuardedForm):
     name = SingleLineField(
         label=_("Your name, or your organisation's name"),
         max_length=120,
-        error_messages={"required": _("Please give your name (or your organisation's)."), **_too_long("The name")},
+        error_messages={
+            "required": _("Please give your name (or your organisation's)."),
+            **length_message(_("The name is too long: %(show_value)d characters, the limit is %(limit_value)d.")),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     role = SingleLineField(
         label=_("Role or title"),
         required=False,
         max_length=120,
-        error_messages=_too_long("The role"),
+        error_messages=length_message(
+            _("The role is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("For example “Trustee” or “Professor of Law”."),
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
@@ -42,7 +44,9 @@ class EndorseForm(abuse.GuardedForm):
         label=_("Organisation"),
         required=False,
         max_length=160,
-        error_messages=_too_long("The organisation"),
+        error_messages=length_message(
+            _("The organisation is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("The organisation your role is with, if any."),
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
@@ -50,7 +54,9 @@ class EndorseForm(abuse.GuardedForm):
         label=_("Signed for the organisation by"),
         required=False,
         max_length=120,
-        error_messages=_too_long("The name"),
+        error_messages=length_message(
+            _("The name is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
         help_text=_("Only when you endorse as an organisation: who signs for it (their role goes above)."),
     )
     website = forms.URLField(
@@ -58,15 +64,22 @@ class EndorseForm(abuse.GuardedForm):
         required=False,
         max_length=300,
         assume_scheme="https",
-        error_messages={"invalid": _("Enter a web address like https://example.org."), **_too_long("The address")},
+        error_messages={
+            "invalid": _("Enter a web address like https://example.org."),
+            **length_message(_("The address is too long: %(show_value)d characters, the limit is %(limit_value)d.")),
+        },
     )
     country = CountryField(label=_("Country"), widget=CountrySelect(attrs={"autocomplete": "country"}))
     statement = MultiLineField(
         label=_("Your statement"),
         required=False,
         max_length=STATEMENT_MAX_CHARS,
-        error_messages=_too_long("Your statement"),
-        help_text=f"A sentence or two, up to {STATEMENT_MAX_CHARS} characters, shown with your name.",
+        error_messages=length_message(
+            _("Your statement is too long: %(show_value)d characters, the limit is %(limit_value)d.")
+        ),
+        help_text=format_lazy(
+            _("A sentence or two, up to {limit} characters, shown with your name."), limit=STATEMENT_MAX_CHARS
+        ),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     email = forms.EmailField(

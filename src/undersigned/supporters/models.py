@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.languages import LANGUAGE_MAX_LENGTH
 from undersigned.core.models import TimeStampedModel
 
 # An anonymised supporter keeps an address that names nobody and is never delivered
@@ -21,7 +22,7 @@ def erased(prefix: str = "") -> models.Q:
 class Supporter(TimeStampedModel):
     """A person who acts. One row per normalised email address."""
 
-    email = models.EmailField(unique=True, help_text="Stored lower-cased.")
+    email = models.EmailField(unique=True, help_text=_("Stored lower-cased."))
     name = models.CharField(max_length=120)
     town = models.CharField(max_length=120, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -51,6 +52,8 @@ class ConsentRecord(models.Model):
     purpose = models.CharField(max_length=40, choices=ConsentPurpose.choices)
     granted = models.BooleanField()
     wording = models.TextField()
+    # The language the wording was shown in (``wording`` is recorded in it, as shown).
+    language = models.CharField(max_length=LANGUAGE_MAX_LENGTH, blank=True)
     campaign = models.ForeignKey(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -60,7 +63,7 @@ class ConsentRecord(models.Model):
     organisation = models.ForeignKey(
         "organisations.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    source = models.CharField(max_length=80, help_text="Where it was given, e.g. thank-you page.")
+    source = models.CharField(max_length=80, help_text=_("Where it was given, e.g. thank-you page."))
     ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

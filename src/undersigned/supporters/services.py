@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from undersigned.campaigns.models import Campaign
+from undersigned.core.languages import active_language
 from undersigned.core.models import ActionLog, log_action
 from undersigned.organisations.models import Organisation
 
@@ -48,14 +50,15 @@ def supporter_id_for(*, email: str, name: str, town: str = "", country: str = ""
     return int(supporter.pk)  # RETURNING gives the id of the row inserted or kept
 
 
-CAMPAIGN_UPDATES_WORDING = (
-    "Yes, {organisation} may email me updates about “{campaign}”. "
+CAMPAIGN_UPDATES_WORDING = gettext_noop(
+    "Yes, %(organisation)s may email me updates about “%(campaign)s”. "
     "I can unsubscribe at any time with the link in every update."
 )
 
 
 def campaign_updates_wording(campaign: Campaign) -> str:
-    return CAMPAIGN_UPDATES_WORDING.format(organisation=campaign.organisation.name, campaign=campaign.title)
+    """The opt-in as shown, in the active language (recorded as shown: ``record_consent``)."""
+    return gettext(CAMPAIGN_UPDATES_WORDING) % {"organisation": campaign.organisation.name, "campaign": campaign.title}
 
 
 def record_consent(
@@ -69,8 +72,13 @@ def record_consent(
     open_letter: OpenLetter | None = None,
     organisation: Organisation | None = None,
     ip_hash: str = "",
+    language: str | None = None,
 ) -> ConsentRecord:
-    """Append one consent row with the exact wording shown. Never updates an earlier row."""
+    """Append one consent row with the exact wording shown. Never updates an earlier row.
+
+    ``language`` is the one ``wording`` was shown in: by default the active language, the
+    one the page spoke (the wording functions build it in that language too).
+    """
     with transaction.atomic():
         record = ConsentRecord.objects.create(
             supporter=supporter,
@@ -82,6 +90,7 @@ def record_consent(
             organisation=organisation,
             source=source,
             ip_hash=ip_hash,
+            language=active_language() if language is None else language,
         )
         log_action("consent.recorded", record, purpose=str(purpose), granted=granted)
     return record

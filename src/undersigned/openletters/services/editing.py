@@ -161,7 +161,10 @@ def set_open_letter_status(*, letter: OpenLetter, status: OpenLetterStatus, acto
         if locked.status == status:
             return False
         if locked.status not in STATUS_MOVES[status]:
-            raise ValueError(f"A {locked.status} open letter cannot become {status}")
+            raise ValueError(
+                _("This open letter cannot go from “%(current)s” to “%(target)s”.")
+                % {"current": OpenLetterStatus(locked.status).label, "target": OpenLetterStatus(status).label}
+            )
         if status == OpenLetterStatus.PUBLISHED and not (locked.title.strip() and locked.text.strip()):
             raise ValueError(_("An open letter needs a title and a text before it can be published."))
         before = locked.status

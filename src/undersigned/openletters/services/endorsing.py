@@ -13,8 +13,10 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from undersigned.core.emails import mailbox_identity
 from undersigned.core.languages import active_language
@@ -35,22 +37,23 @@ from undersigned.supporters.models import ConsentPurpose, Supporter
 
 from .counters import NONE, move_tallies, save_with_counters, state_of
 
-UPDATES_WORDING = (
-    "Yes, {organisation} may email me updates about the open letter “{letter}”. "
+UPDATES_WORDING = gettext_noop(
+    "Yes, %(organisation)s may email me updates about the open letter “%(letter)s”. "
     "I can unsubscribe at any time with the link in every update."
 )
 
 
 def updates_wording(letter: OpenLetter) -> str:
-    return UPDATES_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
+    """The opt-in as the endorsement form shows it, in the active language."""
+    return gettext(UPDATES_WORDING) % {"organisation": letter.organisation.name, "letter": letter.title}
 
 
 # Shown on the withdrawal page and recorded as the withdrawal of the updates opt-in.
-UPDATES_WITHDRAWN_WORDING = "You will no longer receive updates from {organisation} about “{letter}”."
+UPDATES_WITHDRAWN_WORDING = gettext_noop("You will no longer receive updates from %(organisation)s about “%(letter)s”.")
 
 
 def updates_withdrawn_wording(letter: OpenLetter) -> str:
-    return UPDATES_WITHDRAWN_WORDING.format(organisation=letter.organisation.name, letter=letter.title)
+    return gettext(UPDATES_WITHDRAWN_WORDING) % {"organisation": letter.organisation.name, "letter": letter.title}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -386,14 +389,20 @@ def _record_updates_consent(endorsement: Endorsement, *, ip_hash: str) -> None:
         supporter=supporter, purpose=ConsentPurpose.OPEN_LETTER_UPDATES, campaign=None, open_letter=letter
     ):
         return
+    # Recorded when the address is confirmed, maybe from a page in another language: the
+    # wording is the one the form showed, in the language the endorsement was made in.
+    language = endorsement.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        wording = updates_wording(letter)
     supporter_services.record_consent(
         supporter=supporter,
         purpose=ConsentPurpose.OPEN_LETTER_UPDATES,
         granted=True,
-        wording=updates_wording(letter),
+        wording=wording,
         source="open letter endorsement form",
         open_letter=letter,
         ip_hash=ip_hash,
+        language=language,
     )
 
 
