@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from django.utils import translation
+
 from undersigned.campaigns.languages import (
     CampaignText,
     campaign_texts,
     default_language,
     find_text,
+    language_name,
     reading_text,
     text_in,
 )
@@ -69,3 +72,18 @@ def test_a_letter_starts_in_the_language_its_recipients_read() -> None:
     assert default_language(TEXTS, ["fr", ""]) == "en"
     assert default_language(TEXTS, ["de"]) == "en"
     assert default_language(TEXTS, []) == "en"
+
+
+def test_a_language_s_name_inside_a_sentence_follows_the_reader_s_language() -> None:
+    # Django names languages as for a list ("Français"); inside a French or Spanish
+    # sentence they are written in lower case, in English and German capitalised.
+    with translation.override("fr"):
+        assert language_name("en") == "Anglais (en)"
+        assert language_name("en", in_sentence=True) == "anglais (en)"
+    with translation.override("es"):
+        assert language_name("fr", in_sentence=True) == "francés (fr)"
+    with translation.override("de"):
+        assert language_name("fr", in_sentence=True) == "Französisch (fr)"
+    with translation.override("en"):
+        assert language_name("fr", in_sentence=True) == "French (fr)"
+    assert language_name("x-unknown", in_sentence=True) == "x-unknown"

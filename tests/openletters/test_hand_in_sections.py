@@ -319,3 +319,32 @@ def test_housekeeping_deletes_the_parts_of_a_batch_never_started_again(
     pack.refresh_from_db()
     assert (pack.pdf_part, pack.csv_part) == ("", "")
     assert pack.built_at is not None  # when it was built stays on the status table
+
+
+def test_a_section_reading_the_letter_s_translation_is_emailed_in_its_language(
+    client: Client, endorsed: OpenLetter, organiser: Any, run_worker: Any, smtp_sink: Any
+) -> None:
+    # The organiser adds the French text in the editor's tab; the Irish section reads French.
+    client.force_login(organiser)
+    french = {
+        "title": "Randonneurs pour la résolution 7",
+        "summary": "",
+        "text": "Chers membres,\r\n\r\nVotez pour la résolution 7.",
+        "action": "save",
+    }
+    tab = reverse("dashboard:open_letter_language", args=[endorsed.slug, "fr"])
+    assert client.post(tab, french).status_code == 302
+    Recipient.objects.filter(pk=_members(endorsed)["IE"].pk).update(language="fr")
+    client.post(reverse("dashboard:hand_in_sections_build", args=[endorsed.slug]))
+    run_worker()
+    client.post(reverse("dashboard:hand_in_sections_send", args=[endorsed.slug]))
+    run_worker(UNDERSIGNED_SMTP_URL=smtp_sink.url)
+    messages = {m["To"].addresses[0].addr_spec: m for m in smtp_sink.parsed()}
+    irish, czech = messages["ie@sections.example"], messages["cz@sections.example"]
+    # The title as the pack prints it (the French text), the words in French.
+    subject = irish["Subject"].replace("\xa0", " ")
+    assert subject == "Lettre ouverte « Randonneurs pour la résolution 7 » : 1 signature (Irlande)"
+    body = irish.get_body(preferencelist=("plain",)).get_content()
+    assert "« Randonneurs pour la résolution 7 »" in body.replace("\xa0", " ")
+    assert "Walkers for Resolution 7" not in irish["Subject"] + body
+    assert czech["Subject"] == "Open letter “Walkers for Resolution 7”: 2 endorsements from Czechia"

@@ -258,15 +258,16 @@ def test_a_french_section_s_pack_prints_the_french_text_and_says_which_texts_wer
     # which texts the named endorsers endorsed: language, version, fingerprint.
     assert "Dossier de remise" in text
     assert re.search(
-        r"endorsed one of these texts: the text in Français \(fr\), version 1; the text in "
-        r"Anglais \(en\), version 1\.",
+        r"ont signé l'un de ces textes : le texte en français \(fr\), version 1; le texte en "
+        r"anglais \(en\), version 1\.",
         text,
     ), text
-    assert "A translation of the text in Anglais (en), version 1." in text
+    # Names of languages inside a French sentence are written in lower case.
+    assert "Traduction du texte suivant : le texte en anglais (en), version 1." in text
     assert french_v1.text_hash[:16] in text
     assert english_v1.text_hash[:16] in text
     # The endorsers of the printed (French) text first, then those of the English one.
-    assert text.index("Aoife Dubois") < text.index("Endorsed the text in Anglais (en)") < text.index("Siobhán")
+    assert text.index("Aoife Dubois") < text.index("A signé le texte en anglais (en)") < text.index("Siobhán")
 
     # Without a French-reading addressee, the whole letter's pack prints the main text.
     whole = io.BytesIO()

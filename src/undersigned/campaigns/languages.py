@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language, get_language_info
 
 
 class InLanguage(Protocol):
@@ -134,13 +134,23 @@ def default_language(texts: Sequence[CampaignText], recipient_languages: Sequenc
     return texts[0].language
 
 
-def language_name(code: str, *, local: bool = False) -> str:
+# Languages that write the names of languages in lower case inside a sentence ("le texte
+# en français", "el texto en inglés"), where Django's table gives them capitalised, as
+# for a list ("Français"). English and German capitalise them; Arabic has no case.
+LOWER_CASE_LANGUAGE_NAMES = frozenset({"ca", "cs", "es", "fr", "it", "pl", "pt", "ro", "ru", "sk", "uk"})
+
+
+def language_name(code: str, *, local: bool = False, in_sentence: bool = False) -> str:
     """ "French (fr)" in the reader's language, or "français" (``local``: as its readers
-    write it); the code alone when Django does not know it."""
+    write it); the code alone when Django does not know it. ``in_sentence``: written as
+    the reader's language writes a language's name inside a sentence."""
     try:
         info = get_language_info(code)
     except KeyError:
         return code
     if local:
         return str(info["name_local"])
-    return f"{info['name_translated']} ({code})"
+    name = str(info["name_translated"])
+    if in_sentence and (get_language() or "").split("-")[0] in LOWER_CASE_LANGUAGE_NAMES:
+        name = name[:1].lower() + name[1:]
+    return f"{name} ({code})"

@@ -190,7 +190,7 @@ def _version_line(version: OpenLetterVersion) -> str:
 def _text_line(version: OpenLetterVersion) -> str:
     """ "the text in French (fr), version 2" """
     return gettext("the text in %(language)s, version %(number)s") % {
-        "language": language_name(version.language),
+        "language": language_name(version.language, in_sentence=True),
         "number": version.number,
     }
 
@@ -225,7 +225,7 @@ def _header(
     if texts_line and version is not None:
         meta[0] = gettext("%(version)s, in %(language)s") % {
             "version": meta[0],
-            "language": language_name(version.language),
+            "language": language_name(version.language, in_sentence=True),
         }
         if version.translates is not None:
             meta.insert(1, gettext("A translation of %(text)s.") % {"text": _text_line(version.translates)})
@@ -285,7 +285,7 @@ def _group_heading(version: OpenLetterVersion, printed: OpenLetterVersion | None
             "version": _version_line(version)
         }
     return gettext("Endorsed the text in %(language)s: %(version)s") % {
-        "language": language_name(version.language),
+        "language": language_name(version.language, in_sentence=True),
         "version": _version_line(version),
     }
 

@@ -20,7 +20,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from undersigned.core import countries
 from undersigned.core.emails import named_address
@@ -64,10 +64,14 @@ def build_message(delivery: Any) -> PreparedEmail:
     files = {extension: handin.member_file(pack, extension) if attach else None for extension in ("pdf", "csv")}
     attached = all(data is not None for data in files.values())
     token = link_token(pack)
+    # The letter's title as the pack prints it: in the addressee's language when the letter has it.
+    printed = handin.printed_version(handin.Pack(letter=letter, recipient=recipient))
+    title = printed.title if printed is not None else letter.title
     with translation.override(recipient.language or letter.language or settings.LANGUAGE_CODE):
         country = countries.name(recipient.country) if recipient.country else ""
         context = {
             "letter": letter,
+            "title": title,
             "recipient": recipient,
             "organisation": organisation,
             "country": country,
@@ -85,7 +89,11 @@ def build_message(delivery: Any) -> PreparedEmail:
             "Open letter “%(title)s”: %(count)s endorsement from %(country)s",
             "Open letter “%(title)s”: %(count)s endorsements from %(country)s",
             pack.verified,
-        ) % {"title": letter.title, "count": pack.verified, "country": country or gettext("your country")}
+        ) % {
+            "title": title,
+            "count": pack.verified,
+            "country": country or pgettext("the recipient's country, in a hand-in pack's subject", "your country"),
+        }
         body = render_to_string("openletters/email/hand_in_pack.txt", context)
         sender = gettext("%(organisation)s via Undersigned") % {"organisation": organisation}
     message = PreparedEmail(

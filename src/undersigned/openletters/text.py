@@ -92,6 +92,6 @@ def version_label(version: Any) -> str:
     and the start of its fingerprint."""
     return gettext("version %(number)s of the text in %(language)s, fingerprint (SHA-256) %(fingerprint)s…") % {
         "number": version.number,
-        "language": language_name(version.language),
+        "language": language_name(version.language, in_sentence=True),
         "fingerprint": version.text_hash[:16],
     }

@@ -223,7 +223,8 @@ def _posted_version(request: HttpRequest) -> int | None:
 
 
 def _endorse_context(letter: OpenLetter, form: EndorseForm, text: queries.LetterText) -> dict[str, Any]:
-    return {"letter": letter, "form": form, "text": text, "text_language_name": language_name(text.language)}
+    name = language_name(text.language, in_sentence=True)
+    return {"letter": letter, "form": form, "text": text, "text_language_name": name}
 
 
 def _limited(request: HttpRequest, scope: str, email: str = "") -> int:
@@ -374,7 +375,7 @@ def _shown(field: str, value: Any, versions: dict[int, Any]) -> str:
             return _("(none)")
         return _("Version %(number)s of the text in %(language)s") % {
             "number": version.number,
-            "language": language_name(version.language),
+            "language": language_name(version.language, in_sentence=True),
         }
     return str(value or "") or _("(none)")
 
