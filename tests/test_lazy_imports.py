@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
-from django.urls import URLResolver
+from django.urls import URLResolver, get_resolver, resolvers, reverse
+from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 import undersigned
 from tests.conftest import database_url
+from undersigned.core import url_tables
 
 SCRIPT = """
 import json, sys
@@ -105,9 +109,11 @@ slug = sys.argv[1]
 statuses = [get(path, language) for language in ("en", "fr")
             for path in (f"/c/{slug}/", f"/c/{slug}/write/", "/accounts/login/", "/my-data/")]
 loaded = [name for name in NEVER if name in sys.modules]
+from django.urls import get_resolver
+reverse_tables = sorted(get_resolver()._reverse_dict)
 two_factor = get("/accounts/2fa/")
 print(json.dumps({"statuses": statuses, "loaded": loaded, "two_factor": two_factor,
-                  "fido2_after": "fido2" in sys.modules}))
+                  "fido2_after": "fido2" in sys.modules, "reverse_tables": reverse_tables}))
 """
 
 
@@ -130,6 +136,8 @@ def test_a_worker_serving_public_pages_and_sign_in_loads_no_two_factor_crypto_no
     assert found["statuses"] == [200] * 8
     expected = ["psycopg"] if connection.vendor == "postgresql" else []
     assert found["loaded"] == expected
+    # One set of URL reverse tables after pages in English and French (core/url_tables.py).
+    assert found["reverse_tables"] == ["en"]
     # The two-factor page (a redirect to sign in) imported allauth's two-factor views.
     assert found["two_factor"] == 302
     assert found["fido2_after"] is True
@@ -179,3 +187,45 @@ def _flat_patterns(patterns: list[Any]) -> list[Any]:
     for pattern in patterns:
         found += _flat_patterns(pattern.url_patterns) if isinstance(pattern, URLResolver) else [pattern]
     return found
+
+
+def _resolvers(resolver: URLResolver) -> list[URLResolver]:
+    found = [resolver]
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            found += _resolvers(pattern)
+    return found
+
+
+def test_no_route_is_translated() -> None:
+    """core/url_tables.py shares one set of reverse tables across languages, which is right
+    only while no route depends on the language: no i18n_patterns, no lazy route."""
+    root = get_resolver()
+    for resolver in _resolvers(root):
+        patterns = [resolver.pattern, *(p.pattern for p in resolver.url_patterns)]
+        for pattern in patterns:
+            assert not isinstance(pattern, LocalePrefixPattern), resolver
+            if isinstance(pattern, RoutePattern):
+                assert type(vars(pattern)["_route"]) is str, (resolver, pattern)
+            else:
+                assert isinstance(pattern, RegexPattern), (resolver, pattern)
+                assert type(vars(pattern)["_regex"]) is str, (resolver, pattern)
+
+
+def test_every_language_reverses_through_one_set_of_tables() -> None:
+    """The private internal core/url_tables.py relies on (bench/web_memory.py: about 0.6 MB
+    a language): Django's resolvers key their reverse tables by what the name
+    ``get_language`` in ``django.urls.resolvers`` answers. If Django reads the language
+    some other way, the tables below grow one key per language and this fails."""
+    assert vars(resolvers)["get_language"] is url_tables._default_language
+    urls = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            assert translation.get_language() == code
+            urls[code] = (reverse("public:home"), reverse("account_login"), reverse("openletters:index"))
+    assert len(set(urls.values())) == 1
+    for resolver in _resolvers(get_resolver()):
+        internals = vars(resolver)
+        if internals["_populated"]:
+            for tables in ("_reverse_dict", "_namespace_dict", "_app_dict"):
+                assert set(internals[tables]) == {settings.LANGUAGE_CODE}, (resolver, tables)
