@@ -111,9 +111,13 @@ statuses = [get(path, language) for language in ("en", "fr")
 loaded = [name for name in NEVER if name in sys.modules]
 from django.urls import get_resolver
 reverse_tables = sorted(get_resolver()._reverse_dict)
+from undersigned.dashboard import urls as dashboard_urls
+views = {p.callback.imported_on_first_use.rpartition(".")[0] for p in dashboard_urls.urlpatterns}
+dashboard = sorted(views & set(sys.modules))
 two_factor = get("/accounts/2fa/")
 print(json.dumps({"statuses": statuses, "loaded": loaded, "two_factor": two_factor,
-                  "fido2_after": "fido2" in sys.modules, "reverse_tables": reverse_tables}))
+                  "fido2_after": "fido2" in sys.modules, "reverse_tables": reverse_tables,
+                  "dashboard": dashboard}))
 """
 
 
@@ -138,6 +142,8 @@ def test_a_worker_serving_public_pages_and_sign_in_loads_no_two_factor_crypto_no
     assert found["loaded"] == expected
     # One set of URL reverse tables after pages in English and French (core/url_tables.py).
     assert found["reverse_tables"] == ["en"]
+    # None of the dashboard's view modules (dashboard/urls.py, core/lazy_views.py).
+    assert found["dashboard"] == []
     # The two-factor page (a redirect to sign in) imported allauth's two-factor views.
     assert found["two_factor"] == 302
     assert found["fido2_after"] is True
@@ -229,3 +235,20 @@ def test_every_language_reverses_through_one_set_of_tables() -> None:
         if internals["_populated"]:
             for tables in ("_reverse_dict", "_namespace_dict", "_app_dict"):
                 assert set(internals[tables]) == {settings.LANGUAGE_CODE}, (resolver, tables)
+
+
+def test_every_view_imported_on_first_use_is_the_real_views_stand_in() -> None:
+    """core/lazy_views.py: each stand-in in the URLconf (the dashboard's views, allauth's
+    two-factor base views) names a view that exists, has its module, and carries
+    exactly the marks the real view has for middleware and tests (``csrf_exempt``,
+    ``personal_page``…)."""
+    patterns = [p for p in _flat_patterns(get_resolver().url_patterns) if hasattr(p.callback, "imported_on_first_use")]
+    dashboard = [p for p in patterns if p.callback.imported_on_first_use.startswith("undersigned.dashboard.")]
+    assert len(dashboard) >= 70
+    ignored = {"__wrapped__", "view_class", "view_initkwargs", "imported_on_first_use"}
+    for pattern in patterns:
+        stand_in = pattern.callback
+        real = import_string(stand_in.imported_on_first_use)
+        assert stand_in.__module__ == real.__module__, pattern.name
+        marks = {k: v for k, v in vars(stand_in).items() if k not in ignored}
+        assert marks == {k: v for k, v in vars(real).items() if k not in ignored}, pattern.name
