@@ -6,7 +6,10 @@ as a web worker is, sets Django up, loads the URLconf, resolves the public campa
 composer and open letter pages and imports their views; neither library may be in
 ``sys.modules`` then. fido2 (allauth.mfa's WebAuthn), dkim's dnspython and, on SQLite,
 psycopg are fenced by a worker that serves pages through the WSGI application (issue 13);
-``undersigned/account_urls.py`` by a comparison with ``allauth.urls``.
+``undersigned/account_urls.py`` by a comparison with ``allauth.urls``. The same worker
+holds none of the dashboard's view modules (``dashboard/urls.py`` names them for
+``core/lazy_views.py``) and one set of URL reverse tables for every language
+(``core/url_tables.py``, a private internal of Django, fenced below).
 """
 
 import json
