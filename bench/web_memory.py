@@ -50,6 +50,7 @@ UNNEEDED = (
     "undersigned.delivery.pdf",
     "undersigned.delivery.engine",
     "undersigned.openletters.handin",
+    "undersigned.dashboard.views",
     "tomlkit",
     "pygal",
     "fido2",

@@ -6,7 +6,10 @@ as a web worker is, sets Django up, loads the URLconf, resolves the public campa
 composer and open letter pages and imports their views; neither library may be in
 ``sys.modules`` then. fido2 (allauth.mfa's WebAuthn), dkim's dnspython and, on SQLite,
 psycopg are fenced by a worker that serves pages through the WSGI application (issue 13);
-``undersigned/account_urls.py`` by a comparison with ``allauth.urls``.
+``undersigned/account_urls.py`` by a comparison with ``allauth.urls``. The same worker
+holds none of the dashboard's view modules (``dashboard/urls.py`` names them for
+``core/lazy_views.py``) and one set of URL reverse tables for every language
+(``core/url_tables.py``, a private internal of Django, fenced below).
 """
 
 import json
@@ -17,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
-from django.urls import URLResolver
+from django.urls import URLResolver, get_resolver, resolvers, reverse
+from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 import undersigned
 from tests.conftest import database_url
+from undersigned.core import url_tables
 
 SCRIPT = """
 import json, sys
@@ -105,9 +112,15 @@ slug = sys.argv[1]
 statuses = [get(path, language) for language in ("en", "fr")
             for path in (f"/c/{slug}/", f"/c/{slug}/write/", "/accounts/login/", "/my-data/")]
 loaded = [name for name in NEVER if name in sys.modules]
+from django.urls import get_resolver
+reverse_tables = sorted(get_resolver()._reverse_dict)
+from undersigned.dashboard import urls as dashboard_urls
+views = {p.callback.imported_on_first_use.rpartition(".")[0] for p in dashboard_urls.urlpatterns}
+dashboard = sorted(views & set(sys.modules))
 two_factor = get("/accounts/2fa/")
 print(json.dumps({"statuses": statuses, "loaded": loaded, "two_factor": two_factor,
-                  "fido2_after": "fido2" in sys.modules}))
+                  "fido2_after": "fido2" in sys.modules, "reverse_tables": reverse_tables,
+                  "dashboard": dashboard}))
 """
 
 
@@ -130,6 +143,10 @@ def test_a_worker_serving_public_pages_and_sign_in_loads_no_two_factor_crypto_no
     assert found["statuses"] == [200] * 8
     expected = ["psycopg"] if connection.vendor == "postgresql" else []
     assert found["loaded"] == expected
+    # One set of URL reverse tables after pages in English and French (core/url_tables.py).
+    assert found["reverse_tables"] == ["en"]
+    # None of the dashboard's view modules (dashboard/urls.py, core/lazy_views.py).
+    assert found["dashboard"] == []
     # The two-factor page (a redirect to sign in) imported allauth's two-factor views.
     assert found["two_factor"] == 302
     assert found["fido2_after"] is True
@@ -179,3 +196,62 @@ def _flat_patterns(patterns: list[Any]) -> list[Any]:
     for pattern in patterns:
         found += _flat_patterns(pattern.url_patterns) if isinstance(pattern, URLResolver) else [pattern]
     return found
+
+
+def _resolvers(resolver: URLResolver) -> list[URLResolver]:
+    found = [resolver]
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            found += _resolvers(pattern)
+    return found
+
+
+def test_no_route_is_translated() -> None:
+    """core/url_tables.py shares one set of reverse tables across languages, which is right
+    only while no route depends on the language: no i18n_patterns, no lazy route."""
+    root = get_resolver()
+    for resolver in _resolvers(root):
+        patterns = [resolver.pattern, *(p.pattern for p in resolver.url_patterns)]
+        for pattern in patterns:
+            assert not isinstance(pattern, LocalePrefixPattern), resolver
+            if isinstance(pattern, RoutePattern):
+                assert type(vars(pattern)["_route"]) is str, (resolver, pattern)
+            else:
+                assert isinstance(pattern, RegexPattern), (resolver, pattern)
+                assert type(vars(pattern)["_regex"]) is str, (resolver, pattern)
+
+
+def test_every_language_reverses_through_one_set_of_tables() -> None:
+    """The private internal core/url_tables.py relies on (bench/web_memory.py: about 0.6 MB
+    a language): Django's resolvers key their reverse tables by what the name
+    ``get_language`` in ``django.urls.resolvers`` answers. If Django reads the language
+    some other way, the tables below grow one key per language and this fails."""
+    assert vars(resolvers)["get_language"] is url_tables._default_language
+    urls = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            assert translation.get_language() == code
+            urls[code] = (reverse("public:home"), reverse("account_login"), reverse("openletters:index"))
+    assert len(set(urls.values())) == 1
+    for resolver in _resolvers(get_resolver()):
+        internals = vars(resolver)
+        if internals["_populated"]:
+            for tables in ("_reverse_dict", "_namespace_dict", "_app_dict"):
+                assert set(internals[tables]) == {settings.LANGUAGE_CODE}, (resolver, tables)
+
+
+def test_every_view_imported_on_first_use_is_the_real_views_stand_in() -> None:
+    """core/lazy_views.py: each stand-in in the URLconf (the dashboard's views, allauth's
+    two-factor base views) names a view that exists, has its module, and carries
+    exactly the marks the real view has for middleware and tests (``csrf_exempt``,
+    ``personal_page``…)."""
+    patterns = [p for p in _flat_patterns(get_resolver().url_patterns) if hasattr(p.callback, "imported_on_first_use")]
+    dashboard = [p for p in patterns if p.callback.imported_on_first_use.startswith("undersigned.dashboard.")]
+    assert len(dashboard) >= 70
+    ignored = {"__wrapped__", "view_class", "view_initkwargs", "imported_on_first_use"}
+    for pattern in patterns:
+        stand_in = pattern.callback
+        real = import_string(stand_in.imported_on_first_use)
+        assert stand_in.__module__ == real.__module__, pattern.name
+        marks = {k: v for k, v in vars(stand_in).items() if k not in ignored}
+        assert marks == {k: v for k, v in vars(real).items() if k not in ignored}, pattern.name

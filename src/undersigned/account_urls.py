@@ -15,36 +15,17 @@ sign-in page never imports fido2.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
 from allauth import app_settings
 from allauth.mfa import app_settings as mfa_settings
-from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path
-from django.utils.module_loading import import_string
 from django.views.generic.base import RedirectView
 
+from undersigned.core.lazy_views import on_first_use
+
 MFA_BASE_VIEWS = "allauth.mfa.base.views"
-
-
-def on_first_use(dotted: str, **marks: Any) -> Callable[..., HttpResponseBase]:
-    """A view that imports the view at ``dotted`` when it is first called, and calls it.
-
-    ``marks`` are the attributes the real view carries for middleware that reads them
-    before calling it (``csrf_exempt``, ``login_required``…); the fence checks they match.
-    """
-
-    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        real: Callable[..., HttpResponseBase] = import_string(dotted)
-        return real(request, *args, **kwargs)
-
-    view.__name__ = view.__qualname__ = dotted.rsplit(".", 1)[1]
-    view.imported_on_first_use = dotted  # type: ignore[attr-defined]  # read by the fence
-    for mark, value in marks.items():
-        setattr(view, mark, value)
-    return view
 
 
 def _mfa_patterns() -> list[URLPattern | URLResolver]:
