@@ -79,5 +79,5 @@ def test_a_missing_page_speaks_the_visitor_s_language(client: Client) -> None:
     """The site's 404.html, with the shipped catalogues (tests/web/test_error_pages.py has the rest)."""
     page = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert HTML_TAG.search(page).group(0) == '<html lang="fr" dir="ltr">'  # type: ignore[union-attr]
-    assert "<h1>Page non trouvée</h1>" in page
+    assert "<h1>Page introuvable</h1>" in page  # our catalogue's wording, not Django's
     assert "Vos données" in page  # the site's layout, its footer in French
