@@ -216,17 +216,17 @@ def test_an_endorser_line_keeps_each_name_in_its_own_direction_on_an_arabic_page
     client: Client, open_letter: OpenLetter
 ) -> None:
     # A Latin name with a comma on a right-to-left page, and an Arabic name on a
-    # left-to-right one: each value is isolated (<bdi>), so the line's commas and
-    # country follow the page's direction instead of the first name's.
+    # left-to-right one: each value is isolated (<bdi>), so the line's separators and
+    # country follow the page's language and direction instead of the first name's.
     _add(open_letter, "Ada Pennick, Jr", organisation="Wendmouth Ramblers")
     _add(open_letter, "ليلى حداد", country="LB")
     arabic = client.get(reverse("openletters:letter", args=[open_letter.slug]), HTTP_ACCEPT_LANGUAGE="ar")
     html = arabic.content.decode()
     assert '<html lang="ar" dir="rtl">' in html
     assert (
-        '<li class="endorser"><strong><bdi>Ada Pennick, Jr</bdi></strong>, <bdi>Member</bdi>, '
+        '<li class="endorser"><strong><bdi>Ada Pennick, Jr</bdi></strong>، <bdi>Member</bdi>، '
         "<bdi>Wendmouth Ramblers</bdi>"
-    ) in html
+    ) in html  # the parts separated by the Arabic comma
     english = _page(client, open_letter)
     assert '<li class="endorser"><strong><bdi>ليلى حداد</bdi></strong>, <bdi>Member</bdi>' in english
     assert 'class="endorser" dir=' not in english + html

@@ -40,7 +40,7 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from markdown_it import MarkdownIt
 
 from undersigned.campaigns.languages import find_text, language_name
@@ -148,7 +148,8 @@ def describe(endorsement: Endorsement) -> tuple[str, str]:
         parts.extend(part for part in (endorsement.role, endorsement.organisation) if part)
     if endorsement.country:
         parts.append(countries.name(endorsement.country))
-    return _clip(endorsement.name), _clip(", ".join(parts))
+    separator = pgettext("between the parts of an endorser's line: name, role, organisation", ", ")
+    return _clip(endorsement.name), _clip(separator.join(parts))
 
 
 def _blocks(text: str) -> list[dict[str, str]]:
