@@ -35,64 +35,68 @@ class CountLimit:
         return str(self.sentence % {"path": path, "count": count, "most": self.most})
 
 
-def _sentence(singular: str, plural: str) -> Promise:
-    return ngettext_lazy(singular, plural, "count")
-
-
 CAMPAIGN_RECIPIENTS = CountLimit(
     "CAMPAIGN_RECIPIENTS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d recipient; the limit is %(most)d per campaign",
         "%(path)s lists %(count)d recipients; the limit is %(most)d per campaign",
+        "count",
     ),
 )
 OPEN_LETTER_RECIPIENTS = CountLimit(
     "CAMPAIGN_RECIPIENTS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d recipient; the limit is %(most)d per open letter",
         "%(path)s lists %(count)d recipients; the limit is %(most)d per open letter",
+        "count",
     ),
 )
 GROUP_MEMBERS = CountLimit(
     "RECIPIENT_GROUP_MEMBERS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d member of its recipient group; the limit is %(most)d per group",
         "%(path)s lists %(count)d members of its recipient group; the limit is %(most)d per group",
+        "count",
     ),
 )
 CAMPAIGN_TAGS = CountLimit(
     "CAMPAIGN_TAGS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d tag; the limit is %(most)d per campaign",
         "%(path)s lists %(count)d tags; the limit is %(most)d per campaign",
+        "count",
     ),
 )
 OPEN_LETTER_TAGS = CountLimit(
     "CAMPAIGN_TAGS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d tag; the limit is %(most)d per open letter",
         "%(path)s lists %(count)d tags; the limit is %(most)d per open letter",
+        "count",
     ),
 )
 PROMPTS = CountLimit(
     "LETTER_PROMPTS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d prompt; the limit is %(most)d per letter",
         "%(path)s lists %(count)d prompts; the limit is %(most)d per letter",
+        "count",
     ),
 )
 AUTHORS = CountLimit(
     "OPEN_LETTER_AUTHORS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d author; the limit is %(most)d per open letter",
         "%(path)s lists %(count)d authors; the limit is %(most)d per open letter",
+        "count",
     ),
 )
 TRANSLATIONS = CountLimit(
     "CAMPAIGN_TRANSLATIONS_MAX",
-    _sentence(
+    ngettext_lazy(
         "%(path)s lists %(count)d language; the limit is %(most)d per campaign",
         "%(path)s lists %(count)d languages; the limit is %(most)d per campaign",
+        "count",
     ),
 )
 
