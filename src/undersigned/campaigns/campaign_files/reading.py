@@ -108,12 +108,12 @@ def check_recipient(values: dict[str, Any]) -> tuple[RecipientData, list[tuple[s
     # then that path taken out of the keys and messages.
     path = "recipients[1]"
     checker = _Checker("")
+    checker.alone = True
     recipient = checker.recipient(values, path)
     problems = []
     for full, (_line, message) in zip(checker.paths, checker.problems, strict=True):
         key = full.removeprefix(path).removeprefix(".")
-        # "this recipient" stands for the path in a message that names the whole entry.
-        problems.append((key, message.replace(f"{path}.", "").replace(path, _("this recipient"))))
+        problems.append((key, message.replace(f"{path}.", "")))
     return recipient, problems
 
 
@@ -177,6 +177,7 @@ class _Checker:
         self.lines = key_lines(text)
         self.problems: list[tuple[int | None, str]] = []
         self.paths: list[str] = []  # the key path of each problem, for check_recipient
+        self.alone = False  # one recipient checked outside a file (check_recipient): "this recipient"
 
     def messages(self) -> list[str]:
         # Problems without a line (a missing table) come first, the rest in file order.
@@ -448,14 +449,16 @@ class _Checker:
         )
         # Checks what was written, not what passed: a mistyped email already has its message.
         if not any(table.get(key) for key in ("email", "web_form_url", "postal_address")):
-            if recipient.name:
-                message = _("%(path)s (%(name)s) needs at least one of email, web_form_url, postal_address") % {
-                    "path": path,
-                    "name": _quoted(recipient.name),
-                }
+            values = {"path": path, "name": _quoted(recipient.name)}
+            if self.alone and recipient.name:
+                message = _("this recipient (%(name)s) needs at least one of email, web_form_url, postal_address")
+            elif self.alone:
+                message = _("this recipient needs at least one of email, web_form_url, postal_address")
+            elif recipient.name:
+                message = _("%(path)s (%(name)s) needs at least one of email, web_form_url, postal_address")
             else:
-                message = _("%(path)s needs at least one of email, web_form_url, postal_address") % {"path": path}
-            self.add(path, message)
+                message = _("%(path)s needs at least one of email, web_form_url, postal_address")
+            self.add(path, message % values)
         if recipient.daily_digest and not table.get("email"):
             full = _join(path, "daily_digest")
             self.add(full, _("%(path)s needs an email: the digest is an email") % {"path": full})
