@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import html
+import io
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from tests.campaigns.test_campaign_files import VALID
 from tests.campaigns.test_commands import BAD
 from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.languages import pseudo_translations
 from tests.openletters.conftest import make_open_letter
 from undersigned.campaigns.campaign_files import dump
 from undersigned.campaigns.models import Campaign
@@ -152,3 +155,44 @@ def test_an_organiser_of_one_organisation_cannot_reach_the_others_through_the_up
     assert not OpenLetter.objects.filter(slug="a-letter-of-a").exists()
     # And B's owner sees their own.
     assert b_client.get(reverse("dashboard:campaign_file", args=[theirs.slug])).status_code == 200
+
+
+def test_the_problems_of_a_file_are_in_the_organisers_language_and_the_command_stays_in_english(
+    member_client: Client, organisation: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, settings: Any
+) -> None:
+    # The catalogues get the messages after translators see them: the pseudo-translation
+    # shows each one went through gettext, in the language of the page.
+    pseudo_translations(monkeypatch, "fr")
+    url = reverse("dashboard:campaign_files", args=[organisation.slug])
+    page = text(upload_in(member_client, url, BAD.encode(), "fr"))
+    assert "⟦bad.toml: 3 problems; nothing was imported.⟧" in page
+    # A problem at a line: the line's sentence around the problem's, each translated.
+    assert "<li>⟦line 1: ⟦campaign.title is required⟧⟧</li>" in page
+    assert "⟦unknown key campaign.titel; did you mean campaign.title?⟧" in page
+    assert '⟦recipients[2].country "cz" is not an ISO 3166-1 alpha-2 country code; did you mean "CZ"?⟧' in page
+    broken = text(upload_in(member_client, url, b"[campaign\n", "fr"))
+    assert "⟦line 1, column 10: not valid TOML: Expected ']' at the end of a table declaration⟧" in broken
+    # The command, in the same process, prints the operator's language: English.
+    campaign_file = tmp_path / "bad.toml"
+    campaign_file.write_text(BAD, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_campaign", str(campaign_file), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == (
+        f"{campaign_file}: line 1: campaign.title is required\n"
+        f"{campaign_file}: line 3: unknown key campaign.titel; did you mean campaign.title?\n"
+        f'{campaign_file}: line 38: recipients[2].country "cz" is not an ISO 3166-1 alpha-2 country code; '
+        'did you mean "CZ"?\n'
+    )
+
+    # A number in a problem has its plural.
+    settings.CAMPAIGN_TAGS_MAX = 1
+    tagged = VALID.replace('tags = ["walking", "schools"]', 'tags = ["a", "b", "c"]')
+    assert "⟦campaign.tags lists 3 tags; the limit is 1 per campaign⟧" in text(
+        upload_in(member_client, url, tagged.encode(), "fr")
+    )
+
+
+def upload_in(client: Client, url: str, content: bytes, language: str) -> Any:
+    file = SimpleUploadedFile("bad.toml", content, content_type="application/toml")
+    return client.post(url, {"file": file}, HTTP_ACCEPT_LANGUAGE=language)

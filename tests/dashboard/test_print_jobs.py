@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import os
 import re
 import subprocess
@@ -24,7 +25,9 @@ from tests.factories import (
     RecipientFactory,
     UserFactory,
 )
+from tests.languages import pseudo_translations
 from undersigned.core.models import ActionLog
+from undersigned.delivery import job_errors
 from undersigned.delivery.models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from undersigned.delivery.services import request_post
 from undersigned.organisations.models import Role
@@ -418,3 +421,37 @@ def test_housekeeping_removes_chunk_folders_that_killed_prints_left(run_worker: 
     assert not abandoned.exists()
     assert (running / "000001-0.pdf").exists()  # recent: a print may still be writing it
     assert (other / "000001-0.pdf").exists()  # not ours
+
+
+def test_why_a_print_failed_is_shown_in_the_organisers_language(
+    member: Any, posting_campaign: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows keep the English sentence (rows from before keep theirs): the page reads it
+    # back and says it in the organiser's language, with the same numbers.
+    pseudo_translations(monkeypatch, "fr")
+    restarted = job_errors.RESTARTED.stored()
+    assert restarted == "Stopped making progress (its worker may have stopped), so it was started again."
+    server = job_errors.SERVER_ERROR.stored(done=2, total=5, job=41)
+    assert server.startswith("Printing stopped after 2 of 5 letters because of an error on the server.")
+    rows = {
+        restarted: "⟦Stopped making progress (its worker may have stopped), so it was started again.⟧",
+        server: "⟦Printing stopped after 2 of 5 letters because of an error on the server. Start the print again; "
+        "if it fails again, your administrator will find the details in the worker's log under print job 41.⟧",
+        # An old row of one letter, written before its plural was known.
+        "Printing stopped after 0 of 1 letters: a letter could not be laid out for printing (too long).": (
+            "⟦Printing stopped after 0 of 1 letter: a letter could not be laid out for printing (too long).⟧"
+        ),
+        job_errors.STALLED.stored(minutes=1): "⟦Stopped: no progress for 1 minute, so the worker printing it "
+        "has probably stopped. No letter was marked as posted. Start the print again.⟧",
+        # Not one of ours (an administrator's note): shown as written.
+        "Cancelled by the administrator.": "Cancelled by the administrator.",
+    }
+    for error in rows:
+        PrintJob.objects.create(campaign=posting_campaign, paper="a4", total=5, status="failed", error=error)
+    french = _client(member).get(_print_url(posting_campaign), HTTP_ACCEPT_LANGUAGE="fr")
+    page = html.unescape(french.content.decode())
+    for shown in rows.values():
+        assert shown in page
+    # In English the same rows read as stored.
+    english = _client(member).get(_print_url(posting_campaign), HTTP_ACCEPT_LANGUAGE="en")
+    assert f"<strong>Failed:</strong> {restarted}" in html.unescape(english.content.decode())

@@ -231,7 +231,7 @@ def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkey
     assert bulk_print.build_print_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error == (
-        "Printing stopped after 0 of 1 letters: a letter could not be laid out for printing "
+        "Printing stopped after 0 of 1 letter: a letter could not be laid out for printing "
         "(letter body is longer than 24000 characters)."
     )
     assert job.finished_at is not None
@@ -249,7 +249,7 @@ def test_a_failed_print_says_why_and_logs_only_ids(posting_campaign: Any, monkey
     assert bulk_print.build_print_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error == (
-        "Printing stopped after 0 of 1 letters because of an error on the server. Start the print again; "
+        "Printing stopped after 0 of 1 letter because of an error on the server. Start the print again; "
         f"if it fails again, your administrator will find the details in the worker's log under print job {job.pk}."
     )
     assert (

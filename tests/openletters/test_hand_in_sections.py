@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from tests.delivery.test_inbound import dsn
 from tests.factories import LetterFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.languages import pseudo_translations
 from tests.openletters.test_hand_in import _add, _pdf_text
 from undersigned.campaigns.models import Recipient
-from undersigned.delivery import bulk_print, sending
+from undersigned.delivery import bulk_print, job_errors, sending
 from undersigned.delivery import services as delivery_services
 from undersigned.delivery.models import Delivery, Evidence, PrintJob
 from undersigned.openletters import handin
@@ -348,3 +349,19 @@ def test_a_section_reading_the_letter_s_translation_is_emailed_in_its_language(
     assert "« Randonneurs pour la résolution 7 »" in body.replace("\xa0", " ")
     assert "Walkers for Resolution 7" not in irish["Subject"] + body
     assert czech["Subject"] == "Open letter “Walkers for Resolution 7”: 2 endorsements from Czechia"
+
+
+def test_why_a_pack_failed_is_shown_in_the_organisers_language(
+    client: Client, endorsed: OpenLetter, organiser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pseudo_translations(monkeypatch, "fr")
+    client.force_login(organiser)
+    stored = job_errors.RESTARTED.stored()
+    shown = "⟦Stopped making progress (its worker may have stopped), so it was started again.⟧"
+    PrintJob.objects.create(kind="sections", open_letter=endorsed, total=3, status="failed", error=stored)
+    page = client.get(reverse("dashboard:hand_in_sections", args=[endorsed.slug]), HTTP_ACCEPT_LANGUAGE="fr")
+    assert f"<strong>⟦Failed:⟧</strong> {shown}" in page.content.decode()
+    PrintJob.objects.create(kind="hand_in", open_letter=endorsed, total=3, status="failed", error=stored)
+    page = client.get(reverse("dashboard:open_letter", args=[endorsed.slug]), HTTP_ACCEPT_LANGUAGE="fr")
+    assert shown in page.content.decode()
+    assert stored not in page.content.decode().replace(shown, "")

@@ -84,7 +84,10 @@ def import_campaign(*, organisation: Organisation, data: CampaignFile, actor: An
         if campaign is not None and campaign.organisation_id != organisation.pk:
             # The other organisation is not named: organisers of one must not learn
             # about another's drafts.
-            message = f'campaign.slug "{data.slug}" is already used by another organisation; choose another slug'
+            message = _('%(path)s "%(slug)s" is already used by another organisation; choose another slug') % {
+                "path": "campaign.slug",
+                "slug": data.slug,
+            }
             raise CampaignFileError([message])
         created = campaign is None
         if campaign is None:

@@ -40,7 +40,7 @@ from undersigned.campaigns.enums import Channel
 from undersigned.core.models import log_action
 from undersigned.letters import emails as letter_emails
 
-from . import printing, queries
+from . import job_errors, printing, queries
 from .models import Delivery, DeliveryStatus, PrintJob, PrintJobStatus
 from .printing import TEMP_PREFIX
 
@@ -125,12 +125,6 @@ def fail_stalled(job: PrintJob, *, reason: str, actor: object = None) -> bool:
     return bool(stopped)
 
 
-STALLED_REASON = (
-    "Stopped: no progress for {minutes} minutes, so the worker printing it has probably stopped. "
-    "No letter was marked as posted. Start the print again."
-)
-
-
 def fail_stalled_jobs(*, now: datetime.datetime | None = None) -> int:
     """Housekeeping: every job waiting or printing that has not moved for ``STALL_AFTER`` fails.
 
@@ -138,7 +132,7 @@ def fail_stalled_jobs(*, now: datetime.datetime | None = None) -> int:
     progress bar that never moves.
     """
     cutoff = (now or timezone.now()) - STALL_AFTER
-    reason = STALLED_REASON.format(minutes=int(STALL_AFTER.total_seconds() // 60))
+    reason = job_errors.STALLED.stored(minutes=int(STALL_AFTER.total_seconds() // 60))
     failed = 0
     for job in PrintJob.objects.filter(status__in=ACTIVE, updated_at__lt=cutoff):
         if fail_stalled(job, reason=reason):
@@ -281,13 +275,9 @@ class NothingLeft(Exception):
 
 def _failure_message(exc: Exception, job_id: int, *, done: int, total: int) -> str:
     if isinstance(exc, NothingLeft):
-        return "No letters were waiting to be posted any more when the print started."
-    stopped = f"Printing stopped after {done} of {total} letters"
+        return job_errors.NOTHING_LEFT.stored()
     if isinstance(exc, ValueError):
         # The renderer's limits (a letter too long, an address with too many lines):
         # its message names the limit, which tells the organiser what to look for.
-        return f"{stopped}: a letter could not be laid out for printing ({exc})."
-    return (
-        f"{stopped} because of an error on the server. Start the print again; if it fails again, "
-        f"your administrator will find the details in the worker's log under print job {job_id}."
-    )
+        return job_errors.NOT_LAID_OUT.stored(done=done, total=total, reason=str(exc))
+    return job_errors.SERVER_ERROR.stored(done=done, total=total, job=job_id)

@@ -15,6 +15,8 @@ from undersigned.campaigns.models import Recipient
 from undersigned.core.models import TimeStampedModel
 from undersigned.letters.models import Letter
 
+from . import job_errors
+
 
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -298,6 +300,11 @@ class PrintJob(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Print job {self.pk} for {self.campaign_id}: {self.status}"
+
+    @property
+    def error_text(self) -> str:
+        """Why the job failed, in the active language (``error`` keeps the English)."""
+        return job_errors.shown(self.error)
 
     @property
     def percent(self) -> int:

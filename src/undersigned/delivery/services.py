@@ -25,7 +25,7 @@ from undersigned.core.models import ActionLog, log_action
 from undersigned.letters import tallies as letter_tallies
 from undersigned.letters.models import Letter
 
-from . import bounces, bulk_print, counter, queries
+from . import bounces, bulk_print, counter, job_errors, queries
 from .models import Delivery, DeliveryStatus, Evidence, PrintJob, PrintJobStatus
 from .printing import PAPERS
 from .sending import wake_senders
@@ -302,7 +302,7 @@ def start_print_job(*, campaign: Campaign, paper: str, actor: object) -> PrintJo
         if active is not None:
             if not bulk_print.is_stalled(active):
                 return active
-            reason = "Stopped making progress (its worker may have stopped), so it was started again."
+            reason = job_errors.RESTARTED.stored()
             if not bulk_print.fail_stalled(active, reason=reason, actor=actor):
                 return PrintJob.objects.get(pk=active.pk)
         total = queries.letters_waiting(campaign.pk)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import ngettext_lazy
 
 from .schema import CampaignFile, CampaignFileError, OpenLetterFile
 
@@ -21,25 +23,82 @@ class CountLimit:
     """The most entries one list may have, named by the setting that holds the number."""
 
     setting: str
-    noun: str  # what the entries are, in the message
-    per: str  # what holds them, in the message
+    # The whole message, with %(path)s, %(count)d (its plural) and %(most)d; translated
+    # when it is built, in the language of whoever reads it.
+    sentence: Promise
 
     @property
     def most(self) -> int:
         return int(getattr(settings, self.setting))
 
     def message(self, path: str, count: int) -> str:
-        return f"{path} lists {count} {self.noun}; the limit is {self.most} {self.per}"
+        return str(self.sentence % {"path": path, "count": count, "most": self.most})
 
 
-CAMPAIGN_RECIPIENTS = CountLimit("CAMPAIGN_RECIPIENTS_MAX", "recipients", "per campaign")
-OPEN_LETTER_RECIPIENTS = CountLimit("CAMPAIGN_RECIPIENTS_MAX", "recipients", "per open letter")
-GROUP_MEMBERS = CountLimit("RECIPIENT_GROUP_MEMBERS_MAX", "members of its recipient group", "per group")
-CAMPAIGN_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per campaign")
-OPEN_LETTER_TAGS = CountLimit("CAMPAIGN_TAGS_MAX", "tags", "per open letter")
-PROMPTS = CountLimit("LETTER_PROMPTS_MAX", "prompts", "per letter")
-AUTHORS = CountLimit("OPEN_LETTER_AUTHORS_MAX", "authors", "per open letter")
-TRANSLATIONS = CountLimit("CAMPAIGN_TRANSLATIONS_MAX", "languages", "per campaign")
+CAMPAIGN_RECIPIENTS = CountLimit(
+    "CAMPAIGN_RECIPIENTS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d recipient; the limit is %(most)d per campaign",
+        "%(path)s lists %(count)d recipients; the limit is %(most)d per campaign",
+        "count",
+    ),
+)
+OPEN_LETTER_RECIPIENTS = CountLimit(
+    "CAMPAIGN_RECIPIENTS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d recipient; the limit is %(most)d per open letter",
+        "%(path)s lists %(count)d recipients; the limit is %(most)d per open letter",
+        "count",
+    ),
+)
+GROUP_MEMBERS = CountLimit(
+    "RECIPIENT_GROUP_MEMBERS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d member of its recipient group; the limit is %(most)d per group",
+        "%(path)s lists %(count)d members of its recipient group; the limit is %(most)d per group",
+        "count",
+    ),
+)
+CAMPAIGN_TAGS = CountLimit(
+    "CAMPAIGN_TAGS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d tag; the limit is %(most)d per campaign",
+        "%(path)s lists %(count)d tags; the limit is %(most)d per campaign",
+        "count",
+    ),
+)
+OPEN_LETTER_TAGS = CountLimit(
+    "CAMPAIGN_TAGS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d tag; the limit is %(most)d per open letter",
+        "%(path)s lists %(count)d tags; the limit is %(most)d per open letter",
+        "count",
+    ),
+)
+PROMPTS = CountLimit(
+    "LETTER_PROMPTS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d prompt; the limit is %(most)d per letter",
+        "%(path)s lists %(count)d prompts; the limit is %(most)d per letter",
+        "count",
+    ),
+)
+AUTHORS = CountLimit(
+    "OPEN_LETTER_AUTHORS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d author; the limit is %(most)d per open letter",
+        "%(path)s lists %(count)d authors; the limit is %(most)d per open letter",
+        "count",
+    ),
+)
+TRANSLATIONS = CountLimit(
+    "CAMPAIGN_TRANSLATIONS_MAX",
+    ngettext_lazy(
+        "%(path)s lists %(count)d language; the limit is %(most)d per campaign",
+        "%(path)s lists %(count)d languages; the limit is %(most)d per campaign",
+        "count",
+    ),
+)
 
 
 def check_counts(data: CampaignFile | OpenLetterFile) -> None:

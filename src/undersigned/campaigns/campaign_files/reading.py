@@ -18,6 +18,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from undersigned.campaigns.placeholders import KNOWN, check_placeholders
@@ -72,7 +74,7 @@ def parse(text: str) -> CampaignFile:
     """Read a campaign file, or raise ``CampaignFileError`` listing every problem."""
     result = parse_any(text)
     if not isinstance(result, CampaignFile):
-        raise CampaignFileError(['this file describes an open letter (kind = "open_letter"), not a campaign'])
+        raise CampaignFileError([_('this file describes an open letter (kind = "open_letter"), not a campaign')])
     return result
 
 
@@ -87,7 +89,7 @@ def parse_any(text: str) -> CampaignFile | OpenLetterFile:
     elif kind == "campaign":
         result = checker.campaign_file(raw)
     else:
-        checker.add("kind", f"kind must be one of {', '.join(KINDS)}, not {_quoted(str(kind))}")
+        checker.add("kind", _one_of("kind", KINDS, str(kind)))
         result = None
     if checker.problems or result is None:
         raise CampaignFileError(checker.messages())
@@ -106,11 +108,12 @@ def check_recipient(values: dict[str, Any]) -> tuple[RecipientData, list[tuple[s
     # then that path taken out of the keys and messages.
     path = "recipients[1]"
     checker = _Checker("")
+    checker.alone = True
     recipient = checker.recipient(values, path)
     problems = []
     for full, (_line, message) in zip(checker.paths, checker.problems, strict=True):
         key = full.removeprefix(path).removeprefix(".")
-        problems.append((key, message.replace(f"{path}.", "").replace(path, "this recipient")))
+        problems.append((key, message.replace(f"{path}.", "")))
     return recipient, problems
 
 
@@ -123,17 +126,36 @@ def _syntax_message(exc: tomllib.TOMLDecodeError, text: str) -> str:
     message = str(exc)
     match = _TOML_POSITION.search(message)
     if match is None:
-        return f"not valid TOML: {message}"
+        # tomllib's own reason stays in English: it comes from Python, not from us.
+        return _("not valid TOML: %(reason)s") % {"reason": message}
     reason = message[: match.start()]
     if match.group(1):
-        return f"line {match.group(1)}, column {match.group(2)}: not valid TOML: {reason}"
+        return _("line %(line)s, column %(column)s: not valid TOML: %(reason)s") % {
+            "line": match.group(1),
+            "column": match.group(2),
+            "reason": reason,
+        }
     last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
-    return f"line {max(last_line, 1)} (end of file): not valid TOML: {reason}"
+    return _("line %(line)d (end of file): not valid TOML: %(reason)s") % {"line": max(last_line, 1), "reason": reason}
 
 
 def _quoted(value: str) -> str:
     """A value as TOML would write it, so messages show it exactly as typed."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def _one_of(path: str, choices: Sequence[str], value: str) -> str:
+    return _("%(path)s must be one of %(choices)s, not %(value)s") % {
+        "path": path,
+        "choices": ", ".join(choices),
+        "value": _quoted(value),
+    }
+
+
+def _date_or_time(path: str) -> str:
+    return _("%(path)s must be a date (2027-03-31) or a date and time (2027-03-31T17:00:00Z), without quotes") % {
+        "path": path
+    }
 
 
 def _join(path: str, key: str | int) -> str:
@@ -155,11 +177,15 @@ class _Checker:
         self.lines = key_lines(text)
         self.problems: list[tuple[int | None, str]] = []
         self.paths: list[str] = []  # the key path of each problem, for check_recipient
+        self.alone = False  # one recipient checked outside a file (check_recipient): "this recipient"
 
     def messages(self) -> list[str]:
         # Problems without a line (a missing table) come first, the rest in file order.
         ordered = sorted(self.problems, key=lambda p: (p[0] is not None, p[0] or 0))
-        return [f"line {line}: {message}" if line else message for line, message in ordered]
+        return [
+            _("line %(line)d: %(problem)s") % {"line": line, "problem": message} if line else message
+            for line, message in ordered
+        ]
 
     def line_of(self, path: str) -> int | None:
         # A missing key has no line; the table that should hold it is the next best place.
@@ -182,8 +208,8 @@ class _Checker:
 
     def campaign_file(self, raw: dict[str, Any]) -> CampaignFile | None:
         self.known_keys(raw, "", TOP_KEYS)
-        campaign_table = self.table(raw, "campaign", "", hint="add a [campaign] table")
-        letter_table = self.table(raw, "letter", "", hint="add a [letter] table")
+        campaign_table = self.table(raw, "campaign", "", missing=_("%(path)s is required: add a [campaign] table"))
+        letter_table = self.table(raw, "letter", "", missing=_("%(path)s is required: add a [letter] table"))
         recipients = self.recipients(raw, limit=limits.CAMPAIGN_RECIPIENTS)
         # Each part is checked even when another is missing, so one run reports everything.
         campaign = self.campaign(campaign_table) if campaign_table is not None else None
@@ -196,7 +222,7 @@ class _Checker:
 
     def open_letter_file(self, raw: dict[str, Any]) -> OpenLetterFile | None:
         self.known_keys(raw, "", OPEN_LETTER_TOP_KEYS)
-        table = self.table(raw, "open_letter", "", hint="add an [open_letter] table")
+        table = self.table(raw, "open_letter", "", missing=_("%(path)s is required: add an [open_letter] table"))
         # An open letter may be addressed to nobody in particular (or to a group with no
         # members yet), as in the admin; a campaign's letters need someone to go to.
         grouped = table is not None and bool(table.get("recipient_group"))
@@ -211,11 +237,16 @@ class _Checker:
         slug = self.text(table, path, "slug", required=True)
         if slug and SLUG.fullmatch(slug) is None:
             self.add(
-                f"{path}.slug", f"{path}.slug {_quoted(slug)} may only contain letters, digits, hyphens and underscores"
+                f"{path}.slug",
+                _("%(path)s %(value)s may only contain letters, digits, hyphens and underscores")
+                % {"path": f"{path}.slug", "value": _quoted(slug)},
             )
         campaign = self.text(table, path, "campaign")
         if campaign and SLUG.fullmatch(campaign) is None:
-            self.add(f"{path}.campaign", f"{path}.campaign must be the slug of a letter campaign")
+            self.add(
+                f"{path}.campaign",
+                _("%(path)s must be the slug of a letter campaign") % {"path": f"{path}.campaign"},
+            )
         return OpenLetterFile(
             slug=slug,
             title=self.text(table, path, "title", required=True),
@@ -238,7 +269,9 @@ class _Checker:
         full = _join(path, "authors")
         value = table.get("authors", [])
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            self.add(full, f"{full} must be a list of tables, one [[open_letter.authors]] per author")
+            self.add(
+                full, _("%(path)s must be a list of tables, one [[open_letter.authors]] per author") % {"path": full}
+            )
             return ()
         result = []
         for number, item in enumerate(self.within(value, full, limits.AUTHORS), start=1):
@@ -262,7 +295,7 @@ class _Checker:
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if isinstance(value, date):
             return datetime.combine(value, END_OF_DAY if key == "deadline" else time(0, 0), tzinfo=UTC)
-        self.add(full, f"{full} must be a date (2027-03-31) or a date and time (2027-03-31T17:00:00Z), without quotes")
+        self.add(full, _date_or_time(full))
         return None
 
     def day(self, table: dict[str, Any], path: str, key: str) -> date | None:
@@ -272,7 +305,7 @@ class _Checker:
             return None
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
-        self.add(full, f"{full} must be a date such as 2027-03-31, without quotes")
+        self.add(full, _("%(path)s must be a date such as 2027-03-31, without quotes") % {"path": full})
         return None
 
     def campaign(self, table: dict[str, Any]) -> dict[str, Any]:
@@ -310,7 +343,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WELL_COVERED:
             self.add(
                 "campaign.well_covered_at",
-                f"campaign.well_covered_at must be a whole number from 0 (twice the median) to {MAX_WELL_COVERED}",
+                _("%(path)s must be a whole number from 0 (twice the median) to %(most)d")
+                % {"path": "campaign.well_covered_at", "most": MAX_WELL_COVERED},
             )
             return 0
         return value
@@ -322,7 +356,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or not REPLY_DAYS[0] <= value <= REPLY_DAYS[1]:
             self.add(
                 "campaign.reply_ask_days",
-                f"campaign.reply_ask_days must be a whole number of days from {REPLY_DAYS[0]} to {REPLY_DAYS[1]}",
+                _("%(path)s must be a whole number of days from %(least)d to %(most)d")
+                % {"path": "campaign.reply_ask_days", "least": REPLY_DAYS[0], "most": REPLY_DAYS[1]},
             )
             return None
         return value
@@ -334,21 +369,29 @@ class _Checker:
             full = _join(path, key)
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             if close:
-                self.add(full, f"unknown key {full}; did you mean {_join(path, close[0])}?")
+                self.add(
+                    full,
+                    _("unknown key %(path)s; did you mean %(key)s?") % {"path": full, "key": _join(path, close[0])},
+                )
             else:
-                self.add(full, f"unknown key {full}; known keys: {', '.join(known)}")
+                self.add(
+                    full, _("unknown key %(path)s; known keys: %(keys)s") % {"path": full, "keys": ", ".join(known)}
+                )
 
     def table(
-        self, parent: dict[str, Any], key: str, path: str, *, required: bool = True, hint: str = ""
+        self, parent: dict[str, Any], key: str, path: str, *, required: bool = True, missing: str = ""
     ) -> dict[str, Any] | None:
         full = _join(path, key)
         value = parent.get(key)
         if value is None:
             if required:
-                self.add(full, f"{full} is required: {hint}" if hint else f"{full} is required")
+                self.add(
+                    full,
+                    (missing or _("%(path)s is required")) % {"path": full},
+                )
             return None
         if not isinstance(value, dict):
-            self.add(full, f"{full} must be a table")
+            self.add(full, _("%(path)s must be a table") % {"path": full})
             return None
         return value
 
@@ -358,10 +401,17 @@ class _Checker:
         value = raw.get("recipients")
         if value is None or value == []:
             if required:
-                self.add("recipients", "recipients is required: add at least one [[recipients]] table with a name")
+                self.add(
+                    "recipients",
+                    _("%(path)s is required: add at least one [[recipients]] table with a name")
+                    % {"path": "recipients"},
+                )
             return ()
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            self.add("recipients", "recipients must be a list of tables, one [[recipients]] per recipient")
+            self.add(
+                "recipients",
+                _("%(path)s must be a list of tables, one [[recipients]] per recipient") % {"path": "recipients"},
+            )
             return ()
         result: list[RecipientData] = []
         seen: dict[tuple[str, str], str] = {}
@@ -375,7 +425,10 @@ class _Checker:
             # pair would become one recipient listed twice.
             identity = (recipient.name, recipient.email.lower())
             if identity in seen:
-                self.add(path, f"{path} repeats {seen[identity]} (same name and email)")
+                self.add(
+                    path,
+                    _("%(path)s repeats %(other)s (same name and email)") % {"path": path, "other": seen[identity]},
+                )
             else:
                 seen[identity] = path
         return tuple(result)
@@ -396,11 +449,19 @@ class _Checker:
         )
         # Checks what was written, not what passed: a mistyped email already has its message.
         if not any(table.get(key) for key in ("email", "web_form_url", "postal_address")):
-            who = f" ({_quoted(recipient.name)})" if recipient.name else ""
-            self.add(path, f"{path}{who} needs at least one of email, web_form_url, postal_address")
+            values = {"path": path, "name": _quoted(recipient.name)}
+            if self.alone and recipient.name:
+                message = _("this recipient (%(name)s) needs at least one of email, web_form_url, postal_address")
+            elif self.alone:
+                message = _("this recipient needs at least one of email, web_form_url, postal_address")
+            elif recipient.name:
+                message = _("%(path)s (%(name)s) needs at least one of email, web_form_url, postal_address")
+            else:
+                message = _("%(path)s needs at least one of email, web_form_url, postal_address")
+            self.add(path, message % values)
         if recipient.daily_digest and not table.get("email"):
             full = _join(path, "daily_digest")
-            self.add(full, f"{full} needs an email: the digest is an email")
+            self.add(full, _("%(path)s needs an email: the digest is an email") % {"path": full})
         return recipient
 
     def letter(self, table: dict[str, Any]) -> LetterTemplateData:
@@ -435,15 +496,21 @@ class _Checker:
         for language in keys:
             path = f"translations.{language}"
             if LANGUAGE.fullmatch(language) is None or len(language) > MAX_LENGTHS["campaign.language"]:
-                self.add(path, f'{path}: {_quoted(language)} must be a language code such as "fr" or "pt-BR"')
+                self.add(
+                    path,
+                    _('%(path)s: %(value)s must be a language code such as "fr" or "pt-BR"')
+                    % {"path": path, "value": _quoted(language)},
+                )
                 continue
             # Language codes are case-insensitive (BCP 47): "FR" and "fr" are one language.
             folded = language.casefold()
             if folded == main_language.casefold():
-                self.add(path, f"{path} is {main}")
+                self.add(path, main % {"path": path})
                 continue
             if folded in seen:
-                self.add(path, f"{path} repeats translations.{seen[folded]}")
+                self.add(
+                    path, _("%(path)s repeats %(other)s") % {"path": path, "other": f"translations.{seen[folded]}"}
+                )
                 continue
             seen[folded] = language
             entry = self.table(table, language, "translations")
@@ -454,7 +521,7 @@ class _Checker:
     def translations(self, raw: dict[str, Any], main_language: str) -> tuple[TranslationData, ...]:
         """A campaign's ``[translations.<language>]`` tables, in language order."""
         result: list[TranslationData] = []
-        main = "campaign.language, the main language: its text goes in [campaign] and [letter]"
+        main = _("%(path)s is campaign.language, the main language: its text goes in [campaign] and [letter]")
         for language, path, entry in self.translation_tables(raw, main_language, main=main):
             self.known_keys(entry, path, TRANSLATION_KEYS)
             subject = self.text(entry, path, "subject", required=True)
@@ -477,7 +544,7 @@ class _Checker:
     ) -> tuple[OpenLetterTranslationData, ...]:
         """An open letter's ``[translations.<language>]`` tables, in language order."""
         result: list[OpenLetterTranslationData] = []
-        main = "open_letter.language, the main language: its text goes in [open_letter]"
+        main = _("%(path)s is open_letter.language, the main language: its text goes in [open_letter]")
         for language, path, entry in self.translation_tables(raw, main_language, main=main):
             self.known_keys(entry, path, OPEN_LETTER_TRANSLATION_KEYS)
             result.append(
@@ -493,11 +560,19 @@ class _Checker:
     def placeholders(self, path: str, **texts: str) -> None:
         for key, value in texts.items():
             for unknown in check_placeholders(value):
-                hint = f" (did you mean {{{{ {unknown.suggestion} }}}}?)" if unknown.suggestion else ""
-                self.add(
-                    f"{path}.{key}",
-                    f"{path}.{key} uses unknown placeholder {{{{ {unknown.name} }}}}{hint}; known: {', '.join(KNOWN)}",
-                )
+                values = {
+                    "path": f"{path}.{key}",
+                    "name": f"{{{{ {unknown.name} }}}}",
+                    "suggestion": f"{{{{ {unknown.suggestion} }}}}",
+                    "known": ", ".join(KNOWN),
+                }
+                if unknown.suggestion:
+                    message = _(
+                        "%(path)s uses unknown placeholder %(name)s (did you mean %(suggestion)s?); known: %(known)s"
+                    )
+                else:
+                    message = _("%(path)s uses unknown placeholder %(name)s; known: %(known)s")
+                self.add(f"{path}.{key}", message % values)
 
     def within(self, items: list[Any], path: str, limit: limits.CountLimit) -> list[Any]:
         """The entries up to the limit, after reporting a list over it at its first entry too many.
@@ -518,10 +593,10 @@ class _Checker:
         full = _join(path, key)
         value = table.get(key, "")
         if not isinstance(value, str):
-            self.add(full, f"{full} must be a string")
+            self.add(full, _("%(path)s must be a string") % {"path": full})
             return ""
         if required and not value.strip():
-            self.add(full, f"{full} is required")
+            self.add(full, _("%(path)s is required") % {"path": full})
             return ""
         self.check_text(value, full, multiline=multiline)
         return value
@@ -530,21 +605,29 @@ class _Checker:
         # A line break in a subject or a name would end up in an email header or break a
         # letter's layout, so only the long texts may have several lines.
         if not multiline and ("\n" in value or "\r" in value):
-            self.add(full, f"{full} must be a single line")
+            self.add(full, _("%(path)s must be a single line") % {"path": full})
         limit = MAX_LENGTHS.get(_limit_key(full))
         if limit is not None and len(value) > limit:
-            self.add(full, f"{full} is {len(value)} characters long; the limit is {limit}")
+            self.add(
+                full,
+                ngettext(
+                    "%(path)s is %(length)d character long; the limit is %(most)d",
+                    "%(path)s is %(length)d characters long; the limit is %(most)d",
+                    len(value),
+                )
+                % {"path": full, "length": len(value), "most": limit},
+            )
 
     def text_list(self, table: dict[str, Any], path: str, key: str, *, limit: limits.CountLimit) -> tuple[str, ...]:
         full = _join(path, key)
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self.add(full, f"{full} must be a list of strings")
+            self.add(full, _("%(path)s must be a list of strings") % {"path": full})
             return ()
         for number, item in enumerate(self.within(value, full, limit), start=1):
             item_path = _join(full, number)
             if not item.strip():
-                self.add(item_path, f"{item_path} must not be empty")
+                self.add(item_path, _("%(path)s must not be empty") % {"path": item_path})
             else:
                 self.check_text(item, item_path, multiline=False)
         return tuple(value)
@@ -554,8 +637,11 @@ class _Checker:
         if value and SLUG.fullmatch(value) is None:
             self.add(
                 "campaign.slug",
-                f"campaign.slug {_quoted(value)} may only contain letters, digits, hyphens and underscores, "
-                'e.g. "keep-the-path-open"',
+                _(
+                    "%(path)s %(value)s may only contain letters, digits, hyphens and underscores, "
+                    'e.g. "keep-the-path-open"'
+                )
+                % {"path": "campaign.slug", "value": _quoted(value)},
             )
         return value
 
@@ -563,7 +649,7 @@ class _Checker:
         full = _join(path, key)
         value = self.text(table, path, key) or default
         if value not in choices:
-            self.add(full, f"{full} must be one of {', '.join(choices)}, not {_quoted(value)}")
+            self.add(full, _one_of(full, choices, value))
             return default
         return value
 
@@ -571,7 +657,7 @@ class _Checker:
         full = _join(path, key)
         value = table.get(key, False)
         if not isinstance(value, bool):
-            self.add(full, f"{full} must be true or false")
+            self.add(full, _("%(path)s must be true or false") % {"path": full})
             return False
         return value
 
@@ -579,7 +665,10 @@ class _Checker:
         full = _join(path, key)
         value = table.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-            self.add(full, f"{full} must be a whole number from 0 (no limit) to {maximum}")
+            self.add(
+                full,
+                _("%(path)s must be a whole number from 0 (no limit) to %(most)d") % {"path": full, "most": maximum},
+            )
             return 0
         return value
 
@@ -588,7 +677,7 @@ class _Checker:
         value = table.get(key, 0)
         # bool is an int in Python, but "min_uniqueness = true" is surely a mistake.
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            self.add(full, f"{full} must be a whole number from 0 to 100")
+            self.add(full, _("%(path)s must be a whole number from 0 to 100") % {"path": full})
             return 0
         return value
 
@@ -601,10 +690,7 @@ class _Checker:
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if isinstance(value, date):
             return datetime.combine(value, END_OF_DAY, tzinfo=UTC)
-        self.add(
-            "campaign.deadline",
-            "campaign.deadline must be a date (2027-03-31) or a date and time (2027-03-31T17:00:00Z), without quotes",
-        )
+        self.add("campaign.deadline", _date_or_time("campaign.deadline"))
         return None
 
     def language(self, table: dict[str, Any], path: str, *, default: str) -> str:
@@ -613,7 +699,11 @@ class _Checker:
         if not value:
             return default
         if len(value) <= MAX_LENGTHS[_limit_key(full)] and LANGUAGE.fullmatch(value) is None:
-            self.add(full, f'{full} {_quoted(value)} must be a language code such as "en" or "pt-BR"')
+            self.add(
+                full,
+                _('%(path)s %(value)s must be a language code such as "en" or "pt-BR"')
+                % {"path": full, "value": _quoted(value)},
+            )
         return value
 
     def email(self, table: dict[str, Any], path: str) -> str:
@@ -623,7 +713,9 @@ class _Checker:
                 EmailValidator()(value)
             except ValidationError:
                 full = _join(path, "email")
-                self.add(full, f"{full} {_quoted(value)} is not a valid email address")
+                self.add(
+                    full, _("%(path)s %(value)s is not a valid email address") % {"path": full, "value": _quoted(value)}
+                )
         return value
 
     def url(self, table: dict[str, Any], path: str) -> str:
@@ -633,7 +725,11 @@ class _Checker:
                 URLValidator(schemes=["http", "https"])(value)
             except ValidationError:
                 full = _join(path, "web_form_url")
-                self.add(full, f"{full} {_quoted(value)} must be a web address starting with http:// or https://")
+                self.add(
+                    full,
+                    _("%(path)s %(value)s must be a web address starting with http:// or https://")
+                    % {"path": full, "value": _quoted(value)},
+                )
         return value
 
     def country(self, table: dict[str, Any], path: str) -> str:
@@ -645,8 +741,14 @@ class _Checker:
             return value
         full = _join(path, "country")
         suggestion = countries.alpha2(value.strip())
-        hint = f"; did you mean {_quoted(suggestion)}?" if suggestion else ' (two letters, such as "GB" or "CZ")'
-        self.add(full, f"{full} {_quoted(value)} is not an ISO 3166-1 alpha-2 country code{hint}")
+        values = {"path": full, "value": _quoted(value), "suggestion": _quoted(suggestion or "")}
+        if suggestion:
+            message = _("%(path)s %(value)s is not an ISO 3166-1 alpha-2 country code; did you mean %(suggestion)s?")
+        else:
+            message = _(
+                '%(path)s %(value)s is not an ISO 3166-1 alpha-2 country code (two letters, such as "GB" or "CZ")'
+            )
+        self.add(full, message % values)
         return value
 
     def channels(self, table: dict[str, Any]) -> tuple[str, ...]:
@@ -655,16 +757,22 @@ class _Checker:
             return CHANNELS
         value = table["channels"]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self.add(full, f"{full} must be a list of strings")
+            self.add(full, _("%(path)s must be a list of strings") % {"path": full})
             return CHANNELS
         if not value:
-            self.add(full, f"{full} must list at least one of {', '.join(CHANNELS)}")
+            self.add(
+                full, _("%(path)s must list at least one of %(known)s") % {"path": full, "known": ", ".join(CHANNELS)}
+            )
         seen: list[str] = []
         for item in value:
             if item not in CHANNELS:
-                self.add(full, f"{full} has unknown channel {_quoted(item)}; known: {', '.join(CHANNELS)}")
+                self.add(
+                    full,
+                    _("%(path)s has unknown channel %(value)s; known: %(known)s")
+                    % {"path": full, "value": _quoted(item), "known": ", ".join(CHANNELS)},
+                )
             elif item in seen:
-                self.add(full, f"{full} lists {_quoted(item)} twice")
+                self.add(full, _("%(path)s lists %(value)s twice") % {"path": full, "value": _quoted(item)})
             else:
                 seen.append(item)
         return tuple(value)

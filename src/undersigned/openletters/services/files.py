@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from undersigned.campaigns.campaign_files import (
     Author,
@@ -40,15 +41,21 @@ def import_open_letter(
     with transaction.atomic():
         letter = OpenLetter.objects.select_for_update().filter(slug=data.slug).first()
         if letter is not None and letter.organisation_id != organisation.pk:
-            raise CampaignFileError(
-                [f'open_letter.slug "{data.slug}" is already used by another organisation; choose another slug']
-            )
+            message = _('%(path)s "%(slug)s" is already used by another organisation; choose another slug') % {
+                "path": "open_letter.slug",
+                "slug": data.slug,
+            }
+            raise CampaignFileError([message])
         campaign = None
         if data.campaign:
             campaign = Campaign.objects.filter(slug=data.campaign, organisation=organisation).first()
             if campaign is None:
-                message = f'open_letter.campaign "{data.campaign}" is not a campaign of {organisation.name}'
-                raise CampaignFileError([message + "; import that campaign first"])
+                message = _('%(path)s "%(slug)s" is not a campaign of %(organisation)s; import that campaign first') % {
+                    "path": "open_letter.campaign",
+                    "slug": data.campaign,
+                    "organisation": organisation.name,
+                }
+                raise CampaignFileError([message])
         created = letter is None
         if letter is None:
             letter = OpenLetter(organisation=organisation, slug=data.slug)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import log_action
-from undersigned.delivery import bulk_print
+from undersigned.delivery import bulk_print, job_errors
 from undersigned.delivery.models import PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.delivery.tasks import build_print_job
 from undersigned.openletters import handin
@@ -43,7 +43,7 @@ def start_hand_in(*, letter: OpenLetter, recipient: Recipient | None, actor: Any
             now = timezone.now()
             PrintJob.objects.filter(pk=active.pk, updated_at=active.updated_at).update(
                 status=PrintJobStatus.FAILED,
-                error="Stopped making progress (its worker may have stopped), so it was started again.",
+                error=job_errors.RESTARTED.stored(),
                 finished_at=now,
                 updated_at=now,
             )

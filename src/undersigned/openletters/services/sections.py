@@ -29,7 +29,7 @@ from django.utils import timezone
 from undersigned.campaigns.enums import Channel
 from undersigned.campaigns.models import Recipient
 from undersigned.core.models import log_action
-from undersigned.delivery import bulk_print, sending
+from undersigned.delivery import bulk_print, job_errors, sending
 from undersigned.delivery.models import Delivery, Evidence, PrintJob, PrintJobKind, PrintJobStatus
 from undersigned.delivery.tasks import build_print_job
 from undersigned.openletters.models import HandedInHow, HandInPack, OpenLetter
@@ -79,7 +79,7 @@ def start_batch(*, letter: OpenLetter, actor: Any) -> Started:
                 return Started(previous, created=False)
             if not bulk_print.fail_stalled(
                 previous,
-                reason="Stopped making progress (its worker may have stopped), so it was started again.",
+                reason=job_errors.RESTARTED.stored(),
                 actor=actor,
             ):
                 return Started(previous, created=False)  # it moved after all: still the one batch

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
+from django.utils import translation
 
 from undersigned.campaigns.campaign_files import CampaignFileError, OpenLetterFile, parse_any
 from undersigned.campaigns.services import get_default_organisation, import_campaign
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The file's problems are for the operator: in the installation's language
+        # (LANGUAGE_CODE, English unless set), whatever a caller had active.
+        with translation.override(settings.LANGUAGE_CODE):
+            self.import_file(**options)
+
+    def import_file(self, **options: Any) -> None:
         name: str = options["file"]
         label = "stdin" if name == "-" else name
         text = self.read(name, options.get("stdin") or sys.stdin)
