@@ -4,6 +4,7 @@ another organisation reaches any of it. Plain links and forms, over the HTTP cli
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -168,3 +169,18 @@ def test_another_organisation_reaches_no_language_tab(campaign: Any) -> None:
     assert list(CampaignTranslation.objects.values_list("language", flat=True)) == ["fr"]
     # Their own campaign's tabs open.
     assert client.get(_tab(own_campaign, "fr")).status_code == 200
+
+
+def test_a_tab_s_fields_are_written_in_its_language_and_its_words_in_the_organiser_s(
+    client_of: Client, campaign: Any
+) -> None:
+    # An Arabic tab on a French workspace: each text field reads right to left and is
+    # marked Arabic; the labels stay French (the form itself claims no language); the
+    # language's name inside a French sentence is written in lower case.
+    page = client_of.get(_tab(campaign, "ar"), HTTP_ACCEPT_LANGUAGE="fr").text
+    assert re.search(r'<input type="text" name="subject"[^>]* lang="ar" dir="rtl"', page)
+    assert re.search(r'<textarea name="body"[^>]* lang="ar" dir="rtl"', page)
+    assert '<form method="post" class="editor" novalidate>' in page
+    assert "<h1>La campagne en arabe (ar)</h1>" in page
+    french = client_of.get(_tab(campaign, "fr")).text
+    assert re.search(r'<textarea name="background"[^>]* lang="fr" dir="ltr"', french)

@@ -361,3 +361,10 @@ def test_the_migration_gives_each_earlier_version_its_letter_s_language(organisa
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # every app's latest, for the tests after this one
     assert list(OpenLetterVersion.objects.filter(letter_id=letter.pk).values_list("language", "number")) == [("de", 1)]
+
+
+def test_an_arabic_tab_s_fields_read_right_to_left(french: OpenLetter, member_client: Client) -> None:
+    page = member_client.get(_tab(french, "ar"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert re.search(r'<input type="text" name="title"[^>]* lang="ar" dir="rtl"', page)
+    assert re.search(r'<textarea name="text"[^>]* lang="ar" dir="rtl"', page)
+    assert "<h1>La lettre ouverte en arabe (ar)</h1>" in page

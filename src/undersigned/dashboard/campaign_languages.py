@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,6 +26,7 @@ from undersigned.campaigns import services as campaign_services
 from undersigned.campaigns.campaign_files.schema import LANGUAGE, MAX_LENGTHS
 from undersigned.campaigns.languages import language_name
 from undersigned.campaigns.models import Campaign
+from undersigned.core.templatetags.text_direction import text_direction
 
 from .editor_forms import PLACEHOLDERS, AddLanguageForm, TranslationForm, translation_initial
 from .permissions import dashboard_user_required, managed_campaign_or_404
@@ -69,6 +71,17 @@ def tab_address(
         # One address per tab: "FR" goes to the tab saved as "fr".
         return HttpResponseRedirect(tab_url(saved_language))
     return None
+
+
+def written_in(form: forms.Form, language: str) -> None:
+    """Mark a language tab's text fields with the language they are written in (``lang``
+    and ``dir`` on each input), for the campaign and open-letter editors: an Arabic text
+    reads right to left in its field, and is spoken as Arabic, while the labels, help
+    and errors stay in the interface's language."""
+    direction = text_direction(language)
+    for field in form.fields.values():
+        if isinstance(field.widget, (forms.TextInput, forms.Textarea)):
+            field.widget.attrs.update(lang=language, dir=direction)
 
 
 def removed_page(request: HttpRequest, *, removed: bool, language: str, main_url: str) -> HttpResponse:
@@ -177,12 +190,13 @@ def _page(
         tabs.append(
             {"language": language, "name": language_name(language), "main": False, "url": request.path, "current": True}
         )
+    written_in(form, language)
     context = {
         "campaign": campaign,
         "organisation": campaign.organisation,
         "form": form,
         "language": language,
-        "language_name": language_name(language),
+        "language_name": language_name(language, in_sentence=True),
         "saved": saved,
         "tabs": tabs,
         "placeholders": PLACEHOLDERS,

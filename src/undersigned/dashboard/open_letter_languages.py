@@ -27,7 +27,7 @@ from undersigned.openletters import queries as letter_queries
 from undersigned.openletters.models import OpenLetter
 from undersigned.openletters.services import editing
 
-from .campaign_languages import removed_page, tab_address, tabs
+from .campaign_languages import removed_page, tab_address, tabs, written_in
 from .editor_forms import AddLetterLanguageForm, OpenLetterTranslationForm
 from .permissions import dashboard_user_required, managed_open_letter_or_404
 
@@ -137,12 +137,13 @@ def _page(
         found.append(
             {"language": language, "name": language_name(language), "main": False, "url": request.path, "current": True}
         )
+    written_in(form, language)
     context = {
         "letter": letter,
         "organisation": letter.organisation,
         "form": form,
         "language": language,
-        "language_name": language_name(language),
+        "language_name": language_name(language, in_sentence=True),
         "saved": translation is not None,
         "version": translation.current_version if translation is not None else None,
         "tabs": found,
