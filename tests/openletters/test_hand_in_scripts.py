@@ -107,3 +107,30 @@ def test_an_arabic_pack_runs_right_to_left(organisation: Any, tmp_path: Path) ->
     short = sorted(normalised("قصير"))
     word = next(w for w in words_by_page(path)[0] if sorted(normalised(w.text)) == short)
     assert abs(word.x1 - (210 - 16) * pdf.MM) < 3
+
+
+def test_a_pack_prints_the_letter_s_list_items_in_either_direction(organisation: Any, tmp_path: Path) -> None:
+    # A list item once printed nothing at all (a padded block inside a paragraph).
+    english = _letter(
+        organisation,
+        slug="listed",
+        title="Three asks",
+        text="We ask you to:\n\n- publish\n- share timetables",
+        language="en",
+    )
+    printed = text_of(_pack(english, tmp_path, "handin-list"))
+    assert "• publish" in printed
+    assert "• share timetables" in printed
+    arabic = _letter(
+        organisation,
+        slug="listed-ar",
+        title="طلبات",
+        text="نطلب منكم:\n\n- النشر\n- تبادل الجداول",
+        language="ar",
+    )
+    path = _pack(arabic, tmp_path, "handin-list-arabic")
+    assert_prints(text_of(path), "النشر")
+    assert_prints(text_of(path), "تبادل الجداول")
+    # The item's bullet and indent sit at the right, where a right-to-left line starts.
+    item = next(w for w in words_by_page(path)[0] if sorted(normalised(w.text)) == sorted(normalised("النشر")))
+    assert item.x1 < (210 - 16) * pdf.MM - 4
