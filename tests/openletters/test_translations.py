@@ -203,9 +203,13 @@ def test_endorsing_the_french_text_records_it_and_the_email_says_so(
     endorsement = Endorsement.objects.get(email_normalised="siobhan@example.ie")
     version = OpenLetterVersion.objects.get(letter=french, language="fr", number=1)
     assert (endorsement.version_id, endorsement.text_hash) == (version.pk, version.text_hash)
-    body = smtp_sink.parsed()[-1].get_body(preferencelist=("plain",)).get_content()
+    message = smtp_sink.parsed()[-1]
+    body = message.get_body(preferencelist=("plain",)).get_content()
     assert "Marcheurs pour la résolution 7" in body
     assert version.text_hash[:16] in body
+    # The letter is named as its endorser read it, in the subject too.
+    assert "Marcheurs pour la résolution 7" in message["Subject"]
+    assert "Walkers for Resolution 7" not in message["Subject"] + body
 
     # The French text changes while someone else reads the form: their version is refused,
     # the form comes back with what they typed, and nothing is recorded.

@@ -53,7 +53,10 @@ def _endorsed_version(endorsement: Endorsement) -> OpenLetterVersion | None:
 def _build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
     letter = endorsement.letter
     version = _endorsed_version(endorsement)
+    # The letter named as the endorser read it: the title of the text (and language) they endorse.
+    title = version.title if version is not None else letter.title
     context = {
+        "title": title,
         "version": version,
         "version_label": version_label(version) if version else "",
         "endorsement": endorsement,
@@ -72,7 +75,7 @@ def _build_message(endorsement: Endorsement) -> EmailMultiAlternatives:
         subject = gettext("Please confirm your endorsement of “%(title)s”")
     sender = single_line(letter.organisation.display_short_name)[:100]
     message = EmailMultiAlternatives(
-        subject=single_line(subject % {"title": letter.title})[:200],
+        subject=single_line(subject % {"title": title})[:200],
         body=body,
         from_email=named_address(
             gettext("%(organisation)s via Undersigned") % {"organisation": sender}, f"letters@{settings.MAIL_DOMAIN}"
